@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the native build and tests need (run as root on a fresh machine).
+set -euo pipefail
+packages=(cmake ninja-build g++ libhwy-dev libstb-dev googletest)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,234 @@
+// mnv2: the native command-line tool.
+//   mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
+//   mnv2 info --model M.tflite
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "image/image.h"
+#include "model/builder.h"
+#include "model/labels.h"
+
+namespace {
+
+using mnv2::Result;
+using mnv2::Status;
+
+const char kUsage[] =
+    "usage:\n"
+    "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] IMAGE...\n"
+    "  mnv2 info --model M.tflite\n"
+    "\n"
+    "classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.\n"
+    "  --labels L   label file, one class name per line (line i = class i)\n"
+    "  --json       one JSON object per image and line: {\"image\", \"top\": [{index, label, score}], \"ms\"}\n"
+    "  --crop       center-crop to the model's aspect ratio instead of resizing the whole image\n"
+    "  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels\n"
+    "info      prints the network the model file describes.\n";
+
+Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status(mnv2::ErrorCode::kIo, "cannot open '" + path + "': " + std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  const bool failed = std::ferror(f);
+  std::fclose(f);
+  if (failed) return Status(mnv2::ErrorCode::kIo, "cannot read '" + path + "'");
+  return bytes;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof(esc), "\\u%04x", c);
+      out += esc;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+struct Args {
+  std::string command, model, labels;
+  int top = 5;
+  bool json = false, crop = false;
+  int raw_w = 0, raw_h = 0;
+  std::vector<std::string> images;
+};
+
+bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
+  if (argc < 2) return false;
+  a->command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        *error = arg + " needs a value";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (arg == "--model") {
+      if (!value(&a->model)) return false;
+    } else if (arg == "--labels") {
+      if (!value(&a->labels)) return false;
+    } else if (arg == "--top") {
+      if (!value(&v)) return false;
+      a->top = std::atoi(v.c_str());
+      if (a->top < 1) {
+        *error = "--top needs a positive number";
+        return false;
+      }
+    } else if (arg == "--raw") {
+      if (!value(&v)) return false;
+      if (std::sscanf(v.c_str(), "%dx%d", &a->raw_w, &a->raw_h) != 2 || a->raw_w < 1 || a->raw_h < 1) {
+        *error = "--raw needs WxH, e.g. 224x224";
+        return false;
+      }
+    } else if (arg == "--json") {
+      a->json = true;
+    } else if (arg == "--crop") {
+      a->crop = true;
+    } else if (arg == "--help" || arg == "-h") {
+      return false;
+    } else if (!arg.empty() && arg[0] == '-') {
+      *error = "unknown option " + arg;
+      return false;
+    } else {
+      a->images.push_back(arg);
+    }
+  }
+  if (a->model.empty()) *error = "--model is required";
+  return error->empty();
+}
+
+Result<mnv2::model::Network> LoadModel(const std::string& path) {
+  Result<std::vector<uint8_t>> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return mnv2::model::LoadTflite(bytes->data(), bytes->size());
+}
+
+int Info(const Args& a) {
+  Result<mnv2::model::Network> net = LoadModel(a.model);
+  if (!net.ok()) {
+    std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
+    return 1;
+  }
+  const mnv2::model::Network& n = *net;
+  std::printf("input       %dx%dx%d, %s (real = %g * (pixel - %g))\n", n.input.height, n.input.width,
+              n.input.channels, n.input.quantized ? "quantized" : "float", n.input.scale, n.input.zero_point);
+  std::printf("alpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\nclasses     %d\n", n.alpha(),
+              n.weight_type.c_str(), n.blocks.size(), n.feature_size(), n.num_classes());
+  std::printf("multiply-adds %.1f M\n", static_cast<double>(n.MultiplyAdds()) / 1e6);
+  for (size_t i = 0; i < n.blocks.size(); ++i) {
+    const auto& b = n.blocks[i];
+    std::printf("  block %2zu  %3dx%-3d %4d -> %4d -> %4d  stride %d%s\n", i, b.depthwise.g.in_h, b.depthwise.g.in_w,
+                b.has_expand ? b.expand.g.in_c : b.depthwise.g.in_c, b.depthwise.g.in_c, b.project.g.out_c,
+                b.depthwise.g.stride, b.residual ? "  residual" : "");
+  }
+  return 0;
+}
+
+int Classify(const Args& a) {
+  if (a.images.empty()) {
+    std::fprintf(stderr, "mnv2: no image given\n%s", kUsage);
+    return 2;
+  }
+  Result<mnv2::model::Network> net = LoadModel(a.model);
+  if (!net.ok()) {
+    std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<std::string> labels;
+  if (!a.labels.empty()) {
+    Result<std::vector<uint8_t>> text = ReadFile(a.labels);
+    Result<std::vector<std::string>> parsed =
+        text.ok() ? mnv2::model::ParseLabels(std::string(text->begin(), text->end()), net->num_classes())
+                  : Result<std::vector<std::string>>(text.status());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "mnv2: %s: %s\n", a.labels.c_str(), parsed.status().ToString().c_str());
+      return 1;
+    }
+    labels = std::move(*parsed);
+  }
+  Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "mnv2: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  mnv2::engine::Engine& e = **engine;
+  int failures = 0;
+  for (const std::string& path : a.images) {
+    Result<std::vector<uint8_t>> bytes = ReadFile(path);
+    Result<mnv2::image::Image> img = !bytes.ok() ? Result<mnv2::image::Image>(bytes.status())
+                                     : a.raw_w   ? mnv2::image::FromPixels(bytes->data(), a.raw_w, a.raw_h, 3,
+                                                                           static_cast<size_t>(a.raw_w) * 3)
+                                                 : mnv2::image::Decode(bytes->data(), bytes->size());
+    if (img.ok() && a.raw_w && bytes->size() != static_cast<size_t>(a.raw_w) * a.raw_h * 3) {
+      img = Status(mnv2::ErrorCode::kInvalidArgument, "raw image holds " + std::to_string(bytes->size()) +
+                                                          " bytes, not " + std::to_string(a.raw_w) + "x" +
+                                                          std::to_string(a.raw_h) + "x3");
+    }
+    if (!img.ok()) {
+      std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(), img.status().ToString().c_str());
+      ++failures;
+      continue;
+    }
+    e.SetImage(*img, a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+    const auto start = std::chrono::steady_clock::now();
+    e.Run();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const std::vector<mnv2::engine::Prediction> top = e.Top(a.top);
+    auto label = [&](int index) { return labels.empty() ? std::string() : labels[index]; };
+    if (a.json) {
+      std::string line = "{\"image\": " + JsonString(path) + ", \"top\": [";
+      for (size_t i = 0; i < top.size(); ++i) {
+        char score[32];
+        std::snprintf(score, sizeof(score), "%.4f", top[i].score);
+        line += std::string(i ? ", " : "") + "{\"index\": " + std::to_string(top[i].index) +
+                ", \"label\": " + (labels.empty() ? "null" : JsonString(label(top[i].index))) +
+                ", \"score\": " + score + "}";
+      }
+      char timing[48];
+      std::snprintf(timing, sizeof(timing), "], \"ms\": %.2f}", ms);
+      std::printf("%s%s\n", line.c_str(), timing);
+    } else {
+      std::printf("%s  (%.2f ms)\n", path.c_str(), ms);
+      for (const auto& p : top) {
+        std::printf("  %6.4f  %4d  %s\n", p.score, p.index, label(p.index).c_str());
+      }
+    }
+    std::fflush(stdout);
+  }
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!ParseArgs(argc, argv, &args, &error)) {
+    if (!error.empty()) std::fprintf(stderr, "mnv2: %s\n", error.c_str());
+    std::fprintf(error.empty() ? stdout : stderr, "%s", kUsage);
+    return error.empty() ? 0 : 2;
+  }
+  if (args.command == "classify") return Classify(args);
+  if (args.command == "info") return Info(args);
+  std::fprintf(stderr, "mnv2: unknown command '%s'\n%s", args.command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,321 @@
+// Decode: stb_image behind size checks and a per-call memory budget.
+//
+// This is the only translation unit that compiles stb_image. It is compiled
+// STB_IMAGE_STATIC (no stbi_* symbols leak out of the library) with only the four
+// decoders we support, and all of its allocations go through BudgetMalloc & co. so a
+// decode can never allocate much more than its declared dimensions justify.
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "image/image.h"
+#include "image/internal.h"
+
+namespace {
+
+// Bytes stb_image may have live at once during one Decode call. Allocations are
+// prefixed with their size so frees can be accounted; the prefix keeps malloc's
+// alignment.
+struct AllocBudget {
+  size_t limit = 0;
+  size_t used = 0;
+  bool exceeded = false;
+};
+thread_local AllocBudget* g_budget = nullptr;
+constexpr size_t kAllocHeader = alignof(std::max_align_t) >= sizeof(size_t)
+                                    ? alignof(std::max_align_t)
+                                    : sizeof(size_t);
+
+bool Reserve(size_t n) {
+  AllocBudget* b = g_budget;
+  if (b == nullptr) return true;
+  if (n > b->limit - b->used) {
+    b->exceeded = true;
+    return false;
+  }
+  b->used += n;
+  return true;
+}
+
+void Release(size_t n) {
+  if (AllocBudget* b = g_budget) b->used -= std::min(n, b->used);
+}
+
+void* BudgetMalloc(size_t n) {
+  if (n > SIZE_MAX - kAllocHeader || !Reserve(n)) return nullptr;
+  char* base = static_cast<char*>(std::malloc(n + kAllocHeader));
+  if (base == nullptr) {
+    Release(n);
+    return nullptr;
+  }
+  std::memcpy(base, &n, sizeof(n));
+  return base + kAllocHeader;
+}
+
+void BudgetFree(void* p) {
+  if (p == nullptr) return;
+  char* base = static_cast<char*>(p) - kAllocHeader;
+  size_t n;
+  std::memcpy(&n, base, sizeof(n));
+  Release(n);
+  std::free(base);
+}
+
+void* BudgetRealloc(void* p, size_t n) {
+  if (p == nullptr) return BudgetMalloc(n);
+  char* base = static_cast<char*>(p) - kAllocHeader;
+  size_t old;
+  std::memcpy(&old, base, sizeof(old));
+  if (n > SIZE_MAX - kAllocHeader) return nullptr;
+  if (n > old && !Reserve(n - old)) return nullptr;
+  char* grown = static_cast<char*>(std::realloc(base, n + kAllocHeader));
+  if (grown == nullptr) {
+    if (n > old) Release(n - old);
+    return nullptr;
+  }
+  if (n < old) Release(old - n);
+  std::memcpy(grown, &n, sizeof(n));
+  return grown + kAllocHeader;
+}
+
+}  // namespace
+
+#define STBI_MALLOC(sz) BudgetMalloc(sz)
+#define STBI_REALLOC(p, newsz) BudgetRealloc(p, newsz)
+#define STBI_FREE(p) BudgetFree(p)
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+// Failure strings stay on (no STBI_NO_FAILURE_STRINGS): they go into our messages.
+#include "stb_image.h"
+
+namespace mnv2 {
+namespace image {
+namespace {
+
+// Installs a budget for the stb_image calls made during its lifetime.
+class BudgetScope {
+ public:
+  explicit BudgetScope(size_t limit) : previous_(g_budget) {
+    budget_.limit = limit;
+    g_budget = &budget_;
+  }
+  ~BudgetScope() { g_budget = previous_; }
+  BudgetScope(const BudgetScope&) = delete;
+  BudgetScope& operator=(const BudgetScope&) = delete;
+  bool exceeded() const { return budget_.exceeded; }
+
+ private:
+  AllocBudget budget_;
+  AllocBudget* previous_;
+};
+
+// Reading a header needs only stb's small context structs (the GIF one is the largest,
+// about 35 KiB).
+constexpr size_t kInfoBudget = 1u << 20;
+
+// Peak memory of a full decode, by format (w x h rounded up to whole 32x32 blocks, which
+// covers JPEG MCU padding): progressive JPEG keeps 16-bit coefficients plus 8-bit planes
+// for up to 4 components and the output (~15 bytes/pixel); 16-bit RGBA PNG keeps the
+// inflated data, the 16-bit image and two conversions (~20); GIF keeps 4+4+1 bytes of
+// canvas, background and history plus the output (~12). PNG also copies the compressed
+// stream (up to 2x the input). 32 bytes/pixel plus fixed slack leaves margin for all
+// legitimate files while bounding what a decompression bomb can take.
+size_t DecodeBudget(int width, int height, size_t input_size) {
+  const uint64_t padded_w = (static_cast<uint64_t>(width) + 31) / 32 * 32;
+  const uint64_t padded_h = (static_cast<uint64_t>(height) + 31) / 32 * 32;
+  const uint64_t budget = 32 * padded_w * padded_h + 2 * static_cast<uint64_t>(input_size) +
+                          (4u << 20);
+  return budget > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(budget);
+}
+
+const char* FormatName(const uint8_t* data, size_t size) {
+  if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) return "JPEG";
+  if (size >= 4 && data[0] == 0x89 && data[1] == 'P' && data[2] == 'N' && data[3] == 'G')
+    return "PNG";
+  if (size >= 2 && data[0] == 'B' && data[1] == 'M') return "BMP";
+  if (size >= 4 && std::memcmp(data, "GIF8", 4) == 0) return "GIF";
+  return nullptr;
+}
+
+// stb_image's reason for the last failure on this thread. A few paths leave it empty
+// (e.g. a PNG cut off between chunks reads as a nameless unknown chunk).
+std::string FailureReason() {
+  const char* reason = stbi_failure_reason();
+  if (reason == nullptr || *reason == '\0') return "corrupt or truncated data";
+  return reason;
+}
+
+// stb_image reports sizes it cannot represent as "too large".
+ErrorCode FailureCode() {
+  const char* reason = stbi_failure_reason();
+  return reason != nullptr && std::strcmp(reason, "too large") == 0 ? ErrorCode::kImageTooLarge
+                                                                     : ErrorCode::kImageDecode;
+}
+
+uint32_t Le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
+uint32_t Le32(const uint8_t* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
+}
+
+Status Truncated(const char* format, uint64_t needed, size_t size) {
+  return Status(ErrorCode::kImageDecode,
+                std::string("truncated ") + format + ": " + std::to_string(size) +
+                    " bytes present, at least " + std::to_string(needed) + " needed");
+}
+
+// stb_image reads zeros past the end of the data instead of failing, so a cut-off BMP
+// or GIF would decode with a black or partial bottom. PIL rejects those ("image file is
+// truncated"); so do we, by checking that the data the headers promise is all there.
+// Headers that make no sense here are left for stb_image to reject.
+Status CheckBmpComplete(const uint8_t* data, size_t size) {
+  if (size < 18) return Status::Ok();
+  const uint32_t offset = Le32(data + 10);
+  const uint32_t header_size = Le32(data + 14);
+  int64_t width, height;
+  uint32_t bpp, compression;
+  if (header_size == 12) {  // OS/2 BITMAPCOREHEADER
+    if (size < 26) return Status::Ok();
+    width = Le16(data + 18);
+    height = Le16(data + 20);
+    bpp = Le16(data + 24);
+    compression = 0;
+  } else {
+    if (size < 34) return Status::Ok();
+    width = static_cast<int32_t>(Le32(data + 18));
+    height = static_cast<int32_t>(Le32(data + 22));
+    bpp = Le16(data + 28);
+    compression = Le32(data + 30);
+  }
+  // Only uncompressed layouts (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS) have a known size.
+  if (compression != 0 && compression != 3 && compression != 6) return Status::Ok();
+  if (width <= 0 || width > (1 << 24) || bpp == 0 || bpp > 32) return Status::Ok();
+  if (height < 0) height = -height;
+  const uint64_t row_bytes = (static_cast<uint64_t>(width) * bpp + 31) / 32 * 4;
+  const uint64_t needed = offset + row_bytes * static_cast<uint64_t>(height);
+  if (needed > size) return Truncated("BMP", needed, size);
+  return Status::Ok();
+}
+
+// Walks the GIF blocks up to the end of the first image's data.
+Status CheckGifComplete(const uint8_t* data, size_t size) {
+  uint64_t pos = 13;  // signature, logical screen descriptor
+  if (size < pos) return Truncated("GIF", pos, size);
+  if (data[10] & 0x80) pos += 3u << ((data[10] & 7) + 1);  // global color table
+  auto skip_sub_blocks = [&]() {
+    while (pos < size) {
+      const uint8_t n = data[pos++];
+      if (n == 0) return true;
+      pos += n;
+    }
+    return false;
+  };
+  while (pos < size) {
+    const uint8_t block = data[pos++];
+    if (block == 0x21) {  // extension: label, then sub-blocks
+      ++pos;
+      if (!skip_sub_blocks()) break;
+    } else if (block == 0x2C) {  // image descriptor
+      if (pos + 9 > size) break;
+      const uint8_t flags = data[pos + 8];
+      pos += 9;
+      if (flags & 0x80) pos += 3u << ((flags & 7) + 1);  // local color table
+      ++pos;                                               // LZW minimum code size
+      if (!skip_sub_blocks()) break;
+      return Status::Ok();
+    } else {
+      return Status::Ok();  // trailer or garbage: stb_image decides
+    }
+  }
+  return Status(ErrorCode::kImageDecode,
+                "truncated GIF: the data ends before the first image is complete");
+}
+
+}  // namespace
+
+Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
+  if (size == 0) return Status(ErrorCode::kImageDecode, "image data is empty (0 bytes)");
+  if (data == nullptr) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "image data pointer is null but size is " + std::to_string(size));
+  }
+  if (size > limits.max_bytes) {
+    return Status(ErrorCode::kImageTooLarge,
+                  "encoded image is " + std::to_string(size) + " bytes; the limit is " +
+                      std::to_string(limits.max_bytes));
+  }
+  if (size > static_cast<size_t>(INT_MAX)) {
+    return Status(ErrorCode::kImageTooLarge,
+                  "encoded image is " + std::to_string(size) +
+                      " bytes; at most 2147483647 bytes can be decoded");
+  }
+  const int len = static_cast<int>(size);
+  const char* format = FormatName(data, size);
+  const std::string what = std::string(format != nullptr ? format : "unknown") + " image";
+
+  // stbi_failure_reason() is only set on failure; clear it so a message can never
+  // carry a reason left over from an earlier call on this thread.
+  stbi__g_failure_reason = nullptr;
+
+  int width = 0, height = 0, components = 0;
+  {
+    BudgetScope scope(kInfoBudget);
+    if (!stbi_info_from_memory(data, len, &width, &height, &components)) {
+      if (format == nullptr) {
+        return Status(ErrorCode::kImageDecode,
+                      "unrecognized image format (" + FailureReason() +
+                          "); supported formats are JPEG, PNG, BMP and GIF");
+      }
+      return Status(FailureCode(), "cannot read " + what + " header: " + FailureReason());
+    }
+  }
+  MNV2_RETURN_IF_ERROR(internal::CheckDimensions(width, height, limits, what.c_str()));
+  if (format != nullptr && std::strcmp(format, "BMP") == 0) {
+    MNV2_RETURN_IF_ERROR(CheckBmpComplete(data, size));
+  } else if (format != nullptr && std::strcmp(format, "GIF") == 0) {
+    MNV2_RETURN_IF_ERROR(CheckGifComplete(data, size));
+  }
+
+  BudgetScope scope(DecodeBudget(width, height, size));
+  int w = 0, h = 0, n = 0;
+  stbi_uc* pixels = stbi_load_from_memory(data, len, &w, &h, &n, 3);
+  if (pixels == nullptr) {
+    const std::string dims = std::to_string(width) + "x" + std::to_string(height);
+    if (scope.exceeded()) {
+      return Status(ErrorCode::kImageTooLarge,
+                    "decoding the " + dims + " " + what +
+                        " needs more memory than its size justifies (possible "
+                        "decompression bomb)");
+    }
+    return Status(FailureCode(), "cannot decode " + dims + " " + what + ": " + FailureReason());
+  }
+  Status status;
+  if (w != width || h != height) {
+    status = Status(ErrorCode::kImageDecode,
+                    what + " decoded to " + std::to_string(w) + "x" + std::to_string(h) +
+                        " but its header says " + std::to_string(width) + "x" +
+                        std::to_string(height));
+  }
+  Image out;
+  if (status.ok()) {
+    out.width = w;
+    out.height = h;
+    out.rgb.assign(pixels, pixels + static_cast<size_t>(w) * static_cast<size_t>(h) * 3);
+  }
+  stbi_image_free(pixels);
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace image
+}  // namespace mnv2

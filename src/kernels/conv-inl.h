@@ -1,0 +1,142 @@
+// Direct KxK convolution for few input channels (the MobileNetV2 stem), NHWC,
+// vectorized over output channels of the packed weights
+//   bias[oc_padded], then [kh][kw][in_c][oc_padded]   (see kernels.h).
+//
+// For each output pixel and block of up to kConvBlockPanels panels of
+// kGemmPanel output channels, the accumulators stay in registers while the
+// valid taps are walked; each input value is broadcast once per block. Taps
+// of one kernel row are contiguous in both the input row and the packed
+// weights, so the kx and in_c loops fuse into one.
+
+// Target-independent includes.
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+#if defined(MNV2_KERNELS_CONV_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MNV2_KERNELS_CONV_INL_H_
+#undef MNV2_KERNELS_CONV_INL_H_
+#else
+#define MNV2_KERNELS_CONV_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mnv2 {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Output channel panels computed together (32 channels: 4 AVX2 or 8 WASM
+// accumulators).
+constexpr size_t kConvBlockPanels = 4;
+
+// One output row, output channels [oc0, oc0 + kPanels * kGemmPanel) clipped to
+// out_c. oc0 is a multiple of kGemmPanel.
+template <size_t kPanels>
+HWY_NOINLINE void ConvRow(const ConvShape& s, const float* HWY_RESTRICT in,
+                          const float* HWY_RESTRICT packed, size_t oc0, int oy,
+                          float* HWY_RESTRICT out_row, float out_min, float out_max) {
+  const PanelTag d;
+  using V = hn::Vec<PanelTag>;
+  constexpr size_t N = kPanelLanes;
+  constexpr size_t kVecs = kPanels * kPanelVecs;
+
+  const size_t in_c = static_cast<size_t>(s.in_c);
+  const size_t out_c = static_cast<size_t>(s.out_c);
+  const size_t ocp = (out_c + kGemmPanel - 1) / kGemmPanel * kGemmPanel;
+  const float* HWY_RESTRICT bias = packed + oc0;
+  const float* HWY_RESTRICT weights = packed + ocp + oc0;
+  const size_t valid = HWY_MIN(kPanels * kGemmPanel, out_c - oc0);
+
+  const V lo = hn::Set(d, out_min);
+  const V hi = hn::Set(d, out_max);
+
+  const int iy0 = oy * s.stride - s.pad_top;
+  const int ky_begin = HWY_MAX(0, -iy0);
+  const int ky_end = HWY_MIN(s.kernel_h, s.in_h - iy0);
+
+  for (int ox = 0; ox < s.out_w; ++ox) {
+    const int ix0 = ox * s.stride - s.pad_left;
+    const int kx_begin = HWY_MAX(0, -ix0);
+    const int kx_end = HWY_MIN(s.kernel_w, s.in_w - ix0);
+
+    V acc[kVecs];
+    for (size_t j = 0; j < kVecs; ++j) acc[j] = hn::LoadU(d, bias + j * N);
+
+    if (kx_begin < kx_end) {
+      // (kx, ic) pairs of one kernel row are contiguous in input and weights.
+      const size_t run = static_cast<size_t>(kx_end - kx_begin) * in_c;
+      for (int ky = ky_begin; ky < ky_end; ++ky) {
+        const float* HWY_RESTRICT x =
+            in + (static_cast<size_t>(iy0 + ky) * s.in_w + (ix0 + kx_begin)) * in_c;
+        const float* HWY_RESTRICT w =
+            weights + (static_cast<size_t>(ky) * s.kernel_w + kx_begin) * in_c * ocp;
+        for (size_t i = 0; i < run; ++i, w += ocp) {
+          const V xv = hn::Set(d, x[i]);
+          for (size_t j = 0; j < kVecs; ++j) {
+            acc[j] = hn::MulAdd(xv, hn::LoadU(d, w + j * N), acc[j]);
+          }
+        }
+      }
+    }
+
+    float* HWY_RESTRICT out = out_row + static_cast<size_t>(ox) * out_c + oc0;
+    if (HWY_LIKELY(valid == kPanels * kGemmPanel)) {
+      for (size_t j = 0; j < kVecs; ++j) hn::StoreU(hn::Clamp(acc[j], lo, hi), d, out + j * N);
+    } else {
+      for (size_t j = 0; j < kVecs; ++j) {
+        const size_t first = j * N;
+        if (first >= valid) break;
+        const V y = hn::Clamp(acc[j], lo, hi);
+        if (first + N <= valid) {
+          hn::StoreU(y, d, out + first);
+        } else {
+          StorePartial(d, y, out + first, valid - first);
+        }
+      }
+    }
+  }
+}
+
+// See kernels.h. out must not overlap in or packed.
+HWY_NOINLINE void ConvDirect(const ConvShape& s, const float* HWY_RESTRICT in,
+                             const float* HWY_RESTRICT packed, float* HWY_RESTRICT out,
+                             int out_row_begin, int out_row_end, float out_min, float out_max) {
+  const int row_begin = HWY_MAX(out_row_begin, 0);
+  const int row_end = HWY_MIN(out_row_end, s.out_h);
+  if (row_begin >= row_end || s.out_c <= 0 || s.out_w <= 0) return;
+  const size_t out_c = static_cast<size_t>(s.out_c);
+  const size_t panels = (out_c + kGemmPanel - 1) / kGemmPanel;
+  static_assert(kConvBlockPanels == 4, "update the switch below");
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    float* HWY_RESTRICT out_row = out + static_cast<size_t>(oy) * s.out_w * out_c;
+    size_t p = 0;
+    for (; p + kConvBlockPanels <= panels; p += kConvBlockPanels) {
+      ConvRow<kConvBlockPanels>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+    }
+    switch (panels - p) {
+      case 3:
+        ConvRow<3>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+        break;
+      case 2:
+        ConvRow<2>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+        break;
+      case 1:
+        ConvRow<1>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace mnv2
+HWY_AFTER_NAMESPACE();
+
+#endif  // MNV2_KERNELS_CONV_INL_H_

@@ -1,0 +1,141 @@
+// GEMM on packed weight panels (see kernels.h for the packed layout):
+//   C[m][n] = clamp(bias[n] + sum_k A[m][k] * W[n][k])
+//
+// The micro-kernel computes kRows (<= kGemmRows) rows x one panel of
+// kGemmPanel = 8 columns with all accumulators in registers. It is a separate
+// HWY_NOINLINE function called once per tile: V8 only tiers a WebAssembly
+// function up to its optimizing compiler after it has been called often, so a
+// small hot function beats one long call with the hot loop inside.
+
+// Target-independent includes.
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+#if defined(MNV2_KERNELS_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MNV2_KERNELS_GEMM_INL_H_
+#undef MNV2_KERNELS_GEMM_INL_H_
+#else
+#define MNV2_KERNELS_GEMM_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mnv2 {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// kRows rows of A (each k floats, row stride a_stride) times one packed panel
+// (bias[8], then k rows of 8 weights). Writes the first `cols` (1..8) columns
+// of kRows rows of C. Reads exactly k floats per row of A.
+template <size_t kRows>
+HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
+                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c,
+                           size_t c_stride, size_t cols, float out_min, float out_max) {
+  static_assert(kRows >= 1 && kRows <= static_cast<size_t>(kGemmRows), "rows");
+  const PanelTag d;
+  using V = hn::Vec<PanelTag>;
+  constexpr size_t N = kPanelLanes;
+
+  V acc[kRows][kPanelVecs];
+  for (size_t v = 0; v < kPanelVecs; ++v) {
+    const V b = hn::LoadU(d, panel + v * N);
+    for (size_t r = 0; r < kRows; ++r) acc[r][v] = b;
+  }
+
+  const float* HWY_RESTRICT rows[kRows];
+  for (size_t r = 0; r < kRows; ++r) rows[r] = a + r * a_stride;
+
+  const float* HWY_RESTRICT w = panel + kGemmPanel;
+  for (size_t kk = 0; kk < k; ++kk, w += kGemmPanel) {
+    V wv[kPanelVecs];
+    for (size_t v = 0; v < kPanelVecs; ++v) wv[v] = hn::LoadU(d, w + v * N);
+    for (size_t r = 0; r < kRows; ++r) {
+      const V x = hn::Set(d, rows[r][kk]);
+      for (size_t v = 0; v < kPanelVecs; ++v) acc[r][v] = hn::MulAdd(x, wv[v], acc[r][v]);
+    }
+  }
+
+  const V lo = hn::Set(d, out_min);
+  const V hi = hn::Set(d, out_max);
+  if (HWY_LIKELY(cols == static_cast<size_t>(kGemmPanel))) {
+    for (size_t r = 0; r < kRows; ++r) {
+      for (size_t v = 0; v < kPanelVecs; ++v) {
+        hn::StoreU(hn::Clamp(acc[r][v], lo, hi), d, c + r * c_stride + v * N);
+      }
+    }
+    return;
+  }
+  // Last, partial panel: store only the valid columns.
+  for (size_t r = 0; r < kRows; ++r) {
+    for (size_t v = 0; v < kPanelVecs; ++v) {
+      const size_t first = v * N;
+      if (first >= cols) break;
+      float* HWY_RESTRICT dst = c + r * c_stride + first;
+      const V y = hn::Clamp(acc[r][v], lo, hi);
+      if (first + N <= cols) {
+        hn::StoreU(y, d, dst);
+      } else {
+        StorePartial(d, y, dst, cols - first);
+      }
+    }
+  }
+}
+
+// All panels for one block of kRows rows.
+template <size_t kRows>
+HWY_INLINE void GemmRowBlock(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
+                             const float* HWY_RESTRICT packed, size_t n, float* HWY_RESTRICT c,
+                             size_t c_stride, float out_min, float out_max) {
+  const size_t panel_floats = static_cast<size_t>(kGemmPanel) * (k + 1);
+  for (size_t col = 0; col < n; col += kGemmPanel, packed += panel_floats) {
+    const size_t cols = HWY_MIN(static_cast<size_t>(kGemmPanel), n - col);
+    GemmTile<kRows>(a, a_stride, k, packed, c + col, c_stride, cols, out_min, out_max);
+  }
+}
+
+// See kernels.h. c must not overlap a or packed.
+HWY_NOINLINE void Gemm(const float* HWY_RESTRICT a, size_t a_stride, int m, int k,
+                       const float* HWY_RESTRICT packed, int n, float* HWY_RESTRICT c,
+                       size_t c_stride, float out_min, float out_max) {
+  if (m <= 0 || n <= 0 || k < 0) return;
+  const size_t mm = static_cast<size_t>(m);
+  const size_t kk = static_cast<size_t>(k);
+  const size_t nn = static_cast<size_t>(n);
+  static_assert(kGemmRows == 6, "update the switch below");
+
+  // Row blocks outside: the kRows x k block of A stays in L1 while the panels
+  // stream past it.
+  size_t row = 0;
+  for (; row + kGemmRows <= mm; row += kGemmRows) {
+    GemmRowBlock<kGemmRows>(a + row * a_stride, a_stride, kk, packed, nn, c + row * c_stride,
+                            c_stride, out_min, out_max);
+  }
+  const float* HWY_RESTRICT a_rows = a + row * a_stride;
+  float* HWY_RESTRICT c_rows = c + row * c_stride;
+  switch (mm - row) {
+    case 5:
+      return GemmRowBlock<5>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+    case 4:
+      return GemmRowBlock<4>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+    case 3:
+      return GemmRowBlock<3>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+    case 2:
+      return GemmRowBlock<2>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+    case 1:
+      return GemmRowBlock<1>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+    default:
+      return;
+  }
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace mnv2
+HWY_AFTER_NAMESPACE();
+
+#endif  // MNV2_KERNELS_GEMM_INL_H_

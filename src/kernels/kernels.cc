@@ -1,0 +1,68 @@
+// Dispatching entry points of kernels.h. This file is compiled once per
+// Highway target (foreach_target.h re-includes it); the per-target kernels
+// live in the *-inl.h files. Native builds dispatch at run time to the best
+// target of this CPU; single-target builds (WebAssembly, or
+// HWY_COMPILE_ONLY_STATIC) call the static target directly.
+//
+// Weight packing is target independent and lives in packing.cc.
+
+#include <stddef.h>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/kernels.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "kernels/conv-inl.h"
+#include "kernels/depthwise-inl.h"
+#include "kernels/elementwise-inl.h"
+#include "kernels/gemm-inl.h"
+
+#if HWY_ONCE
+
+#include "kernels/kernels.h"
+
+namespace mnv2 {
+namespace kernels {
+
+HWY_EXPORT(Gemm);
+HWY_EXPORT(DepthwiseConv3x3);
+HWY_EXPORT(ConvDirect);
+HWY_EXPORT(Add);
+HWY_EXPORT(GlobalAveragePool);
+HWY_EXPORT(Softmax);
+
+void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
+          size_t c_stride, float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(Gemm)(a, a_stride, m, k, packed, n, c, c_stride, out_min, out_max);
+}
+
+void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
+                      const float* bias, float* out, int out_row_begin, int out_row_end,
+                      float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(DepthwiseConv3x3)(s, in, weights, bias, out, out_row_begin, out_row_end,
+                                         out_min, out_max);
+}
+
+void ConvDirect(const ConvShape& s, const float* in, const float* packed, float* out,
+                int out_row_begin, int out_row_end, float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(ConvDirect)(s, in, packed, out, out_row_begin, out_row_end, out_min,
+                                   out_max);
+}
+
+void Add(const float* a, const float* b, size_t n, float* out, float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(Add)(a, b, n, out, out_min, out_max);
+}
+
+void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out) {
+  HWY_DYNAMIC_DISPATCH(GlobalAveragePool)(in, pixels, channels, out);
+}
+
+void Softmax(const float* in, int n, float beta, float* out) {
+  HWY_DYNAMIC_DISPATCH(Softmax)(in, n, beta, out);
+}
+
+}  // namespace kernels
+}  // namespace mnv2
+
+#endif  // HWY_ONCE

@@ -1,0 +1,78 @@
+// Float32 NHWC kernels. They know tensors and shapes, never models.
+//
+// Each function dispatches at run time to the best Highway target this CPU has
+// (natively) or is the single static target (WebAssembly). Every kernel has a
+// scalar twin in kernels/reference.h that the tests compare against.
+//
+// Output clamping is XNNPACK's "minmax": pass (-inf, +inf) for no activation,
+// (0, +inf) for ReLU and (0, 6) for ReLU6.
+#ifndef MNV2_KERNELS_KERNELS_H_
+#define MNV2_KERNELS_KERNELS_H_
+
+#include <cstddef>
+
+namespace mnv2 {
+namespace kernels {
+
+// ---------------------------------------------------------------------------
+// GEMM for 1x1 convolutions and fully connected layers:
+//   C[m][n] = clamp(bias[n] + sum_k A[m][k] * W[n][k])
+// W is packed once at load time into panels of kGemmPanel output channels:
+//   for each panel p: bias[kGemmPanel], then for each k: W[p*kGemmPanel + j][k], j < kGemmPanel
+// (zero padded where n is not a multiple of kGemmPanel).
+constexpr int kGemmPanel = 8;
+// Rows of A processed per micro-kernel call.
+constexpr int kGemmRows = 6;
+
+size_t PackedGemmWeightsFloats(int k, int n);
+// weights: [n][k] row-major (TFLite's OHWI for a 1x1 conv, or FC's [out][in]); bias may be null.
+void PackGemmWeights(const float* weights, const float* bias, int k, int n, float* packed);
+// a: m rows of k floats, row stride a_stride; c: m rows of n floats, row stride c_stride.
+void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
+          size_t c_stride, float out_min, float out_max);
+
+// ---------------------------------------------------------------------------
+// Depthwise 3x3 convolution (depth multiplier 1), stride 1 or 2, zero padding
+// given as the number of padded rows/columns before the first input pixel.
+//   weights: [3][3][channels] (TFLite's [1][3][3][C]); bias: [channels]
+// Computes output rows [out_row_begin, out_row_end) only, so callers may split work.
+struct DepthwiseShape {
+  int in_h, in_w, channels;
+  int out_h, out_w;
+  int stride;
+  int pad_top, pad_left;
+};
+void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
+                      const float* bias, float* out, int out_row_begin, int out_row_end,
+                      float out_min, float out_max);
+
+// ---------------------------------------------------------------------------
+// Direct KxK convolution for layers with few input channels (the stem: 3x3,
+// stride 2, 3 input channels). Weights are packed once at load time:
+//   bias[oc_padded], then [kh][kw][in_c][oc_padded], oc_padded = round up(out_c, kGemmPanel)
+struct ConvShape {
+  int in_h, in_w, in_c;
+  int out_h, out_w, out_c;
+  int kernel_h, kernel_w;
+  int stride;
+  int pad_top, pad_left;
+};
+size_t PackedConvWeightsFloats(const ConvShape& s);
+// weights: [out_c][kh][kw][in_c] (TFLite's OHWI); bias may be null.
+void PackConvWeights(const ConvShape& s, const float* weights, const float* bias, float* packed);
+void ConvDirect(const ConvShape& s, const float* in, const float* packed, float* out,
+                int out_row_begin, int out_row_end, float out_min, float out_max);
+
+// ---------------------------------------------------------------------------
+// Elementwise and reductions.
+// out[i] = clamp(a[i] + b[i]); out may alias a or b.
+void Add(const float* a, const float* b, size_t n, float* out, float out_min, float out_max);
+// out[c] = mean over `pixels` rows of in[p][c].
+void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out);
+// out = softmax(beta * in); out may alias in.
+void Softmax(const float* in, int n, float beta, float* out);
+
+}  // namespace kernels
+}  // namespace mnv2
+
+#endif  // MNV2_KERNELS_KERNELS_H_

@@ -1,0 +1,510 @@
+#include "model/builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace mnv2 {
+namespace model {
+namespace {
+
+Status Unsupported(const std::string& message) {
+  return Status(ErrorCode::kUnsupportedModel, "not a supported MobileNetV2 model: " + message);
+}
+
+std::string ShapeString(const std::vector<int32_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  float value;
+  if (exponent == 0) {
+    value = std::ldexp(static_cast<float>(mantissa), -24);
+  } else if (exponent == 31) {
+    value = mantissa ? NAN : INFINITY;
+  } else {
+    value = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
+  }
+  return sign ? -value : value;
+}
+
+// Walks the operator list in order; knows which tensor is the running activation.
+class Builder {
+ public:
+  explicit Builder(const Graph& g) : g_(g) {}
+
+  Result<Network> Build() {
+    MNV2_RETURN_IF_ERROR(CheckOpsSupported());
+    if (g_.inputs.size() != 1 || g_.outputs.size() != 1) {
+      return Unsupported("the graph has " + std::to_string(g_.inputs.size()) + " inputs and " +
+                         std::to_string(g_.outputs.size()) + " outputs; expected one of each");
+    }
+    Network net;
+    cur_ = g_.inputs[0];
+    MNV2_RETURN_IF_ERROR(ReadInput(&net.input));
+    // An int8 model may convert its uint8 input first; the real values do not change.
+    while (Peek(kOpQuantize) || Peek(kOpDequantize)) MNV2_RETURN_IF_ERROR(PassThrough());
+
+    MNV2_RETURN_IF_ERROR(ReadConv(&net.stem, "stem"));
+    if (net.stem.g.in_c != net.input.channels) return Unsupported("the stem does not read the input image");
+    while (Peek(kOpDepthwiseConv2D) || (Peek(kOpConv2D) && Peek(kOpDepthwiseConv2D, 1))) {
+      net.blocks.emplace_back();
+      MNV2_RETURN_IF_ERROR(ReadBlock(&net.blocks.back(), static_cast<int>(net.blocks.size()) - 1));
+    }
+    if (net.blocks.empty()) return Unsupported("no inverted residual block follows the stem");
+    MNV2_RETURN_IF_ERROR(ReadConv(&net.head, "head"));
+    if (net.head.g.kernel_h != 1 || net.head.g.kernel_w != 1 || net.head.g.stride != 1) {
+      return Unsupported("the head convolution '" + net.head.name + "' is not 1x1 stride 1");
+    }
+    MNV2_RETURN_IF_ERROR(ReadGlobalPool(net.head.g));
+    SkipReshapes();
+    MNV2_RETURN_IF_ERROR(ReadClassifier(&net.classifier, net.head.g.out_c));
+    SkipReshapes();
+    net.softmax = false;
+    if (Peek(kOpSoftmax)) {
+      const Operator& op = Next();
+      MNV2_RETURN_IF_ERROR(Consume(op, "SOFTMAX"));
+      net.softmax = true;
+      net.softmax_beta = op.options.softmax_beta;
+      if (!(net.softmax_beta > 0.0f) || !std::isfinite(net.softmax_beta)) {
+        return Unsupported("SOFTMAX has beta " + std::to_string(net.softmax_beta));
+      }
+    }
+    while (Peek(kOpQuantize) || Peek(kOpDequantize) || Peek(kOpReshape) || Peek(kOpSqueeze)) {
+      MNV2_RETURN_IF_ERROR(PassThrough());
+    }
+    if (next_ != g_.operators.size()) {
+      return Unsupported("unexpected " + OpName(next_) + " after the classifier");
+    }
+    if (cur_ != g_.outputs[0]) return Unsupported("the classifier's result is not the graph output");
+    const int64_t out_elements = Elements(g_.tensors[cur_]);
+    if (out_elements != net.classifier.classes) {
+      return Unsupported("the output tensor " + ShapeString(g_.tensors[cur_].shape) + " does not hold " +
+                         std::to_string(net.classifier.classes) + " classes");
+    }
+    net.weight_type = TensorTypeName(g_.tensors[head_weights_].type);
+    net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
+    return net;
+  }
+
+ private:
+  Status CheckOpsSupported() const {
+    for (size_t i = 0; i < g_.operators.size(); ++i) {
+      switch (g_.operators[i].code) {
+        case kOpConv2D: case kOpDepthwiseConv2D: case kOpAdd: case kOpAveragePool2D: case kOpMean:
+        case kOpFullyConnected: case kOpReshape: case kOpSqueeze: case kOpSoftmax: case kOpQuantize:
+        case kOpDequantize:
+          break;
+        default:
+          return Status(ErrorCode::kUnsupportedOp,
+                        "operator " + std::to_string(i) + " is " + OpName(i) +
+                            ", which this engine does not run (supported: CONV_2D, DEPTHWISE_CONV_2D, ADD, "
+                            "AVERAGE_POOL_2D, MEAN, FULLY_CONNECTED, RESHAPE, SQUEEZE, SOFTMAX, QUANTIZE, "
+                            "DEQUANTIZE)");
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::string OpName(size_t i) const {
+    const Operator& op = g_.operators[i];
+    return op.code < 0 ? "custom op '" + op.custom_code + "'" : BuiltinOpName(op.code);
+  }
+  std::string TensorName(int32_t t) const {
+    return "tensor " + std::to_string(t) + " ('" + g_.tensors[t].name + "')";
+  }
+  static int64_t Elements(const Tensor& t) {
+    int64_t n = 1;
+    for (int32_t d : t.shape) n *= d;  // dims are < 2^24 and rank <= 8: checked by the reader
+    return t.shape.empty() ? 1 : n;
+  }
+
+  bool Peek(int32_t code, size_t ahead = 0) const {
+    return next_ + ahead < g_.operators.size() && g_.operators[next_ + ahead].code == code;
+  }
+  const Operator& Next() { return g_.operators[next_++]; }
+
+  // Checks that `op` reads the running activation (its first input) and makes its output the running one.
+  Status Consume(const Operator& op, const char* what) {
+    const size_t index = next_ - 1;
+    if (op.inputs.empty() || op.inputs[0] != cur_) {
+      return Unsupported(std::string(what) + " (operator " + std::to_string(index) +
+                         ") does not read the previous layer's output: the graph is not a MobileNetV2 chain");
+    }
+    if (op.outputs.size() != 1) {
+      return Unsupported(std::string(what) + " (operator " + std::to_string(index) + ") has " +
+                         std::to_string(op.outputs.size()) + " outputs");
+    }
+    if (g_.tensors[op.outputs[0]].data != nullptr) {
+      return Unsupported(std::string(what) + " writes into constant " + TensorName(op.outputs[0]));
+    }
+    cur_ = op.outputs[0];
+    return Status::Ok();
+  }
+
+  Status PassThrough() {
+    const Operator& op = Next();
+    const int32_t in = cur_;
+    MNV2_RETURN_IF_ERROR(Consume(op, BuiltinOpName(op.code).c_str()));
+    if (Elements(g_.tensors[in]) != Elements(g_.tensors[cur_])) {
+      return Unsupported(BuiltinOpName(op.code) + " changes the number of elements");
+    }
+    return Status::Ok();
+  }
+
+  void SkipReshapes() {
+    while ((Peek(kOpReshape) || Peek(kOpSqueeze)) && PassThrough().ok()) {
+    }
+  }
+
+  Status ReadInput(InputSpec* in) {
+    const Tensor& t = g_.tensors[cur_];
+    if (t.shape.size() != 4 || t.shape[0] != 1 || t.shape[3] != 3) {
+      return Unsupported("the input " + TensorName(cur_) + " has shape " + ShapeString(t.shape) +
+                         "; expected [1, height, width, 3]");
+    }
+    in->height = t.shape[1];
+    in->width = t.shape[2];
+    in->channels = 3;
+    if (in->height < 8 || in->width < 8 || in->height > kMaxInputSide || in->width > kMaxInputSide) {
+      return Unsupported("input size " + std::to_string(in->width) + "x" + std::to_string(in->height) +
+                         " is outside 8.." + std::to_string(kMaxInputSide));
+    }
+    if (t.type == TensorType::kUInt8 || t.type == TensorType::kInt8) {
+      if (t.quant.scale.size() != 1 || t.quant.zero_point.size() != 1 || !(t.quant.scale[0] > 0)) {
+        return Unsupported("the quantized input " + TensorName(cur_) + " has no per-tensor scale");
+      }
+      in->quantized = true;
+      in->scale = t.quant.scale[0];
+      // An int8 input stores pixel - 128; express the mapping on uint8 pixels.
+      in->zero_point = static_cast<float>(t.quant.zero_point[0]) + (t.type == TensorType::kInt8 ? 128.0f : 0.0f);
+    } else if (t.type == TensorType::kFloat32) {
+      // Float MobileNetV2 models take pixels in [-1, 1] (Keras' preprocess_input).
+      in->scale = 1.0f / 127.5f;
+      in->zero_point = 127.5f;
+    } else {
+      return Unsupported("the input " + TensorName(cur_) + " has type " + TensorTypeName(t.type));
+    }
+    return Status::Ok();
+  }
+
+  Status ToActivation(FusedActivation a, const std::string& where, Activation* out) {
+    switch (a) {
+      case FusedActivation::kNone: *out = Activation::kNone; return Status::Ok();
+      case FusedActivation::kRelu: *out = Activation::kRelu; return Status::Ok();
+      case FusedActivation::kRelu6: *out = Activation::kRelu6; return Status::Ok();
+      default:
+        return Status(ErrorCode::kUnsupportedOp, where + " uses fused activation " +
+                                                     std::to_string(static_cast<int>(a)) +
+                                                     " (only none, RELU and RELU6 are supported)");
+    }
+  }
+
+  // Dequantizes constant tensor `index` of the expected shape to float32. Per-channel scales
+  // run along the tensor's quantized_dimension.
+  Status ReadConstant(int32_t index, const std::vector<int32_t>& shape, const std::string& what,
+                      std::vector<float>* out) {
+    if (index < 0) return Unsupported(what + " is missing");
+    const Tensor& t = g_.tensors[index];
+    const std::string name = what + " (" + TensorName(index) + ")";
+    if (t.data == nullptr) return Unsupported(name + " is not a constant");
+    if (t.shape != shape) {
+      return Unsupported(name + " has shape " + ShapeString(t.shape) + ", expected " + ShapeString(shape));
+    }
+    const int64_t count = Elements(t);
+    const size_t elem = TensorTypeSize(t.type);
+    if (elem == 0 || t.type == TensorType::kInt64 || t.type == TensorType::kFloat64 ||
+        t.type == TensorType::kBool || t.type == TensorType::kComplex64) {
+      return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
+    }
+    if (t.data_size != static_cast<size_t>(count) * elem) {
+      return Status(ErrorCode::kModelFormat, "malformed TFLite model: " + name + " holds " +
+                                                 std::to_string(t.data_size) + " bytes, expected " +
+                                                 std::to_string(count * static_cast<int64_t>(elem)));
+    }
+    out->resize(static_cast<size_t>(count));
+    if (t.type == TensorType::kFloat32) {
+      std::memcpy(out->data(), t.data, t.data_size);
+      for (float v : *out) {
+        if (!std::isfinite(v)) return Status(ErrorCode::kModelFormat, "malformed TFLite model: " + name + " holds a non-finite value");
+      }
+      return Status::Ok();
+    }
+    if (t.type == TensorType::kFloat16) {
+      for (int64_t i = 0; i < count; ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        (*out)[i] = HalfToFloat(h);
+        if (!std::isfinite((*out)[i])) return Status(ErrorCode::kModelFormat, "malformed TFLite model: " + name + " holds a non-finite value");
+      }
+      return Status::Ok();
+    }
+    // Integer data: real = scale[c] * (q - zero_point[c]).
+    const Quantization& q = t.quant;
+    const int rank = static_cast<int>(shape.size());
+    int64_t channels = 1, inner = 1;
+    if (q.scale.size() > 1) {
+      if (q.quantized_dimension < 0 || q.quantized_dimension >= rank ||
+          static_cast<int64_t>(q.scale.size()) != shape[q.quantized_dimension]) {
+        return Unsupported(name + " has " + std::to_string(q.scale.size()) + " scales along dimension " +
+                           std::to_string(q.quantized_dimension));
+      }
+      channels = shape[q.quantized_dimension];
+      for (int d = q.quantized_dimension + 1; d < rank; ++d) inner *= shape[d];
+    } else if (q.scale.size() != 1) {
+      return Unsupported(name + " is an integer tensor without quantization scale");
+    }
+    if (!q.zero_point.empty() && q.zero_point.size() != q.scale.size()) {
+      return Unsupported(name + " has " + std::to_string(q.zero_point.size()) + " zero points for " +
+                         std::to_string(q.scale.size()) + " scales");
+    }
+    for (int64_t i = 0; i < count; ++i) {
+      const size_t c = static_cast<size_t>(channels > 1 ? (i / inner) % channels : 0);
+      const float scale = q.scale[c];
+      const int64_t zero = q.zero_point.empty() ? 0 : q.zero_point[c];
+      int64_t v;
+      switch (t.type) {
+        case TensorType::kUInt8: v = t.data[i]; break;
+        case TensorType::kInt8: v = static_cast<int8_t>(t.data[i]); break;
+        case TensorType::kInt16: { int16_t x; std::memcpy(&x, t.data + 2 * i, 2); v = x; break; }
+        case TensorType::kInt32: { int32_t x; std::memcpy(&x, t.data + 4 * i, 4); v = x; break; }
+        default: return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
+      }
+      (*out)[i] = scale * static_cast<float>(v - zero);
+    }
+    return Status::Ok();
+  }
+
+  // Reads the optional bias input (index 2) of a conv/FC op; absent bias means zeros.
+  Status ReadBias(const Operator& op, int channels, const std::string& what, std::vector<float>* bias) {
+    if (op.inputs.size() < 3 || op.inputs[2] < 0) {
+      bias->assign(channels, 0.0f);
+      return Status::Ok();
+    }
+    return ReadConstant(op.inputs[2], {channels}, what + " bias", bias);
+  }
+
+  // Fills the geometry from the input/output tensors and the op's padding/stride.
+  Status Geometry(const Operator& op, int32_t in_tensor, int kh, int kw, int out_c, const std::string& what,
+                  ConvGeometry* g) {
+    const Tensor& in = g_.tensors[in_tensor];
+    const Tensor& out = g_.tensors[op.outputs[0]];
+    if (in.shape.size() != 4 || in.shape[0] != 1) {
+      return Unsupported(what + " input has shape " + ShapeString(in.shape));
+    }
+    const OpOptions& o = op.options;
+    if (o.stride_w != o.stride_h || (o.stride_w != 1 && o.stride_w != 2)) {
+      return Unsupported(what + " has strides " + std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
+                         " (only 1 and 2, equal in both directions)");
+    }
+    if (o.dilation_w != 1 || o.dilation_h != 1) return Unsupported(what + " is dilated");
+    g->in_h = in.shape[1];
+    g->in_w = in.shape[2];
+    g->in_c = in.shape[3];
+    g->kernel_h = kh;
+    g->kernel_w = kw;
+    g->stride = o.stride_w;
+    g->out_c = out_c;
+    auto axis = [&](int in_size, int k, int* out_size, int* pad_before) {
+      if (o.padding == Padding::kSame) {
+        *out_size = (in_size + g->stride - 1) / g->stride;
+        const int total = std::max((*out_size - 1) * g->stride + k - in_size, 0);
+        *pad_before = total / 2;
+      } else {
+        *out_size = in_size >= k ? (in_size - k) / g->stride + 1 : 0;
+        *pad_before = 0;
+      }
+    };
+    axis(g->in_h, kh, &g->out_h, &g->pad_top);
+    axis(g->in_w, kw, &g->out_w, &g->pad_left);
+    const std::vector<int32_t> expected = {1, g->out_h, g->out_w, out_c};
+    if (g->out_h <= 0 || g->out_w <= 0 || out.shape != expected) {
+      return Unsupported(what + " output " + TensorName(op.outputs[0]) + " has shape " + ShapeString(out.shape) +
+                         ", but its input and padding give " + ShapeString(expected));
+    }
+    return Status::Ok();
+  }
+
+  Status ReadConv(Conv2D* conv, const std::string& what) {
+    if (!Peek(kOpConv2D)) {
+      return Unsupported("expected CONV_2D for the " + what + ", found " +
+                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+    }
+    const size_t index = next_;
+    const Operator& op = Next();
+    const int32_t in = cur_;
+    const std::string where = what + " CONV_2D (operator " + std::to_string(index) + ")";
+    MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+    if (op.inputs.size() < 2 || op.inputs[1] < 0) return Unsupported(where + " has no weights");
+    const Tensor& w = g_.tensors[op.inputs[1]];
+    if (w.shape.size() != 4) return Unsupported(where + " weights have shape " + ShapeString(w.shape));
+    const int out_c = w.shape[0], kh = w.shape[1], kw = w.shape[2];
+    if (kh < 1 || kw < 1 || kh > 7 || kw > 7 || out_c < 1) {
+      return Unsupported(where + " has a " + std::to_string(kh) + "x" + std::to_string(kw) + " kernel");
+    }
+    conv->name = g_.tensors[op.outputs[0]].name;
+    MNV2_RETURN_IF_ERROR(Geometry(op, in, kh, kw, out_c, where, &conv->g));
+    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {out_c, kh, kw, conv->g.in_c}, where + " weights", &conv->weights));
+    MNV2_RETURN_IF_ERROR(ReadBias(op, out_c, where, &conv->bias));
+    if (what == "head") head_weights_ = op.inputs[1];
+    return ToActivation(op.options.activation, where, &conv->activation);
+  }
+
+  Status ReadPointwise(Conv2D* conv, const std::string& what) {
+    MNV2_RETURN_IF_ERROR(ReadConv(conv, what));
+    if (conv->g.kernel_h != 1 || conv->g.kernel_w != 1 || conv->g.stride != 1) {
+      return Unsupported(what + " convolution '" + conv->name + "' is not 1x1 stride 1");
+    }
+    return Status::Ok();
+  }
+
+  Status ReadBlock(InvertedResidual* b, int n) {
+    const std::string what = "block " + std::to_string(n);
+    const int32_t block_in = cur_;
+    if (Peek(kOpConv2D)) {
+      b->has_expand = true;
+      MNV2_RETURN_IF_ERROR(ReadPointwise(&b->expand, what + " expand"));
+    }
+    const size_t index = next_;
+    const Operator& op = Next();
+    const int32_t in = cur_;
+    const std::string where = what + " DEPTHWISE_CONV_2D (operator " + std::to_string(index) + ")";
+    MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+    if (op.options.depth_multiplier != 1) return Unsupported(where + " has depth multiplier " + std::to_string(op.options.depth_multiplier));
+    if (op.inputs.size() < 2 || op.inputs[1] < 0) return Unsupported(where + " has no weights");
+    const Tensor& w = g_.tensors[op.inputs[1]];
+    const Tensor& x = g_.tensors[in];
+    if (x.shape.size() != 4) return Unsupported(where + " input has shape " + ShapeString(x.shape));
+    const int channels = x.shape[3];
+    if (w.shape != std::vector<int32_t>{1, 3, 3, channels}) {
+      return Unsupported(where + " weights have shape " + ShapeString(w.shape) + "; only 3x3 depthwise filters over " +
+                         std::to_string(channels) + " channels are supported");
+    }
+    DepthwiseConv2D& dw = b->depthwise;
+    dw.name = g_.tensors[op.outputs[0]].name;
+    MNV2_RETURN_IF_ERROR(Geometry(op, in, 3, 3, channels, where, &dw.g));
+    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {1, 3, 3, channels}, where + " weights", &dw.weights));
+    MNV2_RETURN_IF_ERROR(ReadBias(op, channels, where, &dw.bias));
+    MNV2_RETURN_IF_ERROR(ToActivation(op.options.activation, where, &dw.activation));
+
+    MNV2_RETURN_IF_ERROR(ReadPointwise(&b->project, what + " project"));
+    if (Peek(kOpAdd)) {
+      const size_t add_index = next_;
+      const Operator& add = Next();
+      const std::string add_where = what + " ADD (operator " + std::to_string(add_index) + ")";
+      const bool reads_both = add.inputs.size() == 2 &&
+                              ((add.inputs[0] == cur_ && add.inputs[1] == block_in) ||
+                               (add.inputs[1] == cur_ && add.inputs[0] == block_in));
+      if (!reads_both) return Unsupported(add_where + " does not add the block's input to its output");
+      if (g_.tensors[block_in].shape != g_.tensors[cur_].shape) {
+        return Unsupported(add_where + " adds tensors of different shapes");
+      }
+      Activation act;
+      MNV2_RETURN_IF_ERROR(ToActivation(add.options.activation, add_where, &act));
+      if (act != Activation::kNone) return Unsupported(add_where + " has a fused activation");
+      if (add.outputs.size() != 1 || g_.tensors[add.outputs[0]].shape != g_.tensors[cur_].shape) {
+        return Unsupported(add_where + " output has the wrong shape");
+      }
+      cur_ = add.outputs[0];
+      b->residual = true;
+    }
+    return Status::Ok();
+  }
+
+  Status ReadGlobalPool(const ConvGeometry& head) {
+    const size_t index = next_;
+    const std::string where = "the pooling (operator " + std::to_string(index) + ")";
+    if (Peek(kOpAveragePool2D)) {
+      const Operator& op = Next();
+      MNV2_RETURN_IF_ERROR(Consume(op, "AVERAGE_POOL_2D"));
+      const OpOptions& o = op.options;
+      const bool global = o.filter_h == head.out_h && o.filter_w == head.out_w && o.padding == Padding::kValid;
+      if (!global) {
+        return Unsupported("AVERAGE_POOL_2D " + std::to_string(o.filter_h) + "x" + std::to_string(o.filter_w) +
+                           " does not cover the whole " + std::to_string(head.out_h) + "x" +
+                           std::to_string(head.out_w) + " feature map");
+      }
+      if (o.activation != FusedActivation::kNone) return Unsupported(where + " has a fused activation");
+    } else if (Peek(kOpMean)) {
+      const Operator& op = Next();
+      MNV2_RETURN_IF_ERROR(Consume(op, "MEAN"));
+      if (op.inputs.size() != 2 || op.inputs[1] < 0) return Unsupported(where + " has no axes");
+      const Tensor& axes = g_.tensors[op.inputs[1]];
+      if (axes.data == nullptr || axes.type != TensorType::kInt32 || axes.data_size != 8) {
+        return Unsupported(where + " must reduce the constant axes [1, 2]");
+      }
+      int32_t a[2];
+      std::memcpy(a, axes.data, 8);
+      if (!((a[0] == 1 && a[1] == 2) || (a[0] == 2 && a[1] == 1))) {
+        return Unsupported(where + " reduces axes [" + std::to_string(a[0]) + ", " + std::to_string(a[1]) +
+                           "]; only the spatial axes [1, 2] are supported");
+      }
+    } else {
+      return Unsupported("expected AVERAGE_POOL_2D or MEAN after the head convolution, found " +
+                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+    }
+    if (Elements(g_.tensors[cur_]) != head.out_c) {
+      return Unsupported(where + " output " + ShapeString(g_.tensors[cur_].shape) + " is not one value per channel");
+    }
+    return Status::Ok();
+  }
+
+  Status ReadClassifier(Classifier* c, int features) {
+    c->features = features;
+    if (Peek(kOpConv2D)) {
+      Conv2D conv;
+      // A 1x1 convolution over the 1x1 pooled map; the pooled tensor must look like [1, 1, 1, features].
+      if (g_.tensors[cur_].shape != std::vector<int32_t>{1, 1, 1, features}) {
+        return Unsupported("the classifier CONV_2D reads " + ShapeString(g_.tensors[cur_].shape));
+      }
+      MNV2_RETURN_IF_ERROR(ReadPointwise(&conv, "classifier"));
+      c->name = conv.name;
+      c->classes = conv.g.out_c;
+      c->activation = conv.activation;
+      c->weights = std::move(conv.weights);
+      c->bias = std::move(conv.bias);
+      return Status::Ok();
+    }
+    if (!Peek(kOpFullyConnected)) {
+      return Unsupported("expected a FULLY_CONNECTED or 1x1 CONV_2D classifier, found " +
+                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+    }
+    const size_t index = next_;
+    const Operator& op = Next();
+    const std::string where = "classifier FULLY_CONNECTED (operator " + std::to_string(index) + ")";
+    MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+    if (op.inputs.size() < 2 || op.inputs[1] < 0) return Unsupported(where + " has no weights");
+    const Tensor& w = g_.tensors[op.inputs[1]];
+    if (w.shape.size() != 2 || w.shape[1] != features || w.shape[0] < 1) {
+      return Unsupported(where + " weights have shape " + ShapeString(w.shape) + " for " + std::to_string(features) +
+                         " features");
+    }
+    c->name = g_.tensors[op.outputs[0]].name;
+    c->classes = w.shape[0];
+    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {c->classes, features}, where + " weights", &c->weights));
+    MNV2_RETURN_IF_ERROR(ReadBias(op, c->classes, where, &c->bias));
+    if (Elements(g_.tensors[cur_]) != c->classes) return Unsupported(where + " output has the wrong size");
+    return ToActivation(op.options.activation, where, &c->activation);
+  }
+
+  const Graph& g_;
+  size_t next_ = 0;      // next operator to read
+  int32_t cur_ = -1;     // tensor holding the running activation
+  int32_t head_weights_ = 0;
+};
+
+}  // namespace
+
+Result<Network> BuildNetwork(const Graph& graph) { return Builder(graph).Build(); }
+
+Result<Network> LoadTflite(const uint8_t* data, size_t size) {
+  Result<Graph> graph = ReadTflite(data, size);
+  if (!graph.ok()) return graph.status();
+  return BuildNetwork(*graph);
+}
+
+}  // namespace model
+}  // namespace mnv2

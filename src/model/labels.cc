@@ -1,0 +1,27 @@
+#include "model/labels.h"
+
+namespace mnv2 {
+namespace model {
+
+Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_classes) {
+  std::vector<std::string> labels;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(std::move(line));
+    start = end + 1;
+  }
+  if (static_cast<int>(labels.size()) == num_classes - 1) labels.insert(labels.begin(), "background");
+  if (static_cast<int>(labels.size()) != num_classes) {
+    return Status(ErrorCode::kInvalidArgument, "the label file has " + std::to_string(labels.size()) +
+                                                   " lines but the model has " + std::to_string(num_classes) +
+                                                   " classes");
+  }
+  return labels;
+}
+
+}  // namespace model
+}  // namespace mnv2

@@ -1,0 +1,20 @@
+// Label files: one class name per line, line i naming class i.
+#ifndef MNV2_MODEL_LABELS_H_
+#define MNV2_MODEL_LABELS_H_
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mnv2 {
+namespace model {
+
+// Splits the text into lines (LF or CRLF), dropping one trailing empty line. A file with one
+// label fewer than `num_classes` lacks the background class: "background" is put first.
+Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_classes);
+
+}  // namespace model
+}  // namespace mnv2
+
+#endif  // MNV2_MODEL_LABELS_H_

@@ -1,0 +1,97 @@
+// A validated MobileNetV2-family network: what the engine runs, with nothing
+// left to check. Built from a file by model/builder.h; shapes, padding and
+// weights (dequantized to float32) all come from the file.
+#ifndef MNV2_MODEL_NETWORK_H_
+#define MNV2_MODEL_NETWORK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mnv2 {
+namespace model {
+
+// The clamp a layer applies to its output.
+enum class Activation { kNone, kRelu, kRelu6 };
+const char* ActivationName(Activation a);
+
+// Spatial geometry shared by convolutions: NHWC input [in_h, in_w, in_c] to output [out_h, out_w, out_c].
+struct ConvGeometry {
+  int in_h = 0, in_w = 0, in_c = 0;
+  int out_h = 0, out_w = 0, out_c = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride = 1;
+  int pad_top = 0, pad_left = 0;  // zero padding before the first row/column
+};
+
+// A convolution with a dense kernel: weights [out_c][kernel_h][kernel_w][in_c] (OHWI).
+struct Conv2D {
+  std::string name;
+  ConvGeometry g;
+  Activation activation = Activation::kNone;
+  std::vector<float> weights;
+  std::vector<float> bias;  // [out_c]
+};
+
+// A depthwise convolution (one filter per channel): weights [kernel_h][kernel_w][channels].
+struct DepthwiseConv2D {
+  std::string name;
+  ConvGeometry g;  // in_c == out_c
+  Activation activation = Activation::kNone;
+  std::vector<float> weights;
+  std::vector<float> bias;
+};
+
+// expand (1x1, optional: the first block has none) -> depthwise 3x3 -> project (1x1, linear),
+// plus the block's input when `residual` (same shape in and out).
+struct InvertedResidual {
+  bool has_expand = false;
+  Conv2D expand;
+  DepthwiseConv2D depthwise;
+  Conv2D project;
+  bool residual = false;
+};
+
+// A fully connected classifier: weights [num_classes][features].
+struct Classifier {
+  std::string name;
+  int features = 0;
+  int classes = 0;
+  Activation activation = Activation::kNone;
+  std::vector<float> weights;
+  std::vector<float> bias;
+};
+
+// How the input tensor maps integers to reals: real = scale * (q - zero_point).
+// A float model has no quantization; its images are mapped to `float_range`.
+struct InputSpec {
+  int height = 0, width = 0, channels = 3;
+  bool quantized = false;
+  float scale = 1.0f;
+  float zero_point = 0.0f;
+};
+
+struct Network {
+  InputSpec input;
+  Conv2D stem;
+  std::vector<InvertedResidual> blocks;
+  Conv2D head;  // the last 1x1 convolution (1280 channels at alpha <= 1)
+  // Global average pooling over head's output, then:
+  Classifier classifier;
+  bool softmax = true;
+  float softmax_beta = 1.0f;
+
+  // Facts about the file, for model.info and the CLI.
+  std::string weight_type;  // "float32", "float16", "uint8", "int8"
+  bool quantized = false;   // weights stored as integers
+  float alpha() const { return static_cast<float>(stem.g.out_c) / 32.0f; }
+  int num_classes() const { return classifier.classes; }
+  int feature_size() const { return classifier.features; }
+  // Multiply-adds of one inference.
+  int64_t MultiplyAdds() const;
+};
+
+}  // namespace model
+}  // namespace mnv2
+
+#endif  // MNV2_MODEL_NETWORK_H_

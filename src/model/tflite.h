@@ -1,0 +1,87 @@
+// The TFLite flatbuffer schema, read into plain structs. Only this file and
+// tflite.cc know the schema's field numbers; everything is bounds-checked.
+#ifndef MNV2_MODEL_TFLITE_H_
+#define MNV2_MODEL_TFLITE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mnv2 {
+namespace model {
+
+// TFLite's TensorType values.
+enum class TensorType : int8_t {
+  kFloat32 = 0, kFloat16 = 1, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kString = 5, kBool = 6,
+  kInt16 = 7, kComplex64 = 8, kInt8 = 9, kFloat64 = 10,
+};
+const char* TensorTypeName(TensorType type);
+// Bytes per element, 0 for types we never read data of.
+size_t TensorTypeSize(TensorType type);
+
+// TFLite's BuiltinOperator values for the ops we know by name.
+enum BuiltinOp : int32_t {
+  kOpAdd = 0, kOpAveragePool2D = 1, kOpConv2D = 3, kOpDepthwiseConv2D = 4, kOpDequantize = 6,
+  kOpFullyConnected = 9, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
+  kOpMean = 40, kOpSqueeze = 43, kOpQuantize = 114,
+};
+// "CONV_2D", ... or "BUILTIN_<n>" for the ones we do not name.
+std::string BuiltinOpName(int32_t code);
+
+enum class FusedActivation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3, kTanh = 4, kSignBit = 5 };
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+
+struct Quantization {
+  std::vector<float> scale;
+  std::vector<int64_t> zero_point;
+  int32_t quantized_dimension = 0;
+};
+
+struct Tensor {
+  std::string name;
+  std::vector<int32_t> shape;
+  TensorType type = TensorType::kFloat32;
+  Quantization quant;
+  // Constant data inside the file bytes (null for activations); checked to lie inside the file.
+  const uint8_t* data = nullptr;
+  size_t data_size = 0;
+};
+
+// The union of the builtin options of the ops we run, with TFLite's defaults.
+struct OpOptions {
+  Padding padding = Padding::kSame;
+  int32_t stride_w = 1, stride_h = 1;
+  int32_t dilation_w = 1, dilation_h = 1;
+  int32_t depth_multiplier = 1;
+  int32_t filter_w = 0, filter_h = 0;
+  FusedActivation activation = FusedActivation::kNone;
+  float softmax_beta = 1.0f;
+  bool keep_dims = false;
+};
+
+struct Operator {
+  int32_t code = -1;        // BuiltinOperator, or -1 for a custom op
+  std::string custom_code;  // for custom ops
+  std::vector<int32_t> inputs, outputs;  // tensor indices, -1 for an omitted optional input
+  OpOptions options;
+};
+
+struct Graph {
+  uint32_t version = 0;
+  std::string description;
+  std::vector<Tensor> tensors;
+  std::vector<Operator> operators;
+  std::vector<int32_t> inputs, outputs;
+};
+
+// Parses a .tflite file. `data` must outlive the Graph (tensors point into it).
+// Rejects anything malformed with kModelFormat; does not judge which ops are supported.
+Result<Graph> ReadTflite(const uint8_t* data, size_t size);
+
+}  // namespace model
+}  // namespace mnv2
+
+#endif  // MNV2_MODEL_TFLITE_H_

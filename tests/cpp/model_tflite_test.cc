@@ -1,0 +1,346 @@
+// The TFLite reader and the MobileNetV2 graph builder, on the real models and on
+// synthetic and broken files.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "model/builder.h"
+#include "model/labels.h"
+#include "model/tflite.h"
+#include "test_data.h"
+#include "tflite_writer.h"
+
+namespace mnv2 {
+namespace {
+
+using model::Graph;
+using model::Network;
+using testing::ReadFileOrFail;
+using testing::SharedPath;
+
+std::map<std::string, int> OpCounts(const Graph& g) {
+  std::map<std::string, int> counts;
+  for (const auto& op : g.operators) ++counts[model::BuiltinOpName(op.code)];
+  return counts;
+}
+
+TEST(TfliteReader, RealModelsHaveTheDocumentedOps) {
+  for (const char* name : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
+                           "mobilenet_v2_1.0_224_inat_bird_quant.tflite"}) {
+    SCOPED_TRACE(name);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + name));
+    Result<Graph> g = model::ReadTflite(bytes.data(), bytes.size());
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    std::map<std::string, int> c = OpCounts(*g);
+    EXPECT_EQ(c["CONV_2D"] + c["FULLY_CONNECTED"], 36);
+    EXPECT_EQ(c["DEPTHWISE_CONV_2D"], 17);
+    EXPECT_EQ(c["ADD"], 10);
+    EXPECT_EQ(c["AVERAGE_POOL_2D"] + c["MEAN"], 1);
+    EXPECT_EQ(c["SOFTMAX"], 1);
+    EXPECT_EQ(c["QUANTIZE"], std::string(name).rfind("tf2", 0) == 0 ? 2 : 0);
+  }
+}
+
+TEST(NetworkBuilder, RealModels) {
+  struct Case { const char* file; int classes; const char* weights; float scale, zero_point; };
+  for (const Case& c : {Case{"mobilenet_v2_1.0_224_quant.tflite", 1001, "uint8", 1 / 128.0f, 128},
+                        Case{"tf2_mobilenet_v2_1.0_224_ptq.tflite", 1001, "int8", 0.00784314f, 127},
+                        Case{"mobilenet_v2_1.0_224_inat_bird_quant.tflite", 965, "uint8", 1 / 128.0f, 128}}) {
+    SCOPED_TRACE(c.file);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + c.file));
+    Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+    ASSERT_TRUE(net.ok()) << net.status().ToString();
+    EXPECT_EQ(net->input.height, 224);
+    EXPECT_EQ(net->input.width, 224);
+    EXPECT_NEAR(net->input.scale, c.scale, 1e-6);
+    EXPECT_FLOAT_EQ(net->input.zero_point, c.zero_point);
+    EXPECT_EQ(net->blocks.size(), 17u);
+    int residual = 0;
+    for (const auto& b : net->blocks) residual += b.residual;
+    EXPECT_EQ(residual, 10);
+    EXPECT_FALSE(net->blocks[0].has_expand);
+    EXPECT_TRUE(net->blocks[1].has_expand);
+    EXPECT_FLOAT_EQ(net->alpha(), 1.0f);
+    EXPECT_EQ(net->feature_size(), 1280);
+    EXPECT_EQ(net->num_classes(), c.classes);
+    EXPECT_EQ(net->weight_type, c.weights);
+    EXPECT_TRUE(net->softmax);
+    // The stem is 3x3 stride 2 with TFLite SAME padding: 224 -> 112, no padding before.
+    EXPECT_EQ(net->stem.g.out_h, 112);
+    EXPECT_EQ(net->stem.g.pad_top, 0);
+    // MobileNetV2 1.0/224 is about 300 M multiply-adds.
+    EXPECT_NEAR(net->MultiplyAdds() / 1e6, 300, 10);
+  }
+}
+
+TEST(NetworkBuilder, DequantizesUint8PerTensor) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_quant.tflite"));
+  Result<Graph> g = model::ReadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(g.ok());
+  Result<Network> net = model::BuildNetwork(*g);
+  ASSERT_TRUE(net.ok());
+  const model::Tensor& w = g->tensors[g->operators[0].inputs[1]];
+  ASSERT_EQ(w.data_size, 864u);
+  for (size_t i : {0u, 1u, 500u, 863u}) {
+    EXPECT_FLOAT_EQ(net->stem.weights[i], w.quant.scale[0] * (static_cast<int>(w.data[i]) - w.quant.zero_point[0]));
+  }
+}
+
+TEST(NetworkBuilder, DequantizesInt8PerChannel) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/tf2_mobilenet_v2_1.0_224_ptq.tflite"));
+  Result<Graph> g = model::ReadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(g.ok());
+  Result<Network> net = model::BuildNetwork(*g);
+  ASSERT_TRUE(net.ok());
+  const model::Tensor& dw = g->tensors[g->operators[2].inputs[1]];  // first depthwise: [1,3,3,32]
+  ASSERT_EQ(dw.quant.scale.size(), 32u);
+  for (size_t i : {0u, 31u, 33u, 287u}) {
+    EXPECT_FLOAT_EQ(net->blocks[0].depthwise.weights[i], dw.quant.scale[i % 32] * static_cast<int8_t>(dw.data[i]));
+  }
+}
+
+struct FamilyCase {
+  float alpha;
+  int resolution, classes;
+  testing::WeightType weights;
+  bool fc, mean, quantize_edges;
+};
+
+class SyntheticFamily : public ::testing::TestWithParam<FamilyCase> {};
+
+int MakeDivisible(float v) {
+  int nv = std::max(8, static_cast<int>(v + 4) / 8 * 8);
+  return nv < 0.9f * v ? nv + 8 : nv;
+}
+
+TEST_P(SyntheticFamily, BuildsWithShapesFromTheFile) {
+  const FamilyCase& c = GetParam();
+  testing::SyntheticSpec spec;
+  spec.alpha = c.alpha;
+  spec.resolution = c.resolution;
+  spec.classes = c.classes;
+  spec.weights = c.weights;
+  spec.fc_classifier = c.fc;
+  spec.mean_pool = c.mean;
+  spec.quantize_edges = c.quantize_edges;
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  EXPECT_EQ(net->input.height, c.resolution);
+  EXPECT_EQ(net->blocks.size(), 17u);
+  EXPECT_EQ(net->stem.g.out_c, MakeDivisible(32 * c.alpha));
+  EXPECT_EQ(net->blocks.back().project.g.out_c, MakeDivisible(320 * c.alpha));
+  EXPECT_EQ(net->feature_size(), c.alpha > 1 ? MakeDivisible(1280 * c.alpha) : 1280);
+  EXPECT_EQ(net->num_classes(), c.classes);
+  EXPECT_EQ(net->head.g.out_h, (c.resolution + 31) / 32);
+}
+
+using testing::WeightType;
+INSTANTIATE_TEST_SUITE_P(
+    Family, SyntheticFamily,
+    ::testing::Values(FamilyCase{0.35f, 96, 5, WeightType::kFloat32, false, false, false},
+                      FamilyCase{0.5f, 128, 1000, WeightType::kFloat16, true, true, false},
+                      FamilyCase{0.75f, 160, 1001, WeightType::kUInt8, false, false, false},
+                      FamilyCase{1.0f, 192, 965, WeightType::kInt8PerChannel, false, true, true},
+                      FamilyCase{1.3f, 224, 10, WeightType::kFloat32, true, false, false},
+                      FamilyCase{1.4f, 224, 1001, WeightType::kInt8PerChannel, true, true, true},
+                      FamilyCase{1.0f, 97, 3, WeightType::kFloat32, false, false, false}));
+
+// ---------------------------------------------------------------------------
+// Malformed and unsupported files: every one is a clear error, never a crash.
+
+Status LoadStatus(const std::vector<uint8_t>& bytes) {
+  return model::LoadTflite(bytes.data(), bytes.size()).status();
+}
+
+std::vector<uint8_t> SmallModel() {
+  testing::SyntheticSpec spec;
+  spec.alpha = 0.35f;
+  spec.resolution = 32;
+  spec.classes = 5;
+  spec.weights = testing::WeightType::kUInt8;
+  return testing::SyntheticMobileNetV2(spec);
+}
+
+TEST(MalformedModel, EmptyAndTiny) {
+  EXPECT_EQ(model::LoadTflite(nullptr, 0).status().code(), ErrorCode::kModelFormat);
+  EXPECT_EQ(LoadStatus({}).code(), ErrorCode::kModelFormat);
+  EXPECT_EQ(LoadStatus({1, 2, 3}).code(), ErrorCode::kModelFormat);
+}
+
+TEST(MalformedModel, WrongMagic) {
+  std::vector<uint8_t> bytes = SmallModel();
+  bytes[4] = 'X';
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), ErrorCode::kModelFormat);
+  EXPECT_NE(s.message().find("identifier"), std::string::npos) << s.message();
+}
+
+TEST(MalformedModel, NotAModel) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("images/cat.bmp"));
+  EXPECT_EQ(LoadStatus(bytes).code(), ErrorCode::kModelFormat);
+  const std::string text = "this is a text file, not a model\n";
+  EXPECT_EQ(LoadStatus(std::vector<uint8_t>(text.begin(), text.end())).code(), ErrorCode::kModelFormat);
+}
+
+TEST(MalformedModel, EveryTruncationIsRejected) {
+  const std::vector<uint8_t> bytes = SmallModel();
+  ASSERT_TRUE(LoadStatus(bytes).ok()) << LoadStatus(bytes).ToString();
+  for (size_t len = 0; len < bytes.size(); len += 1 + len / 64) {
+    std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
+    EXPECT_FALSE(LoadStatus(prefix).ok()) << "prefix of " << len << " bytes was accepted";
+  }
+}
+
+TEST(MalformedModel, TruncatedRealModel) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_quant.tflite"));
+  for (size_t len : {size_t{8}, size_t{100}, bytes.size() / 2, bytes.size() * 9 / 10}) {
+    std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
+    EXPECT_EQ(LoadStatus(prefix).code(), ErrorCode::kModelFormat) << len;
+  }
+}
+
+TEST(MalformedModel, CorruptedBytesNeverCrash) {
+  const std::vector<uint8_t> original = SmallModel();
+  std::mt19937 rng(42);
+  int rejected = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<uint8_t> bytes = original;
+    const int flips = 1 + trial % 4;
+    for (int f = 0; f < flips; ++f) {
+      // Offsets and lengths live in the first part of the file; hit them more often.
+      const size_t pos = rng() % (trial % 2 ? original.size() : std::min<size_t>(original.size(), 2048));
+      bytes[pos] = static_cast<uint8_t>(trial % 3 == 0 ? 0xff : rng());
+    }
+    Status s = LoadStatus(bytes);
+    if (!s.ok()) {
+      ++rejected;
+      EXPECT_FALSE(s.message().empty());
+    }
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+TEST(MalformedModel, RandomBytes) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 500; ++trial) {
+    std::vector<uint8_t> bytes(8 + rng() % 4096);
+    for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+    if (trial % 2) std::memcpy(bytes.data() + 4, "TFL3", 4);
+    EXPECT_FALSE(LoadStatus(bytes).ok());
+  }
+}
+
+testing::GraphDef SmallGraph() {
+  testing::SyntheticSpec spec;
+  spec.alpha = 0.35f;
+  spec.resolution = 32;
+  spec.classes = 5;
+  return testing::SyntheticMobileNetV2Graph(spec);
+}
+
+TEST(UnsupportedModel, UnknownOpIsNamed) {
+  testing::GraphDef g = SmallGraph();
+  g.ops[5].code = 18;  // MUL
+  Status s = LoadStatus(testing::WriteTflite(g));
+  EXPECT_EQ(s.code(), ErrorCode::kUnsupportedOp);
+  EXPECT_NE(s.message().find("MUL"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("operator 5"), std::string::npos) << s.message();
+}
+
+TEST(UnsupportedModel, CustomOpIsNamed) {
+  testing::GraphDef g = SmallGraph();
+  g.ops[3].code = 32;
+  Status s = LoadStatus(testing::WriteTflite(g));
+  EXPECT_EQ(s.code(), ErrorCode::kUnsupportedOp) << s.ToString();
+}
+
+TEST(UnsupportedModel, NotAChain) {
+  testing::GraphDef g = SmallGraph();
+  // The second op (first depthwise) reads the model input instead of the stem's output.
+  g.ops[1].inputs[0] = g.inputs[0];
+  Status s = LoadStatus(testing::WriteTflite(g));
+  EXPECT_EQ(s.code(), ErrorCode::kUnsupportedModel);
+  EXPECT_NE(s.message().find("chain"), std::string::npos) << s.message();
+}
+
+TEST(UnsupportedModel, AbsurdShapes) {
+  {
+    testing::GraphDef g = SmallGraph();
+    g.tensors[g.inputs[0]].shape = {1, 1 << 20, 1 << 20, 3};
+    EXPECT_FALSE(LoadStatus(testing::WriteTflite(g)).ok());
+  }
+  {
+    testing::GraphDef g = SmallGraph();
+    g.tensors[g.inputs[0]].shape = {1, -5, 32, 3};
+    EXPECT_EQ(LoadStatus(testing::WriteTflite(g)).code(), ErrorCode::kModelFormat);
+  }
+  {
+    testing::GraphDef g = SmallGraph();
+    g.tensors[g.inputs[0]].shape = {4, 32, 32, 3};  // batch 4
+    EXPECT_EQ(LoadStatus(testing::WriteTflite(g)).code(), ErrorCode::kUnsupportedModel);
+  }
+  {
+    // Weights that claim more elements than their buffer holds.
+    testing::GraphDef g = SmallGraph();
+    const int w = g.ops[0].inputs[1];
+    g.tensors[w].data.resize(g.tensors[w].data.size() / 2);
+    Status s = LoadStatus(testing::WriteTflite(g));
+    EXPECT_EQ(s.code(), ErrorCode::kModelFormat) << s.ToString();
+  }
+  {
+    // An output shape that does not follow from the input and the stride.
+    testing::GraphDef g = SmallGraph();
+    g.tensors[g.ops[0].outputs[0]].shape[1] = 7;
+    Status s = LoadStatus(testing::WriteTflite(g));
+    EXPECT_EQ(s.code(), ErrorCode::kUnsupportedModel);
+  }
+}
+
+TEST(UnsupportedModel, BadIndices) {
+  {
+    testing::GraphDef g = SmallGraph();
+    g.ops[2].inputs[1] = 100000;
+    EXPECT_EQ(LoadStatus(testing::WriteTflite(g)).code(), ErrorCode::kModelFormat);
+  }
+  {
+    testing::GraphDef g = SmallGraph();
+    g.outputs = {-3};
+    EXPECT_EQ(LoadStatus(testing::WriteTflite(g)).code(), ErrorCode::kModelFormat);
+  }
+}
+
+TEST(UnsupportedModel, UnsupportedActivationAndStride) {
+  {
+    testing::GraphDef g = SmallGraph();
+    g.ops[0].options->fields[3].scalar[0] = 4;  // TANH
+    Status s = LoadStatus(testing::WriteTflite(g));
+    EXPECT_EQ(s.code(), ErrorCode::kUnsupportedOp) << s.ToString();
+  }
+  {
+    testing::GraphDef g = SmallGraph();
+    const int32_t three = 3;
+    std::memcpy(g.ops[0].options->fields[1].scalar.data(), &three, 4);
+    std::memcpy(g.ops[0].options->fields[2].scalar.data(), &three, 4);
+    Status s = LoadStatus(testing::WriteTflite(g));
+    EXPECT_EQ(s.code(), ErrorCode::kUnsupportedModel) << s.ToString();
+  }
+}
+
+TEST(Labels, ParsesLinesAndAddsBackground) {
+  Result<std::vector<std::string>> l = model::ParseLabels("cat\r\ndog\nfish\n", 3);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(*l, (std::vector<std::string>{"cat", "dog", "fish"}));
+  l = model::ParseLabels("cat\ndog\n", 3);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ((*l)[0], "background");
+  EXPECT_EQ(model::ParseLabels("a\nb\n", 5).status().code(), ErrorCode::kInvalidArgument);
+  const std::vector<uint8_t> text = ReadFileOrFail(SharedPath("models/imagenet_labels.txt"));
+  l = model::ParseLabels(std::string(text.begin(), text.end()), 1001);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ((*l)[286], "Egyptian cat");
+}
+
+}  // namespace
+}  // namespace mnv2

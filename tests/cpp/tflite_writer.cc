@@ -1,0 +1,426 @@
+#include "tflite_writer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace mnv2 {
+namespace testing {
+
+FbPtr FbTable() { return std::make_shared<FbNode>(); }
+
+FbPtr FbString(const std::string& s) {
+  auto n = std::make_shared<FbNode>();
+  n->kind = FbNode::Kind::kBytes;
+  n->count = static_cast<uint32_t>(s.size());
+  n->bytes.assign(s.begin(), s.end());
+  n->bytes.push_back(0);
+  return n;
+}
+
+FbPtr FbTables(std::vector<FbPtr> tables) {
+  auto n = std::make_shared<FbNode>();
+  n->kind = FbNode::Kind::kRefs;
+  n->refs = std::move(tables);
+  return n;
+}
+
+namespace {
+
+class Serializer {
+ public:
+  std::vector<uint8_t> out;
+
+  void Pad(size_t align) {
+    while (out.size() % align) out.push_back(0);
+  }
+  template <typename T>
+  void Put(size_t pos, T v) {
+    std::memcpy(out.data() + pos, &v, sizeof(T));
+  }
+  template <typename T>
+  void Append(T v) {
+    const size_t pos = out.size();
+    out.resize(pos + sizeof(T));
+    Put(pos, v);
+  }
+  void PatchOffset(size_t field_pos, size_t target) { Put<uint32_t>(field_pos, static_cast<uint32_t>(target - field_pos)); }
+
+  size_t Emit(const FbNode& n) {
+    switch (n.kind) {
+      case FbNode::Kind::kBytes: {
+        while ((out.size() + 4) % n.align) out.push_back(0);
+        const size_t pos = out.size();
+        Append<uint32_t>(n.count);
+        out.insert(out.end(), n.bytes.begin(), n.bytes.end());
+        return pos;
+      }
+      case FbNode::Kind::kRefs: {
+        Pad(4);
+        const size_t pos = out.size();
+        Append<uint32_t>(static_cast<uint32_t>(n.refs.size()));
+        const size_t first = out.size();
+        out.resize(first + 4 * n.refs.size());
+        for (size_t i = 0; i < n.refs.size(); ++i) PatchOffset(first + 4 * i, Emit(*n.refs[i]));
+        return pos;
+      }
+      case FbNode::Kind::kTable:
+        break;
+    }
+    // Lay the table out: soffset, then fields aligned to their size.
+    std::vector<const FbNode::Field*> fields;
+    for (const auto& f : n.fields) fields.push_back(&f);
+    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    int max_id = -1;
+    std::vector<size_t> offsets;
+    size_t size = 4;
+    for (const auto* f : fields) {
+      const size_t width = f->ref ? 4 : f->scalar.size();
+      size = (size + width - 1) / width * width;
+      offsets.push_back(size);
+      size += width;
+      max_id = std::max(max_id, f->id);
+    }
+    Pad(2);
+    const size_t vtable = out.size();
+    Append<uint16_t>(static_cast<uint16_t>(4 + 2 * (max_id + 1)));
+    Append<uint16_t>(static_cast<uint16_t>(size));
+    for (int id = 0; id <= max_id; ++id) Append<uint16_t>(0);
+    for (size_t i = 0; i < fields.size(); ++i) Put<uint16_t>(vtable + 4 + 2 * fields[i]->id, static_cast<uint16_t>(offsets[i]));
+    Pad(8);
+    const size_t table = out.size();
+    out.resize(table + size);
+    Put<int32_t>(table, static_cast<int32_t>(table - vtable));
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (!fields[i]->ref) std::memcpy(out.data() + table + offsets[i], fields[i]->scalar.data(), fields[i]->scalar.size());
+    }
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i]->ref) PatchOffset(table + offsets[i], Emit(*fields[i]->ref));
+    }
+    return table;
+  }
+};
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  int exponent = static_cast<int>((x >> 23) & 0xff) - 127 + 15;
+  uint32_t mantissa = x & 0x7fffff;
+  if (exponent <= 0) {
+    if (exponent < -10) return static_cast<uint16_t>(sign);
+    mantissa |= 0x800000;
+    const int shift = 14 - exponent;
+    uint32_t half = mantissa >> shift;
+    if ((mantissa >> (shift - 1)) & 1) ++half;  // round half up
+    return static_cast<uint16_t>(sign | half);
+  }
+  if (exponent >= 31) return static_cast<uint16_t>(sign | 0x7c00);
+  uint32_t half = sign | (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
+  if (mantissa & 0x1000) ++half;
+  return static_cast<uint16_t>(half);
+}
+
+int MakeDivisible(float v, int divisor = 8) {
+  int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0f) / divisor * divisor);
+  if (nv < 0.9f * v) nv += divisor;
+  return nv;
+}
+
+// Builds tensors and ops in order; remembers the running activation.
+class Synth {
+ public:
+  explicit Synth(const SyntheticSpec& s) : s_(s), rng_(s.seed) {}
+
+  int Activation(std::vector<int32_t> shape, const std::string& name) {
+    TensorDef t;
+    t.shape = std::move(shape);
+    t.name = name;
+    if (quantized()) {
+      t.type = s_.weights == WeightType::kUInt8 ? 3 : 9;
+      t.scale = {0.05f};
+      t.zero_point = {s_.weights == WeightType::kUInt8 ? 128 : 0};
+    }
+    g.tensors.push_back(t);
+    return static_cast<int>(g.tensors.size()) - 1;
+  }
+
+  // Random weights of `shape`, channels along `qdim` for per-channel quantization.
+  int Weights(std::vector<int32_t> shape, int qdim, float range, const std::string& name) {
+    int64_t count = 1;
+    for (int d : shape) count *= d;
+    std::uniform_real_distribution<float> u(-range, range);
+    std::vector<float> w(count);
+    for (float& v : w) v = u(rng_);
+    TensorDef t;
+    t.shape = shape;
+    t.name = name;
+    switch (s_.weights) {
+      case WeightType::kFloat32:
+        t.type = 0;
+        t.data.resize(count * 4);
+        std::memcpy(t.data.data(), w.data(), t.data.size());
+        break;
+      case WeightType::kFloat16:
+        t.type = 1;
+        t.data.resize(count * 2);
+        for (int64_t i = 0; i < count; ++i) {
+          const uint16_t h = FloatToHalf(w[i]);
+          std::memcpy(t.data.data() + 2 * i, &h, 2);
+        }
+        break;
+      case WeightType::kUInt8: {
+        t.type = 3;
+        const float scale = 2 * range / 255.0f;
+        t.scale = {scale};
+        t.zero_point = {127};
+        for (float v : w) t.data.push_back(static_cast<uint8_t>(std::clamp<long>(std::lround(v / scale) + 127, 0, 255)));
+        break;
+      }
+      case WeightType::kInt8PerChannel: {
+        t.type = 9;
+        const int channels = shape[qdim];
+        int64_t inner = 1;
+        for (size_t d = qdim + 1; d < shape.size(); ++d) inner *= shape[d];
+        for (int c = 0; c < channels; ++c) t.scale.push_back(range * (0.5f + 0.5f * (c % 3)) / 127.0f);
+        t.zero_point.assign(channels, 0);
+        t.quantized_dimension = qdim;
+        for (int64_t i = 0; i < count; ++i) {
+          const float scale = t.scale[(i / inner) % channels];
+          t.data.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp<long>(std::lround(w[i] / scale), -127, 127))));
+        }
+        break;
+      }
+    }
+    g.tensors.push_back(t);
+    return static_cast<int>(g.tensors.size()) - 1;
+  }
+
+  int Bias(int channels, const std::string& name) {
+    std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+    TensorDef t;
+    t.shape = {channels};
+    t.name = name;
+    if (quantized()) {
+      t.type = 2;  // int32
+      t.scale = {1.0f / 4096};
+      t.zero_point = {0};
+      for (int c = 0; c < channels; ++c) {
+        const int32_t q = static_cast<int32_t>(std::lround(u(rng_) * 4096));
+        t.data.resize(t.data.size() + 4);
+        std::memcpy(t.data.data() + t.data.size() - 4, &q, 4);
+      }
+    } else {
+      t.type = 0;
+      for (int c = 0; c < channels; ++c) {
+        const float v = u(rng_);
+        t.data.resize(t.data.size() + 4);
+        std::memcpy(t.data.data() + t.data.size() - 4, &v, 4);
+      }
+    }
+    g.tensors.push_back(t);
+    return static_cast<int>(g.tensors.size()) - 1;
+  }
+
+  static FbPtr ConvOptions(int stride, int8_t act) {
+    FbPtr o = FbTable();
+    o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, stride).Scalar<int32_t>(2, stride).Scalar<int8_t>(3, act);
+    return o;
+  }
+
+  void Conv(int out_c, int k, int stride, int8_t act, const std::string& name, float range_scale = 1.0f) {
+    const auto& in = g.tensors[cur_].shape;
+    const int h = (in[1] + stride - 1) / stride, w = (in[2] + stride - 1) / stride, in_c = in[3];
+    const float range = range_scale * std::sqrt(3.0f / (k * k * in_c));
+    const int wt = Weights({out_c, k, k, in_c}, 0, range, name + "/weights");
+    const int b = Bias(out_c, name + "/bias");
+    const int out = Activation({1, h, w, out_c}, name);
+    g.ops.push_back({3, {cur_, wt, b}, {out}, ConvOptions(stride, act), 1});
+    cur_ = out;
+  }
+
+  void Depthwise(int stride, const std::string& name) {
+    const auto& in = g.tensors[cur_].shape;
+    const int h = (in[1] + stride - 1) / stride, w = (in[2] + stride - 1) / stride, c = in[3];
+    const int wt = Weights({1, 3, 3, c}, 3, std::sqrt(3.0f / 9), name + "/weights");
+    const int b = Bias(c, name + "/bias");
+    const int out = Activation({1, h, w, c}, name);
+    FbPtr o = FbTable();
+    o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, stride).Scalar<int32_t>(2, stride).Scalar<int32_t>(3, 1).Scalar<int8_t>(4, 3);
+    g.ops.push_back({4, {cur_, wt, b}, {out}, o, 2});
+    cur_ = out;
+  }
+
+  bool quantized() const { return s_.weights == WeightType::kUInt8 || s_.weights == WeightType::kInt8PerChannel; }
+
+  GraphDef Build() {
+    const int input = Activation({1, s_.resolution, s_.resolution, 3}, "input");
+    if (quantized()) {
+      g.tensors[input].type = 3;
+      g.tensors[input].scale = {1.0f / 128};
+      g.tensors[input].zero_point = {128};
+    }
+    g.inputs = {input};
+    cur_ = input;
+    if (s_.quantize_edges) {
+      const int q = Activation({1, s_.resolution, s_.resolution, 3}, "input_int8");
+      g.tensors[q].type = 9;
+      g.tensors[q].scale = {1.0f / 128};
+      g.tensors[q].zero_point = {0};
+      g.ops.push_back({114, {cur_}, {q}, nullptr, 0});
+      cur_ = q;
+    }
+    const float a = s_.alpha;
+    Conv(MakeDivisible(32 * a), 3, 2, 3, "stem");
+    struct Stage { int t, c, n, s; };
+    const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+                            {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+    int block = 0;
+    for (const Stage& st : stages) {
+      const int out_c = MakeDivisible(st.c * a);
+      for (int i = 0; i < st.n; ++i, ++block) {
+        const std::string name = "block_" + std::to_string(block);
+        const int block_in = cur_;
+        const int in_c = g.tensors[cur_].shape[3];
+        const int stride = i == 0 ? st.s : 1;
+        if (st.t != 1) Conv(in_c * st.t, 1, 1, 3, name + "/expand");
+        Depthwise(stride, name + "/depthwise");
+        Conv(out_c, 1, 1, 0, name + "/project", 0.5f);
+        if (stride == 1 && in_c == out_c) {
+          const int out = Activation(g.tensors[cur_].shape, name + "/add");
+          g.ops.push_back({0, {block_in, cur_}, {out}, nullptr, 0});
+          cur_ = out;
+        }
+      }
+    }
+    Conv(a > 1.0f ? MakeDivisible(1280 * a) : 1280, 1, 1, 3, "head");
+    const auto head = g.tensors[cur_].shape;
+    const int features = head[3];
+    const int pooled = Activation({1, 1, 1, features}, "pool");
+    if (s_.mean_pool) {
+      TensorDef axes;
+      axes.shape = {2};
+      axes.type = 2;
+      axes.data.resize(8);
+      const int32_t ax[2] = {1, 2};
+      std::memcpy(axes.data.data(), ax, 8);
+      g.tensors.push_back(axes);
+      FbPtr o = FbTable();
+      o->Scalar<uint8_t>(0, 1);
+      g.ops.push_back({40, {cur_, static_cast<int>(g.tensors.size()) - 1}, {pooled}, o, 27});
+    } else {
+      FbPtr o = FbTable();
+      o->Scalar<int8_t>(0, 1).Scalar<int32_t>(1, 1).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, head[2]).Scalar<int32_t>(4, head[1]);
+      g.ops.push_back({1, {cur_}, {pooled}, o, 5});
+    }
+    cur_ = pooled;
+    if (s_.fc_classifier) {
+      const int wt = Weights({s_.classes, features}, 0, std::sqrt(3.0f / features) * 4, "logits/weights");
+      const int b = Bias(s_.classes, "logits/bias");
+      const int out = Activation({1, s_.classes}, "logits");
+      g.ops.push_back({9, {cur_, wt, b}, {out}, FbTable(), 8});
+      cur_ = out;
+    } else {
+      Conv(s_.classes, 1, 1, 0, "logits", 4.0f);
+      const int out = Activation({1, s_.classes}, "logits/squeeze");
+      TensorDef shape;
+      shape.shape = {2};
+      shape.type = 2;
+      shape.data.resize(8);
+      const int32_t sh[2] = {1, s_.classes};
+      std::memcpy(shape.data.data(), sh, 8);
+      g.tensors.push_back(shape);
+      g.ops.push_back({22, {cur_, static_cast<int>(g.tensors.size()) - 1}, {out}, nullptr, 0});
+      cur_ = out;
+    }
+    if (s_.softmax) {
+      const int out = Activation({1, s_.classes}, "probabilities");
+      FbPtr o = FbTable();
+      o->Scalar<float>(0, 1.0f);
+      g.ops.push_back({25, {cur_}, {out}, o, 9});
+      cur_ = out;
+    }
+    if (s_.quantize_edges) {
+      const int out = Activation({1, s_.classes}, "output_uint8");
+      g.tensors[out].type = 3;
+      g.ops.push_back({114, {cur_}, {out}, nullptr, 0});
+      cur_ = out;
+    }
+    g.outputs = {cur_};
+    return g;
+  }
+
+  GraphDef g;
+
+ private:
+  const SyntheticSpec& s_;
+  std::mt19937 rng_;
+  int cur_ = -1;
+};
+
+}  // namespace
+
+std::vector<uint8_t> FbFinish(const FbPtr& root, const char identifier[4]) {
+  Serializer s;
+  s.out.resize(8);
+  std::memcpy(s.out.data() + 4, identifier, 4);
+  s.PatchOffset(0, s.Emit(*root));
+  return s.out;
+}
+
+std::vector<uint8_t> WriteTflite(const GraphDef& g) {
+  // One operator code per distinct builtin.
+  std::vector<int32_t> codes;
+  std::vector<FbPtr> ops;
+  for (const OpDef& op : g.ops) {
+    auto it = std::find(codes.begin(), codes.end(), op.code);
+    const uint32_t index = static_cast<uint32_t>(it - codes.begin());
+    if (it == codes.end()) codes.push_back(op.code);
+    FbPtr o = FbTable();
+    o->Scalar<uint32_t>(0, index).Ref(1, FbScalars(op.inputs)).Ref(2, FbScalars(op.outputs));
+    if (op.options) o->Scalar<uint8_t>(3, op.options_type).Ref(4, op.options);
+    ops.push_back(o);
+  }
+  std::vector<FbPtr> opcodes;
+  for (int32_t c : codes) {
+    FbPtr oc = FbTable();
+    oc->Scalar<int8_t>(0, static_cast<int8_t>(std::min(c, 127))).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, c);
+    opcodes.push_back(oc);
+  }
+  std::vector<FbPtr> buffers = {FbTable()};  // buffer 0: empty, by convention
+  std::vector<FbPtr> tensors;
+  for (const TensorDef& t : g.tensors) {
+    FbPtr tt = FbTable();
+    tt->Ref(0, FbScalars(t.shape)).Scalar<int8_t>(1, t.type).Ref(3, FbString(t.name));
+    if (!t.data.empty()) {
+      FbPtr b = FbTable();
+      b->Ref(0, FbScalars(t.data));
+      buffers.push_back(b);
+      tt->Scalar<uint32_t>(2, static_cast<uint32_t>(buffers.size() - 1));
+    }
+    if (!t.scale.empty()) {
+      FbPtr q = FbTable();
+      q->Ref(2, FbScalars(t.scale)).Ref(3, FbScalars(t.zero_point)).Scalar<int32_t>(6, t.quantized_dimension);
+      tt->Ref(4, q);
+    }
+    tensors.push_back(tt);
+  }
+  FbPtr subgraph = FbTable();
+  subgraph->Ref(0, FbTables(tensors)).Ref(1, FbScalars(g.inputs)).Ref(2, FbScalars(g.outputs)).Ref(3, FbTables(ops));
+  FbPtr model = FbTable();
+  model->Scalar<uint32_t>(0, 3)
+      .Ref(1, FbTables(opcodes))
+      .Ref(2, FbTables({subgraph}))
+      .Ref(3, FbString("synthetic test model"))
+      .Ref(4, FbTables(buffers));
+  return FbFinish(model, "TFL3");
+}
+
+GraphDef SyntheticMobileNetV2Graph(const SyntheticSpec& spec) { return Synth(spec).Build(); }
+
+std::vector<uint8_t> SyntheticMobileNetV2(const SyntheticSpec& spec) {
+  return WriteTflite(SyntheticMobileNetV2Graph(spec));
+}
+
+}  // namespace testing
+}  // namespace mnv2

@@ -13,11 +13,6 @@ namespace {
 using model::Activation;
 using model::ConvGeometry;
 
-void ClampRange(Activation a, float* lo, float* hi) {
-  *lo = a == Activation::kNone ? -std::numeric_limits<float>::infinity() : 0.0f;
-  *hi = a == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
-}
-
 size_t OutputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_h) * g.out_w * g.out_c; }
 size_t InputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_h) * g.in_w * g.in_c; }
 
@@ -25,7 +20,7 @@ PointwisePlan PlanPointwise(const ConvGeometry& g, Activation act, const std::ve
                             const std::vector<float>& bias) {
   PointwisePlan p;
   p.g = g;
-  ClampRange(act, &p.out_min, &p.out_max);
+  model::ActivationRange(act, &p.out_min, &p.out_max);
   p.packed.resize(kernels::PackedGemmWeightsFloats(g.in_c, g.out_c));
   kernels::PackGemmWeights(weights.data(), bias.data(), g.in_c, g.out_c, p.packed.data());
   return p;
@@ -42,7 +37,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
   e->input_spec_ = net.input;
 
   e->stem_g_ = net.stem.g;
-  ClampRange(net.stem.activation, &e->stem_min_, &e->stem_max_);
+  model::ActivationRange(net.stem.activation, &e->stem_min_, &e->stem_max_);
   const kernels::ConvShape stem_shape = ToConvShape(net.stem.g);
   e->stem_packed_.resize(kernels::PackedConvWeightsFloats(stem_shape));
   kernels::PackConvWeights(stem_shape, net.stem.weights.data(), net.stem.bias.data(), e->stem_packed_.data());
@@ -56,7 +51,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
       max_expanded = std::max(max_expanded, OutputFloats(b.expand.g));
     }
     plan.depthwise.g = b.depthwise.g;
-    ClampRange(b.depthwise.activation, &plan.depthwise.out_min, &plan.depthwise.out_max);
+    model::ActivationRange(b.depthwise.activation, &plan.depthwise.out_min, &plan.depthwise.out_max);
     plan.depthwise.weights = b.depthwise.weights;
     plan.depthwise.bias = b.depthwise.bias;
     max_filtered = std::max(max_filtered, OutputFloats(b.depthwise.g));

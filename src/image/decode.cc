@@ -179,19 +179,22 @@ Status Truncated(const char* format, uint64_t needed, size_t size) {
 // truncated"); so do we, by checking that the data the headers promise is all there.
 // Headers that make no sense here are left for stb_image to reject.
 Status CheckBmpComplete(const uint8_t* data, size_t size) {
-  if (size < 18) return Status::Ok();
+  if (size < 18) return Truncated("BMP", 18, size);
   const uint32_t offset = Le32(data + 10);
   const uint32_t header_size = Le32(data + 14);
+  if (header_size != 12 && header_size != 40 && header_size != 56 && header_size != 108 &&
+      header_size != 124) {
+    return Status::Ok();  // not a layout stb_image reads
+  }
+  if (size < 14 + header_size) return Truncated("BMP", 14 + header_size, size);
   int64_t width, height;
   uint32_t bpp, compression;
   if (header_size == 12) {  // OS/2 BITMAPCOREHEADER
-    if (size < 26) return Status::Ok();
     width = Le16(data + 18);
     height = Le16(data + 20);
     bpp = Le16(data + 24);
     compression = 0;
   } else {
-    if (size < 34) return Status::Ok();
     width = static_cast<int32_t>(Le32(data + 18));
     height = static_cast<int32_t>(Le32(data + 22));
     bpp = Le16(data + 28);
@@ -276,7 +279,7 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
                       "unrecognized image format (" + FailureReason() +
                           "); supported formats are JPEG, PNG, BMP and GIF");
       }
-      return Status(FailureCode(), "cannot read " + what + " header: " + FailureReason());
+      return Status(FailureCode(), "cannot read " + what + " header (truncated or corrupt): " + FailureReason());
     }
   }
   MNV2_RETURN_IF_ERROR(internal::CheckDimensions(width, height, limits, what.c_str()));

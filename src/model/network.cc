@@ -1,5 +1,7 @@
 #include "model/network.h"
 
+#include <limits>
+
 namespace mnv2 {
 namespace model {
 
@@ -10,6 +12,11 @@ const char* ActivationName(Activation a) {
     case Activation::kRelu6: return "relu6";
   }
   return "?";
+}
+
+void ActivationRange(Activation a, float* lo, float* hi) {
+  *lo = a == Activation::kNone ? -std::numeric_limits<float>::infinity() : 0.0f;
+  *hi = a == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
 }
 
 namespace {

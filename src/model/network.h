@@ -14,6 +14,8 @@ namespace model {
 // The clamp a layer applies to its output.
 enum class Activation { kNone, kRelu, kRelu6 };
 const char* ActivationName(Activation a);
+// The output clamp [lo, hi] an activation means (infinite where it does not clamp).
+void ActivationRange(Activation a, float* lo, float* hi);
 
 // Spatial geometry shared by convolutions: NHWC input [in_h, in_w, in_c] to output [out_h, out_w, out_c].
 struct ConvGeometry {

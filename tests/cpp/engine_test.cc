@@ -1,0 +1,224 @@
+// The engine end to end: against a scalar reference on synthetic networks of the
+// whole family, and against an independent TFLite runtime on real models and photos.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "engine/engine.h"
+#include "image/image.h"
+#include "json.h"
+#include "kernels/reference.h"
+#include "model/builder.h"
+#include "model/labels.h"
+#include "test_data.h"
+#include "tflite_writer.h"
+
+namespace mnv2 {
+namespace {
+
+using model::ConvGeometry;
+using model::Network;
+using testing::ReadFileOrFail;
+using testing::SharedPath;
+
+// The network computed layer by layer with the scalar reference kernels and unpacked weights.
+std::vector<float> ReferenceScores(const Network& net, const std::vector<float>& input, std::vector<float>* features) {
+  auto conv = [](const model::Conv2D& c, const std::vector<float>& in) {
+    const ConvGeometry& g = c.g;
+    std::vector<float> out(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
+    float lo, hi;
+    model::ActivationRange(c.activation, &lo, &hi);
+    const kernels::ConvShape s{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
+                               g.stride, g.pad_top, g.pad_left};
+    kernels::reference::Conv(s, in.data(), c.weights.data(), c.bias.data(), out.data(), lo, hi);
+    return out;
+  };
+  std::vector<float> x = conv(net.stem, input);
+  for (const model::InvertedResidual& b : net.blocks) {
+    std::vector<float> e = b.has_expand ? conv(b.expand, x) : x;
+    const ConvGeometry& g = b.depthwise.g;
+    std::vector<float> d(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
+    float lo, hi;
+    model::ActivationRange(b.depthwise.activation, &lo, &hi);
+    kernels::reference::DepthwiseConv3x3({g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left},
+                                         e.data(), b.depthwise.weights.data(), b.depthwise.bias.data(), d.data(), lo, hi);
+    std::vector<float> y = conv(b.project, d);
+    if (b.residual) {
+      kernels::reference::Add(y.data(), x.data(), y.size(), y.data(), -INFINITY, INFINITY);
+    }
+    x = std::move(y);
+  }
+  const std::vector<float> h = conv(net.head, x);
+  features->assign(net.feature_size(), 0.0f);
+  kernels::reference::GlobalAveragePool(h.data(), static_cast<size_t>(net.head.g.out_h) * net.head.g.out_w,
+                                        net.feature_size(), features->data());
+  std::vector<float> scores(net.num_classes());
+  float lo, hi;
+  model::ActivationRange(net.classifier.activation, &lo, &hi);
+  kernels::reference::Gemm(features->data(), net.feature_size(), 1, net.feature_size(), net.classifier.weights.data(),
+                           net.classifier.bias.data(), net.num_classes(), scores.data(), net.num_classes(), lo, hi);
+  if (net.softmax) kernels::reference::Softmax(scores.data(), net.num_classes(), net.softmax_beta, scores.data());
+  return scores;
+}
+
+struct FamilyCase {
+  float alpha;
+  int resolution, classes;
+  testing::WeightType weights;
+  bool fc, mean, softmax;
+};
+
+class EngineFamily : public ::testing::TestWithParam<FamilyCase> {};
+
+TEST_P(EngineFamily, MatchesScalarReference) {
+  const FamilyCase& c = GetParam();
+  testing::SyntheticSpec spec;
+  spec.alpha = c.alpha;
+  spec.resolution = c.resolution;
+  spec.classes = c.classes;
+  spec.weights = c.weights;
+  spec.fc_classifier = c.fc;
+  spec.mean_pool = c.mean;
+  spec.softmax = c.softmax;
+  spec.seed = static_cast<uint32_t>(c.resolution * 31 + c.classes);
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> input(static_cast<size_t>(c.resolution) * c.resolution * 3);
+  for (float& v : input) v = u(rng);
+  std::copy(input.begin(), input.end(), (*e)->input());
+  // Run twice: the second run must not depend on state left by the first.
+  (*e)->Run();
+  (*e)->Run();
+
+  std::vector<float> ref_features;
+  const std::vector<float> ref = ReferenceScores(*net, input, &ref_features);
+  double scale = 0;
+  for (float f : ref_features) scale = std::max(scale, std::fabs(static_cast<double>(f)));
+  ASSERT_GT(scale, 1e-3) << "degenerate synthetic network";
+  for (int i = 0; i < net->feature_size(); ++i) {
+    ASSERT_NEAR((*e)->features()[i], ref_features[i], 1e-3 * scale + 1e-4) << "feature " << i;
+  }
+  for (int i = 0; i < net->num_classes(); ++i) {
+    ASSERT_NEAR((*e)->scores()[i], ref[i], c.softmax ? 1e-4 : 1e-3 * (1 + std::fabs(ref[i]))) << "class " << i;
+  }
+  const std::vector<engine::Prediction> top = (*e)->Top(3);
+  ASSERT_EQ(top.size(), std::min<size_t>(3, c.classes));
+  for (size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].score, top[i].score);
+}
+
+using testing::WeightType;
+INSTANTIATE_TEST_SUITE_P(
+    Family, EngineFamily,
+    ::testing::Values(FamilyCase{0.35f, 96, 5, WeightType::kFloat32, false, false, true},
+                      FamilyCase{0.5f, 128, 1000, WeightType::kFloat16, true, true, true},
+                      FamilyCase{0.75f, 160, 1001, WeightType::kUInt8, false, false, true},
+                      FamilyCase{1.0f, 112, 965, WeightType::kInt8PerChannel, false, true, false},
+                      FamilyCase{1.3f, 64, 10, WeightType::kFloat32, true, false, true},
+                      FamilyCase{1.4f, 100, 7, WeightType::kInt8PerChannel, true, true, true},
+                      FamilyCase{1.0f, 33, 3, WeightType::kFloat32, false, false, false}));
+
+// ---------------------------------------------------------------------------
+// Real models and photos, against reference_top5.json from an independent TFLite runtime.
+
+struct RealModel {
+  const char* file;
+  double tolerance;  // on the top-1 probability
+};
+
+class RealModelTest : public ::testing::TestWithParam<RealModel> {};
+
+std::unique_ptr<engine::Engine> LoadEngine(const std::string& file) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/" + file));
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  EXPECT_TRUE(net.ok()) << net.status().ToString();
+  if (!net.ok()) return nullptr;
+  Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
+TEST_P(RealModelTest, Top1MatchesReferenceOnEveryPhoto) {
+  const RealModel& m = GetParam();
+  std::unique_ptr<engine::Engine> e = LoadEngine(m.file);
+  ASSERT_NE(e, nullptr);
+  const std::vector<uint8_t> json = ReadFileOrFail(SharedPath("images/reference_top5.json"));
+  const testing::Json refs = testing::ParseJson(std::string(json.begin(), json.end()))[m.file];
+  ASSERT_GE(refs.size(), 10u);
+  for (const auto& [photo, top5] : refs.object) {
+    SCOPED_TRACE(photo);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("images/" + photo));
+    Result<image::Image> img = image::Decode(bytes.data(), bytes.size());
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    e->SetImage(*img);
+    e->Run();
+    const engine::Prediction top = e->Top(1)[0];
+    const int ref_index = static_cast<int>(top5[0][0].number);
+    const double ref_score = top5[0][2].number;
+    EXPECT_EQ(top.index, ref_index) << "expected " << top5[0][1].string;
+    EXPECT_NEAR(top.score, ref_score, m.tolerance);
+    std::printf("  %-28s top-1 %4d  p=%.4f  (reference %4d  p=%.4f)\n", photo.c_str(), top.index, top.score,
+                ref_index, ref_score);
+  }
+}
+
+TEST_P(RealModelTest, RawInputsMatchReferenceTop1) {
+  const RealModel& m = GetParam();
+  std::unique_ptr<engine::Engine> e = LoadEngine(m.file);
+  ASSERT_NE(e, nullptr);
+  const std::vector<uint8_t> json = ReadFileOrFail(SharedPath("images/reference_raw_outputs.json"));
+  const testing::Json ref = testing::ParseJson(std::string(json.begin(), json.end()))[m.file];
+  for (const char* raw : {"bird.rgb", "sunflower.rgb"}) {
+    SCOPED_TRACE(raw);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("images/") + raw));
+    Result<image::Image> img = image::FromPixels(bytes.data(), 224, 224, 3, 224 * 3);
+    ASSERT_TRUE(img.ok());
+    e->SetImage(*img);
+    e->Run();
+    const testing::Json& out = ref[raw];
+    ASSERT_EQ(out.size(), static_cast<size_t>(e->num_classes()));
+    size_t best = 0;
+    for (size_t i = 1; i < out.size(); ++i) {
+      if (out[i].number > out[best].number) best = i;
+    }
+    EXPECT_EQ(e->Top(1)[0].index, static_cast<int>(best));
+    // The reference is quantized to 1/256 steps; the float path should land close.
+    EXPECT_NEAR(e->scores()[best], out[best].number / 256.0, m.tolerance);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, RealModelTest,
+                         ::testing::Values(RealModel{"mobilenet_v2_1.0_224_quant.tflite", 0.10},
+                                           RealModel{"tf2_mobilenet_v2_1.0_224_ptq.tflite", 0.15}),
+                         [](const auto& info) { return std::string(info.index == 0 ? "Uint8" : "Int8"); });
+
+TEST(RealModel, BirdModelClassifiesTheChickadee) {
+  std::unique_ptr<engine::Engine> e = LoadEngine("mobilenet_v2_1.0_224_inat_bird_quant.tflite");
+  ASSERT_NE(e, nullptr);
+  ASSERT_EQ(e->num_classes(), 965);
+  const std::vector<uint8_t> text = ReadFileOrFail(SharedPath("models/inat_bird_labels.txt"));
+  Result<std::vector<std::string>> labels = model::ParseLabels(std::string(text.begin(), text.end()), 965);
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("images/bird.bmp"));
+  Result<image::Image> img = image::Decode(bytes.data(), bytes.size());
+  ASSERT_TRUE(img.ok());
+  e->SetImage(*img);
+  e->Run();
+  const double sum = std::accumulate(e->scores(), e->scores() + 965, 0.0);
+  EXPECT_NEAR(sum, 1.0, 1e-4);
+  const engine::Prediction top = e->Top(1)[0];
+  std::printf("  bird.bmp -> %s (%.3f)\n", (*labels)[top.index].c_str(), top.score);
+  // The photo shows a chickadee (Poecile); the bird model names species.
+  EXPECT_NE((*labels)[top.index].find("Poecile"), std::string::npos) << (*labels)[top.index];
+}
+
+}  // namespace
+}  // namespace mnv2

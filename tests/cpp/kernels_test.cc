@@ -1,0 +1,577 @@
+// Compares every kernel of kernels.h with its scalar twin in reference.h over
+// awkward shapes and all MobileNetV2 channel counts. Every test body runs once
+// per Highway target that is compiled in and supported by this CPU (the
+// dispatching functions then pick that target).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "hwy/highway.h"
+#include "hwy/tests/hwy_gtest.h"
+#include "kernels/kernels.h"
+#include "kernels/reference.h"
+
+namespace mnv2 {
+namespace kernels {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+// Written where a kernel must not write; checked afterwards.
+constexpr float kCanary = 12345.0f;
+
+struct Activation {
+  float lo, hi;
+  const char* name;
+};
+const Activation kActivations[] = {{-kInf, kInf, "none"}, {0.0f, kInf, "relu"}, {0.0f, 6.0f, "relu6"}};
+
+std::vector<float> RandomVector(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Tolerance for a sum of `terms` products of values in [-1, 1] (float
+// accumulation, possibly FMA, against a double reference).
+float DotTolerance(size_t terms, float ref) {
+  return 1e-5f * std::sqrt(static_cast<float>(terms) + 1.0f) * std::max(1.0f, std::fabs(ref));
+}
+
+// Compares got[i] with want[i] for i < n (NaN never matches), reporting the
+// first few mismatches.
+template <class Tol>
+::testing::AssertionResult AllNear(const float* got, const float* want, size_t n, Tol tol,
+                                   const std::string& what) {
+  size_t bad = 0;
+  std::ostringstream msg;
+  for (size_t i = 0; i < n; ++i) {
+    const float t = tol(want[i]);
+    if (!(std::fabs(got[i] - want[i]) <= t)) {
+      if (bad < 5) {
+        msg << "\n  [" << i << "] got " << got[i] << " want " << want[i] << " (tol " << t << ")";
+      }
+      ++bad;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << what << ": " << bad << " of " << n << " differ" << msg.str();
+}
+
+// ---------------------------------------------------------------------------
+// MobileNetV2 channel counts for every width multiplier.
+
+int MakeDivisible(double v, int divisor = 8) {
+  int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0) / divisor * divisor);
+  if (nv < 0.9 * v) nv += divisor;
+  return nv;
+}
+
+const double kAlphas[] = {0.35, 0.5, 0.75, 1.0, 1.3, 1.4};
+
+struct MobileNetShapes {
+  std::set<std::pair<int, int>> gemm_kn;            // 1x1 convs: (in, out)
+  std::set<std::pair<int, int>> depthwise_c_stride;  // (channels, stride)
+  std::set<int> stem_out;                            // stem conv output channels
+  std::set<int> head;                                // last conv = pooled channels
+};
+
+const MobileNetShapes& AllMobileNetShapes() {
+  static const MobileNetShapes shapes = [] {
+    MobileNetShapes s;
+    struct Block {
+      int t, c, n, stride;
+    };
+    const Block blocks[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                            {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+    for (double alpha : kAlphas) {
+      int in = MakeDivisible(32 * alpha);
+      s.stem_out.insert(in);
+      for (const Block& b : blocks) {
+        const int out = MakeDivisible(b.c * alpha);
+        for (int i = 0; i < b.n; ++i) {
+          const int expanded = in * b.t;
+          if (b.t != 1) s.gemm_kn.insert({in, expanded});
+          s.depthwise_c_stride.insert({expanded, i == 0 ? b.stride : 1});
+          s.gemm_kn.insert({expanded, out});
+          in = out;
+        }
+      }
+      const int last = alpha > 1.0 ? MakeDivisible(1280 * alpha) : 1280;
+      s.gemm_kn.insert({in, last});
+      s.head.insert(last);
+    }
+    return s;
+  }();
+  return shapes;
+}
+
+// ---------------------------------------------------------------------------
+// Test helpers per kernel.
+
+// Runs Gemm and reference::Gemm on random data and compares; also checks that
+// nothing outside the m x n window of c (row stride c_stride) was written.
+void CheckGemm(int m, int k, int n, size_t a_stride, size_t c_stride, const Activation& act,
+               bool with_bias, std::mt19937& rng) {
+  std::ostringstream what;
+  what << "Gemm m=" << m << " k=" << k << " n=" << n << " a_stride=" << a_stride
+       << " c_stride=" << c_stride << " " << act.name << (with_bias ? "" : " no-bias");
+  SCOPED_TRACE(what.str());
+  // Exact sizes so that ASan catches reads past the last row of a.
+  const size_t a_size = m == 0 ? 0 : (m - 1) * a_stride + k;
+  const size_t c_size = m == 0 ? 0 : (m - 1) * c_stride + n;
+  const std::vector<float> a = RandomVector(a_size, rng);
+  const std::vector<float> w = RandomVector(static_cast<size_t>(n) * k, rng);
+  const std::vector<float> bias = RandomVector(n, rng);
+  const float* bias_ptr = with_bias ? bias.data() : nullptr;
+
+  std::vector<float> packed(PackedGemmWeightsFloats(k, n));
+  PackGemmWeights(w.data(), bias_ptr, k, n, packed.data());
+
+  std::vector<float> got(c_size, kCanary);
+  std::vector<float> want(c_size, kCanary);
+  Gemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride, act.lo, act.hi);
+  reference::Gemm(a.data(), a_stride, m, k, w.data(), bias_ptr, n, want.data(), c_stride, act.lo,
+                  act.hi);
+  // Gaps between rows hold kCanary in both.
+  ASSERT_TRUE(AllNear(got.data(), want.data(), c_size,
+                      [k](float ref) { return DotTolerance(k, ref); }, what.str()));
+}
+
+DepthwiseShape MakeDepthwiseShape(int in_h, int in_w, int channels, int stride, int pad_top,
+                                  int pad_left, bool same) {
+  DepthwiseShape s;
+  s.in_h = in_h;
+  s.in_w = in_w;
+  s.channels = channels;
+  s.stride = stride;
+  s.pad_top = pad_top;
+  s.pad_left = pad_left;
+  if (same) {  // TF "SAME" output size; any extra padding is at the bottom/right.
+    s.out_h = (in_h + stride - 1) / stride;
+    s.out_w = (in_w + stride - 1) / stride;
+  } else {  // Symmetric padding.
+    s.out_h = std::max(1, (in_h + 2 * pad_top - 3) / stride + 1);
+    s.out_w = std::max(1, (in_w + 2 * pad_left - 3) / stride + 1);
+  }
+  return s;
+}
+
+std::string ToString(const DepthwiseShape& s) {
+  std::ostringstream os;
+  os << "in " << s.in_h << "x" << s.in_w << "x" << s.channels << " out " << s.out_h << "x"
+     << s.out_w << " stride " << s.stride << " pad " << s.pad_top << "," << s.pad_left;
+  return os.str();
+}
+
+// Computes the output in two row ranges split at `split` (and checks both
+// against the reference), then computes only rows [split, out_h) into a fresh
+// buffer and checks rows before `split` were not touched.
+void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act,
+                    std::mt19937& rng) {
+  const std::string what = "DepthwiseConv3x3 " + ToString(s) + " split " +
+                           std::to_string(split) + " " + act.name;
+  SCOPED_TRACE(what);
+  const size_t C = s.channels;
+  const std::vector<float> in = RandomVector(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
+  const std::vector<float> w = RandomVector(9 * C, rng);
+  const std::vector<float> bias = RandomVector(C, rng);
+  const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
+  std::vector<float> want(out_size);
+  reference::DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), want.data(), act.lo, act.hi);
+
+  std::vector<float> got(out_size, kCanary);
+  DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), 0, split, act.lo, act.hi);
+  DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), split, s.out_h, act.lo,
+                   act.hi);
+  ASSERT_TRUE(AllNear(got.data(), want.data(), out_size,
+                      [](float ref) { return DotTolerance(9, ref); }, what));
+
+  // Only the second part: rows before split keep the canary.
+  std::vector<float> part(out_size, kCanary);
+  DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), part.data(), split, s.out_h, act.lo,
+                   act.hi);
+  const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
+  for (size_t i = 0; i < split_at; ++i) {
+    ASSERT_EQ(part[i], kCanary) << what << ": wrote row " << i / (s.out_w * C) << " < split";
+  }
+  ASSERT_TRUE(AllNear(part.data() + split_at, want.data() + split_at, out_size - split_at,
+                      [](float ref) { return DotTolerance(9, ref); }, what + " (part)"));
+}
+
+ConvShape MakeConvShape(int in_h, int in_w, int in_c, int out_c, int kernel, int stride, int pad,
+                        bool same) {
+  ConvShape s;
+  s.in_h = in_h;
+  s.in_w = in_w;
+  s.in_c = in_c;
+  s.out_c = out_c;
+  s.kernel_h = kernel;
+  s.kernel_w = kernel;
+  s.stride = stride;
+  s.pad_top = pad;
+  s.pad_left = pad;
+  if (same) {
+    s.out_h = (in_h + stride - 1) / stride;
+    s.out_w = (in_w + stride - 1) / stride;
+  } else {
+    s.out_h = std::max(1, (in_h + 2 * pad - kernel) / stride + 1);
+    s.out_w = std::max(1, (in_w + 2 * pad - kernel) / stride + 1);
+  }
+  return s;
+}
+
+std::string ToString(const ConvShape& s) {
+  std::ostringstream os;
+  os << "in " << s.in_h << "x" << s.in_w << "x" << s.in_c << " out " << s.out_h << "x"
+     << s.out_w << "x" << s.out_c << " kernel " << s.kernel_h << "x" << s.kernel_w << " stride "
+     << s.stride << " pad " << s.pad_top << "," << s.pad_left;
+  return os.str();
+}
+
+void CheckConv(const ConvShape& s, int split, const Activation& act, bool with_bias,
+               std::mt19937& rng) {
+  const std::string what = "ConvDirect " + ToString(s) + " split " + std::to_string(split) +
+                           " " + act.name + (with_bias ? "" : " no-bias");
+  SCOPED_TRACE(what);
+  const std::vector<float> in =
+      RandomVector(static_cast<size_t>(s.in_h) * s.in_w * s.in_c, rng);
+  const std::vector<float> w = RandomVector(
+      static_cast<size_t>(s.out_c) * s.kernel_h * s.kernel_w * s.in_c, rng);
+  const std::vector<float> bias = RandomVector(s.out_c, rng);
+  const float* bias_ptr = with_bias ? bias.data() : nullptr;
+  std::vector<float> packed(PackedConvWeightsFloats(s));
+  PackConvWeights(s, w.data(), bias_ptr, packed.data());
+
+  const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * s.out_c;
+  std::vector<float> want(out_size);
+  reference::Conv(s, in.data(), w.data(), bias_ptr, want.data(), act.lo, act.hi);
+  std::vector<float> got(out_size, kCanary);
+  ConvDirect(s, in.data(), packed.data(), got.data(), split, s.out_h, act.lo, act.hi);
+  const size_t split_at = static_cast<size_t>(split) * s.out_w * s.out_c;
+  for (size_t i = 0; i < split_at; ++i) {
+    ASSERT_EQ(got[i], kCanary) << what << ": wrote before split";
+  }
+  ConvDirect(s, in.data(), packed.data(), got.data(), 0, split, act.lo, act.hi);
+  const size_t terms = static_cast<size_t>(s.kernel_h) * s.kernel_w * s.in_c;
+  ASSERT_TRUE(AllNear(got.data(), want.data(), out_size,
+                      [terms](float ref) { return DotTolerance(terms, ref); }, what));
+}
+
+// ---------------------------------------------------------------------------
+
+class KernelsTest : public hwy::TestWithParamTarget {};
+HWY_TARGET_INSTANTIATE_TEST_SUITE_P(KernelsTest);
+
+TEST_P(KernelsTest, PackGemmWeightsLayout) {
+  const int k = 2, n = 9;
+  std::vector<float> w(n * k), bias(n);
+  for (int o = 0; o < n; ++o) {
+    bias[o] = 1000.0f + o;
+    for (int i = 0; i < k; ++i) w[o * k + i] = 10.0f * o + i;
+  }
+  ASSERT_EQ(PackedGemmWeightsFloats(k, n), 2u * 8u * (1u + k));
+  std::vector<float> packed(PackedGemmWeightsFloats(k, n), -1.0f);
+  PackGemmWeights(w.data(), bias.data(), k, n, packed.data());
+  for (int p = 0; p < 2; ++p) {
+    const float* panel = packed.data() + p * 8 * (1 + k);
+    for (int j = 0; j < 8; ++j) {
+      const int o = p * 8 + j;
+      EXPECT_EQ(panel[j], o < n ? bias[o] : 0.0f) << "bias " << o;
+      for (int i = 0; i < k; ++i) {
+        EXPECT_EQ(panel[8 * (1 + i) + j], o < n ? w[o * k + i] : 0.0f) << o << "," << i;
+      }
+    }
+  }
+  PackGemmWeights(w.data(), nullptr, k, n, packed.data());
+  for (int j = 0; j < 8; ++j) EXPECT_EQ(packed[j], 0.0f);
+  // Exercise dispatch so that TearDown sees an initialized target.
+  float a[2] = {1.0f, 2.0f}, c[9];
+  Gemm(a, 2, 1, k, packed.data(), n, c, 9, -kInf, kInf);
+  EXPECT_EQ(c[8], 80.0f + 2.0f * 81.0f);
+}
+
+TEST_P(KernelsTest, PackConvWeightsLayout) {
+  const ConvShape s = MakeConvShape(3, 3, 2, 9, 3, 1, 1, false);
+  const size_t taps = 3 * 3 * 2;
+  std::vector<float> w(9 * taps), bias(9);
+  for (size_t o = 0; o < 9; ++o) {
+    bias[o] = 1000.0f + o;
+    for (size_t t = 0; t < taps; ++t) w[o * taps + t] = 100.0f * o + t;
+  }
+  ASSERT_EQ(PackedConvWeightsFloats(s), 16u * (1 + taps));
+  std::vector<float> packed(PackedConvWeightsFloats(s), -1.0f);
+  PackConvWeights(s, w.data(), bias.data(), packed.data());
+  for (size_t o = 0; o < 16; ++o) {
+    EXPECT_EQ(packed[o], o < 9 ? bias[o] : 0.0f);
+    for (size_t t = 0; t < taps; ++t) {
+      EXPECT_EQ(packed[16 + t * 16 + o], o < 9 ? w[o * taps + t] : 0.0f) << o << "," << t;
+    }
+  }
+  std::vector<float> in(3 * 3 * 2, 0.0f), out(3 * 3 * 9);
+  ConvDirect(s, in.data(), packed.data(), out.data(), 0, 3, -kInf, kInf);
+  EXPECT_EQ(out[3 * 3 * 9 - 1], 1008.0f);
+}
+
+TEST_P(KernelsTest, GemmSmallShapes) {
+  std::mt19937 rng(1);
+  const int kDims[] = {1, 3, 7, 8, 9, 17, 24, 33};
+  int variant = 0;
+  for (int m = 1; m <= 13; ++m) {
+    for (int k : kDims) {
+      for (int n : kDims) {
+        ++variant;
+        CheckGemm(m, k, n, k, n, kActivations[variant % 3], variant % 5 != 0, rng);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST_P(KernelsTest, GemmStridesAndEdges) {
+  std::mt19937 rng(2);
+  // Row strides larger than k / n; canaries between rows must survive.
+  for (int m : {1, 5, 6, 7, 13, 20}) {
+    for (const Activation& act : kActivations) {
+      CheckGemm(m, 17, 19, 17 + 5, 19 + 3, act, true, rng);
+      CheckGemm(m, 8, 8, 12, 16, act, true, rng);
+      CheckGemm(m, 33, 5, 40, 9, act, false, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  // k = 0: bias only.
+  CheckGemm(7, 0, 11, 1, 11, kActivations[0], true, rng);
+  // m = 0 and n = 0 do nothing.
+  std::vector<float> packed(PackedGemmWeightsFloats(4, 3), 1.0f);
+  float c[4] = {kCanary, kCanary, kCanary, kCanary};
+  const float a[4] = {1, 2, 3, 4};
+  Gemm(a, 4, 0, 4, packed.data(), 3, c, 3, -kInf, kInf);
+  Gemm(a, 4, 1, 4, packed.data(), 0, c, 3, -kInf, kInf);
+  for (float x : c) EXPECT_EQ(x, kCanary);
+  // A larger one with many row blocks and panels.
+  CheckGemm(100, 64, 100, 64, 100, kActivations[2], true, rng);
+}
+
+TEST_P(KernelsTest, GemmMobileNetV2Channels) {
+  std::mt19937 rng(3);
+  int variant = 0;
+  for (const auto& kn : AllMobileNetShapes().gemm_kn) {
+    const int k = kn.first, n = kn.second;
+    // 13 rows: two full row blocks and a remainder of 1; 8 for the big ones.
+    const int m = static_cast<size_t>(k) * n > 200000 ? 8 : 13;
+    ++variant;
+    CheckGemm(m, k, n, k, n, kActivations[variant % 3], true, rng);
+    if (HasFatalFailure()) return;
+  }
+  // Classifier: one row, 1001 classes.
+  for (int head : AllMobileNetShapes().head) {
+    CheckGemm(1, head, 1001, head, 1001, kActivations[0], true, rng);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_P(KernelsTest, DepthwiseSmallShapes) {
+  std::mt19937 rng(4);
+  const int kSizes[] = {1, 2, 3, 5, 7, 14, 15};
+  const int kChannels[] = {1, 3, 4, 5, 8, 13, 16, 17, 24, 33};
+  int variant = 0;
+  for (int in_h : kSizes) {
+    for (int in_w : kSizes) {
+      for (int stride = 1; stride <= 2; ++stride) {
+        for (int pad = 0; pad < 4; ++pad) {
+          const int pad_top = pad & 1, pad_left = pad >> 1;
+          for (bool same : {false, true}) {
+            // Cycle through channel counts rather than testing all of them
+            // for every spatial shape (all are covered many times).
+            ++variant;
+            const int channels = kChannels[variant % 10];
+            const DepthwiseShape s =
+                MakeDepthwiseShape(in_h, in_w, channels, stride, pad_top, pad_left, same);
+            CheckDepthwise(s, s.out_h / 2, kActivations[variant % 3], rng);
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+  // All channel counts on a few shapes, splits at every row.
+  for (int channels : kChannels) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      const DepthwiseShape s = MakeDepthwiseShape(7, 5, channels, stride, 1, 1, true);
+      for (int split = 0; split <= s.out_h; ++split) {
+        CheckDepthwise(s, split, kActivations[(channels + split) % 3], rng);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST_P(KernelsTest, DepthwiseMobileNetV2Channels) {
+  std::mt19937 rng(5);
+  int variant = 0;
+  for (const auto& cs : AllMobileNetShapes().depthwise_c_stride) {
+    const int channels = cs.first, stride = cs.second;
+    ++variant;
+    // Odd and even sizes; SAME padding as TFLite (pad 0 for even stride 2).
+    for (int size : {7, 8}) {
+      const int pad = stride == 1 ? 1 : (size % 2 == 0 ? 0 : 1);
+      const DepthwiseShape s = MakeDepthwiseShape(size, size + 2, channels, stride, pad, pad, true);
+      CheckDepthwise(s, (s.out_h + 1) / 2, kActivations[variant % 3], rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST_P(KernelsTest, DepthwiseLarge) {
+  std::mt19937 rng(6);
+  CheckDepthwise(MakeDepthwiseShape(112, 112, 32, 1, 1, 1, true), 37, kActivations[2], rng);
+  CheckDepthwise(MakeDepthwiseShape(112, 112, 96, 2, 0, 0, true), 28, kActivations[2], rng);
+  CheckDepthwise(MakeDepthwiseShape(15, 15, 1344, 1, 1, 1, true), 8, kActivations[1], rng);
+}
+
+TEST_P(KernelsTest, ConvDirectShapes) {
+  std::mt19937 rng(7);
+  const int kSizes[] = {1, 2, 3, 5, 7, 14, 15};
+  const int kOutC[] = {1, 3, 8, 9, 16, 17, 24, 31, 32, 33, 40, 48, 72};
+  int variant = 0;
+  for (int in_h : kSizes) {
+    for (int in_w : {1, 4, 7}) {
+      for (int kernel : {1, 2, 3, 5}) {
+        for (int stride = 1; stride <= 2; ++stride) {
+          ++variant;
+          const int in_c = 1 + variant % 5;
+          const int out_c = kOutC[variant % 13];
+          const int pad = variant % 3 == 0 ? 0 : (variant % 3 == 1 ? 1 : kernel / 2);
+          ConvShape s = MakeConvShape(in_h, in_w, in_c, out_c, kernel, stride, pad, variant % 2);
+          s.pad_left = (variant / 2) % 2;  // differs from pad_top half of the time
+          const int split = variant % (s.out_h + 1);
+          CheckConv(s, split, kActivations[variant % 3], variant % 7 != 0, rng);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelsTest, ConvDirectMobileNetV2Stem) {
+  std::mt19937 rng(8);
+  for (int out_c : AllMobileNetShapes().stem_out) {
+    for (int size : {15, 16}) {  // pad 1 for odd inputs, 0 for even (TF SAME)
+      const ConvShape s = MakeConvShape(size, size + 1, 3, out_c, 3, 2, size % 2, true);
+      CheckConv(s, s.out_h / 2, kActivations[2], true, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  // Full-size stem at alpha 1.0.
+  CheckConv(MakeConvShape(224, 224, 3, 32, 3, 2, 0, true), 50, kActivations[2], true, rng);
+}
+
+TEST_P(KernelsTest, Add) {
+  std::mt19937 rng(9);
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 70; ++n) sizes.push_back(n);
+  for (size_t n : {255, 256, 1000, 1001, 112 * 112 * 24 + 3}) sizes.push_back(n);
+  int variant = 0;
+  for (size_t n : sizes) {
+    for (int mode = 0; mode < 4; ++mode) {  // separate, out=a, out=b, out=a=b
+      ++variant;
+      const Activation& act = kActivations[variant % 3];
+      SCOPED_TRACE("Add n=" + std::to_string(n) + " mode " + std::to_string(mode) + " " +
+                   act.name);
+      std::vector<float> a = RandomVector(n, rng, -4.0f, 4.0f);
+      std::vector<float> b = RandomVector(n, rng, -4.0f, 4.0f);
+      if (mode == 3) b = a;
+      std::vector<float> want(n);
+      reference::Add(a.data(), b.data(), n, want.data(), act.lo, act.hi);
+      std::vector<float> out(n, kCanary);
+      switch (mode) {
+        case 0:
+          Add(a.data(), b.data(), n, out.data(), act.lo, act.hi);
+          break;
+        case 1:
+          Add(a.data(), b.data(), n, a.data(), act.lo, act.hi);
+          out = a;
+          break;
+        case 2:
+          Add(a.data(), b.data(), n, b.data(), act.lo, act.hi);
+          out = b;
+          break;
+        default:
+          Add(a.data(), a.data(), n, a.data(), act.lo, act.hi);
+          out = a;
+          break;
+      }
+      ASSERT_TRUE(AllNear(out.data(), want.data(), n, [](float) { return 0.0f; }, "Add"));
+    }
+  }
+}
+
+TEST_P(KernelsTest, GlobalAveragePool) {
+  std::mt19937 rng(10);
+  std::vector<int> channels;
+  for (int c = 1; c <= 40; ++c) channels.push_back(c);
+  for (int c : AllMobileNetShapes().head) channels.push_back(c);
+  for (size_t pixels : {0, 1, 2, 3, 7, 49, 50}) {
+    for (int c : channels) {
+      SCOPED_TRACE("GlobalAveragePool pixels=" + std::to_string(pixels) +
+                   " channels=" + std::to_string(c));
+      const std::vector<float> in = RandomVector(pixels * c, rng, -3.0f, 6.0f);
+      std::vector<float> want(c), got(c, kCanary);
+      reference::GlobalAveragePool(in.data(), pixels, c, want.data());
+      GlobalAveragePool(in.data(), pixels, c, got.data());
+      ASSERT_TRUE(AllNear(got.data(), want.data(), c,
+                          [](float ref) { return 1e-5f * std::max(1.0f, std::fabs(ref)); },
+                          "GlobalAveragePool"));
+    }
+  }
+}
+
+TEST_P(KernelsTest, Softmax) {
+  std::mt19937 rng(11);
+  std::vector<int> sizes;
+  for (int n = 1; n <= 40; ++n) sizes.push_back(n);
+  for (int n : {1000, 1001}) sizes.push_back(n);
+  for (int n : sizes) {
+    for (float beta : {1.0f, 0.5f, 2.0f, -1.0f}) {
+      for (bool in_place : {false, true}) {
+        SCOPED_TRACE("Softmax n=" + std::to_string(n) + " beta=" + std::to_string(beta) +
+                     (in_place ? " in place" : ""));
+        std::vector<float> in = RandomVector(n, rng, -10.0f, 10.0f);
+        std::vector<float> want(n);
+        reference::Softmax(in.data(), n, beta, want.data());
+        std::vector<float> got(n, kCanary);
+        if (in_place) {
+          got = in;
+          Softmax(got.data(), n, beta, got.data());
+        } else {
+          Softmax(in.data(), n, beta, got.data());
+        }
+        ASSERT_TRUE(AllNear(got.data(), want.data(), n,
+                            [](float ref) { return 1e-5f * ref + 1e-9f; }, "Softmax"));
+        double sum = 0.0;
+        for (float x : got) sum += x;
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+      }
+    }
+  }
+  // Large logits must not overflow.
+  std::vector<float> big = {1000.0f, 999.0f, -1000.0f};
+  std::vector<float> want(3), got(3);
+  reference::Softmax(big.data(), 3, 1.0f, want.data());
+  Softmax(big.data(), 3, 1.0f, got.data());
+  EXPECT_TRUE(AllNear(got.data(), want.data(), 3, [](float ref) { return 1e-5f * ref + 1e-9f; },
+                      "Softmax big"));
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace mnv2

@@ -148,6 +148,34 @@ const char* FormatName(const uint8_t* data, size_t size) {
   return nullptr;
 }
 
+// Width and height from the header of a `format` file (a FormatName result).
+// stbi_info_from_memory would try every decoder in turn and report only the last one's
+// complaint ("unknown image type"); asking the one decoder the signature names keeps
+// its reason (e.g. "too large"). These are stb_image internals, stable since 2.x.
+bool ReadHeader(const char* format, const uint8_t* data, int len, int* width, int* height) {
+  stbi__context context;
+  stbi__start_mem(&context, data, len);
+  int components = 0;
+  switch (format[0]) {
+    case 'J': return stbi__jpeg_info(&context, width, height, &components) != 0;
+    case 'P': return stbi__png_info(&context, width, height, &components) != 0;
+    case 'B': return stbi__bmp_info(&context, width, height, &components) != 0;
+    case 'G': return stbi__gif_info(&context, width, height, &components) != 0;
+  }
+  return false;
+}
+
+std::string HexPrefix(const uint8_t* data, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < size && i < 8; ++i) {
+    if (i > 0) hex += ' ';
+    hex += kDigits[data[i] >> 4];
+    hex += kDigits[data[i] & 15];
+  }
+  return hex;
+}
+
 // stb_image's reason for the last failure on this thread. A few paths leave it empty
 // (e.g. a PNG cut off between chunks reads as a nameless unknown chunk).
 std::string FailureReason() {
@@ -210,6 +238,65 @@ Status CheckBmpComplete(const uint8_t* data, size_t size) {
   return Status::Ok();
 }
 
+// stb_image 2.27 (Debian's libstb-dev) overflows a 257-entry array when a JPEG Huffman
+// table declares more than 256 codes; 2.28 added the check. This walks the marker
+// segments the way stb_image reads them (resynchronizing on garbage, skipping
+// entropy-coded data, consuming DHT segments table by table) and rejects such tables
+// before stb_image sees them. On corrupt files it may look at more segments than
+// stb_image would, never fewer; valid files are never rejected.
+Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
+  auto byte = [&](size_t i) -> uint32_t { return i < size ? data[i] : 0; };  // as stb
+  auto is_restart = [](uint8_t m) { return m >= 0xD0 && m <= 0xD7; };
+  size_t pos = 2;  // after SOI
+  while (pos < size) {
+    if (data[pos] != 0xFF) {
+      ++pos;
+      continue;
+    }
+    while (pos < size && data[pos] == 0xFF) ++pos;  // fill bytes
+    if (pos >= size) break;
+    const uint8_t marker = data[pos++];
+    if (marker == 0xD9) break;  // EOI
+    if (marker == 0x00 || marker == 0x01 || is_restart(marker)) continue;  // no segment
+    const size_t length = byte(pos) << 8 | byte(pos + 1);
+    if (length < 2) break;  // stb_image rejects this
+    if (marker == 0xC4) {  // DHT
+      int64_t remaining = static_cast<int64_t>(length) - 2;
+      size_t p = pos + 2;
+      while (remaining > 0) {
+        const uint32_t table = byte(p++);
+        if ((table >> 4) > 1 || (table & 15) > 3) return Status::Ok();  // stb rejects
+        uint32_t codes = 0;
+        for (int i = 0; i < 16; ++i) codes += byte(p++);
+        if (codes > 256) {
+          return Status(ErrorCode::kImageDecode,
+                        "corrupt JPEG: a Huffman table declares " + std::to_string(codes) +
+                            " codes (at most 256 are possible)");
+        }
+        p += codes;
+        remaining -= 17 + static_cast<int64_t>(codes);
+      }
+      if (remaining != 0) break;  // stb rejects the segment
+      pos = p;
+      continue;
+    }
+    pos += length;
+    if (marker == 0xDA) {  // SOS: skip entropy-coded data up to the next real marker
+      while (pos < size) {
+        if (data[pos] != 0xFF) {
+          ++pos;
+          continue;
+        }
+        size_t next = pos + 1;
+        while (next < size && data[next] == 0xFF) ++next;
+        if (next < size && data[next] != 0x00 && !is_restart(data[next])) break;
+        pos = next + 1;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // Walks the GIF blocks up to the end of the first image's data.
 Status CheckGifComplete(const uint8_t* data, size_t size) {
   uint64_t pos = 13;  // signature, logical screen descriptor
@@ -264,28 +351,33 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
   }
   const int len = static_cast<int>(size);
   const char* format = FormatName(data, size);
-  const std::string what = std::string(format != nullptr ? format : "unknown") + " image";
+  if (format == nullptr) {
+    return Status(ErrorCode::kImageDecode,
+                  "unrecognized image format (the data starts with " + HexPrefix(data, size) +
+                      "); supported formats are JPEG, PNG, BMP and GIF");
+  }
+  const std::string what = std::string(format) + " image";
 
   // stbi_failure_reason() is only set on failure; clear it so a message can never
   // carry a reason left over from an earlier call on this thread.
   stbi__g_failure_reason = nullptr;
 
-  int width = 0, height = 0, components = 0;
+  if (std::strcmp(format, "JPEG") == 0) {
+    // Before anything else: stb_image parses Huffman tables while reading the header.
+    MNV2_RETURN_IF_ERROR(CheckJpegHuffmanTables(data, size));
+  }
+  int width = 0, height = 0;
   {
     BudgetScope scope(kInfoBudget);
-    if (!stbi_info_from_memory(data, len, &width, &height, &components)) {
-      if (format == nullptr) {
-        return Status(ErrorCode::kImageDecode,
-                      "unrecognized image format (" + FailureReason() +
-                          "); supported formats are JPEG, PNG, BMP and GIF");
-      }
-      return Status(FailureCode(), "cannot read " + what + " header (truncated or corrupt): " + FailureReason());
+    if (!ReadHeader(format, data, len, &width, &height)) {
+      return Status(FailureCode(),
+                    "cannot read " + what + " header (truncated or corrupt): " + FailureReason());
     }
   }
   MNV2_RETURN_IF_ERROR(internal::CheckDimensions(width, height, limits, what.c_str()));
-  if (format != nullptr && std::strcmp(format, "BMP") == 0) {
+  if (std::strcmp(format, "BMP") == 0) {
     MNV2_RETURN_IF_ERROR(CheckBmpComplete(data, size));
-  } else if (format != nullptr && std::strcmp(format, "GIF") == 0) {
+  } else if (std::strcmp(format, "GIF") == 0) {
     MNV2_RETURN_IF_ERROR(CheckGifComplete(data, size));
   }
 

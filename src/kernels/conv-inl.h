@@ -10,6 +10,7 @@
 
 // Target-independent includes.
 #include <stddef.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 
@@ -87,16 +88,10 @@ HWY_NOINLINE void ConvRow(const ConvShape& s, const float* HWY_RESTRICT in,
     if (HWY_LIKELY(valid == kPanels * kGemmPanel)) {
       for (size_t j = 0; j < kVecs; ++j) hn::StoreU(hn::Clamp(acc[j], lo, hi), d, out + j * N);
     } else {
-      for (size_t j = 0; j < kVecs; ++j) {
-        const size_t first = j * N;
-        if (first >= valid) break;
-        const V y = hn::Clamp(acc[j], lo, hi);
-        if (first + N <= valid) {
-          hn::StoreU(y, d, out + first);
-        } else {
-          StorePartial(d, y, out + first, valid - first);
-        }
-      }
+      // Last, partial panel; the buffer keeps accumulator indices constant.
+      HWY_ALIGN float buf[kVecs * N];
+      for (size_t j = 0; j < kVecs; ++j) hn::Store(hn::Clamp(acc[j], lo, hi), d, buf + j * N);
+      memcpy(out, buf, valid * sizeof(float));
     }
   }
 }

@@ -47,8 +47,7 @@ HWY_NOINLINE void Add(const float* a, const float* b, size_t n, float* out, floa
 
 // Sums channels [c, c + Lanes(d)) over all pixels (C floats apart).
 template <class D>
-HWY_INLINE hn::Vec<D> GapSum(D d, const float* HWY_RESTRICT in, size_t pixels, size_t C,
-                             size_t c) {
+HWY_INLINE hn::Vec<D> GapSum(D d, const float* HWY_RESTRICT in, size_t pixels, size_t C, size_t c) {
   // Two accumulators for independent add chains.
   auto acc0 = hn::Zero(d);
   auto acc1 = hn::Zero(d);

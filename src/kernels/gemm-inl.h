@@ -9,6 +9,7 @@
 
 // Target-independent includes.
 #include <stddef.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 
@@ -33,8 +34,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 // of kRows rows of C. Reads exactly k floats per row of A.
 template <size_t kRows>
 HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
-                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c,
-                           size_t c_stride, size_t cols, float out_min, float out_max) {
+                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
+                           size_t cols, float out_min, float out_max) {
   static_assert(kRows >= 1 && kRows <= static_cast<size_t>(kGemmRows), "rows");
   const PanelTag d;
   using V = hn::Vec<PanelTag>;
@@ -69,19 +70,17 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t 
     }
     return;
   }
-  // Last, partial panel: store only the valid columns.
+  // Last, partial panel: only the first `cols` columns exist in c. Going
+  // through a buffer keeps every accumulator index a compile-time constant
+  // (dynamic indexing would force the array out of registers/wasm locals).
+  HWY_ALIGN float buf[kRows * kGemmPanel];
   for (size_t r = 0; r < kRows; ++r) {
     for (size_t v = 0; v < kPanelVecs; ++v) {
-      const size_t first = v * N;
-      if (first >= cols) break;
-      float* HWY_RESTRICT dst = c + r * c_stride + first;
-      const V y = hn::Clamp(acc[r][v], lo, hi);
-      if (first + N <= cols) {
-        hn::StoreU(y, d, dst);
-      } else {
-        StorePartial(d, y, dst, cols - first);
-      }
+      hn::Store(hn::Clamp(acc[r][v], lo, hi), d, buf + r * kGemmPanel + v * N);
     }
+  }
+  for (size_t r = 0; r < kRows; ++r) {
+    memcpy(c + r * c_stride, buf + r * kGemmPanel, cols * sizeof(float));
   }
 }
 

@@ -28,6 +28,8 @@ size_t PackedGemmWeightsFloats(int k, int n);
 // weights: [n][k] row-major (TFLite's OHWI for a 1x1 conv, or FC's [out][in]); bias may be null.
 void PackGemmWeights(const float* weights, const float* bias, int k, int n, float* packed);
 // a: m rows of k floats, row stride a_stride; c: m rows of n floats, row stride c_stride.
+// Reads exactly k floats per row of a and writes exactly n per row of c; c must
+// not overlap a or packed. Parallel callers may split the m rows.
 void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
           size_t c_stride, float out_min, float out_max);
 
@@ -36,6 +38,7 @@ void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, in
 // given as the number of padded rows/columns before the first input pixel.
 //   weights: [3][3][channels] (TFLite's [1][3][3][C]); bias: [channels]
 // Computes output rows [out_row_begin, out_row_end) only, so callers may split work.
+// bias is required here; out must not overlap in, weights or bias.
 struct DepthwiseShape {
   int in_h, in_w, channels;
   int out_h, out_w;
@@ -60,6 +63,7 @@ struct ConvShape {
 size_t PackedConvWeightsFloats(const ConvShape& s);
 // weights: [out_c][kh][kw][in_c] (TFLite's OHWI); bias may be null.
 void PackConvWeights(const ConvShape& s, const float* weights, const float* bias, float* packed);
+// Any kernel size, stride and padding; out must not overlap in or packed.
 void ConvDirect(const ConvShape& s, const float* in, const float* packed, float* out,
                 int out_row_begin, int out_row_end, float out_min, float out_max);
 
@@ -71,6 +75,9 @@ void Add(const float* a, const float* b, size_t n, float* out, float out_min, fl
 void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out);
 // out = softmax(beta * in); out may alias in.
 void Softmax(const float* in, int n, float beta, float* out);
+
+// The Highway target the kernels dispatch to on this machine, e.g. "AVX2" or "WASM".
+const char* TargetName();
 
 }  // namespace kernels
 }  // namespace mnv2

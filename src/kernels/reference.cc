@@ -52,8 +52,8 @@ void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* wei
   }
 }
 
-void Conv(const ConvShape& s, const float* in, const float* weights, const float* bias,
-          float* out, float out_min, float out_max) {
+void Conv(const ConvShape& s, const float* in, const float* weights, const float* bias, float* out,
+          float out_min, float out_max) {
   const size_t in_c = static_cast<size_t>(s.in_c);
   const size_t out_c = static_cast<size_t>(s.out_c);
   for (int oy = 0; oy < s.out_h; ++oy) {

@@ -23,8 +23,8 @@ void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* wei
 
 // All output rows, any kernel size and stride. weights: [out_c][kh][kw][in_c]
 // (OHWI); bias may be null.
-void Conv(const ConvShape& s, const float* in, const float* weights, const float* bias,
-          float* out, float out_min, float out_max);
+void Conv(const ConvShape& s, const float* in, const float* weights, const float* bias, float* out,
+          float out_min, float out_max);
 
 void Add(const float* a, const float* b, size_t n, float* out, float out_min, float out_max);
 void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out);

@@ -3,6 +3,8 @@
 // per Highway target that is compiled in and supported by this CPU (the
 // dispatching functions then pick that target).
 
+#include "kernels/kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -17,7 +19,6 @@
 #include "gtest/gtest.h"
 #include "hwy/highway.h"
 #include "hwy/tests/hwy_gtest.h"
-#include "kernels/kernels.h"
 #include "kernels/reference.h"
 
 namespace mnv2 {
@@ -32,7 +33,8 @@ struct Activation {
   float lo, hi;
   const char* name;
 };
-const Activation kActivations[] = {{-kInf, kInf, "none"}, {0.0f, kInf, "relu"}, {0.0f, 6.0f, "relu6"}};
+const Activation kActivations[] = {
+    {-kInf, kInf, "none"}, {0.0f, kInf, "relu"}, {0.0f, 6.0f, "relu6"}};
 
 std::vector<float> RandomVector(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
@@ -64,7 +66,8 @@ template <class Tol>
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << ": " << bad << " of " << n << " differ" << msg.str();
+  return ::testing::AssertionFailure()
+         << what << ": " << bad << " of " << n << " differ" << msg.str();
 }
 
 // ---------------------------------------------------------------------------
@@ -79,7 +82,7 @@ int MakeDivisible(double v, int divisor = 8) {
 const double kAlphas[] = {0.35, 0.5, 0.75, 1.0, 1.3, 1.4};
 
 struct MobileNetShapes {
-  std::set<std::pair<int, int>> gemm_kn;            // 1x1 convs: (in, out)
+  std::set<std::pair<int, int>> gemm_kn;             // 1x1 convs: (in, out)
   std::set<std::pair<int, int>> depthwise_c_stride;  // (channels, stride)
   std::set<int> stem_out;                            // stem conv output channels
   std::set<int> head;                                // last conv = pooled channels
@@ -143,8 +146,9 @@ void CheckGemm(int m, int k, int n, size_t a_stride, size_t c_stride, const Acti
   reference::Gemm(a.data(), a_stride, m, k, w.data(), bias_ptr, n, want.data(), c_stride, act.lo,
                   act.hi);
   // Gaps between rows hold kCanary in both.
-  ASSERT_TRUE(AllNear(got.data(), want.data(), c_size,
-                      [k](float ref) { return DotTolerance(k, ref); }, what.str()));
+  ASSERT_TRUE(AllNear(
+      got.data(), want.data(), c_size, [k](float ref) { return DotTolerance(k, ref); },
+      what.str()));
 }
 
 DepthwiseShape MakeDepthwiseShape(int in_h, int in_w, int channels, int stride, int pad_top,
@@ -176,10 +180,9 @@ std::string ToString(const DepthwiseShape& s) {
 // Computes the output in two row ranges split at `split` (and checks both
 // against the reference), then computes only rows [split, out_h) into a fresh
 // buffer and checks rows before `split` were not touched.
-void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act,
-                    std::mt19937& rng) {
-  const std::string what = "DepthwiseConv3x3 " + ToString(s) + " split " +
-                           std::to_string(split) + " " + act.name;
+void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act, std::mt19937& rng) {
+  const std::string what =
+      "DepthwiseConv3x3 " + ToString(s) + " split " + std::to_string(split) + " " + act.name;
   SCOPED_TRACE(what);
   const size_t C = s.channels;
   const std::vector<float> in = RandomVector(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
@@ -191,10 +194,9 @@ void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act,
 
   std::vector<float> got(out_size, kCanary);
   DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), 0, split, act.lo, act.hi);
-  DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), split, s.out_h, act.lo,
-                   act.hi);
-  ASSERT_TRUE(AllNear(got.data(), want.data(), out_size,
-                      [](float ref) { return DotTolerance(9, ref); }, what));
+  DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), split, s.out_h, act.lo, act.hi);
+  ASSERT_TRUE(AllNear(
+      got.data(), want.data(), out_size, [](float ref) { return DotTolerance(9, ref); }, what));
 
   // Only the second part: rows before split keep the canary.
   std::vector<float> part(out_size, kCanary);
@@ -204,8 +206,9 @@ void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act,
   for (size_t i = 0; i < split_at; ++i) {
     ASSERT_EQ(part[i], kCanary) << what << ": wrote row " << i / (s.out_w * C) << " < split";
   }
-  ASSERT_TRUE(AllNear(part.data() + split_at, want.data() + split_at, out_size - split_at,
-                      [](float ref) { return DotTolerance(9, ref); }, what + " (part)"));
+  ASSERT_TRUE(AllNear(
+      part.data() + split_at, want.data() + split_at, out_size - split_at,
+      [](float ref) { return DotTolerance(9, ref); }, what + " (part)"));
 }
 
 ConvShape MakeConvShape(int in_h, int in_w, int in_c, int out_c, int kernel, int stride, int pad,
@@ -232,21 +235,20 @@ ConvShape MakeConvShape(int in_h, int in_w, int in_c, int out_c, int kernel, int
 
 std::string ToString(const ConvShape& s) {
   std::ostringstream os;
-  os << "in " << s.in_h << "x" << s.in_w << "x" << s.in_c << " out " << s.out_h << "x"
-     << s.out_w << "x" << s.out_c << " kernel " << s.kernel_h << "x" << s.kernel_w << " stride "
-     << s.stride << " pad " << s.pad_top << "," << s.pad_left;
+  os << "in " << s.in_h << "x" << s.in_w << "x" << s.in_c << " out " << s.out_h << "x" << s.out_w
+     << "x" << s.out_c << " kernel " << s.kernel_h << "x" << s.kernel_w << " stride " << s.stride
+     << " pad " << s.pad_top << "," << s.pad_left;
   return os.str();
 }
 
 void CheckConv(const ConvShape& s, int split, const Activation& act, bool with_bias,
                std::mt19937& rng) {
-  const std::string what = "ConvDirect " + ToString(s) + " split " + std::to_string(split) +
-                           " " + act.name + (with_bias ? "" : " no-bias");
+  const std::string what = "ConvDirect " + ToString(s) + " split " + std::to_string(split) + " " +
+                           act.name + (with_bias ? "" : " no-bias");
   SCOPED_TRACE(what);
-  const std::vector<float> in =
-      RandomVector(static_cast<size_t>(s.in_h) * s.in_w * s.in_c, rng);
-  const std::vector<float> w = RandomVector(
-      static_cast<size_t>(s.out_c) * s.kernel_h * s.kernel_w * s.in_c, rng);
+  const std::vector<float> in = RandomVector(static_cast<size_t>(s.in_h) * s.in_w * s.in_c, rng);
+  const std::vector<float> w =
+      RandomVector(static_cast<size_t>(s.out_c) * s.kernel_h * s.kernel_w * s.in_c, rng);
   const std::vector<float> bias = RandomVector(s.out_c, rng);
   const float* bias_ptr = with_bias ? bias.data() : nullptr;
   std::vector<float> packed(PackedConvWeightsFloats(s));
@@ -263,11 +265,64 @@ void CheckConv(const ConvShape& s, int split, const Activation& act, bool with_b
   }
   ConvDirect(s, in.data(), packed.data(), got.data(), 0, split, act.lo, act.hi);
   const size_t terms = static_cast<size_t>(s.kernel_h) * s.kernel_w * s.in_c;
-  ASSERT_TRUE(AllNear(got.data(), want.data(), out_size,
-                      [terms](float ref) { return DotTolerance(terms, ref); }, what));
+  ASSERT_TRUE(AllNear(
+      got.data(), want.data(), out_size, [terms](float ref) { return DotTolerance(terms, ref); },
+      what));
 }
 
 // ---------------------------------------------------------------------------
+
+// Pins the reference semantics (padding, stride, layouts) on hand-computed
+// values; everything else is compared against the reference.
+TEST(KernelsReferenceTest, HandComputed) {
+  // 3x3 single-channel input 1..9; all-ones 3x3 kernel, bias 0.5.
+  const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const float half = 0.5f;
+  DepthwiseShape dw{3, 3, 1, 3, 3, 1, 1, 1};  // stride 1, pad 1: sums of 3x3 neighborhoods
+  float out[9];
+  reference::DepthwiseConv3x3(dw, in, ones, &half, out, -kInf, kInf);
+  const float sums[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(out[i], sums[i] + 0.5f) << i;
+  dw = DepthwiseShape{3, 3, 1, 2, 2, 2, 0, 0};  // stride 2, pad 0: windows at (0,0),(0,2),...
+  reference::DepthwiseConv3x3(dw, in, ones, &half, out, 0.0f, 6.0f);
+  EXPECT_EQ(out[0], 6.0f);  // 45.5 clamped
+  EXPECT_EQ(out[1], 6.0f);  // 3 + 6 + 9 + 0.5 = 18.5 clamped
+  dw = DepthwiseShape{3, 3, 1, 2, 2, 2, 0, 0};
+  reference::DepthwiseConv3x3(dw, in, ones, &half, out, -kInf, kInf);
+  EXPECT_EQ(out[1], 18.5f);
+  EXPECT_EQ(out[2], 7 + 8 + 9 + 0.5f);
+  EXPECT_EQ(out[3], 9.5f);
+  // Same as a 3x3 conv with 1 input and 2 output channels (OHWI), second
+  // output channel weighted 2x.
+  ConvShape cs = MakeConvShape(3, 3, 1, 2, 3, 1, 1, true);
+  float w2[18];
+  for (int i = 0; i < 9; ++i) w2[i] = 1.0f, w2[9 + i] = 2.0f;
+  const float bias2[2] = {0.5f, 0.0f};
+  float out2[18];
+  reference::Conv(cs, in, w2, bias2, out2, -kInf, kInf);
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_EQ(out2[2 * i], sums[i] + 0.5f) << i;
+    EXPECT_EQ(out2[2 * i + 1], 2 * sums[i]) << i;
+  }
+  // Gemm: [1 2] x W^T with W = [[1 0] [0 1] [1 1]], bias [0 0 -10], ReLU.
+  const float a[2] = {1, 2}, w[6] = {1, 0, 0, 1, 1, 1}, b[3] = {0, 0, -10};
+  float c[3];
+  reference::Gemm(a, 2, 1, 2, w, b, 3, c, 3, 0.0f, kInf);
+  EXPECT_EQ(c[0], 1.0f);
+  EXPECT_EQ(c[1], 2.0f);
+  EXPECT_EQ(c[2], 0.0f);
+  float sm[2];
+  const float logits[2] = {0.0f, std::log(3.0f)};
+  reference::Softmax(logits, 2, 1.0f, sm);
+  EXPECT_NEAR(sm[0], 0.25f, 1e-7);
+  EXPECT_NEAR(sm[1], 0.75f, 1e-7);
+  const float pix[4] = {1, 10, 3, 20};  // 2 pixels x 2 channels
+  float gap[2];
+  reference::GlobalAveragePool(pix, 2, 2, gap);
+  EXPECT_EQ(gap[0], 2.0f);
+  EXPECT_EQ(gap[1], 15.0f);
+}
 
 class KernelsTest : public hwy::TestWithParamTarget {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(KernelsTest);
@@ -485,8 +540,7 @@ TEST_P(KernelsTest, Add) {
     for (int mode = 0; mode < 4; ++mode) {  // separate, out=a, out=b, out=a=b
       ++variant;
       const Activation& act = kActivations[variant % 3];
-      SCOPED_TRACE("Add n=" + std::to_string(n) + " mode " + std::to_string(mode) + " " +
-                   act.name);
+      SCOPED_TRACE("Add n=" + std::to_string(n) + " mode " + std::to_string(mode) + " " + act.name);
       std::vector<float> a = RandomVector(n, rng, -4.0f, 4.0f);
       std::vector<float> b = RandomVector(n, rng, -4.0f, 4.0f);
       if (mode == 3) b = a;
@@ -510,7 +564,8 @@ TEST_P(KernelsTest, Add) {
           out = a;
           break;
       }
-      ASSERT_TRUE(AllNear(out.data(), want.data(), n, [](float) { return 0.0f; }, "Add"));
+      ASSERT_TRUE(AllNear(
+          out.data(), want.data(), n, [](float) { return 0.0f; }, "Add"));
     }
   }
 }
@@ -528,9 +583,9 @@ TEST_P(KernelsTest, GlobalAveragePool) {
       std::vector<float> want(c), got(c, kCanary);
       reference::GlobalAveragePool(in.data(), pixels, c, want.data());
       GlobalAveragePool(in.data(), pixels, c, got.data());
-      ASSERT_TRUE(AllNear(got.data(), want.data(), c,
-                          [](float ref) { return 1e-5f * std::max(1.0f, std::fabs(ref)); },
-                          "GlobalAveragePool"));
+      ASSERT_TRUE(AllNear(
+          got.data(), want.data(), c,
+          [](float ref) { return 1e-5f * std::max(1.0f, std::fabs(ref)); }, "GlobalAveragePool"));
     }
   }
 }
@@ -555,8 +610,8 @@ TEST_P(KernelsTest, Softmax) {
         } else {
           Softmax(in.data(), n, beta, got.data());
         }
-        ASSERT_TRUE(AllNear(got.data(), want.data(), n,
-                            [](float ref) { return 1e-5f * ref + 1e-9f; }, "Softmax"));
+        ASSERT_TRUE(AllNear(
+            got.data(), want.data(), n, [](float ref) { return 1e-5f * ref + 1e-9f; }, "Softmax"));
         double sum = 0.0;
         for (float x : got) sum += x;
         EXPECT_NEAR(sum, 1.0, 1e-5);
@@ -568,8 +623,8 @@ TEST_P(KernelsTest, Softmax) {
   std::vector<float> want(3), got(3);
   reference::Softmax(big.data(), 3, 1.0f, want.data());
   Softmax(big.data(), 3, 1.0f, got.data());
-  EXPECT_TRUE(AllNear(got.data(), want.data(), 3, [](float ref) { return 1e-5f * ref + 1e-9f; },
-                      "Softmax big"));
+  EXPECT_TRUE(AllNear(
+      got.data(), want.data(), 3, [](float ref) { return 1e-5f * ref + 1e-9f; }, "Softmax big"));
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+#include "api/c_api.h"
+
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "image/image.h"
+#include "kernels/kernels.h"
+#include "model/builder.h"
+
+struct Mnv2Model {
+  mnv2::model::Network network;
+  std::unique_ptr<mnv2::engine::Engine> engine;
+};
+
+namespace {
+
+thread_local mnv2::Status last_error;
+
+int Fail(const mnv2::Status& s) {
+  last_error = s;
+  return static_cast<int>(s.code());
+}
+
+int Succeed() {
+  last_error = mnv2::Status::Ok();
+  return 0;
+}
+
+int Classify(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit) {
+  if (!img.ok()) return Fail(img.status());
+  m->engine->SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+  m->engine->Run();
+  return Succeed();
+}
+
+int CheckModel(const Mnv2Model* m) {
+  return m ? 0 : Fail(mnv2::Status(mnv2::ErrorCode::kInvalidArgument, "no model (null handle)"));
+}
+
+}  // namespace
+
+extern "C" {
+
+Mnv2Model* mnv2_load(const uint8_t* data, size_t size) {
+  mnv2::Result<mnv2::model::Network> net = mnv2::model::LoadTflite(data, size);
+  if (!net.ok()) {
+    Fail(net.status());
+    return nullptr;
+  }
+  mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
+  if (!engine.ok()) {
+    Fail(engine.status());
+    return nullptr;
+  }
+  auto* m = new Mnv2Model{std::move(*net), std::move(*engine)};
+  // The engine holds packed copies; the float weights are no longer needed.
+  for (auto& b : m->network.blocks) {
+    b.expand.weights.clear();
+    b.depthwise.weights.clear();
+    b.project.weights.clear();
+  }
+  Succeed();
+  return m;
+}
+
+void mnv2_free(Mnv2Model* model) { delete model; }
+
+int mnv2_classify_encoded(Mnv2Model* model, const uint8_t* data, size_t size, int fit) {
+  if (int e = CheckModel(model)) return e;
+  return Classify(model, mnv2::image::Decode(data, size), fit);
+}
+
+int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int height, int channels,
+                         size_t stride, int fit) {
+  if (int e = CheckModel(model)) return e;
+  return Classify(model, mnv2::image::FromPixels(data, width, height, channels, stride), fit);
+}
+
+const float* mnv2_scores(const Mnv2Model* model) { return model ? model->engine->scores() : nullptr; }
+const float* mnv2_features(const Mnv2Model* model) { return model ? model->engine->features() : nullptr; }
+int mnv2_num_classes(const Mnv2Model* model) { return model ? model->network.num_classes() : 0; }
+int mnv2_feature_size(const Mnv2Model* model) { return model ? model->network.feature_size() : 0; }
+int mnv2_input_height(const Mnv2Model* model) { return model ? model->network.input.height : 0; }
+int mnv2_input_width(const Mnv2Model* model) { return model ? model->network.input.width : 0; }
+float mnv2_alpha(const Mnv2Model* model) { return model ? model->network.alpha() : 0.0f; }
+int mnv2_quantized(const Mnv2Model* model) { return model && model->network.quantized ? 1 : 0; }
+const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->network.weight_type.c_str() : ""; }
+double mnv2_multiply_adds(const Mnv2Model* model) {
+  return model ? static_cast<double>(model->network.MultiplyAdds()) : 0.0;
+}
+const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
+
+int mnv2_last_error_code(void) { return static_cast<int>(last_error.code()); }
+const char* mnv2_last_error_name(void) { return mnv2::ErrorCodeName(last_error.code()); }
+const char* mnv2_last_error_message(void) { return last_error.message().c_str(); }
+
+}  // extern "C"

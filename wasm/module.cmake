@@ -1,0 +1,27 @@
+# The WebAssembly module the npm package loads: an ES module factory plus its .wasm,
+# exporting the C API of src/api/c_api.h.
+if(MNV2_WASM_SIMD)
+  set(MNV2_MODULE_NAME mnv2-simd)
+else()
+  set(MNV2_MODULE_NAME mnv2-nosimd)
+endif()
+set(MNV2_EXPORTS _malloc _free
+  _mnv2_load _mnv2_free _mnv2_classify_encoded _mnv2_classify_pixels _mnv2_scores _mnv2_features
+  _mnv2_num_classes _mnv2_feature_size _mnv2_input_height _mnv2_input_width _mnv2_alpha _mnv2_quantized
+  _mnv2_weight_type _mnv2_multiply_adds _mnv2_simd_target
+  _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message)
+string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
+
+add_executable(mnv2_module src/api/c_api.cc)
+target_link_libraries(mnv2_module PRIVATE mnv2_engine)
+set_target_properties(mnv2_module PROPERTIES OUTPUT_NAME ${MNV2_MODULE_NAME} SUFFIX ".mjs")
+target_link_options(mnv2_module PRIVATE
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
+  # The JS layer hands the module its wasm bytes itself, in every environment.
+  -sENVIRONMENT=web,worker
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB
+  # Out of memory is an error the C API reports, not an abort.
+  -sABORTING_MALLOC=0
+  -sFILESYSTEM=0 -sEXIT_RUNTIME=0
+  -sEXPORTED_FUNCTIONS=${MNV2_EXPORTS}
+  -sEXPORTED_RUNTIME_METHODS=UTF8ToString)

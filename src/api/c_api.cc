@@ -7,10 +7,12 @@
 #include "image/image.h"
 #include "kernels/kernels.h"
 #include "model/builder.h"
+#include "model/labels.h"
 
 struct Mnv2Model {
   mnv2::model::Network network;
   std::unique_ptr<mnv2::engine::Engine> engine;
+  std::vector<std::string> labels;
 };
 
 namespace {
@@ -79,6 +81,27 @@ int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int h
 
 const float* mnv2_scores(const Mnv2Model* model) { return model ? model->engine->scores() : nullptr; }
 const float* mnv2_features(const Mnv2Model* model) { return model ? model->engine->features() : nullptr; }
+int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices) {
+  if (!model || !indices) return 0;
+  const std::vector<mnv2::engine::Prediction> top = model->engine->Top(k);
+  for (size_t i = 0; i < top.size(); ++i) indices[i] = top[i].index;
+  return static_cast<int>(top.size());
+}
+
+int mnv2_set_labels(Mnv2Model* model, const char* text, size_t size) {
+  if (int e = CheckModel(model)) return e;
+  mnv2::Result<std::vector<std::string>> labels =
+      mnv2::model::ParseLabels(std::string(text ? text : "", text ? size : 0), model->network.num_classes());
+  if (!labels.ok()) return Fail(labels.status());
+  model->labels = std::move(*labels);
+  return Succeed();
+}
+
+const char* mnv2_label(const Mnv2Model* model, int index) {
+  if (!model || index < 0 || static_cast<size_t>(index) >= model->labels.size()) return "";
+  return model->labels[index].c_str();
+}
+
 int mnv2_num_classes(const Mnv2Model* model) { return model ? model->network.num_classes() : 0; }
 int mnv2_feature_size(const Mnv2Model* model) { return model ? model->network.feature_size() : 0; }
 int mnv2_input_height(const Mnv2Model* model) { return model ? model->network.input.height : 0; }

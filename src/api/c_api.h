@@ -28,6 +28,15 @@ int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int h
 const float* mnv2_scores(const Mnv2Model* model);
 const float* mnv2_features(const Mnv2Model* model);
 
+/* Writes the indices of the k best classes of the last classify, best first, into
+ * `indices` (room for k); returns how many were written. */
+int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices);
+
+/* Label file text (one class per line); 0 or an error code when it does not fit the model. */
+int mnv2_set_labels(Mnv2Model* model, const char* text, size_t size);
+/* The label of class `index`, or "" when there are no labels. */
+const char* mnv2_label(const Mnv2Model* model, int index);
+
 int mnv2_num_classes(const Mnv2Model* model);
 int mnv2_feature_size(const Mnv2Model* model);
 int mnv2_input_height(const Mnv2Model* model);

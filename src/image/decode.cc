@@ -27,9 +27,8 @@ struct AllocBudget {
   bool exceeded = false;
 };
 thread_local AllocBudget* g_budget = nullptr;
-constexpr size_t kAllocHeader = alignof(std::max_align_t) >= sizeof(size_t)
-                                    ? alignof(std::max_align_t)
-                                    : sizeof(size_t);
+constexpr size_t kAllocHeader =
+    alignof(std::max_align_t) >= sizeof(size_t) ? alignof(std::max_align_t) : sizeof(size_t);
 
 bool Reserve(size_t n) {
   AllocBudget* b = g_budget;
@@ -134,8 +133,8 @@ constexpr size_t kInfoBudget = 1u << 20;
 size_t DecodeBudget(int width, int height, size_t input_size) {
   const uint64_t padded_w = (static_cast<uint64_t>(width) + 31) / 32 * 32;
   const uint64_t padded_h = (static_cast<uint64_t>(height) + 31) / 32 * 32;
-  const uint64_t budget = 32 * padded_w * padded_h + 2 * static_cast<uint64_t>(input_size) +
-                          (4u << 20);
+  const uint64_t budget =
+      32 * padded_w * padded_h + 2 * static_cast<uint64_t>(input_size) + (4u << 20);
   return budget > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(budget);
 }
 
@@ -157,10 +156,14 @@ bool ReadHeader(const char* format, const uint8_t* data, int len, int* width, in
   stbi__start_mem(&context, data, len);
   int components = 0;
   switch (format[0]) {
-    case 'J': return stbi__jpeg_info(&context, width, height, &components) != 0;
-    case 'P': return stbi__png_info(&context, width, height, &components) != 0;
-    case 'B': return stbi__bmp_info(&context, width, height, &components) != 0;
-    case 'G': return stbi__gif_info(&context, width, height, &components) != 0;
+    case 'J':
+      return stbi__jpeg_info(&context, width, height, &components) != 0;
+    case 'P':
+      return stbi__png_info(&context, width, height, &components) != 0;
+    case 'B':
+      return stbi__bmp_info(&context, width, height, &components) != 0;
+    case 'G':
+      return stbi__gif_info(&context, width, height, &components) != 0;
   }
   return false;
 }
@@ -188,7 +191,7 @@ std::string FailureReason() {
 ErrorCode FailureCode() {
   const char* reason = stbi_failure_reason();
   return reason != nullptr && std::strcmp(reason, "too large") == 0 ? ErrorCode::kImageTooLarge
-                                                                     : ErrorCode::kImageDecode;
+                                                                    : ErrorCode::kImageDecode;
 }
 
 uint32_t Le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
@@ -197,9 +200,9 @@ uint32_t Le32(const uint8_t* p) {
 }
 
 Status Truncated(const char* format, uint64_t needed, size_t size) {
-  return Status(ErrorCode::kImageDecode,
-                std::string("truncated ") + format + ": " + std::to_string(size) +
-                    " bytes present, at least " + std::to_string(needed) + " needed");
+  return Status(ErrorCode::kImageDecode, std::string("truncated ") + format + ": " +
+                                             std::to_string(size) + " bytes present, at least " +
+                                             std::to_string(needed) + " needed");
 }
 
 // stb_image reads zeros past the end of the data instead of failing, so a cut-off BMP
@@ -256,11 +259,11 @@ Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
     while (pos < size && data[pos] == 0xFF) ++pos;  // fill bytes
     if (pos >= size) break;
     const uint8_t marker = data[pos++];
-    if (marker == 0xD9) break;  // EOI
+    if (marker == 0xD9) break;                                             // EOI
     if (marker == 0x00 || marker == 0x01 || is_restart(marker)) continue;  // no segment
     const size_t length = byte(pos) << 8 | byte(pos + 1);
     if (length < 2) break;  // stb_image rejects this
-    if (marker == 0xC4) {  // DHT
+    if (marker == 0xC4) {   // DHT
       int64_t remaining = static_cast<int64_t>(length) - 2;
       size_t p = pos + 2;
       while (remaining > 0) {
@@ -269,9 +272,9 @@ Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
         uint32_t codes = 0;
         for (int i = 0; i < 16; ++i) codes += byte(p++);
         if (codes > 256) {
-          return Status(ErrorCode::kImageDecode,
-                        "corrupt JPEG: a Huffman table declares " + std::to_string(codes) +
-                            " codes (at most 256 are possible)");
+          return Status(ErrorCode::kImageDecode, "corrupt JPEG: a Huffman table declares " +
+                                                     std::to_string(codes) +
+                                                     " codes (at most 256 are possible)");
         }
         p += codes;
         remaining -= 17 + static_cast<int64_t>(codes);
@@ -293,6 +296,28 @@ Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
         pos = next + 1;
       }
     }
+  }
+  return Status::Ok();
+}
+
+// stb_image 2.27 copies a zero-length IDAT chunk into its not yet allocated buffer
+// (memcpy to a null pointer: undefined behavior, flagged by UBSan). No encoder writes an
+// empty IDAT before the image data, so such files are refused instead.
+Status CheckPngChunks(const uint8_t* data, size_t size) {
+  uint64_t pos = 8;  // after the signature
+  while (pos + 8 <= size) {
+    const uint8_t* chunk = data + pos;
+    const uint32_t length =
+        static_cast<uint32_t>(chunk[0]) << 24 | chunk[1] << 16 | chunk[2] << 8 | chunk[3];
+    if (std::memcmp(chunk + 4, "IDAT", 4) == 0) {
+      if (length == 0) {
+        return Status(ErrorCode::kImageDecode,
+                      "unsupported PNG: an empty IDAT chunk precedes the image data");
+      }
+      break;  // the first image data: nothing more to check
+    }
+    if (std::memcmp(chunk + 4, "IEND", 4) == 0) break;
+    pos += 12 + static_cast<uint64_t>(length);  // length, type, data, CRC
   }
   return Status::Ok();
 }
@@ -320,7 +345,7 @@ Status CheckGifComplete(const uint8_t* data, size_t size) {
       const uint8_t flags = data[pos + 8];
       pos += 9;
       if (flags & 0x80) pos += 3u << ((flags & 7) + 1);  // local color table
-      ++pos;                                               // LZW minimum code size
+      ++pos;                                             // LZW minimum code size
       if (!skip_sub_blocks()) break;
       return Status::Ok();
     } else {
@@ -340,21 +365,20 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
                   "image data pointer is null but size is " + std::to_string(size));
   }
   if (size > limits.max_bytes) {
-    return Status(ErrorCode::kImageTooLarge,
-                  "encoded image is " + std::to_string(size) + " bytes; the limit is " +
-                      std::to_string(limits.max_bytes));
+    return Status(ErrorCode::kImageTooLarge, "encoded image is " + std::to_string(size) +
+                                                 " bytes; the limit is " +
+                                                 std::to_string(limits.max_bytes));
   }
   if (size > static_cast<size_t>(INT_MAX)) {
-    return Status(ErrorCode::kImageTooLarge,
-                  "encoded image is " + std::to_string(size) +
-                      " bytes; at most 2147483647 bytes can be decoded");
+    return Status(ErrorCode::kImageTooLarge, "encoded image is " + std::to_string(size) +
+                                                 " bytes; at most 2147483647 bytes can be decoded");
   }
   const int len = static_cast<int>(size);
   const char* format = FormatName(data, size);
   if (format == nullptr) {
-    return Status(ErrorCode::kImageDecode,
-                  "unrecognized image format (the data starts with " + HexPrefix(data, size) +
-                      "); supported formats are JPEG, PNG, BMP and GIF");
+    return Status(ErrorCode::kImageDecode, "unrecognized image format (the data starts with " +
+                                               HexPrefix(data, size) +
+                                               "); supported formats are JPEG, PNG, BMP and GIF");
   }
   const std::string what = std::string(format) + " image";
 
@@ -375,7 +399,9 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
     }
   }
   MNV2_RETURN_IF_ERROR(internal::CheckDimensions(width, height, limits, what.c_str()));
-  if (std::strcmp(format, "BMP") == 0) {
+  if (std::strcmp(format, "PNG") == 0) {
+    MNV2_RETURN_IF_ERROR(CheckPngChunks(data, size));
+  } else if (std::strcmp(format, "BMP") == 0) {
     MNV2_RETURN_IF_ERROR(CheckBmpComplete(data, size));
   } else if (std::strcmp(format, "GIF") == 0) {
     MNV2_RETURN_IF_ERROR(CheckGifComplete(data, size));
@@ -396,10 +422,10 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits) {
   }
   Status status;
   if (w != width || h != height) {
-    status = Status(ErrorCode::kImageDecode,
-                    what + " decoded to " + std::to_string(w) + "x" + std::to_string(h) +
-                        " but its header says " + std::to_string(width) + "x" +
-                        std::to_string(height));
+    status =
+        Status(ErrorCode::kImageDecode, what + " decoded to " + std::to_string(w) + "x" +
+                                            std::to_string(h) + " but its header says " +
+                                            std::to_string(width) + "x" + std::to_string(height));
   }
   Image out;
   if (status.ok()) {

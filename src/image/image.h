@@ -24,9 +24,9 @@ struct Image {
 // What Decode / FromPixels accept. Anything beyond is rejected with kImageTooLarge
 // before any pixel buffer is allocated.
 struct Limits {
-  size_t max_bytes = 64u << 20;       // encoded input size (Decode only)
-  int64_t max_pixels = 40'000'000;    // width * height
-  int max_side = 16384;               // max(width, height)
+  size_t max_bytes = 64u << 20;     // encoded input size (Decode only)
+  int64_t max_pixels = 40'000'000;  // width * height
+  int max_side = 16384;             // max(width, height)
 };
 
 // Decodes JPEG (baseline/progressive), PNG, BMP or GIF (first frame) with stb_image and
@@ -45,8 +45,8 @@ Result<Image> Decode(const uint8_t* data, size_t size, const Limits& limits = {}
 // (height - 1) * stride + width * channels bytes. Errors: kInvalidArgument (null data,
 // non-positive size, bad channels or stride), kImageTooLarge (limits; max_bytes does not
 // apply to raw pixels).
-Result<Image> FromPixels(const uint8_t* data, int width, int height, int channels,
-                         size_t stride, const Limits& limits = {});
+Result<Image> FromPixels(const uint8_t* data, int width, int height, int channels, size_t stride,
+                         const Limits& limits = {});
 
 enum class Fit {
   kStretch,     // resize the whole image to the target size (aspect ratio not kept)

@@ -17,17 +17,17 @@ Status CheckDimensions(int64_t width, int64_t height, const Limits& limits, cons
     return Status(ErrorCode::kImageDecode, std::string(what) + " declares size " + dims);
   }
   if (width > limits.max_side || height > limits.max_side) {
-    return Status(ErrorCode::kImageTooLarge,
-                  std::string(what) + " is " + dims + "; the largest side allowed is " +
-                      std::to_string(limits.max_side));
+    return Status(ErrorCode::kImageTooLarge, std::string(what) + " is " + dims +
+                                                 "; the largest side allowed is " +
+                                                 std::to_string(limits.max_side));
   }
   // Both sides are now <= max_side (an int), so the product fits in int64_t.
   const int64_t pixels = width * height;
   if (pixels > limits.max_pixels) {
-    return Status(ErrorCode::kImageTooLarge,
-                  std::string(what) + " is " + dims + " (" + std::to_string(pixels) +
-                      " pixels); at most " + std::to_string(limits.max_pixels) +
-                      " pixels are allowed");
+    return Status(ErrorCode::kImageTooLarge, std::string(what) + " is " + dims + " (" +
+                                                 std::to_string(pixels) + " pixels); at most " +
+                                                 std::to_string(limits.max_pixels) +
+                                                 " pixels are allowed");
   }
   if (static_cast<uint64_t>(pixels) > SIZE_MAX / 3) {
     return Status(ErrorCode::kImageTooLarge,
@@ -38,13 +38,12 @@ Status CheckDimensions(int64_t width, int64_t height, const Limits& limits, cons
 
 }  // namespace internal
 
-Result<Image> FromPixels(const uint8_t* data, int width, int height, int channels,
-                         size_t stride, const Limits& limits) {
+Result<Image> FromPixels(const uint8_t* data, int width, int height, int channels, size_t stride,
+                         const Limits& limits) {
   if (data == nullptr) return Status(ErrorCode::kInvalidArgument, "pixel data is null");
   if (width <= 0 || height <= 0) {
     return Status(ErrorCode::kInvalidArgument, "image size " + std::to_string(width) + "x" +
-                                                   std::to_string(height) +
-                                                   " is not positive");
+                                                   std::to_string(height) + " is not positive");
   }
   if (channels != 3 && channels != 4) {
     return Status(ErrorCode::kInvalidArgument,
@@ -55,8 +54,8 @@ Result<Image> FromPixels(const uint8_t* data, int width, int height, int channel
   // width * 4 <= 4 * INT_MAX fits in uint64_t; on 32-bit targets it may not fit size_t.
   const uint64_t row_bytes = static_cast<uint64_t>(width) * static_cast<uint64_t>(channels);
   if (row_bytes > SIZE_MAX) {
-    return Status(ErrorCode::kImageTooLarge, "a row of " + std::to_string(width) +
-                                                 " pixels does not fit in memory");
+    return Status(ErrorCode::kImageTooLarge,
+                  "a row of " + std::to_string(width) + " pixels does not fit in memory");
   }
   if (stride < row_bytes) {
     return Status(ErrorCode::kInvalidArgument,
@@ -66,9 +65,9 @@ Result<Image> FromPixels(const uint8_t* data, int width, int height, int channel
   }
   const size_t rows_before_last = static_cast<size_t>(height - 1);
   if (rows_before_last != 0 && stride > (SIZE_MAX - row_bytes) / rows_before_last) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "stride " + std::to_string(stride) + " times " + std::to_string(height) +
-                      " rows overflows the address space");
+    return Status(ErrorCode::kInvalidArgument, "stride " + std::to_string(stride) + " times " +
+                                                   std::to_string(height) +
+                                                   " rows overflows the address space");
   }
 
   Image out;

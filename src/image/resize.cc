@@ -47,8 +47,7 @@ Taps ComputeTaps(int in_size, int out_size) {
   const double filter_scale = scale < 1.0 ? 1.0 : scale;
   const double support = 1.0 * filter_scale;  // the triangle's support is 1
   const double inv_filter_scale = 1.0 / filter_scale;
-  taps.coeffs.reserve(static_cast<size_t>(out_size) *
-                      (static_cast<size_t>(2 * support) + 2));
+  taps.coeffs.reserve(static_cast<size_t>(out_size) * (static_cast<size_t>(2 * support) + 2));
   std::vector<double> weights;
   for (int i = 0; i < out_size; ++i) {
     const double center = (i + 0.5) * scale;
@@ -125,8 +124,7 @@ void VerticalPass(const uint8_t* src, size_t src_stride, int row_base, const Tap
     std::fill(acc.begin(), acc.end(), Acc{1} << (kPrecisionBits - 1));
     const int32_t* k = taps.coeffs.data() + taps.offset[y];
     for (int t = 0; t < taps.count[y]; ++t) {
-      const uint8_t* in =
-          src + static_cast<size_t>(taps.first[y] - row_base + t) * src_stride;
+      const uint8_t* in = src + static_cast<size_t>(taps.first[y] - row_base + t) * src_stride;
       const Acc w = k[t];
       for (size_t i = 0; i < row_bytes; ++i) acc[i] += static_cast<Acc>(in[i]) * w;
     }
@@ -156,8 +154,7 @@ Image ResampleRegion(const uint8_t* src, size_t src_stride, int in_w, int in_h, 
     return out;
   }
   if (!vertical) {
-    HorizontalPass<Acc>(src, src_stride, in_h, ComputeTaps(in_w, out_w), out_w,
-                        out.rgb.data());
+    HorizontalPass<Acc>(src, src_stride, in_h, ComputeTaps(in_w, out_w), out_w, out.rgb.data());
     return out;
   }
   const Taps vtaps = ComputeTaps(in_h, out_h);
@@ -205,8 +202,8 @@ Image Resize(const Image& src, int out_width, int out_height, Fit fit) {
     y0 = (src.height - h) / 2;
   }
   const size_t stride = static_cast<size_t>(src.width) * 3;
-  const uint8_t* origin = src.rgb.data() + static_cast<size_t>(y0) * stride +
-                          static_cast<size_t>(x0) * 3;
+  const uint8_t* origin =
+      src.rgb.data() + static_cast<size_t>(y0) * stride + static_cast<size_t>(x0) * 3;
   if (w <= kMaxInt32Side && h <= kMaxInt32Side) {
     return ResampleRegion<int32_t>(origin, stride, w, h, out_width, out_height);
   }

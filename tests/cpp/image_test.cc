@@ -11,14 +11,16 @@
 // (1..60 -> 1..90, noise and photo content); BMP/PNG/GIF decoding matched exactly and
 // JPEG decoding (stb_image vs libjpeg-turbo) within +-3 per channel, +-1 after resizing.
 
+#include "image/image.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <array>
 #include <climits>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -26,7 +28,6 @@
 #include <string>
 #include <vector>
 
-#include "image/image.h"
 #include "test_data.h"
 
 // An independent copy of stb_image (static, so it does not clash with the library's)
@@ -77,8 +78,7 @@ bool Near(const Rgb& a, const Rgb& b, int tolerance) {
 }
 
 std::string Str(const Rgb& p) {
-  return "(" + std::to_string(p[0]) + "," + std::to_string(p[1]) + "," + std::to_string(p[2]) +
-         ")";
+  return "(" + std::to_string(p[0]) + "," + std::to_string(p[1]) + "," + std::to_string(p[2]) + ")";
 }
 
 Image Solid(int w, int h, Rgb color) {
@@ -123,8 +123,8 @@ void AppendToVector(void* context, void* data, int size) {
 
 Bytes EncodePng(const Bytes& pixels, int w, int h, int channels) {
   Bytes out;
-  EXPECT_TRUE(stbi_write_png_to_func(AppendToVector, &out, w, h, channels, pixels.data(),
-                                     w * channels));
+  EXPECT_TRUE(
+      stbi_write_png_to_func(AppendToVector, &out, w, h, channels, pixels.data(), w * channels));
   return out;
 }
 
@@ -363,8 +363,8 @@ TEST(DecodeTest, PngChannelsConvertLikePil) {
 }
 
 TEST(DecodeTest, GifFirstFrameUsesPalette) {
-  const std::array<Rgb, 4> palette = {
-      Rgb{0, 0, 0}, Rgb{255, 0, 0}, Rgb{12, 200, 34}, Rgb{250, 251, 252}};
+  const std::array<Rgb, 4> palette = {Rgb{0, 0, 0}, Rgb{255, 0, 0}, Rgb{12, 200, 34},
+                                      Rgb{250, 251, 252}};
   const int w = 7, h = 5;
   Bytes indices(w * h);
   for (int i = 0; i < w * h; ++i) indices[i] = static_cast<uint8_t>((i * 7 + i / 3) % 4);
@@ -415,8 +415,8 @@ Bytes DcOnlyJpeg(int width, int height, const std::vector<JpegComponent>& comps,
   PutBe16(j, width);
   j.push_back(static_cast<uint8_t>(n));
   for (int c = 0; c < n; ++c) {
-    j.insert(j.end(), {static_cast<uint8_t>(c + 1),
-                       static_cast<uint8_t>(comps[c].h << 4 | comps[c].v), 0});
+    j.insert(j.end(),
+             {static_cast<uint8_t>(c + 1), static_cast<uint8_t>(comps[c].h << 4 | comps[c].v), 0});
   }
   j.insert(j.end(), {0xFF, 0xC4, 0, 49});  // DHT
   j.insert(j.end(), {0x00, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
@@ -498,9 +498,10 @@ TEST(DecodeTest, SubsampledColorJpeg) {
   const int cb = 110, cr = 150;
   auto luma = [](int bx, int by) { return 60 + 40 * bx + 20 * by; };
   const Bytes jpg = Fixture(
-      "ycbcr420.jpg",
-      DcOnlyJpeg(32, 16, {JpegComponent{2, 2}, JpegComponent{}, JpegComponent{}},
-                 [&](int c, int bx, int by) { return c == 0 ? luma(bx, by) : c == 1 ? cb : cr; }));
+      "ycbcr420.jpg", DcOnlyJpeg(32, 16, {JpegComponent{2, 2}, JpegComponent{}, JpegComponent{}},
+                                 [&](int c, int bx, int by) {
+                                   return c == 0 ? luma(bx, by) : c == 1 ? cb : cr;
+                                 }));
   Result<Image> img = DecodeBytes(jpg);
   ASSERT_TRUE(img.ok()) << img.status().ToString();
   ASSERT_EQ(img->width, 32);
@@ -529,7 +530,7 @@ TEST(DecodeTest, OversizedJpegHuffmanTableIsRejected) {
   ASSERT_TRUE(DecodeBytes(good).ok());
   Bytes bad_dht = {0xFF, 0xC4};
   PutBe16(bad_dht, 2 + 17 + 16 * 200);
-  bad_dht.push_back(0x01);                // DC table 1
+  bad_dht.push_back(0x01);                 // DC table 1
   bad_dht.insert(bad_dht.end(), 16, 200);  // 16 x 200 = 3200 codes
   bad_dht.insert(bad_dht.end(), 16 * 200, 7);
 
@@ -557,9 +558,9 @@ TEST(DecodeTest, TruncatedFilesAreRejected) {
   for (const char* name : {"images/cat.bmp", "images/cat_720p.jpg"}) {
     const Bytes bytes = ReadFileOrFail(SharedPath(name));
     ASSERT_GT(bytes.size(), 2000u);
-    for (size_t keep : {size_t{1}, size_t{2}, size_t{8}, size_t{14}, size_t{30}, size_t{54},
-                        size_t{100}, size_t{1000}, bytes.size() / 2, bytes.size() * 9 / 10,
-                        bytes.size() - 1}) {
+    for (size_t keep :
+         {size_t{1}, size_t{2}, size_t{8}, size_t{14}, size_t{30}, size_t{54}, size_t{100},
+          size_t{1000}, bytes.size() / 2, bytes.size() * 9 / 10, bytes.size() - 1}) {
       Result<Image> r = Decode(bytes.data(), keep);
       EXPECT_FALSE(r.ok()) << name << " cut to " << keep;
       EXPECT_EQ(r.status().code(), ErrorCode::kImageDecode) << name << " cut to " << keep;
@@ -572,8 +573,7 @@ TEST(DecodeTest, TextAndRandomBytesAreRejected) {
   const std::string text = "This is not an image, just some text.\n";
   Result<Image> r = Decode(reinterpret_cast<const uint8_t*>(text.data()), text.size());
   EXPECT_EQ(r.status().code(), ErrorCode::kImageDecode);
-  EXPECT_NE(r.status().message().find("unrecognized"), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find("unrecognized"), std::string::npos) << r.status().message();
 
   std::mt19937 rng(1234);
   for (int i = 0; i < 200; ++i) {
@@ -593,7 +593,8 @@ TEST(DecodeTest, CorruptedFilesNeverCrash) {
   Bytes indices(w * h);
   for (int i = 0; i < w * h; ++i) indices[i] = static_cast<uint8_t>(pixels[3 * i] % 4);
   const std::vector<Bytes> valid = {
-      EncodePng(pixels, w, h, 3), EncodeBmp(pixels, w, h), DcOnlyJpeg(w, h, {JpegComponent{2, 2}, JpegComponent{}, JpegComponent{}},
+      EncodePng(pixels, w, h, 3), EncodeBmp(pixels, w, h),
+      DcOnlyJpeg(w, h, {JpegComponent{2, 2}, JpegComponent{}, JpegComponent{}},
                  [&](int c, int bx, int by) {
                    const int x = std::min(bx * 8, w - 1), y = std::min(by * 8, h - 1);
                    return pixels[(y * w + x) * 3 + c];
@@ -646,8 +647,7 @@ TEST(DecodeTest, HugeDeclaredSizeIsRejectedBeforeDecoding) {
   for (int i = 0; i < 6; ++i) PutLe32(bmp, 0);
   Result<Image> r = DecodeBytes(Fixture("huge_header.bmp", bmp));
   EXPECT_EQ(r.status().code(), ErrorCode::kImageTooLarge) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("100000x100000"), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find("100000x100000"), std::string::npos) << r.status().message();
 
   r = DecodeBytes(PngHeaderOnly(100000, 100000));
   EXPECT_EQ(r.status().code(), ErrorCode::kImageTooLarge) << r.status().ToString();
@@ -714,7 +714,8 @@ TEST(FromPixelsTest, CopiesRowsWithStrideAndDropsAlpha) {
   Bytes want;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      for (int c = 0; c < 4; ++c) rgba[y * stride + x * 4 + c] = static_cast<uint8_t>(10 * y + 3 * x + c);
+      for (int c = 0; c < 4; ++c)
+        rgba[y * stride + x * 4 + c] = static_cast<uint8_t>(10 * y + 3 * x + c);
       for (int c = 0; c < 3; ++c) want.push_back(static_cast<uint8_t>(10 * y + 3 * x + c));
     }
   }
@@ -725,7 +726,8 @@ TEST(FromPixelsTest, CopiesRowsWithStrideAndDropsAlpha) {
   EXPECT_EQ(img->rgb, want);
 
   Bytes rgb(10 * h, 0xEE);  // stride 10 > 9
-  for (int y = 0; y < h; ++y) std::copy(want.begin() + y * 9, want.begin() + y * 9 + 9, rgb.begin() + y * 10);
+  for (int y = 0; y < h; ++y)
+    std::copy(want.begin() + y * 9, want.begin() + y * 9 + 9, rgb.begin() + y * 10);
   img = FromPixels(rgb.data(), w, h, 3, 10);
   ASSERT_TRUE(img.ok()) << img.status().ToString();
   EXPECT_EQ(img->rgb, want);
@@ -754,13 +756,10 @@ TEST(FromPixelsTest, RejectsBadArguments) {
   small.max_side = 8;
   small.max_pixels = 40;
   EXPECT_TRUE(FromPixels(buf.data(), 8, 5, 3, 24, small).ok());
-  EXPECT_EQ(FromPixels(buf.data(), 9, 2, 3, 27, small).status().code(),
-            ErrorCode::kImageTooLarge);
-  EXPECT_EQ(FromPixels(buf.data(), 7, 6, 3, 21, small).status().code(),
-            ErrorCode::kImageTooLarge);
+  EXPECT_EQ(FromPixels(buf.data(), 9, 2, 3, 27, small).status().code(), ErrorCode::kImageTooLarge);
+  EXPECT_EQ(FromPixels(buf.data(), 7, 6, 3, 21, small).status().code(), ErrorCode::kImageTooLarge);
   // Over the default side limit, rejected without reading the (small) buffer.
-  EXPECT_EQ(FromPixels(buf.data(), 20000, 1, 3, 60000).status().code(),
-            ErrorCode::kImageTooLarge);
+  EXPECT_EQ(FromPixels(buf.data(), 20000, 1, 3, 60000).status().code(), ErrorCode::kImageTooLarge);
 }
 
 // ---------------------------------------------------------------------------------
@@ -805,13 +804,12 @@ TEST(ResizeTest, MatchesPilOnSmallImages) {
   // PIL values for tiny inputs exercise the window bounds and fixed-point rounding.
   const Image row = FromRows(4, 1, {0, 0, 0, 85, 10, 200, 170, 20, 100, 255, 30, 0});
   EXPECT_EQ(Resize(row, 3, 1).rgb, (Bytes{25, 3, 60, 128, 15, 150, 230, 27, 30}));
-  EXPECT_EQ(Resize(row, 7, 1).rgb,
-            (Bytes{0, 0, 0, 30, 4, 71, 79, 9, 186, 128, 15, 150, 176, 21, 93, 225, 26, 36, 255,
-                   30, 0}));
+  EXPECT_EQ(Resize(row, 7, 1).rgb, (Bytes{0,   0,   0,  30, 4,   71, 79, 9,   186, 128, 15,
+                                          150, 176, 21, 93, 225, 26, 36, 255, 30,  0}));
   const Image square = FromRows(2, 2, {0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 255});
   EXPECT_EQ(Resize(square, 3, 3).rgb,
-            (Bytes{0,   0,   0,   128, 128, 128, 255, 255, 255, 128, 0,   0,   128, 64,
-                   128, 128, 128, 255, 255, 0,   0,   128, 0,   128, 0,   0,   255}));
+            (Bytes{0,   0,   0,   128, 128, 128, 255, 255, 255, 128, 0, 0, 128, 64,
+                   128, 128, 128, 255, 255, 0,   0,   128, 0,   128, 0, 0, 255}));
 }
 
 // ---------------------------------------------------------------------------------
@@ -976,7 +974,10 @@ TEST(NormalizeTest, AppliesScaleAndZeroPoint) {
   const size_t n = img.rgb.size();
   struct Case {
     float scale, zero_point;
-  } cases[] = {{1.0f, 0.0f}, {1.0f, 128.0f}, {1.0f / 127.5f, 127.5f}, {0.0078125f, 128.0f},
+  } cases[] = {{1.0f, 0.0f},
+               {1.0f, 128.0f},
+               {1.0f / 127.5f, 127.5f},
+               {0.0078125f, 128.0f},
                {0.017f, 114.8f}};
   for (const Case& c : cases) {
     std::vector<float> out(n + 4, -999.0f);

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
+// The same flags and output as the native `mnv2` tool, running the WebAssembly build.
+import { readFile } from 'node:fs/promises';
+import { load } from '../web/node.js';
+
+const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] [--no-simd] IMAGE...
+
+Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
+  --model M    a MobileNetV2 .tflite model (default: the bundled ImageNet model)
+  --labels L   label file, one class name per line
+  --json       one JSON object per image and line: {"image", "top": [{index, label, score}], "ms"}
+  --crop       center-crop to the model's aspect ratio instead of resizing the whole image
+  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels
+  --no-simd    run the build without WebAssembly SIMD
+`;
+
+function parse(argv) {
+  const a = { top: 5, json: false, crop: false, simd: 'auto', images: [] };
+  const value = (i, flag) => {
+    if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
+    return argv[i + 1];
+  };
+  if (argv[0] !== 'classify') throw new Error(argv[0] ? `unknown command '${argv[0]}'` : 'no command');
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--model') a.model = value(i++, arg);
+    else if (arg === '--labels') a.labels = value(i++, arg);
+    else if (arg === '--top') {
+      a.top = Number(value(i++, arg));
+      if (!Number.isInteger(a.top) || a.top < 1) throw new Error('--top needs a positive number');
+    } else if (arg === '--raw') {
+      const m = /^(\d+)x(\d+)$/.exec(value(i++, arg));
+      if (!m || +m[1] < 1 || +m[2] < 1) throw new Error('--raw needs WxH, e.g. 224x224');
+      a.raw = { width: +m[1], height: +m[2] };
+    } else if (arg === '--json') a.json = true;
+    else if (arg === '--crop') a.crop = true;
+    else if (arg === '--no-simd') a.simd = false;
+    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
+    else a.images.push(arg);
+  }
+  if (!a.images.length) throw new Error('no image given');
+  return a;
+}
+
+const fmt = (x) => Number(x.toFixed(4));
+
+async function main(argv) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let args;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    process.stderr.write(`mobilenetv2-wasm: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+  let model;
+  try {
+    model = await load({ model: args.model, labels: args.labels, simd: args.simd });
+  } catch (e) {
+    process.stderr.write(`mobilenetv2-wasm: ${args.model ?? 'default model'}: ${e.code ?? 'ERROR'}: ${e.message}\n`);
+    return 1;
+  }
+  let failures = 0;
+  for (const image of args.images) {
+    try {
+      let input = image;
+      if (args.raw) {
+        const data = new Uint8Array(await readFile(image));
+        input = { data, ...args.raw };
+      }
+      const start = performance.now();
+      const top = await model.classify(input, { topk: args.top, crop: args.crop });
+      const ms = performance.now() - start;
+      if (args.json) {
+        const line = { image, top: top.map((p) => ({ index: p.index, label: p.label, score: fmt(p.score) })), ms: Number(ms.toFixed(2)) };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      } else {
+        process.stdout.write(`${image}  (${ms.toFixed(2)} ms)\n`);
+        for (const p of top) process.stdout.write(`  ${p.score.toFixed(4)}  ${String(p.index).padStart(4)}  ${p.label ?? ''}\n`);
+      }
+    } catch (e) {
+      process.stderr.write(`mobilenetv2-wasm: ${image}: ${e.code ?? 'ERROR'}: ${e.message}\n`);
+      failures++;
+    }
+  }
+  model.dispose();
+  return failures ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,80 @@
+// Browsers and Web Workers: fetch for bytes, streaming wasm compilation, and DOM images
+// drawn into a canvas to get their pixels.
+import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
+
+export { Mnv2Error, simdSupported };
+
+const has = (name) => typeof globalThis[name] !== 'undefined';
+
+// Pixel size of a DOM image source, or null if `x` is not one.
+function sourceSize(x) {
+  if (has('HTMLImageElement') && x instanceof HTMLImageElement) return [x.naturalWidth, x.naturalHeight];
+  if (has('HTMLVideoElement') && x instanceof HTMLVideoElement) return [x.videoWidth, x.videoHeight];
+  if (has('HTMLCanvasElement') && x instanceof HTMLCanvasElement) return [x.width, x.height];
+  if (has('OffscreenCanvas') && x instanceof OffscreenCanvas) return [x.width, x.height];
+  if (has('ImageBitmap') && x instanceof ImageBitmap) return [x.width, x.height];
+  if (has('VideoFrame') && x instanceof VideoFrame) return [x.displayWidth, x.displayHeight];
+  if (has('SVGImageElement') && x instanceof SVGImageElement) return [x.width.baseVal.value, x.height.baseVal.value];
+  return null;
+}
+
+function makeCanvas(width, height) {
+  if (has('OffscreenCanvas')) return new OffscreenCanvas(width, height);
+  if (has('document')) return Object.assign(document.createElement('canvas'), { width, height });
+  throw new Mnv2Error('E_UNSUPPORTED', 'this environment has neither OffscreenCanvas nor a document to draw images in; pass image bytes or { data, width, height } instead');
+}
+
+const platform = {
+  async readBytes(url, onProgress) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (e) {
+      throw new Mnv2Error('E_FETCH', `could not download ${url}: ${e.message}`);
+    }
+    return readResponse(response, onProgress, String(url));
+  },
+
+  async compileWasm(url) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (e) {
+      throw new Mnv2Error('E_FETCH', `could not download the WebAssembly module ${url}: ${e.message}`);
+    }
+    if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download the WebAssembly module ${url}: HTTP ${response.status}`);
+    // Streaming compilation needs the application/wasm type; fall back for servers without it.
+    if (WebAssembly.compileStreaming && response.headers.get('content-type')?.startsWith('application/wasm')) {
+      return WebAssembly.compileStreaming(response);
+    }
+    return WebAssembly.compile(await response.arrayBuffer());
+  },
+
+  async domPixels(input) {
+    if (has('ImageData') && input instanceof ImageData) {
+      return { data: new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength), width: input.width, height: input.height, channels: 4 };
+    }
+    if (has('HTMLImageElement') && input instanceof HTMLImageElement && !input.complete) {
+      try {
+        await input.decode();
+      } catch {
+        throw new Mnv2Error('E_IMAGE_DECODE', `the image ${input.src} could not be loaded or decoded`);
+      }
+    }
+    const size = sourceSize(input);
+    if (!size) return null;
+    const [width, height] = size;
+    if (!width || !height) {
+      throw new Mnv2Error('E_INPUT_TYPE', `the ${input.constructor.name} has no pixels yet (${width}x${height}); wait until it has loaded`);
+    }
+    const ctx = makeCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(input, 0, 0, width, height);
+    const data = ctx.getImageData(0, 0, width, height).data;
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: 4 };
+  },
+};
+
+/** Loads a MobileNetV2 model. See index.d.ts. */
+export function load(options = {}) {
+  return loadWith(platform, options);
+}

@@ -1,0 +1,323 @@
+// The JS API, independent of where it runs. browser.js and node.js supply the
+// platform: how to read bytes, how to compile wasm, how to turn DOM images into pixels.
+// All model and image work happens in the WebAssembly module (src/api/c_api.h).
+
+/** An error with a stable `code` (E_MODEL_FORMAT, E_INPUT_TYPE, E_DISPOSED, ...). */
+export class Mnv2Error extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'Mnv2Error';
+    this.code = code;
+  }
+}
+
+// (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where
+// WebAssembly SIMD is supported.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** Whether this JavaScript engine runs WebAssembly SIMD. */
+export function simdSupported() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const VARIANTS = {
+  simd: {
+    file: 'mnv2-simd.wasm',
+    url: () => new URL('../dist/mnv2-simd.wasm', import.meta.url),
+    factory: () => import('../dist/mnv2-simd.mjs'),
+  },
+  nosimd: {
+    file: 'mnv2-nosimd.wasm',
+    url: () => new URL('../dist/mnv2-nosimd.wasm', import.meta.url),
+    factory: () => import('../dist/mnv2-nosimd.mjs'),
+  },
+};
+
+export const DEFAULT_MODEL_URL = () => new URL('../models/mobilenet_v2_1.0_224_quant.tflite', import.meta.url);
+export const DEFAULT_LABELS_URL = () => new URL('../models/imagenet_labels.txt', import.meta.url);
+
+// Compiled once per variant and wasm location; every model gets its own instance (and memory).
+const compiled = new Map();
+
+function wasmUrl(variant, wasmPath) {
+  if (!wasmPath) return VARIANTS[variant].url();
+  const base = String(wasmPath).endsWith('/') ? String(wasmPath) : `${wasmPath}/`;
+  return new URL(VARIANTS[variant].file, new URL(base, globalThis.location?.href ?? import.meta.url));
+}
+
+async function instantiate(platform, variant, wasmPath) {
+  const url = wasmUrl(variant, wasmPath);
+  const key = `${variant} ${url}`;
+  if (!compiled.has(key)) {
+    const promise = platform.compileWasm(url);
+    compiled.set(key, promise);
+    promise.catch(() => compiled.delete(key));
+  }
+  const wasmModule = await compiled.get(key);
+  const { default: createModule } = await VARIANTS[variant].factory();
+  return createModule({
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      return {};
+    },
+  });
+}
+
+function isBytes(x) {
+  return x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+function toUint8(x) {
+  if (x instanceof Uint8Array) return x;
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+}
+
+function describe(x) {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return x.constructor?.name ?? 'object';
+}
+
+// Model bytes from whatever `load({ model })` was given.
+async function modelBytes(platform, model, onProgress) {
+  if (model === undefined || model === null) return platform.readBytes(DEFAULT_MODEL_URL(), onProgress);
+  if (isBytes(model)) return toUint8(model);
+  if (typeof Blob !== 'undefined' && model instanceof Blob) return new Uint8Array(await model.arrayBuffer());
+  if (typeof model === 'string' || model instanceof URL) return platform.readBytes(model, onProgress);
+  throw new Mnv2Error('E_INPUT_TYPE', `load({ model }) takes a URL, a file path or the bytes of a .tflite file, not ${describe(model)}`);
+}
+
+// Label text from a URL/path, string[] or the text itself (a string with a line break).
+async function labelText(platform, labels, usingDefaultModel) {
+  if (labels === undefined || labels === null) {
+    return usingDefaultModel ? new TextDecoder().decode(await platform.readBytes(DEFAULT_LABELS_URL())) : null;
+  }
+  if (Array.isArray(labels)) return labels.map(String).join('\n');
+  if (labels instanceof URL) return new TextDecoder().decode(await platform.readBytes(labels));
+  if (typeof labels === 'string') {
+    return /[\r\n]/.test(labels) ? labels : new TextDecoder().decode(await platform.readBytes(labels));
+  }
+  throw new Mnv2Error('E_INPUT_TYPE', `load({ labels }) takes a URL, a file path, string[] or label text, not ${describe(labels)}`);
+}
+
+/**
+ * Loads a model. See index.d.ts for the options.
+ * @param {object} options
+ * @param {object} platform supplied by browser.js / node.js
+ */
+export async function loadWith(platform, options = {}) {
+  const { model, labels, simd = 'auto', onProgress, wasmPath } = options;
+  if (simd !== 'auto' && simd !== true && simd !== false) {
+    throw new Mnv2Error('E_INPUT_TYPE', `simd must be 'auto', true or false, not ${JSON.stringify(simd)}`);
+  }
+  const hasSimd = simdSupported();
+  if (simd === true && !hasSimd) {
+    throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
+  }
+  const variant = simd === false || !hasSimd ? 'nosimd' : 'simd';
+  const [module, bytes, text] = await Promise.all([
+    instantiate(platform, variant, wasmPath),
+    modelBytes(platform, model, onProgress),
+    labelText(platform, labels, model === undefined || model === null),
+  ]);
+  return new Model(platform, module, bytes, text, variant);
+}
+
+class Model {
+  #platform;
+  #m;
+  #handle = 0;
+  #queue = Promise.resolve();
+
+  constructor(platform, module, bytes, labels, variant) {
+    this.#platform = platform;
+    this.#m = module;
+    const m = module;
+    this.#withBytes(bytes, (ptr, size) => {
+      this.#handle = m._mnv2_load(ptr, size);
+    });
+    if (!this.#handle) throw this.#lastError();
+    if (labels !== null) {
+      const encoded = new TextEncoder().encode(labels);
+      const rc = this.#withBytes(encoded, (ptr, size) => m._mnv2_set_labels(this.#handle, ptr, size));
+      if (rc !== 0) {
+        const error = this.#lastError();
+        this.dispose();
+        throw error;
+      }
+    }
+    const h = this.#handle;
+    this.info = Object.freeze({
+      simd: variant === 'simd',
+      target: m.UTF8ToString(m._mnv2_simd_target()),
+      threads: 1,
+      inputSize: Object.freeze({ width: m._mnv2_input_width(h), height: m._mnv2_input_height(h) }),
+      numClasses: m._mnv2_num_classes(h),
+      featureSize: m._mnv2_feature_size(h),
+      alpha: Math.round(m._mnv2_alpha(h) * 1000) / 1000,
+      quantized: m._mnv2_quantized(h) === 1,
+      weightType: m.UTF8ToString(m._mnv2_weight_type(h)),
+      precision: 'fp32',
+      multiplyAdds: m._mnv2_multiply_adds(h),
+      labels: labels !== null,
+    });
+  }
+
+  /** Top classes of `input`, best first: [{ index, label, score }]. */
+  classify(input, options = {}) {
+    return this.#enqueue(async () => {
+      const topk = options.topk ?? 5;
+      if (!Number.isInteger(topk) || topk < 1) throw new Mnv2Error('E_INPUT_TYPE', `topk must be a positive integer, not ${topk}`);
+      await this.#run(input, options);
+      const m = this.#m;
+      const k = Math.min(topk, this.info.numClasses);
+      const indices = m._malloc(4 * k);
+      if (!indices) throw new Mnv2Error('E_OUT_OF_MEMORY', 'out of WebAssembly memory');
+      try {
+        const n = m._mnv2_top_k(this.#handle, k, indices);
+        const scores = m._mnv2_scores(this.#handle) >> 2;
+        const result = [];
+        for (let i = 0; i < n; i++) {
+          const index = m.HEAP32[(indices >> 2) + i];
+          const label = m.UTF8ToString(m._mnv2_label(this.#handle, index));
+          result.push({ index, label: label || null, score: m.HEAPF32[scores + index] });
+        }
+        return result;
+      } finally {
+        m._free(indices);
+      }
+    });
+  }
+
+  /** The pooled features before the classifier (featureSize floats). */
+  embed(input, options = {}) {
+    return this.#enqueue(async () => {
+      await this.#run(input, options);
+      const m = this.#m;
+      const start = m._mnv2_features(this.#handle) >> 2;
+      return m.HEAPF32.slice(start, start + this.info.featureSize);
+    });
+  }
+
+  /** All class scores (probabilities for models that end in softmax). */
+  scores(input, options = {}) {
+    return this.#enqueue(async () => {
+      await this.#run(input, options);
+      const m = this.#m;
+      const start = m._mnv2_scores(this.#handle) >> 2;
+      return m.HEAPF32.slice(start, start + this.info.numClasses);
+    });
+  }
+
+  /** Frees the model and its WebAssembly memory; later calls reject with E_DISPOSED. */
+  dispose() {
+    if (this.#handle) this.#m._mnv2_free(this.#handle);
+    this.#handle = 0;
+    this.#m = null;
+  }
+
+  get disposed() {
+    return this.#m === null;
+  }
+
+  // Calls run one after another, in the order they were made.
+  #enqueue(task) {
+    const result = this.#queue.then(() => {
+      if (!this.#m) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+      return task();
+    });
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #run(input, options) {
+    const fit = options.crop ? 1 : 0;
+    const src = await this.#toInput(input);
+    // The model may have been disposed while the input was being prepared.
+    if (!this.#m) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+    const m = this.#m;
+    const rc = src.pixels
+      ? this.#withBytes(src.data, (ptr) =>
+          m._mnv2_classify_pixels(this.#handle, ptr, src.width, src.height, src.channels, src.width * src.channels, fit))
+      : this.#withBytes(src.data, (ptr, size) => m._mnv2_classify_encoded(this.#handle, ptr, size, fit));
+    if (rc !== 0) throw this.#lastError();
+  }
+
+  async #toInput(input) {
+    if (input === undefined || input === null) {
+      throw new Mnv2Error('E_INPUT_TYPE', `no image given (${input})`);
+    }
+    if (isBytes(input)) return { data: toUint8(input) };
+    if (typeof Blob !== 'undefined' && input instanceof Blob) return { data: new Uint8Array(await input.arrayBuffer()) };
+    if (typeof input === 'string' || input instanceof URL) return { data: await this.#platform.readBytes(input) };
+    const fromDom = await this.#platform.domPixels?.(input);
+    if (fromDom) return { pixels: true, ...fromDom };
+    if (typeof input === 'object' && 'data' in input && 'width' in input && 'height' in input) {
+      const { data, width, height } = input;
+      if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+        throw new Mnv2Error('E_INPUT_TYPE', `raw pixels must be a Uint8Array or Uint8ClampedArray, not ${describe(data)}`);
+      }
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+        throw new Mnv2Error('E_INPUT_TYPE', `raw pixels need a positive integer width and height, not ${width}x${height}`);
+      }
+      const channels = data.length / (width * height);
+      if (channels !== 3 && channels !== 4) {
+        throw new Mnv2Error('E_INPUT_TYPE',
+          `raw pixels of ${width}x${height} must hold ${width * height * 3} (RGB) or ${width * height * 4} (RGBA) bytes, not ${data.length}`);
+      }
+      return { pixels: true, data: toUint8(data), width, height, channels };
+    }
+    throw new Mnv2Error('E_INPUT_TYPE', `cannot classify ${describe(input)}: pass image bytes, a Blob, { data, width, height } pixels` +
+      (this.#platform.domPixels ? ', or an image, canvas, ImageBitmap, ImageData, video or VideoFrame' : ''));
+  }
+
+  // Copies bytes into the module's memory for the duration of fn(ptr, size).
+  #withBytes(bytes, fn) {
+    const m = this.#m;
+    const ptr = m._malloc(Math.max(1, bytes.length));
+    if (!ptr) throw new Mnv2Error('E_OUT_OF_MEMORY', `cannot allocate ${bytes.length} bytes of WebAssembly memory`);
+    try {
+      m.HEAPU8.set(bytes, ptr);
+      return fn(ptr, bytes.length);
+    } finally {
+      m._free(ptr);
+    }
+  }
+
+  #lastError() {
+    const m = this.#m;
+    return new Mnv2Error(m.UTF8ToString(m._mnv2_last_error_name()), m.UTF8ToString(m._mnv2_last_error_message()));
+  }
+}
+
+// Reads a Response body, reporting progress.
+export async function readResponse(response, onProgress, what) {
+  if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download ${what}: HTTP ${response.status} ${response.statusText}`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  onProgress({ loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress({ loaded, total });
+  }
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}

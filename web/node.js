@@ -1,0 +1,41 @@
+// Node.js: files by path (or file: URL), http(s) by fetch, wasm compiled from the file.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
+
+export { Mnv2Error, simdSupported };
+
+const isRemote = (s) => /^(https?|data|blob):/i.test(s);
+
+async function readBytes(src, onProgress) {
+  const href = src instanceof URL ? src.href : String(src);
+  if (isRemote(href)) {
+    let response;
+    try {
+      response = await fetch(href);
+    } catch (e) {
+      throw new Mnv2Error('E_FETCH', `could not download ${href}: ${e.message}`);
+    }
+    return readResponse(response, onProgress, href);
+  }
+  const path = href.startsWith('file:') ? fileURLToPath(href) : href;
+  try {
+    const bytes = await readFile(path);
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (e) {
+    throw new Mnv2Error('E_IO', `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+}
+
+const platform = {
+  readBytes,
+  async compileWasm(url) {
+    return WebAssembly.compile(await readBytes(url));
+  },
+};
+
+/** Loads a MobileNetV2 model. See index.d.ts. */
+export function load(options = {}) {
+  return loadWith(platform, options);
+}

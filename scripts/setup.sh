@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the native build and tests need (run as root on a fresh machine).
+# Installs the Debian packages the builds and tests need (run as root on a fresh machine):
+#   scripts/setup.sh            native build and tests, Emscripten for the WebAssembly build
+#   scripts/setup.sh browser    also Chromium for the browser tests
 set -euo pipefail
-packages=(cmake ninja-build g++ libhwy-dev libstb-dev googletest)
+packages=(cmake ninja-build g++ libhwy-dev libstb-dev googletest emscripten)
+[ "${1:-}" = "browser" ] && packages+=(chromium)
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

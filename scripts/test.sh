@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# The test command: installs what it needs, builds, runs every test natively, then
-# the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The test command. Installs what it needs, then runs every suite:
+#   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan;
+#   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
+#   3. the JS API (node:test) on the built npm package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 jobs=$(nproc)
 
-echo "== native build (Release)"
-scripts/build.sh build
+echo "== C++, native (Release)"
+scripts/build.sh build -DMNV2_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+echo "== C++, AddressSanitizer + UndefinedBehaviorSanitizer"
 scripts/build.sh build-asan -DMNV2_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== C++, WebAssembly (SIMD and no SIMD) under Node"
+scripts/build-wasm.sh --tests
+for variant in simd nosimd; do
+  ctest --test-dir build-wasm-$variant --output-on-failure -j"$jobs"
+done
+
+echo "== JavaScript API (node:test)"
+scripts/prepare-models.sh
+npm ci --no-audit --no-fund
+node --test tests/js/

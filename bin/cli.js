@@ -2,7 +2,7 @@
 // mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
 import { readFile } from 'node:fs/promises';
-import { load } from '../web/node.js';
+import { load, Mnv2Error } from '../web/node.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] [--no-simd] IMAGE...
 
@@ -45,6 +45,20 @@ function parse(argv) {
 
 const fmt = (x) => Number(x.toFixed(4));
 
+// --raw files hold RGB only (as for the native tool): a size that happens to fit RGBA is an error too.
+async function readRaw(path, { width, height }) {
+  let data;
+  try {
+    data = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new Mnv2Error('E_IO', `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  if (data.length !== width * height * 3) {
+    throw new Mnv2Error('E_INVALID_ARGUMENT', `raw image holds ${data.length} bytes, not ${width}x${height}x3`);
+  }
+  return data;
+}
+
 async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -69,8 +83,7 @@ async function main(argv) {
     try {
       let input = image;
       if (args.raw) {
-        const data = new Uint8Array(await readFile(image));
-        input = { data, ...args.raw };
+        input = { data: await readRaw(image, args.raw), ...args.raw };
       }
       const start = performance.now();
       const top = await model.classify(input, { topk: args.top, crop: args.crop });

@@ -175,8 +175,7 @@ class Model {
     return this.#enqueue(async () => {
       const topk = options.topk ?? 5;
       if (!Number.isInteger(topk) || topk < 1) throw new Mnv2Error('E_INPUT_TYPE', `topk must be a positive integer, not ${topk}`);
-      await this.#run(input, options);
-      const m = this.#m;
+      const m = this.#run(await this.#toInput(input), options);
       const k = Math.min(topk, this.info.numClasses);
       const indices = m._malloc(4 * k);
       if (!indices) throw new Mnv2Error('E_OUT_OF_MEMORY', 'out of WebAssembly memory');
@@ -199,8 +198,7 @@ class Model {
   /** The pooled features before the classifier (featureSize floats). */
   embed(input, options = {}) {
     return this.#enqueue(async () => {
-      await this.#run(input, options);
-      const m = this.#m;
+      const m = this.#run(await this.#toInput(input), options);
       const start = m._mnv2_features(this.#handle) >> 2;
       return m.HEAPF32.slice(start, start + this.info.featureSize);
     });
@@ -209,8 +207,7 @@ class Model {
   /** All class scores (probabilities for models that end in softmax). */
   scores(input, options = {}) {
     return this.#enqueue(async () => {
-      await this.#run(input, options);
-      const m = this.#m;
+      const m = this.#run(await this.#toInput(input), options);
       const start = m._mnv2_scores(this.#handle) >> 2;
       return m.HEAPF32.slice(start, start + this.info.numClasses);
     });
@@ -237,10 +234,10 @@ class Model {
     return result;
   }
 
-  async #run(input, options) {
+  // Runs the model on a prepared input and returns the module. Synchronous, so the caller reads
+  // the results before dispose() can run. The model may have been disposed while the input was prepared.
+  #run(src, options) {
     const fit = options.crop ? 1 : 0;
-    const src = await this.#toInput(input);
-    // The model may have been disposed while the input was being prepared.
     if (!this.#m) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
     const m = this.#m;
     const rc = src.pixels
@@ -248,6 +245,7 @@ class Model {
           m._mnv2_classify_pixels(this.#handle, ptr, src.width, src.height, src.channels, src.width * src.channels, fit))
       : this.#withBytes(src.data, (ptr, size) => m._mnv2_classify_encoded(this.#handle, ptr, size, fit));
     if (rc !== 0) throw this.#lastError();
+    return m;
   }
 
   async #toInput(input) {

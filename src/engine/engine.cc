@@ -10,13 +10,20 @@ namespace mnv2 {
 namespace engine {
 namespace {
 
-using model::Activation;
 using model::ConvGeometry;
 
-size_t OutputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_h) * g.out_w * g.out_c; }
-size_t InputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_h) * g.in_w * g.in_c; }
+constexpr float kInf = std::numeric_limits<float>::infinity();
+// A band holds at least this many output pixels, so the projection GEMM has rows to tile.
+constexpr int kMinBandPixels = 48;
 
-PointwisePlan PlanPointwise(const ConvGeometry& g, Activation act, const std::vector<float>& weights,
+size_t InputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_h) * g.in_w * g.in_c; }
+size_t OutputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_h) * g.out_w * g.out_c; }
+size_t InRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_w) * g.in_c; }
+size_t OutRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_w) * g.out_c; }
+// Buffers in the arena start on 64-byte boundaries.
+size_t Align(size_t floats) { return (floats + 15) / 16 * 16; }
+
+PointwisePlan PlanPointwise(const ConvGeometry& g, model::Activation act, const std::vector<float>& weights,
                             const std::vector<float>& bias) {
   PointwisePlan p;
   p.g = g;
@@ -30,6 +37,34 @@ kernels::ConvShape ToConvShape(const ConvGeometry& g) {
   return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
 }
 
+kernels::DepthwiseShape ToDepthwiseShape(const ConvGeometry& g) {
+  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
+}
+
+// Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.
+void WindowRows(const ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
+  *lo = std::max(0, oy0 * g.stride - g.pad_top);
+  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
+}
+
+// Whether the block may write its output over its own input, both starting at the
+// same place: every band's output must end before the first input row still unread.
+bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
+  if (b.residual || b.source == RowSource::kStem) return false;
+  const ConvGeometry& g = b.depthwise.g;
+  const size_t in_row = InRowFloats(b.source == RowSource::kExpand ? b.expand.g : g);
+  for (int oy0 = 0; oy0 < g.out_h; oy0 += b.band_rows) {
+    const int oy1 = std::min(oy0 + b.band_rows, g.out_h);
+    int lo, hi;
+    WindowRows(g, oy0, oy1, &lo, &hi);
+    // Rows below `unread` are no longer needed: expanded into the ring, or read for good.
+    int unread = b.source == RowSource::kExpand ? hi : std::min(g.in_h, oy1 * g.stride - g.pad_top);
+    if (oy1 == g.out_h) unread = g.in_h;
+    if (static_cast<size_t>(oy1) * OutRowFloats(b.project.g) > static_cast<size_t>(unread) * in_row) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
@@ -41,27 +76,26 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
   const kernels::ConvShape stem_shape = ToConvShape(net.stem.g);
   e->stem_packed_.resize(kernels::PackedConvWeightsFloats(stem_shape));
   kernels::PackConvWeights(stem_shape, net.stem.weights.data(), net.stem.bias.data(), e->stem_packed_.data());
+  e->stem_fused_ = !net.blocks.front().has_expand;
 
-  size_t max_act = OutputFloats(net.stem.g), max_expanded = 0, max_filtered = 0;
-  for (const model::InvertedResidual& b : net.blocks) {
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const model::InvertedResidual& b = net.blocks[i];
     InvertedResidualPlan plan;
-    plan.has_expand = b.has_expand;
-    if (b.has_expand) {
-      plan.expand = PlanPointwise(b.expand.g, b.expand.activation, b.expand.weights, b.expand.bias);
-      max_expanded = std::max(max_expanded, OutputFloats(b.expand.g));
-    }
-    plan.depthwise.g = b.depthwise.g;
+    plan.source = b.has_expand ? RowSource::kExpand : i == 0 ? RowSource::kStem : RowSource::kInput;
+    if (b.has_expand) plan.expand = PlanPointwise(b.expand.g, b.expand.activation, b.expand.weights, b.expand.bias);
+    const ConvGeometry& g = b.depthwise.g;
+    plan.depthwise.g = g;
     model::ActivationRange(b.depthwise.activation, &plan.depthwise.out_min, &plan.depthwise.out_max);
     plan.depthwise.weights = b.depthwise.weights;
     plan.depthwise.bias = b.depthwise.bias;
-    max_filtered = std::max(max_filtered, OutputFloats(b.depthwise.g));
     plan.project = PlanPointwise(b.project.g, b.project.activation, b.project.weights, b.project.bias);
     plan.residual = b.residual;
-    max_act = std::max(max_act, OutputFloats(b.project.g));
+    plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
+    plan.ring_rows = plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
     e->blocks_.push_back(std::move(plan));
   }
   e->head_ = PlanPointwise(net.head.g, net.head.activation, net.head.weights, net.head.bias);
-  max_act = std::max(max_act, OutputFloats(net.head.g));
+  e->PlanMemory(net);
 
   ConvGeometry cg;
   cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
@@ -72,13 +106,73 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
   e->softmax_beta_ = net.softmax_beta;
 
   e->input_.assign(InputFloats(net.stem.g), 0.0f);
-  e->act_a_.assign(max_act, 0.0f);
-  e->act_b_.assign(max_act, 0.0f);
-  e->expanded_.assign(max_expanded, 0.0f);
-  e->filtered_.assign(max_filtered, 0.0f);
   e->features_.assign(net.head.g.out_c, 0.0f);
   e->scores_.assign(net.classifier.classes, 0.0f);
   return e;
+}
+
+// Activations live at the two ends of one arena: a layer reads from one end and writes to
+// the other (or over its own input, where OutputMayOverlapInput allows); a block's ring and
+// band buffers go in the gap between.
+void Engine::PlanMemory(const model::Network& net) {
+  struct Layer {
+    size_t in, out, scratch;  // floats; in == 0: the image, outside the arena
+    bool in_low, out_low;
+  };
+  std::vector<Layer> layers;
+  bool at_low = true;
+  size_t size = 0;
+  auto add = [&](size_t out, size_t scratch, bool may_overlap) {
+    Layer l{size, out, scratch, at_low, true};
+    l.out_low = size == 0 || (may_overlap && at_low) ? true : !at_low;
+    layers.push_back(l);
+    at_low = l.out_low;
+    size = out;
+  };
+  if (!stem_fused_) add(OutputFloats(net.stem.g), 0, false);
+  for (const InvertedResidualPlan& b : blocks_) {
+    const ConvGeometry& g = b.depthwise.g;
+    const size_t scratch = Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g));
+    add(OutputFloats(b.project.g), scratch, OutputMayOverlapInput(b));
+  }
+  add(OutputFloats(net.head.g), 0, false);
+
+  size_t arena = 0;
+  for (const Layer& l : layers) {
+    const size_t low = std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0);
+    const size_t high = std::max(l.in_low ? 0 : l.in, l.out_low ? 0 : l.out);
+    arena = std::max(arena, Align(low) + l.scratch + high);
+  }
+  auto offset = [&](bool low, size_t n) { return low ? 0 : arena - n; };
+  size_t k = 0;
+  if (!stem_fused_) {
+    stem_offset_ = offset(layers[k].out_low, layers[k].out);
+    ++k;
+  }
+  for (InvertedResidualPlan& b : blocks_) {
+    const Layer& l = layers[k++];
+    b.in_offset = offset(l.in_low, l.in);
+    b.out_offset = offset(l.out_low, l.out);
+    b.ring_offset = Align(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
+    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g));
+  }
+  head_in_offset_ = blocks_.back().out_offset;
+  head_out_offset_ = offset(layers[k].out_low, layers[k].out);
+  arena_.assign(arena, 0.0f);
+}
+
+size_t Engine::LayerByLayerActivationBytes(const model::Network& net) {
+  size_t peak = OutputFloats(net.stem.g);
+  for (const model::InvertedResidual& b : net.blocks) {
+    const size_t block_in = InputFloats(b.has_expand ? b.expand.g : b.depthwise.g);
+    const size_t kept = b.residual ? block_in : 0;  // the residual input stays alive
+    const size_t expanded = InputFloats(b.depthwise.g), filtered = OutputFloats(b.depthwise.g);
+    if (b.has_expand) peak = std::max(peak, block_in + expanded);
+    peak = std::max(peak, kept + expanded + filtered);
+    peak = std::max(peak, kept + filtered + OutputFloats(b.project.g));
+  }
+  peak = std::max(peak, InputFloats(net.head.g) + OutputFloats(net.head.g));
+  return peak * sizeof(float);
 }
 
 void Engine::SetImage(const image::Image& img, image::Fit fit) {
@@ -90,36 +184,85 @@ void Engine::SetImage(const image::Image& img, image::Fit fit) {
   }
 }
 
-void Engine::RunPointwise(const PointwisePlan& p, const float* in, float* out) const {
-  const int pixels = p.g.in_h * p.g.in_w;
-  kernels::Gemm(in, p.g.in_c, pixels, p.g.in_c, p.packed.data(), p.g.out_c, out, p.g.out_c, p.out_min, p.out_max);
+const float* Engine::RingRow(const InvertedResidualPlan& b, const float* in, int row) const {
+  const ConvGeometry& g = b.depthwise.g;
+  if (row < 0 || row >= g.in_h) return nullptr;
+  if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * InRowFloats(g);
+  return arena_.data() + b.ring_offset + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g);
+}
+
+void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last) {
+  const ConvGeometry& g = b.depthwise.g;
+  float* ring = arena_.data() + b.ring_offset;
+  if (b.source == RowSource::kStem) {
+    const kernels::ConvShape s = ToConvShape(stem_g_);
+    for (int row = first; row < last; ++row) {
+      kernels::ConvDirectRow(s, input_.data(), stem_packed_.data(), row,
+                             ring + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g), stem_min_, stem_max_);
+    }
+    return;
+  }
+  const PointwisePlan& p = b.expand;
+  for (int row = first; row < last;) {
+    // Rows contiguous in the ring: up to its end.
+    const int slot = row % b.ring_rows;
+    const int rows = std::min(last - row, b.ring_rows - slot);
+    kernels::Gemm(in + static_cast<size_t>(row) * InRowFloats(p.g), p.g.in_c, rows * p.g.in_w, p.g.in_c,
+                  p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * InRowFloats(g), p.g.out_c,
+                  p.out_min, p.out_max);
+    row += rows;
+  }
+}
+
+void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end) {
+  const ConvGeometry& g = b.depthwise.g;
+  const kernels::DepthwiseShape ds = ToDepthwiseShape(g);
+  const PointwisePlan& p = b.project;
+  const size_t dw_row = OutRowFloats(g), out_row = OutRowFloats(p.g);
+  float* band = arena_.data() + b.band_offset;
+  int produced = 0;  // rows below this are in the ring
+  for (int oy0 = row_begin; oy0 < row_end; oy0 += b.band_rows) {
+    const int oy1 = std::min(oy0 + b.band_rows, row_end);
+    int lo, hi;
+    WindowRows(g, oy0, oy1, &lo, &hi);
+    if (b.source != RowSource::kInput) {
+      ProduceRows(b, in, std::max(lo, produced), hi);
+      produced = hi;
+    }
+    for (int oy = oy0; oy < oy1; ++oy) {
+      const int iy = oy * g.stride - g.pad_top;
+      const float* rows[3] = {RingRow(b, in, iy), RingRow(b, in, iy + 1), RingRow(b, in, iy + 2)};
+      kernels::DepthwiseConv3x3Row(ds, rows, b.depthwise.weights.data(), b.depthwise.bias.data(),
+                                   band + static_cast<size_t>(oy - oy0) * dw_row, b.depthwise.out_min,
+                                   b.depthwise.out_max);
+    }
+    float* dst = out + static_cast<size_t>(oy0) * out_row;
+    kernels::Gemm(band, p.g.in_c, (oy1 - oy0) * p.g.in_w, p.g.in_c, p.packed.data(), p.g.out_c, dst,
+                  p.g.out_c, p.out_min, p.out_max);
+    if (b.residual) {
+      kernels::Add(dst, in + static_cast<size_t>(oy0) * out_row, static_cast<size_t>(oy1 - oy0) * out_row, dst,
+                   -kInf, kInf);
+    }
+  }
 }
 
 void Engine::Run() {
-  kernels::ConvDirect(ToConvShape(stem_g_), input_.data(), stem_packed_.data(), act_a_.data(), 0, stem_g_.out_h,
-                      stem_min_, stem_max_);
-  float* x = act_a_.data();  // block input
-  float* y = act_b_.data();  // block output
-  for (const InvertedResidualPlan& b : blocks_) {
-    const float* dw_in = x;
-    if (b.has_expand) {
-      RunPointwise(b.expand, x, expanded_.data());
-      dw_in = expanded_.data();
-    }
-    const ConvGeometry& g = b.depthwise.g;
-    const kernels::DepthwiseShape ds{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
-    kernels::DepthwiseConv3x3(ds, dw_in, b.depthwise.weights.data(), b.depthwise.bias.data(), filtered_.data(), 0,
-                              g.out_h, b.depthwise.out_min, b.depthwise.out_max);
-    RunPointwise(b.project, filtered_.data(), y);
-    if (b.residual) {
-      kernels::Add(y, x, OutputFloats(b.project.g), y, -std::numeric_limits<float>::infinity(),
-                   std::numeric_limits<float>::infinity());
-    }
-    std::swap(x, y);
+  float* arena = arena_.data();
+  if (!stem_fused_) {
+    kernels::ConvDirect(ToConvShape(stem_g_), input_.data(), stem_packed_.data(), arena + stem_offset_, 0,
+                        stem_g_.out_h, stem_min_, stem_max_);
   }
-  RunPointwise(head_, x, y);
-  kernels::GlobalAveragePool(y, static_cast<size_t>(head_.g.out_h) * head_.g.out_w, head_.g.out_c, features_.data());
-  RunPointwise(classifier_, features_.data(), scores_.data());
+  for (const InvertedResidualPlan& b : blocks_) {
+    RunBlock(b, arena + b.in_offset, arena + b.out_offset, 0, b.depthwise.g.out_h);
+  }
+  const PointwisePlan& h = head_;
+  const int pixels = h.g.in_h * h.g.in_w;
+  kernels::Gemm(arena + head_in_offset_, h.g.in_c, pixels, h.g.in_c, h.packed.data(), h.g.out_c,
+                arena + head_out_offset_, h.g.out_c, h.out_min, h.out_max);
+  kernels::GlobalAveragePool(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
+  const PointwisePlan& c = classifier_;
+  kernels::Gemm(features_.data(), c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, scores_.data(), c.g.out_c,
+                c.out_min, c.out_max);
   if (softmax_) kernels::Softmax(scores_.data(), num_classes(), softmax_beta_, scores_.data());
 }
 

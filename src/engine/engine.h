@@ -1,8 +1,15 @@
 // Runs a MobileNetV2-family Network: plans once (packed weights, one memory
 // arena), then classifies many inputs with no allocation per call.
+//
+// Inverted residual blocks run fused, band by band, as the MobileNetV2 paper
+// suggests: a few input rows are expanded (1x1) into a small ring buffer, filtered
+// (depthwise 3x3) and projected (1x1) straight into the block's output, so the
+// wide expanded tensor never exists whole. The stem feeds the first block the
+// same way when that block has no expansion.
 #ifndef MNV2_ENGINE_ENGINE_H_
 #define MNV2_ENGINE_ENGINE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -32,13 +39,25 @@ struct DepthwisePlan {
   std::vector<float> weights, bias;
 };
 
+// Where a block's depthwise input rows come from.
+enum class RowSource {
+  kExpand,  // the 1x1 expansion of the block input, computed into the ring
+  kStem,    // the stem convolution of the image, computed into the ring
+  kInput,   // the block input itself (a block without expansion)
+};
+
 // One inverted residual block: [expand] -> depthwise -> project [+ input].
 struct InvertedResidualPlan {
-  bool has_expand = false;
+  RowSource source = RowSource::kExpand;
   PointwisePlan expand;
   DepthwisePlan depthwise;
   PointwisePlan project;
   bool residual = false;
+  int band_rows = 1;  // output rows per step
+  int ring_rows = 3;  // depthwise input rows kept in the ring
+  // Places in the arena, in floats: the block's input and output, its ring of depthwise
+  // input rows and its band of depthwise output rows (the projection's input).
+  size_t in_offset = 0, out_offset = 0, ring_offset = 0, band_offset = 0;
 };
 
 class Engine {
@@ -62,23 +81,34 @@ class Engine {
   const float* scores() const { return scores_.data(); }       // probabilities (or logits without softmax)
   std::vector<Prediction> Top(int k) const;
 
+  // Peak activation memory of this plan in bytes (arena and scratch, not weights or the input image),
+  // and what running layer by layer, each tensor whole, would need.
+  size_t ActivationBytes() const { return arena_.size() * sizeof(float); }
+  static size_t LayerByLayerActivationBytes(const model::Network& network);
+
  private:
   Engine() = default;
-  void RunPointwise(const PointwisePlan& p, const float* in, float* out) const;
+  void PlanMemory(const model::Network& network);
+  void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end);
+  void ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last);
+  const float* RingRow(const InvertedResidualPlan& b, const float* in, int row) const;
 
   model::InputSpec input_spec_;
-  // Stem: a direct convolution with packed weights.
+  // The stem: a direct convolution with packed weights.
   model::ConvGeometry stem_g_;
   float stem_min_ = 0, stem_max_ = 0;
   std::vector<float> stem_packed_;
+  bool stem_fused_ = false;  // computed band by band inside block 0
+  size_t stem_offset_ = 0;   // where the stem writes when it is not fused
   std::vector<InvertedResidualPlan> blocks_;
   PointwisePlan head_;
+  size_t head_in_offset_ = 0, head_out_offset_ = 0;
   PointwisePlan classifier_;  // a 1x1 "convolution" over the pooled 1x1 map
   bool softmax_ = true;
   float softmax_beta_ = 1.0f;
 
-  // The arena: block input/output ping-pong plus the expanded and filtered tensors.
-  std::vector<float> input_, act_a_, act_b_, expanded_, filtered_;
+  std::vector<float> input_;  // the image as the model's input tensor
+  std::vector<float> arena_;  // every activation and block scratch buffer, placed by PlanMemory
   std::vector<float> features_, scores_;
 };
 

@@ -97,38 +97,32 @@ HWY_NOINLINE void ConvRow(const ConvShape& s, const float* HWY_RESTRICT in,
 }
 
 // See kernels.h. out must not overlap in or packed.
-HWY_NOINLINE void ConvDirect(const ConvShape& s, const float* HWY_RESTRICT in,
-                             const float* HWY_RESTRICT packed, float* HWY_RESTRICT out,
-                             int out_row_begin, int out_row_end, float out_min, float out_max) {
-  const int row_begin = HWY_MAX(out_row_begin, 0);
-  const int row_end = HWY_MIN(out_row_end, s.out_h);
-  if (row_begin >= row_end || s.out_c <= 0 || s.out_w <= 0) return;
-  const size_t out_c = static_cast<size_t>(s.out_c);
-  const size_t panels = (out_c + kGemmPanel - 1) / kGemmPanel;
+// See kernels.h: output row `oy`, all channels, into out_row.
+HWY_NOINLINE void ConvDirectRow(const ConvShape& s, const float* HWY_RESTRICT in,
+                                const float* HWY_RESTRICT packed, int oy, float* HWY_RESTRICT out_row,
+                                float out_min, float out_max) {
+  if (oy < 0 || oy >= s.out_h || s.out_c <= 0 || s.out_w <= 0) return;
+  const size_t panels = (static_cast<size_t>(s.out_c) + kGemmPanel - 1) / kGemmPanel;
   static_assert(kConvBlockPanels == 4, "update the switch below");
-  for (int oy = row_begin; oy < row_end; ++oy) {
-    float* HWY_RESTRICT out_row = out + static_cast<size_t>(oy) * s.out_w * out_c;
-    size_t p = 0;
-    for (; p + kConvBlockPanels <= panels; p += kConvBlockPanels) {
-      ConvRow<kConvBlockPanels>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-    }
-    switch (panels - p) {
-      case 3:
-        ConvRow<3>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-        break;
-      case 2:
-        ConvRow<2>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-        break;
-      case 1:
-        ConvRow<1>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-        break;
-      default:
-        break;
-    }
+  size_t p = 0;
+  for (; p + kConvBlockPanels <= panels; p += kConvBlockPanels) {
+    ConvRow<kConvBlockPanels>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+  }
+  switch (panels - p) {
+    case 3:
+      ConvRow<3>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+      break;
+    case 2:
+      ConvRow<2>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+      break;
+    case 1:
+      ConvRow<1>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
+      break;
+    default:
+      break;
   }
 }
 
-// NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace kernels
 }  // namespace mnv2

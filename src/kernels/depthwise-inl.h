@@ -1,9 +1,10 @@
 // Depthwise 3x3 convolution (depth multiplier 1), NHWC, vectorized over
 // channels. See kernels.h.
 //
-// Per output row: pixels whose 3x3 window lies inside the input take a fast
-// path without bounds checks (DwInterior); the others (borders, rows touching
-// the top/bottom padding) gather only their valid taps (DwBorder).
+// One output row at a time, from three input row pointers (so callers may keep
+// rows in a ring buffer): pixels whose 3x3 window lies inside the input take a
+// fast path without bounds checks (DwInterior); the others (left/right borders,
+// rows touching the top/bottom padding) gather only their valid taps (DwBorder).
 //
 // Channel tails: when channels >= Lanes(d), the last vector is re-based to
 // [channels - Lanes(d), channels) and overlaps the previous one (it recomputes
@@ -54,22 +55,19 @@ HWY_INLINE void DwInteriorVec(D d, size_t c, size_t channels, const float* HWY_R
   hn::StoreU(hn::Clamp(hn::Add(acc0, acc1), lo, hi), d, out + c);
 }
 
-// `count` consecutive interior output pixels of one row. in0 points at the
-// top-left input tap (channel 0) of the first pixel; successive pixels are
-// pixel_step floats apart; input rows are row_stride floats apart.
-// Requires channels >= Lanes(d).
+// `count` consecutive interior output pixels of one row. r0/r1/r2 point at the
+// top-left tap (channel 0) of the first pixel in the three input rows;
+// successive pixels are pixel_step floats apart. Requires channels >= Lanes(d).
 template <class D>
-HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT in0, size_t row_stride,
-                             size_t pixel_step, size_t count, size_t channels,
-                             const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
-                             float* HWY_RESTRICT out, float out_min, float out_max) {
+HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT r0, const float* HWY_RESTRICT r1,
+                             const float* HWY_RESTRICT r2, size_t pixel_step, size_t count,
+                             size_t channels, const float* HWY_RESTRICT w,
+                             const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
+                             float out_min, float out_max) {
   const size_t N = hn::Lanes(d);
   const auto lo = hn::Set(d, out_min);
   const auto hi = hn::Set(d, out_max);
-  for (size_t p = 0; p < count; ++p, in0 += pixel_step, out += channels) {
-    const float* HWY_RESTRICT r0 = in0;
-    const float* HWY_RESTRICT r1 = r0 + row_stride;
-    const float* HWY_RESTRICT r2 = r1 + row_stride;
+  for (size_t p = 0; p < count; ++p, r0 += pixel_step, r1 += pixel_step, r2 += pixel_step, out += channels) {
     size_t c = 0;
     for (; c + N <= channels; c += N) {
       DwInteriorVec(d, c, channels, r0, r1, r2, w, bias, out, lo, hi);
@@ -80,20 +78,18 @@ HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT in0, size_t row_stri
   }
 }
 
-// Output pixels [ox_begin, ox_end) of row oy with any subset of valid taps.
+// Output pixels [ox_begin, ox_end) of one row with any subset of valid taps:
+// rows[k] is null where input row k of the window is padding.
 // Requires channels >= Lanes(d).
 template <class D>
-HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* HWY_RESTRICT in,
+HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* const* rows,
                            const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
-                           float* HWY_RESTRICT out_row, int oy, int ox_begin, int ox_end,
+                           float* HWY_RESTRICT out_row, int ox_begin, int ox_end,
                            float out_min, float out_max) {
   const size_t N = hn::Lanes(d);
   const size_t C = static_cast<size_t>(s.channels);
   const auto lo = hn::Set(d, out_min);
   const auto hi = hn::Set(d, out_max);
-  const int iy0 = oy * s.stride - s.pad_top;
-  const int ky_begin = HWY_MAX(0, -iy0);
-  const int ky_end = HWY_MIN(3, s.in_h - iy0);
   for (int ox = ox_begin; ox < ox_end; ++ox) {
     const int ix0 = ox * s.stride - s.pad_left;
     const int kx_begin = HWY_MAX(0, -ix0);
@@ -101,9 +97,10 @@ HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* HWY_RESTRI
     const float* tap_in[9];
     const float* tap_w[9];
     size_t taps = 0;
-    for (int ky = ky_begin; ky < ky_end; ++ky) {
+    for (int ky = 0; ky < 3; ++ky) {
+      if (rows[ky] == nullptr) continue;
       for (int kx = kx_begin; kx < kx_end; ++kx) {
-        tap_in[taps] = in + (static_cast<size_t>(iy0 + ky) * s.in_w + (ix0 + kx)) * C;
+        tap_in[taps] = rows[ky] + static_cast<size_t>(ix0 + kx) * C;
         tap_w[taps] = w + static_cast<size_t>(ky * 3 + kx) * C;
         ++taps;
       }
@@ -135,52 +132,40 @@ static inline int DwEndInterior(int in, int pad, int stride) {
 }
 
 template <class D>
-HWY_INLINE void DwRows(D d, const DepthwiseShape& s, const float* HWY_RESTRICT in,
-                       const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
-                       float* HWY_RESTRICT out, int row_begin, int row_end, float out_min,
-                       float out_max) {
+HWY_INLINE void DwRow(D d, const DepthwiseShape& s, const float* const* rows,
+                      const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
+                      float* HWY_RESTRICT out_row, float out_min, float out_max) {
   const size_t C = static_cast<size_t>(s.channels);
   const int ox_lo = HWY_MIN(DwFirstInterior(s.pad_left, s.stride), s.out_w);
   const int ox_hi = HWY_MIN(DwEndInterior(s.in_w, s.pad_left, s.stride), s.out_w);
-  const size_t row_stride = static_cast<size_t>(s.in_w) * C;
-  const size_t pixel_step = static_cast<size_t>(s.stride) * C;
-  for (int oy = row_begin; oy < row_end; ++oy) {
-    float* HWY_RESTRICT out_row = out + static_cast<size_t>(oy) * s.out_w * C;
-    const int iy0 = oy * s.stride - s.pad_top;
-    if (iy0 < 0 || iy0 + 3 > s.in_h || ox_lo >= ox_hi) {
-      DwBorder(d, s, in, w, bias, out_row, oy, 0, s.out_w, out_min, out_max);
-      continue;
-    }
-    if (ox_lo > 0) DwBorder(d, s, in, w, bias, out_row, oy, 0, ox_lo, out_min, out_max);
-    const int ix0 = ox_lo * s.stride - s.pad_left;
-    DwInterior(d, in + (static_cast<size_t>(iy0) * s.in_w + ix0) * C, row_stride, pixel_step,
-               static_cast<size_t>(ox_hi - ox_lo), C, w, bias,
-               out_row + static_cast<size_t>(ox_lo) * C, out_min, out_max);
-    if (ox_hi < s.out_w) {
-      DwBorder(d, s, in, w, bias, out_row, oy, ox_hi, s.out_w, out_min, out_max);
-    }
+  if (!rows[0] || !rows[1] || !rows[2] || ox_lo >= ox_hi) {
+    DwBorder(d, s, rows, w, bias, out_row, 0, s.out_w, out_min, out_max);
+    return;
   }
+  if (ox_lo > 0) DwBorder(d, s, rows, w, bias, out_row, 0, ox_lo, out_min, out_max);
+  const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
+  DwInterior(d, rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
+             static_cast<size_t>(ox_hi - ox_lo), C, w, bias, out_row + static_cast<size_t>(ox_lo) * C,
+             out_min, out_max);
+  if (ox_hi < s.out_w) DwBorder(d, s, rows, w, bias, out_row, ox_hi, s.out_w, out_min, out_max);
 }
 
-// See kernels.h. out must not overlap in, weights or bias.
-HWY_NOINLINE void DepthwiseConv3x3(const DepthwiseShape& s, const float* HWY_RESTRICT in,
-                                   const float* HWY_RESTRICT weights,
-                                   const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
-                                   int out_row_begin, int out_row_end, float out_min,
-                                   float out_max) {
-  const int row_begin = HWY_MAX(out_row_begin, 0);
-  const int row_end = HWY_MIN(out_row_end, s.out_h);
-  if (row_begin >= row_end || s.channels <= 0 || s.out_w <= 0) return;
+// See kernels.h. out_row must not overlap the rows, weights or bias.
+HWY_NOINLINE void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* const* rows,
+                                      const float* HWY_RESTRICT weights,
+                                      const float* HWY_RESTRICT bias, float* HWY_RESTRICT out_row,
+                                      float out_min, float out_max) {
+  if (s.channels <= 0 || s.out_w <= 0) return;
   const size_t C = static_cast<size_t>(s.channels);
   const hn::ScalableTag<float> df;
   const hn::CappedTag<float, 4> d4;
   const hn::CappedTag<float, 1> d1;
   if (C >= hn::Lanes(df)) {
-    DwRows(df, s, in, weights, bias, out, row_begin, row_end, out_min, out_max);
+    DwRow(df, s, rows, weights, bias, out_row, out_min, out_max);
   } else if (C >= hn::Lanes(d4)) {
-    DwRows(d4, s, in, weights, bias, out, row_begin, row_end, out_min, out_max);
+    DwRow(d4, s, rows, weights, bias, out_row, out_min, out_max);
   } else {
-    DwRows(d1, s, in, weights, bias, out, row_begin, row_end, out_min, out_max);
+    DwRow(d1, s, rows, weights, bias, out_row, out_min, out_max);
   }
 }
 

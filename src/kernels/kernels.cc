@@ -19,14 +19,16 @@
 
 #if HWY_ONCE
 
+#include <algorithm>
+
 #include "kernels/kernels.h"
 
 namespace mnv2 {
 namespace kernels {
 
 HWY_EXPORT(Gemm);
-HWY_EXPORT(DepthwiseConv3x3);
-HWY_EXPORT(ConvDirect);
+HWY_EXPORT(DepthwiseConv3x3Row);
+HWY_EXPORT(ConvDirectRow);
 HWY_EXPORT(Add);
 HWY_EXPORT(GlobalAveragePool);
 HWY_EXPORT(Softmax);
@@ -36,17 +38,37 @@ void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, in
   HWY_DYNAMIC_DISPATCH(Gemm)(a, a_stride, m, k, packed, n, c, c_stride, out_min, out_max);
 }
 
+void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* const rows[3], const float* weights,
+                         const float* bias, float* out_row, float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(DepthwiseConv3x3Row)(s, rows, weights, bias, out_row, out_min, out_max);
+}
+
 void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
                       const float* bias, float* out, int out_row_begin, int out_row_end,
                       float out_min, float out_max) {
-  HWY_DYNAMIC_DISPATCH(DepthwiseConv3x3)(s, in, weights, bias, out, out_row_begin, out_row_end,
-                                         out_min, out_max);
+  const size_t in_row = static_cast<size_t>(s.in_w) * s.channels;
+  const size_t out_row = static_cast<size_t>(s.out_w) * s.channels;
+  for (int oy = std::max(out_row_begin, 0); oy < std::min(out_row_end, s.out_h); ++oy) {
+    const float* rows[3];
+    for (int k = 0; k < 3; ++k) {
+      const int iy = oy * s.stride - s.pad_top + k;
+      rows[k] = iy >= 0 && iy < s.in_h ? in + static_cast<size_t>(iy) * in_row : nullptr;
+    }
+    DepthwiseConv3x3Row(s, rows, weights, bias, out + static_cast<size_t>(oy) * out_row, out_min, out_max);
+  }
+}
+
+void ConvDirectRow(const ConvShape& s, const float* in, const float* packed, int oy, float* out_row,
+                   float out_min, float out_max) {
+  HWY_DYNAMIC_DISPATCH(ConvDirectRow)(s, in, packed, oy, out_row, out_min, out_max);
 }
 
 void ConvDirect(const ConvShape& s, const float* in, const float* packed, float* out,
                 int out_row_begin, int out_row_end, float out_min, float out_max) {
-  HWY_DYNAMIC_DISPATCH(ConvDirect)(s, in, packed, out, out_row_begin, out_row_end, out_min,
-                                   out_max);
+  const size_t out_row = static_cast<size_t>(s.out_w) * s.out_c;
+  for (int oy = std::max(out_row_begin, 0); oy < std::min(out_row_end, s.out_h); ++oy) {
+    ConvDirectRow(s, in, packed, oy, out + static_cast<size_t>(oy) * out_row, out_min, out_max);
+  }
 }
 
 void Add(const float* a, const float* b, size_t n, float* out, float out_min, float out_max) {

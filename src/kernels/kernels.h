@@ -48,6 +48,12 @@ struct DepthwiseShape {
 void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
                       const float* bias, float* out, int out_row_begin, int out_row_end,
                       float out_min, float out_max);
+// One output row from the three input rows its window covers (input rows
+// oy * stride - pad_top + k, k < 3), each `in_w * channels` floats; rows[k] is null where
+// that row lies in the padding. Lets callers keep input rows in a ring buffer.
+// Uses in_w, channels, out_w, stride and pad_left of `s`.
+void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* const rows[3], const float* weights,
+                         const float* bias, float* out_row, float out_min, float out_max);
 
 // ---------------------------------------------------------------------------
 // Direct KxK convolution for layers with few input channels (the stem: 3x3,
@@ -66,6 +72,9 @@ void PackConvWeights(const ConvShape& s, const float* weights, const float* bias
 // Any kernel size, stride and padding; out must not overlap in or packed.
 void ConvDirect(const ConvShape& s, const float* in, const float* packed, float* out,
                 int out_row_begin, int out_row_end, float out_min, float out_max);
+// Output row `oy` alone, written to out_row (out_w * out_c floats).
+void ConvDirectRow(const ConvShape& s, const float* in, const float* packed, int oy, float* out_row,
+                   float out_min, float out_max);
 
 // ---------------------------------------------------------------------------
 // Elementwise and reductions.

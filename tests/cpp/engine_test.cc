@@ -200,6 +200,18 @@ INSTANTIATE_TEST_SUITE_P(Models, RealModelTest,
                                            RealModel{"tf2_mobilenet_v2_1.0_224_ptq.tflite", 0.15}),
                          [](const auto& info) { return std::string(info.index == 0 ? "Uint8" : "Int8"); });
 
+TEST(RealModel, FusedBlocksKeepActivationMemorySmall) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_quant.tflite"));
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok());
+  Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net);
+  ASSERT_TRUE(e.ok());
+  const size_t fused = (*e)->ActivationBytes(), layered = engine::Engine::LayerByLayerActivationBytes(*net);
+  std::printf("  peak activation memory: %zu bytes fused, %zu bytes layer by layer\n", fused, layered);
+  EXPECT_LE(fused, 1250000u);
+  EXPECT_GT(layered, 5000000u);
+}
+
 TEST(RealModel, BirdModelClassifiesTheChickadee) {
   std::unique_ptr<engine::Engine> e = LoadEngine("mobilenet_v2_1.0_224_inat_bird_quant.tflite");
   ASSERT_NE(e, nullptr);

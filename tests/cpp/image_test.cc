@@ -689,6 +689,17 @@ TEST(DecodeTest, LimitsAreEnforced) {
   EXPECT_EQ(DecodeBytes(bytes, size).status().code(), ErrorCode::kImageTooLarge);
 }
 
+// stb_image 2.27 would memcpy an empty leading IDAT chunk to a null pointer (UBSan).
+TEST(DecodeTest, EmptyLeadingPngIdatIsRejected) {
+  Bytes png = PngHeaderOnly(4, 4);
+  PutPngChunk(png, "IDAT", {});
+  PutPngChunk(png, "IDAT", ZlibZeros(4 * (1 + 4 * 3)));
+  PutPngChunk(png, "IEND", {});
+  Result<Image> r = DecodeBytes(png);
+  EXPECT_EQ(r.status().code(), ErrorCode::kImageDecode);
+  EXPECT_NE(r.status().message().find("IDAT"), std::string::npos) << r.status().message();
+}
+
 // A 16x16 PNG whose deflate stream inflates to 64 MiB: legal-looking, tiny (~400 KiB),
 // and stb_image alone would inflate all of it and return an image (it tolerates extra
 // data). The decode budget stops it.

@@ -1,0 +1,41 @@
+// WebAssembly SIMD multiply-add peak: N independent f32x4 chains acc = acc * m + c, all in
+// registers. WebAssembly SIMD (without relaxed-simd) has no fused multiply-add, so one
+// multiply-add is an f32x4.mul plus an f32x4.add: the same instructions the engine's
+// Highway kernels (HWY_WASM MulAdd) execute. Each call performs iters * CHAINS * 4 multiply-adds.
+//   em++ -O3 -msimd128 --no-entry -sSTANDALONE_WASM -o peak.wasm peak.cc   (bench/prepare.sh)
+// The recurrence cannot be simplified without fast-math, and m < 1 keeps the values finite
+// and away from denormals.
+#include <wasm_simd128.h>
+
+#define CHAIN_DECL(i) v128_t a##i = wasm_f32x4_splat(seed + 0.01f * i);
+#define CHAIN_STEP(i) a##i = wasm_f32x4_add(wasm_f32x4_mul(a##i, m), c);
+#define CHAIN_SUM(i) s = wasm_f32x4_add(s, a##i);
+
+#define REP4(X) X(0) X(1) X(2) X(3)
+#define REP6(X) REP4(X) X(4) X(5)
+#define REP8(X) REP6(X) X(6) X(7)
+#define REP10(X) REP8(X) X(8) X(9)
+#define REP12(X) REP10(X) X(10) X(11)
+#define REP14(X) REP12(X) X(12) X(13)
+
+#define PEAK_FUNCTION(CHAINS)                                                   \
+  __attribute__((export_name("muladd_" #CHAINS))) float muladd_##CHAINS(      \
+      int iters, float seed, float mul, float add) {                            \
+    const v128_t m = wasm_f32x4_splat(mul), c = wasm_f32x4_splat(add);          \
+    REP##CHAINS(CHAIN_DECL)                                                     \
+    for (int i = 0; i < iters; ++i) {                                           \
+      REP##CHAINS(CHAIN_STEP)                                                   \
+    }                                                                           \
+    v128_t s = wasm_f32x4_splat(0.0f);                                          \
+    REP##CHAINS(CHAIN_SUM)                                                      \
+    return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3);     \
+  }
+
+extern "C" {
+PEAK_FUNCTION(4)
+PEAK_FUNCTION(6)
+PEAK_FUNCTION(8)
+PEAK_FUNCTION(10)
+PEAK_FUNCTION(12)
+PEAK_FUNCTION(14)
+}

@@ -1,0 +1,88 @@
+// The package as users get it: `npm pack`, install the tarball into a fresh project, import
+// it by name and classify with the bundled model.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { image, REPO, run } from './helpers.js';
+
+// A user's script: imports the package by name, loads the default model, classifies argv[2].
+const USER_SCRIPT = `import { load } from 'mobilenetv2-wasm';
+const model = await load();
+const top = await model.classify(process.argv[2]);
+console.log(JSON.stringify({ resolved: import.meta.resolve('mobilenetv2-wasm'), info: model.info, top }));
+model.dispose();
+`;
+
+async function npm(args, cwd) {
+  const result = await run('npm', args, { cwd, timeout: 60_000 });
+  assert.equal(result.code, 0, `npm ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () => {
+  let temp;
+  let tarball;
+  let project;
+  before(async () => {
+    temp = realpathSync(mkdtempSync(join(tmpdir(), 'mnv2-package-')));
+    const [packed] = JSON.parse(await npm(['pack', REPO, '--pack-destination', temp, '--json'], temp));
+    tarball = join(temp, packed.filename);
+    project = join(temp, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+    writeFileSync(join(project, 'classify.js'), USER_SCRIPT);
+    await npm(['install', tarball, '--no-audit', '--no-fund'], project);
+  });
+  after(() => {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  test('the tarball holds the module, models and types, and nothing from tests/ or src/', async () => {
+    const { code, stdout, stderr } = await run('tar', ['-tzf', tarball]);
+    assert.equal(code, 0, stderr);
+    const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    for (const wanted of [
+      'package.json', 'README.md', 'bin/cli.js',
+      'web/core.js', 'web/node.js', 'web/browser.js', 'web/index.d.ts',
+      'dist/mnv2-simd.mjs', 'dist/mnv2-simd.wasm', 'dist/mnv2-nosimd.mjs', 'dist/mnv2-nosimd.wasm',
+      'models/mobilenet_v2_1.0_224_quant.tflite', 'models/imagenet_labels.txt', 'models/LICENSE',
+    ]) {
+      assert.ok(files.includes(wanted), `${wanted} is missing from the tarball`);
+    }
+    const unwanted = files.filter((f) => /^(tests|src|build[^/]*|wasm|scripts)\//.test(f) || f.endsWith('.tgz'));
+    assert.deepEqual(unwanted, []);
+  });
+
+  test('import by name, load() the bundled model, classify cat.bmp', async () => {
+    const { code, stdout, stderr } = await run(process.execPath, ['classify.js', image('cat.bmp')], { cwd: project });
+    assert.equal(code, 0, stderr);
+    const { resolved, info, top } = JSON.parse(stdout);
+    // The installed copy, not the repository.
+    assert.equal(resolved, new URL('node_modules/mobilenetv2-wasm/web/node.js', `file://${project}/`).href);
+    assert.equal(info.simd, true);
+    assert.equal(info.labels, true);
+    assert.deepEqual([top[0].index, top[0].label], [286, 'Egyptian cat']);
+  });
+
+  test('the installed command runs', async () => {
+    const bin = join(project, 'node_modules', '.bin', 'mobilenetv2-wasm');
+    const { code, stdout, stderr } = await run(bin, ['classify', '--json', image('cat.bmp')], { cwd: project });
+    assert.equal(code, 0, stderr);
+    assert.equal(JSON.parse(stdout).top[0].label, 'Egyptian cat');
+  });
+
+  test('sizes of the WebAssembly modules', (t) => {
+    const dist = join(project, 'node_modules', 'mobilenetv2-wasm', 'dist');
+    const wasm = readdirSync(dist).filter((f) => f.endsWith('.wasm')).sort();
+    assert.deepEqual(wasm, ['mnv2-nosimd.wasm', 'mnv2-simd.wasm']);
+    for (const file of wasm) {
+      const bytes = readFileSync(join(dist, file));
+      const gzip = gzipSync(bytes, { level: 9 }).length;
+      t.diagnostic(`${file}: ${(bytes.length / 1024).toFixed(1)} KiB raw, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+      assert.ok(gzip < bytes.length);
+    }
+  });
+});

@@ -1,0 +1,496 @@
+// The demo page: uses the package exactly as an application would, through its public
+// browser entry point. URL parameters: ?simd=0 forces the build without WebAssembly SIMD,
+// ?worker=1 runs the model in a Web Worker (worker.js) instead of on the page's thread.
+import { load, simdSupported } from '../browser.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const off = (v) => v === '0' || v === 'false' || v === 'off';
+const on = (v) => v === '1' || v === 'true' || v === 'on' || v === '';
+const forceNoSimd = params.has('simd') && off(params.get('simd'));
+const inWorker = params.has('worker') && on(params.get('worker'));
+const TOPK = 5;
+const SAMPLES = new URL('/samples/', location.href);
+
+// ---------------------------------------------------------------------------------------------
+// The classifier, with the same interface on the page's thread and in a Web Worker.
+
+function pageEngine() {
+  let model = null;
+  return {
+    where: 'main thread',
+    async load(options) {
+      model = await load(options);
+      return model.info;
+    },
+    async classify(image) {
+      const t0 = performance.now();
+      const top = await model.classify(image, { topk: TOPK });
+      return { top, ms: performance.now() - t0 };
+    },
+  };
+}
+
+function workerEngine() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const pending = new Map();
+  let nextId = 1;
+  let onProgress = null;
+  worker.onmessage = ({ data }) => {
+    if (data.type === 'progress') return onProgress?.(data);
+    const call = pending.get(data.id);
+    pending.delete(data.id);
+    if (data.ok) call?.resolve(data);
+    else call?.reject(Object.assign(new Error(data.error.message), { code: data.error.code }));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    const error = Object.assign(new Error(event.message || 'the Web Worker could not start'), { code: 'E_WORKER' });
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+  const call = (message, transfer = []) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ ...message, id }, transfer);
+  });
+  return {
+    where: 'Web Worker',
+    async load(options) {
+      onProgress = options.onProgress;
+      return (await call({ type: 'load', simd: options.simd })).info;
+    },
+    async classify(image) {
+      // Page elements cannot be sent to a worker; their pixels can, as an ImageBitmap.
+      if (image instanceof HTMLVideoElement || image instanceof HTMLImageElement || image instanceof HTMLCanvasElement) {
+        image = await createImageBitmap(image);
+      }
+      const transfer = image instanceof ImageBitmap ? [image] : [];
+      const { top, ms } = await call({ type: 'classify', image, topk: TOPK }, transfer);
+      return { top, ms };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words for people.
+
+function explain(error, what) {
+  const code = error?.code ?? error?.name;
+  switch (code) {
+    case 'E_IMAGE_DECODE':
+      return [`${what ? `“${what}” is` : 'This is'} not an image that can be read.`,
+        'Try a photo in JPEG, PNG, BMP, GIF or WebP format.'];
+    case 'E_IMAGE_TOO_LARGE':
+      return [`${what ? `“${what}” is` : 'This image is'} too large to classify.`, 'Try a smaller photo.'];
+    case 'E_FETCH':
+      return ['The model could not be downloaded.', 'Check your network connection, then reload the page.'];
+    case 'E_MODEL_FORMAT':
+    case 'E_UNSUPPORTED_MODEL':
+    case 'E_UNSUPPORTED_OP':
+      return ['The model file is damaged or is not a MobileNetV2 model.', 'Reload the page; if this persists, the server has a bad copy.'];
+    case 'E_UNSUPPORTED':
+      return ['This browser cannot run the classifier.', 'Try an up-to-date Chrome, Edge, Firefox or Safari.'];
+    case 'E_OUT_OF_MEMORY':
+      return ['The classifier ran out of memory.', 'Try a smaller image, or reload the page.'];
+    case 'E_WORKER':
+      return ['The Web Worker could not run the classifier.', 'Reload the page without ?worker=1 to run it on the page instead.'];
+    case 'E_SAMPLE':
+      return ['The sample photo could not be downloaded.', 'Check that the demo server is still running.'];
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return ['The webcam is blocked.', 'Allow camera access for this page in your browser’s settings, then try again.'];
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return ['No webcam was found.', 'Connect a camera, or choose a photo instead.'];
+    case 'NotReadableError':
+    case 'AbortError':
+      return ['The webcam could not be started.', 'It may be in use by another application.'];
+    case 'E_NO_CAMERA_API':
+      return ['This browser cannot use a webcam here.', 'The webcam needs a secure page (https:// or localhost).'];
+    default:
+      return ['Something went wrong.', 'Reload the page to try again.'];
+  }
+}
+
+function showError(error, what) {
+  const [title, advice] = explain(error, what);
+  $('error-title').textContent = title;
+  const detail = $('error-detail');
+  detail.replaceChildren(advice);
+  if (error?.message) {
+    const technical = document.createElement('small');
+    technical.textContent = `${error.code ?? error.name ?? 'Error'}: ${error.message}`;
+    detail.append(technical);
+  }
+  $('error').dataset.code = error?.code ?? error?.name ?? '';
+  $('error').hidden = false;
+}
+
+function hideError() {
+  $('error').hidden = true;
+}
+
+function setStatus(state, text, progress) {
+  $('status').dataset.state = state;
+  $('status-text').textContent = text;
+  const bar = $('progress');
+  bar.hidden = progress === undefined;
+  if (progress === null) bar.removeAttribute('value');
+  else if (progress !== undefined) bar.value = progress;
+}
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+
+if (typeof WebAssembly === 'undefined') {
+  setStatus('error', 'This browser cannot run WebAssembly.');
+}
+const canSimd = typeof WebAssembly !== 'undefined' && simdSupported();
+const engine = inWorker ? workerEngine() : pageEngine();
+
+$('simd').checked = canSimd && !forceNoSimd;
+$('simd').disabled = !canSimd;
+if (!canSimd) $('simd').parentElement.title = 'This browser does not support WebAssembly SIMD';
+$('worker').checked = inWorker;
+
+// Switching the variant or the thread reloads the page with the new URL parameters.
+$('settings').addEventListener('change', () => {
+  const next = new URLSearchParams(location.search);
+  if ($('simd').checked) next.delete('simd');
+  else next.set('simd', '0');
+  if ($('worker').checked) next.set('worker', '1');
+  else next.delete('worker');
+  location.search = next.toString();
+});
+
+function showVariant(info) {
+  const chips = [
+    [info.simd ? 'WebAssembly SIMD' : 'no SIMD', info.simd ? 'good' : 'warn'],
+    [`target ${info.target}`],
+    [`${info.threads} thread${info.threads === 1 ? '' : 's'}`],
+    [engine.where],
+    [`α ${info.alpha} · ${info.inputSize.width}×${info.inputSize.height} · ${info.weightType}`, 'muted'],
+  ];
+  $('variant').replaceChildren(...chips.map(([text, kind]) => {
+    const li = document.createElement('li');
+    li.className = `chip ${kind ?? ''}`;
+    li.textContent = text;
+    return li;
+  }));
+  Object.assign($('variant').dataset, { state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where });
+}
+
+const ready = (async () => {
+  setStatus('loading', 'Loading the model…', null);
+  const t0 = performance.now();
+  const info = await engine.load({
+    simd: forceNoSimd ? false : 'auto',
+    onProgress: ({ loaded, total }) => {
+      if (total) setStatus('loading', `Downloading the model… ${mb(loaded)} of ${mb(total)}`, loaded / total);
+      else setStatus('loading', `Downloading the model… ${mb(loaded)}`, null);
+    },
+  });
+  showVariant(info);
+  setStatus('ready', `Ready: model loaded in ${Math.round(performance.now() - t0)} ms. Choose a photo.`);
+  return info;
+})();
+ready.catch((e) => {
+  setStatus('error', 'The model is not loaded.');
+  $('variant').dataset.state = 'error';
+  $('variant').replaceChildren(Object.assign(document.createElement('li'), { className: 'chip warn', textContent: 'not loaded' }));
+  showError(e);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+const times = [];
+let runs = 0;
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const ms = (t) => (t < 10 ? `${t.toFixed(1)} ms` : `${Math.round(t)} ms`);
+
+function showPredictions({ top, ms: t }) {
+  const items = top.map(({ index, label, score }) => {
+    const text = label ?? `class ${index}`;
+    const name = text.split(', ')[0];
+    const li = document.createElement('li');
+    li.dataset.index = String(index);
+    li.dataset.score = String(score);
+    const row = document.createElement('div');
+    row.className = 'row';
+    const labelEl = document.createElement('span');
+    labelEl.className = 'label';
+    labelEl.title = text;
+    const nameEl = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
+    const akaEl = Object.assign(document.createElement('span'), { className: 'aka', textContent: text.slice(name.length) });
+    labelEl.append(nameEl, akaEl);
+    const pct = Object.assign(document.createElement('span'), { className: 'pct', textContent: `${(score * 100).toFixed(1)}%` });
+    row.append(labelEl, pct);
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.style.width = `${Math.max(0, Math.min(1, score)) * 100}%`;
+    bar.append(fill);
+    li.append(row, bar);
+    return li;
+  });
+  $('predictions').replaceChildren(...items);
+  times.push(t);
+  if (times.length > 100) times.shift();
+  runs += 1;
+  $('latency').textContent = ms(t);
+  $('median').textContent = `${ms(median(times))}`;
+  $('median').title = `median of the last ${times.length} inference${times.length === 1 ? '' : 's'}`;
+  $('runs').textContent = String(runs);
+  $('predictions').dataset.runs = String(runs);
+}
+
+function clearPredictions(text) {
+  $('predictions').replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: text }));
+}
+
+let imageUrl = null;
+function showImage(blob, caption) {
+  if (imageUrl) URL.revokeObjectURL(imageUrl);
+  imageUrl = blob ? URL.createObjectURL(blob) : null;
+  const img = $('image');
+  if (imageUrl) img.src = imageUrl;
+  else img.removeAttribute('src');
+  img.alt = caption ?? '';
+  img.hidden = !blob;
+  $('video').hidden = true;
+  $('preview').dataset.empty = String(!blob);
+  $('caption').textContent = caption ?? 'Pick a photo, drop one here, start the webcam or try a sample below.';
+  $('caption').className = blob ? '' : 'placeholder';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs. Only the most recent request updates the page.
+
+let current = 0;
+
+function markSample(name) {
+  for (const b of $('gallery').querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.name === name));
+}
+
+async function classifyBlob(blob, name) {
+  const mine = ++current;
+  stopCamera();
+  hideError();
+  try {
+    await ready;
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  if (mine !== current) return;
+  setStatus('busy', `Classifying ${name}…`, null);
+  let result;
+  try {
+    try {
+      result = await engine.classify(blob);
+    } catch (e) {
+      if (e.code !== 'E_IMAGE_DECODE') throw e;
+      // The engine reads JPEG, PNG, BMP and GIF; the browser may read more (WebP, AVIF, ...).
+      let bitmap;
+      try {
+        bitmap = await createImageBitmap(blob);
+      } catch {
+        throw e;
+      }
+      result = await engine.classify(bitmap);
+    }
+  } catch (e) {
+    if (mine !== current) return;
+    showImage(null);
+    clearPredictions('No result.');
+    setStatus('ready', 'Ready. Choose another photo.');
+    showError(e, name);
+    return;
+  }
+  if (mine !== current) return;
+  showImage(blob, name);
+  showPredictions(result);
+  setStatus('ready', `Classified ${name}.`);
+}
+
+$('file').addEventListener('change', () => {
+  const file = $('file').files[0];
+  $('file').value = ''; // the same file can be chosen again
+  if (file) {
+    markSample(null);
+    classifyBlob(file, file.name);
+  }
+});
+
+const drop = $('drop');
+for (const type of ['dragenter', 'dragover']) {
+  document.addEventListener(type, (e) => {
+    e.preventDefault();
+    drop.classList.add('dragging');
+  });
+}
+for (const type of ['dragleave', 'drop']) {
+  document.addEventListener(type, (e) => {
+    e.preventDefault();
+    if (type === 'drop' || e.relatedTarget === null) drop.classList.remove('dragging');
+  });
+}
+document.addEventListener('drop', (e) => {
+  const file = e.dataTransfer?.files?.[0];
+  if (file) {
+    markSample(null);
+    classifyBlob(file, file.name);
+  }
+});
+document.addEventListener('paste', (e) => {
+  const file = [...(e.clipboardData?.files ?? [])][0];
+  if (file) {
+    markSample(null);
+    classifyBlob(file, file.name || 'pasted image');
+  }
+});
+
+// The sample gallery: the photos the demo server offers at /samples/ (absent on other servers).
+async function showGallery() {
+  let names = [];
+  try {
+    const response = await fetch(new URL('index.json', SAMPLES));
+    if (response.ok) names = (await response.json()).images ?? [];
+  } catch {
+    // no gallery
+  }
+  if (names.length === 0) {
+    $('gallery-note').textContent = 'No sample photos on this server (npm run demo serves them).';
+    $('gallery-note').hidden = false;
+    return;
+  }
+  $('gallery').replaceChildren(...names.map((name) => {
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.name = name;
+    button.setAttribute('aria-pressed', 'false');
+    const img = Object.assign(document.createElement('img'), { src: new URL(name, SAMPLES).href, alt: '', loading: 'lazy', decoding: 'async' });
+    const caption = Object.assign(document.createElement('span'), { textContent: name.replace(/\.[^.]+$/, '').replaceAll('_', ' ') });
+    button.append(img, caption);
+    button.addEventListener('click', async () => {
+      markSample(name);
+      let blob;
+      try {
+        const response = await fetch(new URL(name, SAMPLES));
+        if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+        blob = await response.blob();
+      } catch (e) {
+        showError(Object.assign(new Error(`could not download ${name}: ${e.message}`), { code: 'E_SAMPLE' }));
+        return;
+      }
+      classifyBlob(blob, name);
+    });
+    li.append(button);
+    return li;
+  }));
+}
+showGallery();
+
+// The webcam: classifies frame after frame until stopped.
+let stream = null;
+const cameraButton = $('camera');
+if (!navigator.mediaDevices?.getUserMedia) {
+  cameraButton.disabled = true;
+  $('camera-note').textContent = explain({ code: 'E_NO_CAMERA_API' }).join(' ');
+  $('camera-note').hidden = false;
+}
+
+function stopCamera() {
+  if (!stream) return;
+  for (const track of stream.getTracks()) track.stop();
+  stream = null;
+  $('video').srcObject = null;
+  cameraButton.textContent = 'Start webcam';
+  cameraButton.classList.remove('live');
+}
+
+async function startCamera() {
+  const mine = ++current;
+  hideError();
+  try {
+    await ready;
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  markSample(null);
+  setStatus('busy', 'Starting the webcam…', null);
+  let s;
+  try {
+    s = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'environment', width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: false,
+    });
+  } catch (e) {
+    setStatus('ready', 'Ready. Choose a photo.');
+    showError(e);
+    return;
+  }
+  if (mine !== current) {
+    for (const track of s.getTracks()) track.stop();
+    return;
+  }
+  stream = s;
+  const video = $('video');
+  video.srcObject = stream;
+  try {
+    await video.play();
+  } catch {
+    // autoplay refusals: the frames still arrive once the video has data
+  }
+  showImage(null, 'Webcam');
+  $('image').hidden = true;
+  video.hidden = false;
+  $('preview').dataset.empty = 'false';
+  $('caption').textContent = 'Live from the webcam';
+  $('caption').className = '';
+  cameraButton.textContent = 'Stop webcam';
+  cameraButton.classList.add('live');
+  setStatus('busy', 'Classifying the webcam, frame after frame.');
+  while (stream === s && mine === current) {
+    if (video.readyState >= 2 && video.videoWidth > 0) {
+      let result;
+      try {
+        result = await engine.classify(video);
+      } catch (e) {
+        if (mine === current) {
+          stopCamera();
+          showError(e);
+        }
+        break;
+      }
+      if (stream !== s || mine !== current) break;
+      showPredictions(result);
+    }
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  if (mine === current) setStatus('ready', 'Ready. Choose a photo.');
+}
+
+cameraButton.addEventListener('click', () => {
+  if (stream) {
+    current += 1;
+    stopCamera();
+    setStatus('ready', 'Ready. Choose a photo.');
+  } else {
+    startCamera();
+  }
+});
+
+$('error-close').addEventListener('click', hideError);

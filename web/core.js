@@ -1,6 +1,8 @@
 // The JS API, independent of where it runs. browser.js and node.js supply the
 // platform: how to read bytes, how to compile wasm, how to turn DOM images into pixels.
 // All model and image work happens in the WebAssembly module (src/api/c_api.h).
+import createNosimdModule from '../dist/mnv2-nosimd.mjs';
+import createSimdModule from '../dist/mnv2-simd.mjs';
 
 /** An error with a stable `code` (E_MODEL_FORMAT, E_INPUT_TYPE, E_DISPOSED, ...). */
 export class Mnv2Error extends Error {
@@ -26,16 +28,19 @@ export function simdSupported() {
   }
 }
 
+// The Emscripten glue of both variants is imported statically (a few KB each; the .wasm files are
+// fetched only when used): a dynamic import() would make bundlers split the code, which Vite
+// cannot do for a Web Worker in its default (iife) worker format.
 const VARIANTS = {
   simd: {
     file: 'mnv2-simd.wasm',
     url: () => new URL('../dist/mnv2-simd.wasm', import.meta.url),
-    factory: () => import('../dist/mnv2-simd.mjs'),
+    factory: createSimdModule,
   },
   nosimd: {
     file: 'mnv2-nosimd.wasm',
     url: () => new URL('../dist/mnv2-nosimd.wasm', import.meta.url),
-    factory: () => import('../dist/mnv2-nosimd.mjs'),
+    factory: createNosimdModule,
   },
 };
 
@@ -60,8 +65,7 @@ async function instantiate(platform, variant, wasmPath) {
     promise.catch(() => compiled.delete(key));
   }
   const wasmModule = await compiled.get(key);
-  const { default: createModule } = await VARIANTS[variant].factory();
-  return createModule({
+  return VARIANTS[variant].factory({
     instantiateWasm(imports, receive) {
       WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
       return {};

@@ -32,9 +32,16 @@ struct Limits {
 // Decodes JPEG (baseline/progressive), PNG, BMP or GIF (first frame) with stb_image and
 // converts to RGB the way PIL's convert('RGB') does: gray is replicated, alpha (and a
 // palette's transparency) is dropped, never composited. EXIF orientation is not applied
-// (PIL does not either). The header is checked against `limits` with stbi_info before
-// decoding; decoding then runs under a memory budget proportional to the declared
-// size, so a small header over a decompression bomb fails instead of exhausting memory.
+// (PIL does not either). Pixels equal PIL's for PNG, BMP and GIF; JPEG differs by a few
+// levels (stb_image's IDCT and upsampling vs libjpeg's). One deliberate difference:
+// 16-bit grayscale PNG keeps the high byte, where PIL clips the 16-bit value to 255.
+//
+// Hostile input: the header is checked against `limits` before decoding; decoding then
+// runs under a memory budget proportional to the declared size, so a small header over
+// a decompression bomb fails instead of exhausting memory. Truncated files are rejected
+// as PIL rejects them (stb_image alone would pad BMP and GIF with zeros), and two inputs
+// that stb_image 2.27 mishandles are refused up front: JPEG Huffman tables with more
+// than 256 codes (buffer overflow) and a PNG whose first IDAT chunk is empty.
 // Errors: kImageDecode (empty, unknown format, corrupt or truncated data; the message
 // includes stb_image's reason), kImageTooLarge (limits or memory budget exceeded),
 // kInvalidArgument (null data with a nonzero size).

@@ -85,53 +85,48 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t 
 }
 
 // All panels for one block of kRows rows.
-template <size_t kRows>
-HWY_INLINE void GemmRowBlock(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
-                             const float* HWY_RESTRICT packed, size_t n, float* HWY_RESTRICT c,
-                             size_t c_stride, float out_min, float out_max) {
-  const size_t panel_floats = static_cast<size_t>(kGemmPanel) * (k + 1);
-  for (size_t col = 0; col < n; col += kGemmPanel, packed += panel_floats) {
-    const size_t cols = HWY_MIN(static_cast<size_t>(kGemmPanel), n - col);
-    GemmTile<kRows>(a, a_stride, k, packed, c + col, c_stride, cols, out_min, out_max);
-  }
-}
-
-// See kernels.h. c must not overlap a or packed.
-HWY_NOINLINE void Gemm(const float* HWY_RESTRICT a, size_t a_stride, int m, int k,
-                       const float* HWY_RESTRICT packed, int n, float* HWY_RESTRICT c,
-                       size_t c_stride, float out_min, float out_max) {
-  if (m <= 0 || n <= 0 || k < 0) return;
-  const size_t mm = static_cast<size_t>(m);
-  const size_t kk = static_cast<size_t>(k);
-  const size_t nn = static_cast<size_t>(n);
+// One panel of kGemmPanel output columns for all m rows: the panel (k + 1 rows of
+// weights) stays in L1 while the rows of A stream past it, which suits our shapes:
+// bands of few rows against wide weight matrices late in the network.
+HWY_INLINE void GemmPanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
+                          const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
+                          size_t cols, float out_min, float out_max) {
   static_assert(kGemmRows == 6, "update the switch below");
-
-  // Row blocks outside: the kRows x k block of A stays in L1 while the panels
-  // stream past it.
   size_t row = 0;
-  for (; row + kGemmRows <= mm; row += kGemmRows) {
-    GemmRowBlock<kGemmRows>(a + row * a_stride, a_stride, kk, packed, nn, c + row * c_stride,
-                            c_stride, out_min, out_max);
+  for (; row + kGemmRows <= m; row += kGemmRows) {
+    GemmTile<kGemmRows>(a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride, cols,
+                        out_min, out_max);
   }
-  const float* HWY_RESTRICT a_rows = a + row * a_stride;
-  float* HWY_RESTRICT c_rows = c + row * c_stride;
-  switch (mm - row) {
+  a += row * a_stride;
+  c += row * c_stride;
+  switch (m - row) {
     case 5:
-      return GemmRowBlock<5>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+      return GemmTile<5>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
     case 4:
-      return GemmRowBlock<4>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+      return GemmTile<4>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
     case 3:
-      return GemmRowBlock<3>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+      return GemmTile<3>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
     case 2:
-      return GemmRowBlock<2>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+      return GemmTile<2>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
     case 1:
-      return GemmRowBlock<1>(a_rows, a_stride, kk, packed, nn, c_rows, c_stride, out_min, out_max);
+      return GemmTile<1>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
     default:
       return;
   }
 }
 
-// NOLINTNEXTLINE(google-readability-namespace-comments)
+HWY_NOINLINE void Gemm(const float* HWY_RESTRICT a, size_t a_stride, int m, int k,
+                       const float* HWY_RESTRICT packed, int n, float* HWY_RESTRICT c,
+                       size_t c_stride, float out_min, float out_max) {
+  if (m <= 0 || n <= 0 || k < 0) return;
+  const size_t nn = static_cast<size_t>(n);
+  const size_t panel_floats = static_cast<size_t>(kGemmPanel) * (static_cast<size_t>(k) + 1);
+  for (size_t col = 0; col < nn; col += kGemmPanel, packed += panel_floats) {
+    GemmPanel(a, a_stride, static_cast<size_t>(m), static_cast<size_t>(k), packed, c + col, c_stride,
+              HWY_MIN(static_cast<size_t>(kGemmPanel), nn - col), out_min, out_max);
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace kernels
 }  // namespace mnv2

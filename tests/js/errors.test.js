@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  assertMnv2Error, IMAGENET_LABELS, IMAGENET_MODELS, image, imageBytes, INAT_BIRD_LABELS, load, rawRgb, sharedModel,
+  assertMnv2Error, BIRD_MODEL, IMAGENET_LABELS, IMAGENET_MODELS, image, imageBytes, INAT_BIRD_LABELS, load, rawRgb, sharedModel,
 } from './helpers.js';
 
 const cat = imageBytes('cat.bmp');
@@ -108,7 +108,7 @@ describe('bad models and options', () => {
     ['a number as the model', () => ({ model: 7 }), 'E_INPUT_TYPE'],
     ['965 labels for 1001 classes', () => ({ model: tflite, labels: INAT_BIRD_LABELS }), 'E_INVALID_ARGUMENT'],
     ['2 labels as string[]', () => ({ model: tflite, labels: ['cat', 'dog'] }), 'E_INVALID_ARGUMENT'],
-    ['1001 labels for the 965-class bird model', () => ({ model: sharedModel('mobilenet_v2_1.0_224_inat_bird_quant.tflite'), labels: IMAGENET_LABELS }), 'E_INVALID_ARGUMENT'],
+    ['1001 labels for the 965-class bird model', () => ({ model: BIRD_MODEL, labels: IMAGENET_LABELS }), 'E_INVALID_ARGUMENT'],
     ['a label file that does not exist', () => ({ model: tflite, labels: sharedModel('no_such_labels.txt') }), 'E_IO'],
     ['labels as a number', () => ({ model: tflite, labels: 3 }), 'E_INPUT_TYPE'],
     ["simd: 'maybe'", () => ({ simd: 'maybe' }), 'E_INPUT_TYPE'],
@@ -145,8 +145,8 @@ describe('dispose', () => {
   // read, between running the model and reading its results. The call either finishes with
   // the right answer or rejects with E_DISPOSED, never anything else.
   const pending = {
-    bytes: { make: () => cat, ticks: 12 },
-    Blob: { make: () => new Blob([cat]), ticks: 12 },
+    bytes: { make: () => cat, ticks: 6 },
+    Blob: { make: () => new Blob([cat]), ticks: 8 },
     'file path': { make: () => image('cat.bmp'), ticks: 2 },
   };
   for (const [kind, { make, ticks }] of Object.entries(pending)) {
@@ -191,7 +191,7 @@ describe('several models and calls at once', () => {
     const [uint8, int8, birds] = await Promise.all([
       load(),
       load({ model: sharedModel(IMAGENET_MODELS[1].file), labels: IMAGENET_LABELS }),
-      load({ model: sharedModel('mobilenet_v2_1.0_224_inat_bird_quant.tflite'), labels: INAT_BIRD_LABELS }),
+      load({ model: BIRD_MODEL, labels: INAT_BIRD_LABELS }),
     ]);
     const photo = imageBytes('bird.bmp');
     const [a, b, c] = await Promise.all([uint8.classify(photo), int8.classify(photo), birds.classify(photo)]);

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { image, REPO, run } from './helpers.js';
 
@@ -61,7 +62,7 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
     assert.equal(code, 0, stderr);
     const { resolved, info, top } = JSON.parse(stdout);
     // The installed copy, not the repository.
-    assert.equal(resolved, new URL('node_modules/mobilenetv2-wasm/web/node.js', `file://${project}/`).href);
+    assert.equal(resolved, pathToFileURL(join(project, 'node_modules', 'mobilenetv2-wasm', 'web', 'node.js')).href);
     assert.equal(info.simd, true);
     assert.equal(info.labels, true);
     assert.deepEqual([top[0].index, top[0].label], [286, 'Egyptian cat']);

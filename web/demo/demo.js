@@ -75,8 +75,11 @@ function workerEngine() {
 // ---------------------------------------------------------------------------------------------
 // Words for people.
 
+// The package's errors carry a string code; the browser's (DOMException) a name.
+const codeOf = (error) => (typeof error?.code === 'string' ? error.code : error?.name ?? 'Error');
+
 function explain(error, what) {
-  const code = error?.code ?? error?.name;
+  const code = codeOf(error);
   switch (code) {
     case 'E_IMAGE_DECODE':
       return [`${what ? `“${what}” is` : 'This is'} not an image that can be read.`,
@@ -120,11 +123,12 @@ function showError(error, what) {
   detail.replaceChildren(advice);
   if (error?.message) {
     const technical = document.createElement('small');
-    technical.textContent = `${error.code ?? error.name ?? 'Error'}: ${error.message}`;
+    technical.textContent = `${codeOf(error)}: ${error.message}`;
     detail.append(technical);
   }
-  $('error').dataset.code = error?.code ?? error?.name ?? '';
+  $('error').dataset.code = codeOf(error);
   $('error').hidden = false;
+  $('error').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 function hideError() {
@@ -321,6 +325,8 @@ async function classifyBlob(blob, name) {
   showImage(blob, name);
   showPredictions(result);
   setStatus('ready', `Classified ${name}.`);
+  // On a phone the result may be off screen (below the buttons, above the gallery).
+  document.querySelector('.result').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 $('file').addEventListener('change', () => {

@@ -35,6 +35,6 @@ self.onmessage = async ({ data }) => {
   try {
     postMessage({ id: data.id, ok: true, ...(await handle(data)) });
   } catch (e) {
-    postMessage({ id: data.id, ok: false, error: { code: e.code ?? e.name ?? 'Error', message: e.message ?? String(e) } });
+    postMessage({ id: data.id, ok: false, error: { code: typeof e?.code === 'string' ? e.code : e?.name ?? 'Error', message: e.message ?? String(e) } });
   }
 };

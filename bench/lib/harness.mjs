@@ -1,0 +1,158 @@
+// The measurement itself, the same in Node and in the browser: warm-up, timed runs alternating
+// between engines, agreement of the outputs, the SIMD multiply-add peak; and the report.
+
+const now = () => performance.now();
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function stats(times) {
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const sd = Math.sqrt(times.reduce((a, t) => a + (t - mean) ** 2, 0) / Math.max(1, times.length - 1));
+  return { medianMs: median(times), minMs: Math.min(...times), meanMs: mean, sdMs: sd };
+}
+
+/**
+ * Compares every engine's scores on the same input with ours (the first engine) and with each other.
+ * Returns { reference, maxAbsDiff: { name: vs ours }, maxAbsDiffAnyPair, top1: { name: index }, top5 }.
+ */
+export async function checkAgreement(engines) {
+  const outputs = [];
+  for (const e of engines) outputs.push(Float32Array.from(await e.run()));
+  const diff = (a, b) => {
+    if (a.length !== b.length) return Infinity;
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    return m;
+  };
+  const top = (a, k) => [...a.keys()].sort((i, j) => a[j] - a[i]).slice(0, k);
+  const result = { reference: engines[0].name, classes: outputs[0].length, maxAbsDiff: {}, maxAbsDiffAnyPair: 0, top1: {}, top5: {} };
+  engines.forEach((e, i) => {
+    result.top1[e.name] = top(outputs[i], 1)[0];
+    result.top5[e.name] = top(outputs[i], 5).map((k) => ({ index: k, score: Number(outputs[i][k].toFixed(6)) }));
+    if (i > 0) result.maxAbsDiff[e.name] = diff(outputs[0], outputs[i]);
+    for (let j = 0; j < i; j++) result.maxAbsDiffAnyPair = Math.max(result.maxAbsDiffAnyPair, diff(outputs[i], outputs[j]));
+  });
+  return result;
+}
+
+/**
+ * Warm-up (`warmup` runs of every engine, interleaved), then `runs` timed rounds; in each round
+ * every engine runs once, the starting engine rotating from round to round. Times are wall-clock
+ * per call, from the call to the scores being back in JavaScript.
+ */
+export async function measure(engines, { warmup = 20, runs = 40, onRound } = {}) {
+  for (let i = 0; i < warmup; i++) for (const e of engines) await e.run();
+  const times = engines.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < engines.length; k++) {
+      const i = (k + r) % engines.length;
+      const t0 = now();
+      await engines[i].run();
+      times[i].push(now() - t0);
+    }
+    onRound?.(r + 1);
+  }
+  return engines.map((e, i) => ({
+    name: e.name,
+    label: e.label,
+    details: e.details,
+    ...stats(times[i]),
+    timesMs: times[i].map((t) => Math.round(t * 1000) / 1000),
+  }));
+}
+
+/**
+ * WebAssembly SIMD multiply-add peak of this machine (bench/peak/peak.cc): for each number of
+ * independent chains, `warmup` calls (so that V8 tiers the function up) and `calls` timed calls;
+ * the best call of the best chain count is the peak.
+ */
+export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, calls = 30 } = {}) {
+  const { instance } = await WebAssembly.instantiate(wasmBytes, {});
+  const variants = [];
+  let sink = 0;
+  for (const name of Object.keys(instance.exports).filter((n) => n.startsWith('muladd_'))) {
+    const chains = Number(name.slice('muladd_'.length));
+    const f = instance.exports[name];
+    for (let i = 0; i < warmup; i++) sink += f(iters, 1, 0.999, 0.001);
+    let best = Infinity;
+    for (let i = 0; i < calls; i++) {
+      const t0 = now();
+      sink += f(iters, 1 + i * 1e-3, 0.999, 0.001);
+      best = Math.min(best, now() - t0);
+    }
+    const gmacs = (iters * chains * 4) / (best * 1e6);
+    variants.push({ chains, bestMs: best, gmacs });
+  }
+  if (!Number.isFinite(sink)) throw new Error('peak microbenchmark diverged');
+  const best = variants.reduce((a, b) => (b.gmacs > a.gmacs ? b : a));
+  return { gmacs: best.gmacs, gflops: 2 * best.gmacs, chains: best.chains, variants };
+}
+
+/** Ratios ours/anchor of the medians and of the minima (below 1: ours is faster). */
+export function ratios(results) {
+  const ours = results.find((r) => r.name === 'ours');
+  return results
+    .filter((r) => r !== ours)
+    .map((r) => ({ anchor: r.name, median: ours.medianMs / r.medianMs, min: ours.minMs / r.minMs }));
+}
+
+// ---- report ----
+const ms = (x) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(2));
+const kb = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+/** The human-readable report (an array of lines) of a complete result object. */
+export function report(r) {
+  const lines = [];
+  const L = (s = '') => lines.push(s);
+  L(`MobileNetV2 ${r.network.alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32), ` +
+    `batch 1, input ${r.network.image}`);
+  L(`${r.env.runtime}; ${r.env.cpu}; ${r.env.cores} cores`);
+  L(`warm-up ${r.config.warmup} runs per engine, then ${r.config.runs} timed runs each, engines alternating run by run`);
+  L();
+  const macs = r.network.multiplyAdds;
+  const w = Math.max(...r.engines.map((e) => e.label.length)) + 2;
+  L(`${pad('engine', w)}${lpad('median ms', 10)}${lpad('min ms', 9)}${lpad('mean ms', 9)}${lpad('GMAC/s', 9)}   ours/anchor median, min`);
+  for (const e of r.engines) {
+    const ratio = r.ratios.find((x) => x.anchor === e.name);
+    L(`${pad(e.label, w)}${lpad(ms(e.medianMs), 10)}${lpad(ms(e.minMs), 9)}${lpad(ms(e.meanMs), 9)}` +
+      `${lpad(((macs / e.medianMs) * 1e-6).toFixed(2), 9)}   ${ratio ? `${ratio.median.toFixed(3)}  ${ratio.min.toFixed(3)}` : '(ours)'}`);
+  }
+  L();
+  const a = r.agreement;
+  const diffs = Object.entries(a.maxAbsDiff).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ');
+  const top1 = [...new Set(Object.values(a.top1))];
+  const label = (i) => (r.labels?.[i] ? ` ${r.labels[i]}` : '');
+  L(`agreement on ${r.network.image} (max |difference| of the ${a.classes} probabilities vs ours): ${diffs}; ` +
+    `any pair ${a.maxAbsDiffAnyPair.toExponential(2)} (target <= 1e-3: ${a.maxAbsDiffAnyPair <= 1e-3 ? 'ok' : 'EXCEEDED'})`);
+  L(`top-1: ${top1.length === 1 ? `${top1[0]}${label(top1[0])} (${(a.top5.ours[0].score).toFixed(4)}) for every engine` :
+    Object.entries(a.top1).map(([k, v]) => `${k} ${v}${label(v)}`).join(', ')}`);
+  if (r.coldStart) {
+    L();
+    L(`cold start (${r.coldStart.how}), median / min of ${r.coldStart.repeats}:`);
+    for (const e of r.engines) {
+      const c = r.coldStart.engines[e.name];
+      if (c) L(`  ${pad(e.label, w)}${lpad(ms(c.medianMs), 9)} ms ${lpad(ms(c.minMs), 9)} ms`);
+    }
+  }
+  if (r.wasmSize) {
+    L();
+    L('WebAssembly binaries (raw / gzip -9):');
+    for (const s of r.wasmSize) L(`  ${pad(s.engine, 30)}${pad(s.file, 40)}${lpad(kb(s.raw), 11)} / ${lpad(kb(s.gzip), 10)}`);
+  }
+  if (r.peak) {
+    const ours = r.engines.find((e) => e.name === 'ours');
+    const reached = (macs / ours.medianMs) * 1e-6;
+    L();
+    L(`WASM SIMD multiply-add peak (f32x4 mul + add, ${r.peak.chains} independent chains): ${r.peak.gmacs.toFixed(2)} GMAC/s ` +
+      `= ${r.peak.gflops.toFixed(2)} GFLOP/s (one thread)`);
+    L(`ours: ${(macs / 1e6).toFixed(1)} M multiply-adds in ${ms(ours.medianMs)} ms = ${reached.toFixed(2)} GMAC/s ` +
+      `= ${((100 * reached) / r.peak.gmacs).toFixed(1)}% of that peak`);
+  }
+  return lines;
+}

@@ -1,0 +1,145 @@
+// The benchmark in Node (npm run bench): this package against onnxruntime-web (1 and 2 threads)
+// and @tensorflow/tfjs-backend-wasm, on the same network, weights and input; see bench/README.md.
+//   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ort1,ort2,tfjs] [--no-peak]
+// Prints the report, then one line of JSON with every figure.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createOrt, createOurs, createTfjs, prepareInput } from './lib/engines.mjs';
+import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
+import {
+  BENCH, REPO, checkPrepared, files, importOrt, importOurs, importTfjs, readInputs, wasmSizes,
+} from './lib/node-io.mjs';
+
+const ALL = ['ours', 'ort1', 'ort2', 'tfjs'];
+
+function parseArgs(argv) {
+  const a = { warmup: 20, runs: 40, cold: 5, engines: ALL, peak: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--warmup') a.warmup = Number(value());
+    else if (arg === '--runs') a.runs = Number(value());
+    else if (arg === '--cold') a.cold = Number(value());
+    else if (arg === '--no-peak') a.peak = false;
+    else if (arg === '--engines') a.engines = value().split(',');
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  for (const e of a.engines) if (!ALL.includes(e)) throw new Error(`unknown engine ${e} (${ALL.join(', ')})`);
+  if (!a.engines.includes('ours')) a.engines.unshift('ours');
+  for (const k of ['warmup', 'runs', 'cold']) if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`bad --${k}`);
+  if (a.runs < 1) throw new Error('--runs must be at least 1');
+  return a;
+}
+
+async function createEngines(names, data, input) {
+  const engines = [];
+  for (const name of names) {
+    if (name === 'ours') {
+      const { load } = await importOurs();
+      engines.push(await createOurs({ load, modelBytes: data.modelBytes, input }));
+    } else if (name.startsWith('ort')) {
+      const threads = Number(name.slice(3));
+      engines.push(await createOrt({ ort: await importOrt(threads), threads, onnxBytes: data.onnxBytes, input }));
+    } else {
+      engines.push(await createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input }));
+    }
+  }
+  return engines;
+}
+
+function coldOnce(name) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(BENCH, 'cold.mjs'), name], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop();
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        resolve(JSON.parse(line));
+      } catch (e) {
+        reject(new Error(`cold start of ${name} failed (${e.message}): ${err.trim() || out.trim()}`));
+      }
+    });
+  });
+}
+
+async function coldStarts(names, repeats) {
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const n of names) samples[n].push((await coldOnce(n)).ms);
+  }
+  const engines = {};
+  for (const n of names) {
+    engines[n] = { medianMs: median(samples[n]), minMs: Math.min(...samples[n]), samplesMs: samples[n].map((t) => Math.round(t * 10) / 10) };
+  }
+  return { how: 'fresh Node process each: import of the engine to its first result, model bytes already in memory', repeats, engines };
+}
+
+const args = parseArgs(process.argv.slice(2));
+checkPrepared();
+const data = await readInputs(args.engines);
+const input = prepareInput(data.manifest, data.rgb);
+const labels = (await readFile(files.labels, 'utf8')).split('\n');
+
+const log = (s) => process.stderr.write(`${s}\n`);
+log(`bench: creating ${args.engines.join(', ')}`);
+const engines = await createEngines(args.engines, data, input);
+log('bench: checking that the outputs agree');
+const agreement = await checkAgreement(engines);
+log(`bench: warm-up ${args.warmup} runs per engine, then ${args.runs} timed rounds`);
+const results = await measure(engines, {
+  warmup: args.warmup,
+  runs: args.runs,
+  onRound: (r) => r % 10 === 0 && log(`bench: ${r}/${args.runs}`),
+});
+let peak;
+if (args.peak) {
+  log('bench: WASM SIMD multiply-add peak');
+  peak = await measurePeak(await readFile(files.peak));
+}
+for (const e of engines) await e.dispose();
+let coldStart;
+if (args.cold > 0) {
+  log(`bench: cold starts, ${args.cold} fresh processes per engine`);
+  coldStart = await coldStarts(args.engines, args.cold);
+}
+
+const ours = results.find((r) => r.name === 'ours');
+// GMAC/s: the multiply-adds our model reports (model.info.multiplyAdds), the same network as the export's.
+const multiplyAdds = engines[0].multiplyAdds;
+if (multiplyAdds !== data.manifest.multiply_adds) {
+  log(`bench: warning: model.info.multiplyAdds ${multiplyAdds} != exported ${data.manifest.multiply_adds}`);
+}
+const full = {
+  bench: 'mobilenetv2-wasm issue 5',
+  env: { runtime: `node ${process.version}`, v8: process.versions.v8, cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+  network: {
+    source: data.manifest.source,
+    weightType: data.manifest.weight_type,
+    alpha: data.manifest.alpha,
+    inputSize: data.manifest.input.height,
+    multiplyAdds,
+    image: path.basename(data.config.image),
+  },
+  config: { warmup: args.warmup, runs: args.runs, batch: 1 },
+  engines: results,
+  ratios: ratios(results),
+  agreement,
+  coldStart,
+  wasmSize: await wasmSizes(args.engines),
+  peak: peak && { ...peak, oursGmacs: (multiplyAdds / ours.medianMs) * 1e-6, oursFraction: ((multiplyAdds / ours.medianMs) * 1e-6) / peak.gmacs },
+  labels,
+};
+for (const line of report(full)) console.log(line);
+delete full.labels;
+console.log(JSON.stringify(full));
+process.exit(0);

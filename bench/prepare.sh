@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prepares what the benchmark needs, in bench/out/ (git-ignored); idempotent:
+#   - the package (dist/, models/) if missing: npm run build
+#   - the exporter (CMake target mnv2_export_weights, native, in build-bench/) and its export of the
+#     model: weights.json + weights.bin, plus the photo resized to the model's input: input.rgb
+#   - the ONNX model for onnxruntime-web: mobilenet_v2.onnx
+#   - the WASM SIMD peak microbenchmark: peak.wasm (em++ -O3 -msimd128)
+# MNV2_BENCH_MODEL / MNV2_BENCH_IMAGE override the model and photo (default: ../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${MNV2_SHARED_DIR:-../shared}
+model=${MNV2_BENCH_MODEL:-$shared/models/mobilenet_v2_1.0_224_quant.tflite}
+image=${MNV2_BENCH_IMAGE:-$shared/images/cat.bmp}
+out=bench/out
+mkdir -p "$out"
+
+for f in dist/mnv2-simd.mjs dist/mnv2-simd.wasm models/mobilenet_v2_1.0_224_quant.tflite; do
+  [ -f "$f" ] || { echo "bench: $f missing; running npm run build"; npm run build; break; }
+done
+if [ -z "${MNV2_BENCH_MODEL:-}" ] && ! cmp -s "$model" models/mobilenet_v2_1.0_224_quant.tflite; then
+  echo "bench: models/mobilenet_v2_1.0_224_quant.tflite differs from $model; run npm run build" >&2
+  exit 1
+fi
+[ -d node_modules/onnxruntime-web ] && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || {
+  echo "bench: the anchors are not installed; run npm install" >&2
+  exit 1
+}
+
+# A build folder of its own, without the tests: the benchmark never touches build/.
+MNV2_TARGET=mnv2_export_weights scripts/build.sh build-bench -DMNV2_BUILD_TESTS=OFF >/dev/null
+build-bench/mnv2_export_weights --model "$model" --out "$out" --image "$image"
+node -e 'const [m, i] = process.argv.slice(1); console.log(JSON.stringify({ model: m, image: i }))' \
+  "$(realpath "$model")" "$(realpath "$image")" > "$out/bench.json"
+node bench/build_models.mjs "$out"
+
+if [ ! -f "$out/peak.wasm" ] || [ bench/peak/peak.cc -nt "$out/peak.wasm" ]; then
+  em++ -O3 -msimd128 --no-entry -sSTANDALONE_WASM -o "$out/peak.wasm" bench/peak/peak.cc
+fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // A small static server for the demo and the browser tests (no dependencies).
 //   node scripts/serve.js [--port N] [--host H] [--root DIR] [--no-build]
+//   node scripts/serve.js --build-only      (build what is missing, then exit)
+// Environment: PORT (default 8080), MNV2_HOST (default 127.0.0.1), MNV2_SHARED_DIR, MNV2_SERVE_QUIET=1.
 // Serves the repository (or --root DIR) on localhost with the headers WebAssembly pages want:
 // COOP/COEP (cross-origin isolation), application/wasm, text/javascript for .js/.mjs.
 // /samples/ serves the sample photos of ../shared/images (MNV2_SHARED_DIR overrides ../shared);
@@ -194,7 +196,7 @@ export function ensureBuilt() {
 }
 
 function parseArgs(argv) {
-  const a = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', build: true };
+  const a = { port: Number(process.env.PORT || 8080), host: process.env.MNV2_HOST || '127.0.0.1', build: true, serve: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -205,6 +207,7 @@ function parseArgs(argv) {
     else if (arg === '--host') a.host = value();
     else if (arg === '--root') a.root = value();
     else if (arg === '--no-build') a.build = false;
+    else if (arg === '--build-only') a.serve = false;
     else if (/^\d+$/.test(arg)) a.port = Number(arg);
     else throw new Error(`unknown argument '${arg}'`);
   }
@@ -217,10 +220,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`serve: ${e.message}\nusage: node scripts/serve.js [--port N] [--host H] [--root DIR] [--no-build]`);
+    console.error(`serve: ${e.message}\nusage: node scripts/serve.js [--port N] [--host H] [--root DIR] [--no-build] [--build-only]`);
     process.exit(2);
   }
   if (args.build && !args.root) ensureBuilt();
+  if (!args.serve) process.exit(0);
   const quiet = process.env.MNV2_SERVE_QUIET === '1';
   const s = await start({ port: args.port, host: args.host, root: args.root, log: quiet ? undefined : (l) => console.log(l) });
   const page = args.root ? '/' : DEMO_PATH;

@@ -2,10 +2,11 @@
 # The test command. Installs what it needs, then runs every suite:
 #   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan;
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
-#   3. the JS API (node:test) on the built npm package.
+#   3. the JS API (node:test) on the built npm package;
+#   4. the demo page, a Web Worker and a Vite app in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh browser
 jobs=$(nproc)
 
 echo "== C++, native (Release)"
@@ -27,3 +28,6 @@ echo "== JavaScript API (node:test)"
 scripts/prepare-models.sh
 npm ci --no-audit --no-fund
 node --test tests/js/
+
+echo "== Browser (headless Chromium)"
+node --test tests/browser/

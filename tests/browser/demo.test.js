@@ -82,6 +82,20 @@ describe('the demo, SIMD variant, on the page thread', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('long labels stay inside the result card, on a desktop and on a phone', async () => {
+    await classifySample(page, 'dragonfly.bmp'); // the longest label of all
+    for (const width of [1200, 900, 390, 320]) {
+      await page.setViewportSize({ width, height: 844 });
+      const outside = await page.evaluate(() => {
+        const card = document.querySelector('.result').getBoundingClientRect();
+        return [...document.querySelectorAll('#predictions .pct, #predictions .bar')]
+          .filter((el) => el.getBoundingClientRect().right > card.right + 0.5).length;
+      });
+      assert.equal(outside, 0, `${outside} elements stick out of the card at ${width}px`);
+    }
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+
   test('screenshots after a classification, desktop and phone sized', async () => {
     const top = await classifySample(page, 'parrot.jpg');
     assert.equal(top[0].label, 'macaw');

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The main job: classify photos with the real MobileNetV2 model from ../shared.
-#   scripts/classify.sh [mnv2 classify options] IMAGE...
-# Defaults to the uint8 ImageNet model and its labels; pass --model/--labels to override.
+# The main job: classify photos. Installs and builds what is missing, then runs the package's
+# Node CLI (the WebAssembly build) with the default bundled ImageNet model:
+#   scripts/classify.sh [options] IMAGE...            same as `npm start -- [options] IMAGE...`
+#   scripts/classify.sh --native [options] IMAGE...   the native tool, build/mnv2
+# Options: --model M.tflite --labels L.txt --top K --json --crop --raw WxH (see README).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-scripts_dir="$root/scripts"
-"$scripts_dir/setup.sh"
-MNV2_TARGET=mnv2 "$scripts_dir/build.sh" build >/dev/null
+cd "$root"
+scripts/setup.sh >&2
 shared=${MNV2_SHARED_DIR:-$root/../shared}
-args=("$@")
-has_model=0
-for a in "$@"; do [ "$a" = "--model" ] && has_model=1; done
-if [ $has_model -eq 0 ]; then
-  args=(--model "$shared/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$shared/models/imagenet_labels.txt" "${args[@]}")
+if [ "${1:-}" = "--native" ]; then
+  shift
+  MNV2_TARGET=mnv2 scripts/build.sh build >/dev/null
+  args=("$@")
+  case " $* " in
+    *" --model "*) ;;
+    *) args=(--model "$shared/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$shared/models/imagenet_labels.txt" "${args[@]}") ;;
+  esac
+  exec build/mnv2 classify "${args[@]}"
 fi
-[ $# -gt 0 ] || args+=("$shared/images/cat.bmp")
-exec "$root/build/mnv2" classify "${args[@]}"
+[ -f dist/mnv2-simd.wasm ] && [ -f dist/mnv2-nosimd.wasm ] || scripts/build-wasm.sh >/dev/null
+[ -f models/mobilenet_v2_1.0_224_quant.tflite ] || scripts/prepare-models.sh
+exec node bin/cli.js classify "$@"

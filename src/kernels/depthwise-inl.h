@@ -33,26 +33,37 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// One vector of channels [c, c + Lanes(d)) of one interior output pixel.
-// r0/r1/r2: the three input rows at the window's left column, channel 0.
+// One vector of channels [c, c + Lanes(d)) for `count` consecutive interior output
+// pixels: the nine filter taps and the bias stay in registers while the pixels
+// stream past, so each multiply-add loads one input vector.
 template <class D>
-HWY_INLINE void DwInteriorVec(D d, size_t c, size_t channels, const float* HWY_RESTRICT r0,
-                              const float* HWY_RESTRICT r1, const float* HWY_RESTRICT r2,
-                              const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
-                              float* HWY_RESTRICT out, hn::Vec<D> lo, hn::Vec<D> hi) {
+HWY_INLINE void DwInteriorChannels(D d, size_t c, size_t channels, const float* HWY_RESTRICT r0,
+                                   const float* HWY_RESTRICT r1, const float* HWY_RESTRICT r2,
+                                   size_t pixel_step, size_t count, const float* HWY_RESTRICT w,
+                                   const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
+                                   hn::Vec<D> lo, hn::Vec<D> hi) {
   const size_t C = channels;
-  // Two accumulators halve the dependency chain.
-  auto acc0 = hn::LoadU(d, bias + c);
-  auto acc1 = hn::Mul(hn::LoadU(d, r1 + c), hn::LoadU(d, w + 3 * C + c));
-  acc0 = hn::MulAdd(hn::LoadU(d, r0 + c), hn::LoadU(d, w + c), acc0);
-  acc1 = hn::MulAdd(hn::LoadU(d, r1 + C + c), hn::LoadU(d, w + 4 * C + c), acc1);
-  acc0 = hn::MulAdd(hn::LoadU(d, r0 + C + c), hn::LoadU(d, w + C + c), acc0);
-  acc1 = hn::MulAdd(hn::LoadU(d, r1 + 2 * C + c), hn::LoadU(d, w + 5 * C + c), acc1);
-  acc0 = hn::MulAdd(hn::LoadU(d, r0 + 2 * C + c), hn::LoadU(d, w + 2 * C + c), acc0);
-  acc1 = hn::MulAdd(hn::LoadU(d, r2 + c), hn::LoadU(d, w + 6 * C + c), acc1);
-  acc0 = hn::MulAdd(hn::LoadU(d, r2 + C + c), hn::LoadU(d, w + 7 * C + c), acc0);
-  acc1 = hn::MulAdd(hn::LoadU(d, r2 + 2 * C + c), hn::LoadU(d, w + 8 * C + c), acc1);
-  hn::StoreU(hn::Clamp(hn::Add(acc0, acc1), lo, hi), d, out + c);
+  const auto w0 = hn::LoadU(d, w + c), w1 = hn::LoadU(d, w + C + c), w2 = hn::LoadU(d, w + 2 * C + c);
+  const auto w3 = hn::LoadU(d, w + 3 * C + c), w4 = hn::LoadU(d, w + 4 * C + c), w5 = hn::LoadU(d, w + 5 * C + c);
+  const auto w6 = hn::LoadU(d, w + 6 * C + c), w7 = hn::LoadU(d, w + 7 * C + c), w8 = hn::LoadU(d, w + 8 * C + c);
+  const auto b = hn::LoadU(d, bias + c);
+  r0 += c;
+  r1 += c;
+  r2 += c;
+  out += c;
+  for (size_t p = 0; p < count; ++p, r0 += pixel_step, r1 += pixel_step, r2 += pixel_step, out += C) {
+    // Two accumulators halve the dependency chain.
+    auto acc0 = hn::MulAdd(hn::LoadU(d, r0), w0, b);
+    auto acc1 = hn::Mul(hn::LoadU(d, r1), w3);
+    acc0 = hn::MulAdd(hn::LoadU(d, r0 + C), w1, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r1 + C), w4, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r0 + 2 * C), w2, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r1 + 2 * C), w5, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r2), w6, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r2 + C), w7, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r2 + 2 * C), w8, acc0);
+    hn::StoreU(hn::Clamp(hn::Add(acc0, acc1), lo, hi), d, out);
+  }
 }
 
 // `count` consecutive interior output pixels of one row. r0/r1/r2 point at the
@@ -67,14 +78,12 @@ HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT r0, const float* HWY
   const size_t N = hn::Lanes(d);
   const auto lo = hn::Set(d, out_min);
   const auto hi = hn::Set(d, out_max);
-  for (size_t p = 0; p < count; ++p, r0 += pixel_step, r1 += pixel_step, r2 += pixel_step, out += channels) {
-    size_t c = 0;
-    for (; c + N <= channels; c += N) {
-      DwInteriorVec(d, c, channels, r0, r1, r2, w, bias, out, lo, hi);
-    }
-    if (c != channels) {
-      DwInteriorVec(d, channels - N, channels, r0, r1, r2, w, bias, out, lo, hi);
-    }
+  size_t c = 0;
+  for (; c + N <= channels; c += N) {
+    DwInteriorChannels(d, c, channels, r0, r1, r2, pixel_step, count, w, bias, out, lo, hi);
+  }
+  if (c != channels) {
+    DwInteriorChannels(d, channels - N, channels, r0, r1, r2, pixel_step, count, w, bias, out, lo, hi);
   }
 }
 

@@ -39,11 +39,11 @@
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 #define STBI_NO_STDIO
-#include <stb/stb_image.h>
+#include "stb_image.h"
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
-#include <stb/stb_image_write.h>
+#include "stb_image_write.h"
 
 namespace mnv2 {
 namespace image {
@@ -278,6 +278,88 @@ Bytes PhotoPixels(int w, int h) {
   return out;
 }
 
+// A baseline JPEG whose 8x8 blocks carry only a DC coefficient, so every block decodes
+// to a flat level(component, block_x, block_y) in 0..255 (quantizer 1: DC = 8 * (level -
+// 128)). Huffman tables: DC categories 0..11 as 4-bit codes, AC only end-of-block ("0").
+// (stb_image_write's JPEG encoder trips UBSan, hence this.)
+struct JpegComponent {
+  int h = 1, v = 1;  // sampling factors
+};
+Bytes DcOnlyJpeg(int width, int height, const std::vector<JpegComponent>& comps,
+                 const std::function<int(int, int, int)>& level) {
+  Bytes j = {0xFF, 0xD8};
+  j.insert(j.end(), {0xFF, 0xDB, 0, 67, 0x00});  // DQT: table 0, all ones
+  j.insert(j.end(), 64, 1);
+  const int n = static_cast<int>(comps.size());
+  j.insert(j.end(), {0xFF, 0xC0});  // SOF0
+  PutBe16(j, 8 + 3 * n);
+  j.push_back(8);
+  PutBe16(j, height);
+  PutBe16(j, width);
+  j.push_back(static_cast<uint8_t>(n));
+  for (int c = 0; c < n; ++c) {
+    j.insert(j.end(),
+             {static_cast<uint8_t>(c + 1), static_cast<uint8_t>(comps[c].h << 4 | comps[c].v), 0});
+  }
+  j.insert(j.end(), {0xFF, 0xC4, 0, 49});  // DHT
+  j.insert(j.end(), {0x00, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  for (uint8_t s = 0; s < 12; ++s) j.push_back(s);
+  j.insert(j.end(), {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
+  j.insert(j.end(), {0xFF, 0xDA});  // SOS
+  PutBe16(j, 6 + 2 * n);
+  j.push_back(static_cast<uint8_t>(n));
+  for (int c = 0; c < n; ++c) j.insert(j.end(), {static_cast<uint8_t>(c + 1), 0x00});
+  j.insert(j.end(), {0, 63, 0});
+
+  uint32_t acc = 0;
+  int bits = 0;
+  auto put = [&](uint32_t value, int count) {  // MSB first, 0xFF bytes stuffed
+    for (int i = count - 1; i >= 0; --i) {
+      acc = acc << 1 | ((value >> i) & 1);
+      if (++bits == 8) {
+        j.push_back(static_cast<uint8_t>(acc));
+        if (acc == 0xFF) j.push_back(0);
+        acc = 0;
+        bits = 0;
+      }
+    }
+  };
+  std::vector<int> predictor(n, 0);
+  auto block = [&](int c, int bx, int by) {
+    const int dc = 8 * (level(c, bx, by) - 128);
+    const int diff = dc - predictor[c];
+    predictor[c] = dc;
+    int category = 0;
+    while ((std::abs(diff) >> category) != 0) ++category;
+    put(category, 4);
+    put(diff >= 0 ? diff : diff + (1 << category) - 1, category);
+    put(0, 1);  // end of block
+  };
+  if (n == 1) {  // non-interleaved: one block per MCU whatever the sampling factors
+    for (int by = 0; by < (height + 7) / 8; ++by) {
+      for (int bx = 0; bx < (width + 7) / 8; ++bx) block(0, bx, by);
+    }
+  } else {
+    int hmax = 1, vmax = 1;
+    for (const JpegComponent& c : comps) {
+      hmax = std::max(hmax, c.h);
+      vmax = std::max(vmax, c.v);
+    }
+    for (int my = 0; my < (height + 8 * vmax - 1) / (8 * vmax); ++my) {
+      for (int mx = 0; mx < (width + 8 * hmax - 1) / (8 * hmax); ++mx) {
+        for (int c = 0; c < n; ++c) {
+          for (int v = 0; v < comps[c].v; ++v) {
+            for (int h = 0; h < comps[c].h; ++h) block(c, mx * comps[c].h + h, my * comps[c].v + v);
+          }
+        }
+      }
+    }
+  }
+  if (bits > 0) put(0x7F, 8 - bits);  // pad with ones
+  j.insert(j.end(), {0xFF, 0xD9});
+  return j;
+}
+
 // ---------------------------------------------------------------------------------
 // Decode: real photos
 
@@ -393,88 +475,6 @@ TEST(DecodeTest, BmpRoundTripWithRowPadding) {
   EXPECT_EQ(img->width, w);
   EXPECT_EQ(img->height, h);
   EXPECT_EQ(img->rgb, pixels);
-}
-
-// A baseline JPEG whose 8x8 blocks carry only a DC coefficient, so every block decodes
-// to a flat level(component, block_x, block_y) in 0..255 (quantizer 1: DC = 8 * (level -
-// 128)). Huffman tables: DC categories 0..11 as 4-bit codes, AC only end-of-block ("0").
-// (stb_image_write's JPEG encoder trips UBSan, hence this.)
-struct JpegComponent {
-  int h = 1, v = 1;  // sampling factors
-};
-Bytes DcOnlyJpeg(int width, int height, const std::vector<JpegComponent>& comps,
-                 const std::function<int(int, int, int)>& level) {
-  Bytes j = {0xFF, 0xD8};
-  j.insert(j.end(), {0xFF, 0xDB, 0, 67, 0x00});  // DQT: table 0, all ones
-  j.insert(j.end(), 64, 1);
-  const int n = static_cast<int>(comps.size());
-  j.insert(j.end(), {0xFF, 0xC0});  // SOF0
-  PutBe16(j, 8 + 3 * n);
-  j.push_back(8);
-  PutBe16(j, height);
-  PutBe16(j, width);
-  j.push_back(static_cast<uint8_t>(n));
-  for (int c = 0; c < n; ++c) {
-    j.insert(j.end(),
-             {static_cast<uint8_t>(c + 1), static_cast<uint8_t>(comps[c].h << 4 | comps[c].v), 0});
-  }
-  j.insert(j.end(), {0xFF, 0xC4, 0, 49});  // DHT
-  j.insert(j.end(), {0x00, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-  for (uint8_t s = 0; s < 12; ++s) j.push_back(s);
-  j.insert(j.end(), {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
-  j.insert(j.end(), {0xFF, 0xDA});  // SOS
-  PutBe16(j, 6 + 2 * n);
-  j.push_back(static_cast<uint8_t>(n));
-  for (int c = 0; c < n; ++c) j.insert(j.end(), {static_cast<uint8_t>(c + 1), 0x00});
-  j.insert(j.end(), {0, 63, 0});
-
-  uint32_t acc = 0;
-  int bits = 0;
-  auto put = [&](uint32_t value, int count) {  // MSB first, 0xFF bytes stuffed
-    for (int i = count - 1; i >= 0; --i) {
-      acc = acc << 1 | ((value >> i) & 1);
-      if (++bits == 8) {
-        j.push_back(static_cast<uint8_t>(acc));
-        if (acc == 0xFF) j.push_back(0);
-        acc = 0;
-        bits = 0;
-      }
-    }
-  };
-  std::vector<int> predictor(n, 0);
-  auto block = [&](int c, int bx, int by) {
-    const int dc = 8 * (level(c, bx, by) - 128);
-    const int diff = dc - predictor[c];
-    predictor[c] = dc;
-    int category = 0;
-    while ((std::abs(diff) >> category) != 0) ++category;
-    put(category, 4);
-    put(diff >= 0 ? diff : diff + (1 << category) - 1, category);
-    put(0, 1);  // end of block
-  };
-  if (n == 1) {  // non-interleaved: one block per MCU whatever the sampling factors
-    for (int by = 0; by < (height + 7) / 8; ++by) {
-      for (int bx = 0; bx < (width + 7) / 8; ++bx) block(0, bx, by);
-    }
-  } else {
-    int hmax = 1, vmax = 1;
-    for (const JpegComponent& c : comps) {
-      hmax = std::max(hmax, c.h);
-      vmax = std::max(vmax, c.v);
-    }
-    for (int my = 0; my < (height + 8 * vmax - 1) / (8 * vmax); ++my) {
-      for (int mx = 0; mx < (width + 8 * hmax - 1) / (8 * hmax); ++mx) {
-        for (int c = 0; c < n; ++c) {
-          for (int v = 0; v < comps[c].v; ++v) {
-            for (int h = 0; h < comps[c].h; ++h) block(c, mx * comps[c].h + h, my * comps[c].v + v);
-          }
-        }
-      }
-    }
-  }
-  if (bits > 0) put(0x7F, 8 - bits);  // pad with ones
-  j.insert(j.end(), {0xFF, 0xD9});
-  return j;
 }
 
 TEST(DecodeTest, GrayJpegIsReplicated) {

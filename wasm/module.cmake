@@ -19,7 +19,7 @@ target_link_options(mnv2_module PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
   # The JS layer hands the module its wasm bytes itself, in every environment.
   -sENVIRONMENT=web,worker
-  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
   # Out of memory is an error the C API reports, not an abort.
   -sABORTING_MALLOC=0
   -sFILESYSTEM=0 -sEXIT_RUNTIME=0

@@ -3,21 +3,33 @@
 #include <memory>
 #include <string>
 
+#include "common/thread_local.h"
 #include "engine/engine.h"
 #include "image/image.h"
 #include "kernels/kernels.h"
 #include "model/builder.h"
 #include "model/labels.h"
 
+// What the API reports about a model; the Network itself (float weights) is freed once the
+// engine has packed them.
+struct ModelSummary {
+  int num_classes = 0, feature_size = 0, input_height = 0, input_width = 0;
+  float alpha = 0;
+  bool quantized = false;
+  std::string weight_type;
+  double multiply_adds = 0;
+};
+
 struct Mnv2Model {
-  mnv2::model::Network network;
+  ModelSummary summary;
   std::unique_ptr<mnv2::engine::Engine> engine;
   std::vector<std::string> labels;
 };
 
 namespace {
 
-thread_local mnv2::Status last_error;
+// Per thread, like errno.
+MNV2_THREAD_LOCAL mnv2::Status last_error;
 
 int Fail(const mnv2::Status& s) {
   last_error = s;
@@ -55,13 +67,10 @@ Mnv2Model* mnv2_load(const uint8_t* data, size_t size) {
     Fail(engine.status());
     return nullptr;
   }
-  auto* m = new Mnv2Model{std::move(*net), std::move(*engine)};
-  // The engine holds packed copies; the float weights are no longer needed.
-  for (auto& b : m->network.blocks) {
-    b.expand.weights.clear();
-    b.depthwise.weights.clear();
-    b.project.weights.clear();
-  }
+  const mnv2::model::Network& n = *net;
+  ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
+                       n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
+  auto* m = new Mnv2Model{std::move(summary), std::move(*engine)};
   Succeed();
   return m;
 }
@@ -91,7 +100,7 @@ int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices) {
 int mnv2_set_labels(Mnv2Model* model, const char* text, size_t size) {
   if (int e = CheckModel(model)) return e;
   mnv2::Result<std::vector<std::string>> labels =
-      mnv2::model::ParseLabels(std::string(text ? text : "", text ? size : 0), model->network.num_classes());
+      mnv2::model::ParseLabels(std::string(text ? text : "", text ? size : 0), model->summary.num_classes);
   if (!labels.ok()) return Fail(labels.status());
   model->labels = std::move(*labels);
   return Succeed();
@@ -102,16 +111,14 @@ const char* mnv2_label(const Mnv2Model* model, int index) {
   return model->labels[index].c_str();
 }
 
-int mnv2_num_classes(const Mnv2Model* model) { return model ? model->network.num_classes() : 0; }
-int mnv2_feature_size(const Mnv2Model* model) { return model ? model->network.feature_size() : 0; }
-int mnv2_input_height(const Mnv2Model* model) { return model ? model->network.input.height : 0; }
-int mnv2_input_width(const Mnv2Model* model) { return model ? model->network.input.width : 0; }
-float mnv2_alpha(const Mnv2Model* model) { return model ? model->network.alpha() : 0.0f; }
-int mnv2_quantized(const Mnv2Model* model) { return model && model->network.quantized ? 1 : 0; }
-const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->network.weight_type.c_str() : ""; }
-double mnv2_multiply_adds(const Mnv2Model* model) {
-  return model ? static_cast<double>(model->network.MultiplyAdds()) : 0.0;
-}
+int mnv2_num_classes(const Mnv2Model* model) { return model ? model->summary.num_classes : 0; }
+int mnv2_feature_size(const Mnv2Model* model) { return model ? model->summary.feature_size : 0; }
+int mnv2_input_height(const Mnv2Model* model) { return model ? model->summary.input_height : 0; }
+int mnv2_input_width(const Mnv2Model* model) { return model ? model->summary.input_width : 0; }
+float mnv2_alpha(const Mnv2Model* model) { return model ? model->summary.alpha : 0.0f; }
+int mnv2_quantized(const Mnv2Model* model) { return model && model->summary.quantized ? 1 : 0; }
+const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->summary.weight_type.c_str() : ""; }
+double mnv2_multiply_adds(const Mnv2Model* model) { return model ? model->summary.multiply_adds : 0.0; }
 const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
 
 int mnv2_last_error_code(void) { return static_cast<int>(last_error.code()); }

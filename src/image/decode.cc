@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/thread_local.h"
 #include "image/image.h"
 #include "image/internal.h"
 
@@ -26,7 +27,7 @@ struct AllocBudget {
   size_t used = 0;
   bool exceeded = false;
 };
-thread_local AllocBudget* g_budget = nullptr;
+MNV2_THREAD_LOCAL AllocBudget* g_budget = nullptr;
 constexpr size_t kAllocHeader =
     alignof(std::max_align_t) >= sizeof(size_t) ? alignof(std::max_align_t) : sizeof(size_t);
 

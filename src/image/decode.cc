@@ -101,6 +101,9 @@ void* BudgetRealloc(void* p, size_t n) {
 // Keep them out of every build type so bad input cannot abort a Debug build.
 #define STBI_ASSERT(x) ((void)0)
 // Failure strings stay on (no STBI_NO_FAILURE_STRINGS): they go into our messages.
+#if MNV2_SINGLE_THREADED
+#define STBI_NO_THREAD_LOCALS
+#endif
 #include "stb_image.h"
 
 namespace mnv2 {

@@ -64,25 +64,11 @@ std::vector<float> ReferenceScores(const Network& net, const std::vector<float>&
   return scores;
 }
 
-struct FamilyCase {
-  float alpha;
-  int resolution, classes;
-  testing::WeightType weights;
-  bool fc, mean, softmax;
-};
-
-class EngineFamily : public ::testing::TestWithParam<FamilyCase> {};
+class EngineFamily : public ::testing::TestWithParam<testing::SyntheticSpec> {};
 
 TEST_P(EngineFamily, MatchesScalarReference) {
-  const FamilyCase& c = GetParam();
-  testing::SyntheticSpec spec;
-  spec.alpha = c.alpha;
-  spec.resolution = c.resolution;
-  spec.classes = c.classes;
-  spec.weights = c.weights;
-  spec.fc_classifier = c.fc;
-  spec.mean_pool = c.mean;
-  spec.softmax = c.softmax;
+  const testing::SyntheticSpec& c = GetParam();
+  testing::SyntheticSpec spec = c;
   spec.seed = static_cast<uint32_t>(c.resolution * 31 + c.classes);
   const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
   Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
@@ -116,15 +102,16 @@ TEST_P(EngineFamily, MatchesScalarReference) {
 }
 
 using testing::WeightType;
-INSTANTIATE_TEST_SUITE_P(
-    Family, EngineFamily,
-    ::testing::Values(FamilyCase{0.35f, 96, 5, WeightType::kFloat32, false, false, true},
-                      FamilyCase{0.5f, 128, 1000, WeightType::kFloat16, true, true, true},
-                      FamilyCase{0.75f, 160, 1001, WeightType::kUInt8, false, false, true},
-                      FamilyCase{1.0f, 112, 965, WeightType::kInt8PerChannel, false, true, false},
-                      FamilyCase{1.3f, 64, 10, WeightType::kFloat32, true, false, true},
-                      FamilyCase{1.4f, 100, 7, WeightType::kInt8PerChannel, true, true, true},
-                      FamilyCase{1.0f, 33, 3, WeightType::kFloat32, false, false, false}));
+// alpha, resolution, classes, weights, FULLY_CONNECTED classifier, MEAN pooling, QUANTIZE edges, softmax.
+using Spec = testing::SyntheticSpec;
+INSTANTIATE_TEST_SUITE_P(Family, EngineFamily,
+                         ::testing::Values(Spec{0.35f, 96, 5, WeightType::kFloat32, false, false, false, true},
+                                           Spec{0.5f, 128, 1000, WeightType::kFloat16, true, true, false, true},
+                                           Spec{0.75f, 160, 1001, WeightType::kUInt8, false, false, false, true},
+                                           Spec{1.0f, 112, 965, WeightType::kInt8PerChannel, false, true, false, false},
+                                           Spec{1.3f, 64, 10, WeightType::kFloat32, true, false, false, true},
+                                           Spec{1.4f, 100, 7, WeightType::kInt8PerChannel, true, true, false, true},
+                                           Spec{1.0f, 33, 3, WeightType::kFloat32, false, false, false, false}));
 
 // ---------------------------------------------------------------------------
 // Real models and photos, against reference_top5.json from an independent TFLite runtime.

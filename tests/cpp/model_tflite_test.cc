@@ -100,52 +100,33 @@ TEST(NetworkBuilder, DequantizesInt8PerChannel) {
   }
 }
 
-struct FamilyCase {
-  float alpha;
-  int resolution, classes;
-  testing::WeightType weights;
-  bool fc, mean, quantize_edges;
-};
-
-class SyntheticFamily : public ::testing::TestWithParam<FamilyCase> {};
-
-int MakeDivisible(float v) {
-  int nv = std::max(8, static_cast<int>(v + 4) / 8 * 8);
-  return nv < 0.9f * v ? nv + 8 : nv;
-}
+class SyntheticFamily : public ::testing::TestWithParam<testing::SyntheticSpec> {};
 
 TEST_P(SyntheticFamily, BuildsWithShapesFromTheFile) {
-  const FamilyCase& c = GetParam();
-  testing::SyntheticSpec spec;
-  spec.alpha = c.alpha;
-  spec.resolution = c.resolution;
-  spec.classes = c.classes;
-  spec.weights = c.weights;
-  spec.fc_classifier = c.fc;
-  spec.mean_pool = c.mean;
-  spec.quantize_edges = c.quantize_edges;
-  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+  const testing::SyntheticSpec& c = GetParam();
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(c);
   Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
   ASSERT_TRUE(net.ok()) << net.status().ToString();
   EXPECT_EQ(net->input.height, c.resolution);
   EXPECT_EQ(net->blocks.size(), 17u);
-  EXPECT_EQ(net->stem.g.out_c, MakeDivisible(32 * c.alpha));
-  EXPECT_EQ(net->blocks.back().project.g.out_c, MakeDivisible(320 * c.alpha));
-  EXPECT_EQ(net->feature_size(), c.alpha > 1 ? MakeDivisible(1280 * c.alpha) : 1280);
+  EXPECT_EQ(net->stem.g.out_c, testing::MakeDivisible(32 * c.alpha));
+  EXPECT_EQ(net->blocks.back().project.g.out_c, testing::MakeDivisible(320 * c.alpha));
+  EXPECT_EQ(net->feature_size(), c.alpha > 1 ? testing::MakeDivisible(1280 * c.alpha) : 1280);
   EXPECT_EQ(net->num_classes(), c.classes);
   EXPECT_EQ(net->head.g.out_h, (c.resolution + 31) / 32);
 }
 
 using testing::WeightType;
-INSTANTIATE_TEST_SUITE_P(
-    Family, SyntheticFamily,
-    ::testing::Values(FamilyCase{0.35f, 96, 5, WeightType::kFloat32, false, false, false},
-                      FamilyCase{0.5f, 128, 1000, WeightType::kFloat16, true, true, false},
-                      FamilyCase{0.75f, 160, 1001, WeightType::kUInt8, false, false, false},
-                      FamilyCase{1.0f, 192, 965, WeightType::kInt8PerChannel, false, true, true},
-                      FamilyCase{1.3f, 224, 10, WeightType::kFloat32, true, false, false},
-                      FamilyCase{1.4f, 224, 1001, WeightType::kInt8PerChannel, true, true, true},
-                      FamilyCase{1.0f, 97, 3, WeightType::kFloat32, false, false, false}));
+// alpha, resolution, classes, weights, FULLY_CONNECTED classifier, MEAN pooling, QUANTIZE edges.
+using Spec = testing::SyntheticSpec;
+INSTANTIATE_TEST_SUITE_P(Family, SyntheticFamily,
+                         ::testing::Values(Spec{0.35f, 96, 5, WeightType::kFloat32, false, false, false},
+                                           Spec{0.5f, 128, 1000, WeightType::kFloat16, true, true, false},
+                                           Spec{0.75f, 160, 1001, WeightType::kUInt8, false, false, false},
+                                           Spec{1.0f, 192, 965, WeightType::kInt8PerChannel, false, true, true},
+                                           Spec{1.3f, 224, 10, WeightType::kFloat32, true, false, false},
+                                           Spec{1.4f, 224, 1001, WeightType::kInt8PerChannel, true, true, true},
+                                           Spec{1.0f, 97, 3, WeightType::kFloat32, false, false, false}));
 
 // ---------------------------------------------------------------------------
 // Malformed and unsupported files: every one is a clear error, never a crash.

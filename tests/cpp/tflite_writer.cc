@@ -121,12 +121,6 @@ uint16_t FloatToHalf(float f) {
   return static_cast<uint16_t>(half);
 }
 
-int MakeDivisible(float v, int divisor = 8) {
-  int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0f) / divisor * divisor);
-  if (nv < 0.9f * v) nv += divisor;
-  return nv;
-}
-
 // Builds tensors and ops in order; remembers the running activation.
 class Synth {
  public:
@@ -278,7 +272,7 @@ class Synth {
     int block = 0;
     for (const Stage& st : stages) {
       const int out_c = MakeDivisible(st.c * a);
-      for (int i = 0; i < st.n; ++i, ++block) {
+      for (int i = 0; i < st.n && block < s_.blocks; ++i, ++block) {
         const std::string name = "block_" + std::to_string(block);
         const int block_in = cur_;
         const int in_c = g.tensors[cur_].shape[3];
@@ -293,7 +287,7 @@ class Synth {
         }
       }
     }
-    Conv(a > 1.0f ? MakeDivisible(1280 * a) : 1280, 1, 1, 3, "head");
+    Conv(s_.head_channels ? s_.head_channels : a > 1.0f ? MakeDivisible(1280 * a) : 1280, 1, 1, 3, "head");
     const auto head = g.tensors[cur_].shape;
     const int features = head[3];
     const int pooled = Activation({1, 1, 1, features}, "pool");
@@ -359,6 +353,12 @@ class Synth {
 };
 
 }  // namespace
+
+int MakeDivisible(float v, int divisor) {
+  int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0f) / divisor * divisor);
+  if (nv < 0.9f * v) nv += divisor;
+  return nv;
+}
 
 std::vector<uint8_t> FbFinish(const FbPtr& root, const char identifier[4]) {
   Serializer s;

@@ -70,7 +70,14 @@ struct SyntheticSpec {
   bool quantize_edges = false;  // int8 style: QUANTIZE after the input and before the output
   bool softmax = true;
   uint32_t seed = 1;
+  // Tiny models (fuzzing seeds): only the first `blocks` inverted residual blocks, and a head
+  // of `head_channels` (0: the paper's 1280, or more for alpha > 1).
+  int blocks = 17;
+  int head_channels = 0;
 };
+
+// Keras' make_divisible(v, 8): channel counts of the family.
+int MakeDivisible(float v, int divisor = 8);
 
 // A MobileNetV2 (Sandler et al. 2018, Table 2) with random weights scaled to keep activations
 // in a sane range. Channels follow Keras' make_divisible(c * alpha, 8).

@@ -85,6 +85,7 @@ async function coldStarts(names, repeats) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const loadavgAtStart = os.loadavg();
 checkPrepared();
 const data = await readInputs(args.engines);
 const input = prepareInput(data.manifest, data.rgb);
@@ -121,7 +122,7 @@ if (multiplyAdds !== data.manifest.multiply_adds) {
 }
 const full = {
   bench: 'mobilenetv2-wasm issue 5',
-  env: { runtime: `node ${process.version}`, v8: process.versions.v8, cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+  env: { runtime: `node ${process.version}`, v8: process.versions.v8, cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`, loadavgAtStart, loadavgAtEnd: os.loadavg() },
   network: {
     source: data.manifest.source,
     weightType: data.manifest.weight_type,

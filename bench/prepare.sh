@@ -27,7 +27,11 @@ fi
 }
 
 # A build folder of its own, without the tests: the benchmark never touches build/.
-MNV2_TARGET=mnv2_export_weights scripts/build.sh build-bench -DMNV2_BUILD_TESTS=OFF >/dev/null
+if ! log=$(MNV2_TARGET=mnv2_export_weights scripts/build.sh build-bench -DMNV2_BUILD_TESTS=OFF 2>&1); then
+  echo "$log" >&2
+  echo "bench: building the exporter (mnv2_export_weights) failed" >&2
+  exit 1
+fi
 build-bench/mnv2_export_weights --model "$model" --out "$out" --image "$image"
 node -e 'const [m, i] = process.argv.slice(1); console.log(JSON.stringify({ model: m, image: i }))' \
   "$(realpath "$model")" "$(realpath "$image")" > "$out/bench.json"

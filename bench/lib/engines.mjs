@@ -24,12 +24,12 @@ export function prepareInput(manifest, rgb) {
 }
 
 /** This package. `load` is the package's load(); the model bytes are the .tflite the weights were exported from. */
-export async function createOurs({ load, modelBytes, input, label = 'mobilenetv2-wasm' }) {
+export async function createOurs({ load, modelBytes, input }) {
   const model = await load({ model: modelBytes, simd: true });
   const pixels = { data: input.rgb, width: input.width, height: input.height };
   return {
     name: 'ours',
-    label,
+    label: `mobilenetv2-wasm (${model.info.target}) ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}`,
     details: { simd: model.info.simd, target: model.info.target, threads: model.info.threads, multiplyAdds: model.info.multiplyAdds },
     multiplyAdds: model.info.multiplyAdds,
     run: () => model.scores(pixels),
@@ -142,7 +142,7 @@ export async function createTfjs({ tf, manifest, bin, input }) {
   })();
   return {
     name: 'tfjs',
-    label: `tfjs-backend-wasm ${tf.version_core ?? ''}`.trim(),
+    label: `tfjs-backend-wasm ${tf.version_core ?? ''} ${wasmThreads} thread${wasmThreads > 1 ? 's' : ''}`.replace(/\s+/g, ' '),
     details: { version: tf.version_core, backend: tf.getBackend(), threads: wasmThreads },
     run: async () => {
       const y = predict(x);

@@ -110,9 +110,11 @@ const lpad = (s, n) => String(s).padStart(n);
 export function report(r) {
   const lines = [];
   const L = (s = '') => lines.push(s);
-  L(`MobileNetV2 ${r.network.alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32), ` +
+  const alpha = Number.isInteger(r.network.alpha) ? r.network.alpha.toFixed(1) : r.network.alpha;
+  L(`MobileNetV2 ${alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32), ` +
     `batch 1, input ${r.network.image}`);
-  L(`${r.env.runtime}; ${r.env.cpu}; ${r.env.cores} cores`);
+  const load = (l) => (l ? l.map((x) => x.toFixed(2)).join(' ') : '?');
+  L(`${r.env.runtime}; ${r.env.cpu}; ${r.env.cores} cores; load average ${load(r.env.loadavgAtStart)} at start, ${load(r.env.loadavgAtEnd)} at end`);
   L(`warm-up ${r.config.warmup} runs per engine, then ${r.config.runs} timed runs each, engines alternating run by run`);
   L();
   const macs = r.network.multiplyAdds;

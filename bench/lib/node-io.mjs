@@ -2,6 +2,7 @@
 // (shared by bench/node.mjs and its cold-start children, bench/cold.mjs).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { register, createRequire } from 'node:module';
 import path from 'node:path';
@@ -90,7 +91,13 @@ export async function wasmSizes(names) {
   const out = [];
   for (const [engine, file] of entries) {
     const bytes = await readFile(file);
-    out.push({ engine, file: path.basename(file), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
+    out.push({
+      engine,
+      file: path.basename(file),
+      raw: bytes.length,
+      gzip: gzipSync(bytes, { level: 9 }).length,
+      sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16),
+    });
   }
   return out;
 }

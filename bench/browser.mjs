@@ -1,0 +1,169 @@
+// The same benchmark in headless Chromium (npm run bench:browser): serves the repository with
+// COOP/COEP headers (scripts/serve.js), opens bench/browser/ in Debian's /usr/bin/chromium through
+// playwright-core (no browser download), and prints the same report and JSON line as bench/node.mjs.
+//   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ort1,ort2,tfjs] [--no-peak]
+// Every browser gets a fresh user-data dir; each cold start runs in a browser of its own.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { median, report } from './lib/harness.mjs';
+import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
+
+const CHROMIUM = process.env.MNV2_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ALL = ['ours', 'ort1', 'ort2', 'tfjs'];
+const TIMEOUT_MS = 30 * 60 * 1000;
+
+function parseArgs(argv) {
+  const a = { warmup: 20, runs: 40, cold: 3, engines: ALL, peak: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--warmup') a.warmup = Number(value());
+    else if (arg === '--runs') a.runs = Number(value());
+    else if (arg === '--cold') a.cold = Number(value());
+    else if (arg === '--no-peak') a.peak = false;
+    else if (arg === '--engines') a.engines = value().split(',');
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  for (const e of a.engines) if (!ALL.includes(e)) throw new Error(`unknown engine ${e} (${ALL.join(', ')})`);
+  if (!a.engines.includes('ours')) a.engines.unshift('ours');
+  for (const k of ['warmup', 'runs', 'cold']) if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`bad --${k}`);
+  if (a.runs < 1) throw new Error('--runs must be at least 1');
+  return a;
+}
+
+// The project's static server (scripts/serve.js: COOP/COEP headers, application/wasm).
+async function startServer() {
+  const { start } = await import(pathToFileURL(path.join(REPO, 'scripts', 'serve.js')).href);
+  return start({ root: REPO, samplesDir: null, index: null });
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// A fresh browser with a fresh user-data dir; the caller closes it.
+async function launch(chromium) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mnv2-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    context,
+    version: context.browser()?.version() ?? null,
+    close: async () => {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openAndWait(context, url, key, { echo = false } = {}) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (echo && m.text().startsWith('bench: ')) log(m.text());
+    else if (m.type() === 'error') log(`page: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  await page.goto(url);
+  await page.waitForFunction((k) => window[k] !== undefined || window.benchError !== undefined, key, { timeout: TIMEOUT_MS, polling: 250 });
+  const { result, error, ua } = await page.evaluate((k) => ({ result: window[k], error: window.benchError, ua: navigator.userAgent }), key);
+  if (error) throw new Error(`in the page: ${error}`);
+  return { result, ua };
+}
+
+const args = parseArgs(process.argv.slice(2));
+const loadavgAtStart = os.loadavg();
+checkPrepared();
+const { chromium } = await import('playwright-core');
+const server = await startServer();
+let exitCode = 0;
+try {
+  const query = new URLSearchParams({ engines: args.engines.join(','), warmup: args.warmup, runs: args.runs, peak: args.peak ? '1' : '0' });
+  log(`bench: ${server.url}/bench/browser/?${query} in ${CHROMIUM}`);
+  const browser = await launch(chromium);
+  let bench;
+  let ua;
+  try {
+    ({ result: bench, ua } = await openAndWait(browser.context, `${server.url}/bench/browser/?${query}`, 'benchResult', { echo: true }));
+  } finally {
+    await browser.close();
+  }
+  if (!bench.crossOriginIsolated) log('bench: warning: the page is not cross-origin isolated (no threads for onnxruntime-web)');
+
+  let coldStart;
+  if (args.cold > 0) {
+    log(`bench: cold starts, ${args.cold} fresh browsers per engine`);
+    const samples = Object.fromEntries(args.engines.map((n) => [n, []]));
+    for (let r = 0; r < args.cold; r++) {
+      for (const n of args.engines) {
+        const b = await launch(chromium);
+        try {
+          const { result } = await openAndWait(b.context, `${server.url}/bench/browser/?mode=cold&engine=${n}`, 'coldResult');
+          samples[n].push(result.ms);
+        } finally {
+          await b.close();
+        }
+      }
+    }
+    const engines = {};
+    for (const n of args.engines) {
+      engines[n] = { medianMs: median(samples[n]), minMs: Math.min(...samples[n]), samplesMs: samples[n].map((t) => Math.round(t * 10) / 10) };
+    }
+    coldStart = {
+      how: 'fresh browser and user-data dir each, files served over localhost with an empty HTTP cache: import of the engine to its first result, model bytes already in memory',
+      repeats: args.cold,
+      engines,
+    };
+  }
+
+  const labels = (await readFile(files.labels, 'utf8')).split('\n');
+  const chromiumVersion = /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?';
+  const full = {
+    bench: 'mobilenetv2-wasm issue 5',
+    env: {
+      runtime: `headless Chromium ${chromiumVersion} (${CHROMIUM})${bench.crossOriginIsolated ? ', cross-origin isolated' : ''}`,
+      userAgent: bench.userAgent,
+      cpu: os.cpus()[0]?.model ?? '?',
+      cores: bench.cores,
+      platform: `${os.platform()} ${os.arch()}`,
+      loadavgAtStart,
+      loadavgAtEnd: os.loadavg(),
+    },
+    network: {
+      source: bench.manifest.source,
+      weightType: bench.manifest.weight_type,
+      alpha: bench.manifest.alpha,
+      inputSize: bench.manifest.input.height,
+      multiplyAdds: bench.multiplyAdds,
+      image: path.basename(JSON.parse(await readFile(files.config, 'utf8')).image),
+    },
+    config: bench.config,
+    engines: bench.engines,
+    ratios: bench.ratios,
+    agreement: bench.agreement,
+    coldStart,
+    wasmSize: await wasmSizes(args.engines),
+    peak: bench.peak && {
+      ...bench.peak,
+      oursGmacs: (bench.multiplyAdds / bench.engines[0].medianMs) * 1e-6,
+      oursFraction: ((bench.multiplyAdds / bench.engines[0].medianMs) * 1e-6) / bench.peak.gmacs,
+    },
+    labels,
+  };
+  for (const line of report(full)) console.log(line);
+  delete full.labels;
+  console.log(JSON.stringify(full));
+} catch (e) {
+  console.error(`bench:browser: ${e.stack ?? e}`);
+  exitCode = 1;
+} finally {
+  await server.close();
+}
+process.exit(exitCode);

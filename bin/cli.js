@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
+// mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] IMAGE...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
 import { readFile } from 'node:fs/promises';
 import { load, Mnv2Error } from '../web/node.js';
 
-const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] [--no-simd] IMAGE...
+const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
+                                 [--precision int8|fp32] [--no-simd] IMAGE...
 
 Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
   --model M    a MobileNetV2 .tflite model (default: the bundled ImageNet model)
@@ -12,6 +13,7 @@ Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the
   --json       one JSON object per image and line: {"image", "top": [{index, label, score}], "ms"}
   --crop       center-crop to the model's aspect ratio instead of resizing the whole image
   --raw WxH    the images are raw interleaved RGB bytes of W x H pixels
+  --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32
   --no-simd    run the build without WebAssembly SIMD
 `;
 
@@ -33,6 +35,9 @@ function parse(argv) {
       const m = /^(\d+)x(\d+)$/.exec(value(i++, arg));
       if (!m || +m[1] < 1 || +m[2] < 1) throw new Error('--raw needs WxH, e.g. 224x224');
       a.raw = { width: +m[1], height: +m[2] };
+    } else if (arg === '--precision') {
+      a.precision = value(i++, arg);
+      if (a.precision !== 'int8' && a.precision !== 'fp32') throw new Error('--precision needs int8 or fp32');
     } else if (arg === '--json') a.json = true;
     else if (arg === '--crop') a.crop = true;
     else if (arg === '--no-simd') a.simd = false;
@@ -73,7 +78,7 @@ async function main(argv) {
   }
   let model;
   try {
-    model = await load({ model: args.model, labels: args.labels, simd: args.simd });
+    model = await load({ model: args.model, labels: args.labels, simd: args.simd, precision: args.precision });
   } catch (e) {
     process.stderr.write(`mobilenetv2-wasm: ${args.model ?? 'default model'}: ${e.code ?? 'ERROR'}: ${e.message}\n`);
     return 1;

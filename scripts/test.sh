@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command. Installs what it needs, then runs every suite:
-#   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan;
+#   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan (with the regression
+#      tests of what the fuzzers found), then each libFuzzer target for MNV2_FUZZ_SECONDS (60);
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
 #   3. the JS API (node:test) on the built npm package;
-#   4. the demo page, a Web Worker and a Vite app in headless Chromium.
+#   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
+#      engines: Chromium, Firefox ESR and WebKitGTK (one engine at a time; WebKit on its own Xvfb display).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh browser
@@ -18,6 +20,9 @@ scripts/build.sh build-asan -DMNV2_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
+echo "== Fuzzing smoke run (libFuzzer, ASan + UBSan)"
+scripts/fuzz.sh "${MNV2_FUZZ_SECONDS:-60}"
+
 echo "== C++, WebAssembly (SIMD and no SIMD) under Node"
 scripts/build-wasm.sh --tests
 for variant in simd nosimd; do
@@ -29,5 +34,5 @@ scripts/prepare-models.sh
 npm ci --no-audit --no-fund
 node --test tests/js/
 
-echo "== Browser (headless Chromium)"
-node --test tests/browser/
+echo "== Browser (Chromium, Firefox ESR, WebKitGTK)"
+node --test --test-concurrency=1 tests/browser/

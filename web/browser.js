@@ -35,6 +35,11 @@ const platform = {
     return readResponse(response, onProgress, String(url));
   },
 
+  // A file next to `base`: where a model.json's weight shards are.
+  resolve(base, path) {
+    return new URL(path, new URL(base, globalThis.location?.href));
+  },
+
   async compileWasm(url) {
     let response;
     try {

@@ -3,6 +3,7 @@
 // All model and image work happens in the WebAssembly module (src/api/c_api.h).
 import createNosimdModule from '../dist/mnv2-nosimd.mjs';
 import createSimdModule from '../dist/mnv2-simd.mjs';
+import { fetchShards, inMemoryModel, isInMemoryModel, isTflite, looksLikeJson } from './tfjs.js';
 
 /** An error with a stable `code` (E_MODEL_FORMAT, E_INPUT_TYPE, E_DISPOSED, ...). */
 export class Mnv2Error extends Error {
@@ -95,7 +96,26 @@ async function modelBytes(platform, model, onProgress) {
   if (isBytes(model)) return toUint8(model);
   if (typeof Blob !== 'undefined' && model instanceof Blob) return new Uint8Array(await model.arrayBuffer());
   if (typeof model === 'string' || model instanceof URL) return platform.readBytes(model, onProgress);
-  throw new Mnv2Error('E_INPUT_TYPE', `load({ model }) takes a URL, a file path or the bytes of a .tflite file, not ${describe(model)}`);
+  throw new Mnv2Error('E_INPUT_TYPE', `load({ model }) takes a URL, a file path, the bytes of a .tflite file or { modelJson, weights }, not ${describe(model)}`);
+}
+
+// { bytes, weights }: a .tflite file (weights null), or a TF.js model.json and its weight shards.
+async function modelFiles(platform, model, onProgress) {
+  if (isInMemoryModel(model)) return inMemoryModel(model);
+  const bytes = await modelBytes(platform, model, onProgress);
+  if (isTflite(bytes) || !looksLikeJson(bytes)) return { bytes, weights: null };
+  if (typeof model !== 'string' && !(model instanceof URL)) {
+    throw new Mnv2Error('E_INPUT_TYPE', 'these bytes are a TF.js model.json, whose weight files cannot be found from it: pass its URL or path, or { modelJson, weights }');
+  }
+  return { bytes, weights: await fetchShards(platform, model, bytes, onProgress) };
+}
+
+// `load({ inputRange })`: [min, max] or undefined (the engine's default for the model).
+function checkInputRange(range) {
+  if (range === undefined) return;
+  if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) {
+    throw new Mnv2Error('E_INPUT_TYPE', `inputRange must be [min, max] with min < max, such as [0, 1], not ${JSON.stringify(range)}`);
+  }
 }
 
 // Label text from a URL/path, string[] or the text itself (a string with a line break).
@@ -117,46 +137,98 @@ async function labelText(platform, labels, usingDefaultModel) {
  * @param {object} platform supplied by browser.js / node.js
  */
 export async function loadWith(platform, options = {}) {
-  const { model, labels, simd = 'auto', onProgress, wasmPath } = options;
+  const { model, labels, simd = 'auto', onProgress, wasmPath, limits = {}, inputRange, precision } = options;
   if (simd !== 'auto' && simd !== true && simd !== false) {
     throw new Mnv2Error('E_INPUT_TYPE', `simd must be 'auto', true or false, not ${JSON.stringify(simd)}`);
   }
+  if (precision !== undefined && !(precision in PRECISIONS)) {
+    throw new Mnv2Error('E_INPUT_TYPE', `precision must be 'int8' or 'fp32', not ${JSON.stringify(precision)}`);
+  }
+  checkLimits(limits);
+  checkInputRange(inputRange);
   const hasSimd = simdSupported();
   if (simd === true && !hasSimd) {
     throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
   }
   const variant = simd === false || !hasSimd ? 'nosimd' : 'simd';
-  const [module, bytes, text] = await Promise.all([
+  const [module, { bytes, weights }, text] = await Promise.all([
     instantiate(platform, variant, wasmPath),
-    modelBytes(platform, model, onProgress),
+    modelFiles(platform, model, onProgress),
     labelText(platform, labels, model === undefined || model === null),
   ]);
-  return new Model(platform, module, bytes, text, variant);
+  const effective = effectiveLimits(module, limits);
+  const size = bytes.length + (weights?.length ?? 0);
+  if (size > effective.maxModelBytes) {
+    throw new Mnv2Error('E_MODEL_TOO_LARGE', `the model ${weights ? 'files are' : 'file is'} ${size} bytes; the limit (limits.maxModelBytes) is ${effective.maxModelBytes}`);
+  }
+  if (inputRange && !weights) {
+    throw new Mnv2Error('E_INPUT_TYPE', 'inputRange applies to TF.js models; a .tflite model states how its input is scaled');
+  }
+  if (precision === 'int8' && weights) {
+    throw new Mnv2Error('E_UNSUPPORTED_MODEL', "precision 'int8' needs a quantized .tflite model; TF.js models run in float32");
+  }
+  // A copy: the model is loaded again from it if the module ever has to be replaced.
+  const source = {
+    bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
+    precision: PRECISIONS[precision ?? 'auto'],
+  };
+  return new Model(module, source, variant, () => instantiate(platform, variant, wasmPath), platform);
+}
+
+// The C API's precisions (src/api/c_api.h: MNV2_PRECISION_*); 'auto' is int8 for quantized models.
+const PRECISIONS = { auto: 0, fp32: 1, int8: 2 };
+
+// The C API's limit numbers (src/api/c_api.h: MNV2_LIMIT_*).
+const LIMITS = { maxModelBytes: 0, maxMemoryBytes: 1, maxImageBytes: 2, maxImagePixels: 3 };
+const IMAGE_SIDE = 4;
+
+function checkLimits(limits) {
+  if (typeof limits !== 'object' || limits === null) {
+    throw new Mnv2Error('E_INPUT_TYPE', `limits must be an object such as { maxImagePixels: 4e6 }, not ${describe(limits)}`);
+  }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(name in LIMITS)) {
+      throw new Mnv2Error('E_INPUT_TYPE', `unknown limit '${name}' (known: ${Object.keys(LIMITS).join(', ')})`);
+    }
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && !Number.isNaN(value))) {
+      throw new Mnv2Error('E_INPUT_TYPE', `limits.${name} must be a positive number, not ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+// Every limit as a number: the caller's, or the engine's default.
+function effectiveLimits(module, limits) {
+  const out = {};
+  for (const [name, which] of Object.entries(LIMITS)) out[name] = limits[name] ?? module._mnv2_limit(0, which);
+  return Object.freeze(out);
+}
+
+// A failure inside the module: an uncaught C++ exception (Emscripten throws its pointer, a
+// number; the engine throws only std::bad_alloc), an abort (an allocation failing without a
+// null return) or a trap (a bug). Its memory is then in an unknown state: the model reloads.
+function trapError(error) {
+  const oom = typeof error === 'number' || /^Aborted|OOM|out of memory/i.test(String(error?.message));
+  const what = typeof error === 'number' ? 'an allocation failed' : String(error?.message ?? error);
+  return new Mnv2Error(oom ? 'E_OUT_OF_MEMORY' : 'E_INTERNAL',
+    `the WebAssembly module ${oom ? 'ran out of memory' : 'failed'} (${what}); the model was reloaded and can be used again`);
 }
 
 class Model {
-  #platform;
   #m;
   #handle = 0;
   #queue = Promise.resolve();
+  #source;
+  #reinstantiate;
+  #platform;
+  #disposed = false;
+  #broken = null;  // the error of a failed reload: the model cannot run any more
 
-  constructor(platform, module, bytes, labels, variant) {
+  constructor(module, source, variant, reinstantiate, platform) {
     this.#platform = platform;
-    this.#m = module;
+    this.#source = source;
+    this.#reinstantiate = reinstantiate;
+    this.#attach(module);
     const m = module;
-    this.#withBytes(bytes, (ptr, size) => {
-      this.#handle = m._mnv2_load(ptr, size);
-    });
-    if (!this.#handle) throw this.#lastError();
-    if (labels !== null) {
-      const encoded = new TextEncoder().encode(labels);
-      const rc = this.#withBytes(encoded, (ptr, size) => m._mnv2_set_labels(this.#handle, ptr, size));
-      if (rc !== 0) {
-        const error = this.#lastError();
-        this.dispose();
-        throw error;
-      }
-    }
     const h = this.#handle;
     this.info = Object.freeze({
       simd: variant === 'simd',
@@ -168,10 +240,67 @@ class Model {
       alpha: Math.round(m._mnv2_alpha(h) * 1000) / 1000,
       quantized: m._mnv2_quantized(h) === 1,
       weightType: m.UTF8ToString(m._mnv2_weight_type(h)),
-      precision: 'fp32',
+      precision: m.UTF8ToString(m._mnv2_precision(h)),
       multiplyAdds: m._mnv2_multiply_adds(h),
-      labels: labels !== null,
+      labels: source.labels !== null,
+      limits: source.limits,
     });
+  }
+
+  // Loads the model (and labels) into `module`, with the limits; throws what the C API reports.
+  #attach(module) {
+    const { bytes, weights, inputRange, labels, limits, precision } = this.#source;
+    this.#m = module;
+    const m = module;
+    this.#withBytes(bytes, (ptr, size) => {
+      this.#handle = weights
+        ? this.#withBytes(weights, (wptr, wsize) => m._mnv2_load_tfjs(ptr, size, wptr, wsize, inputRange[0], inputRange[1],
+          limits.maxModelBytes, limits.maxMemoryBytes))
+        : m._mnv2_load_with(ptr, size, precision, limits.maxModelBytes, limits.maxMemoryBytes);
+    });
+    if (!this.#handle) throw this.#lastError();
+    m._mnv2_set_image_limits(this.#handle, limits.maxImageBytes, limits.maxImagePixels);
+    if (labels !== null) {
+      const encoded = new TextEncoder().encode(labels);
+      const rc = this.#withBytes(encoded, (ptr, size) => m._mnv2_set_labels(this.#handle, ptr, size));
+      if (rc !== 0) {
+        const error = this.#lastError();
+        this.#detach();
+        throw error;
+      }
+    }
+  }
+
+  #detach() {
+    try {
+      if (this.#handle) this.#m._mnv2_free(this.#handle);
+    } catch {
+      // A module that trapped may fail here too; it is dropped whole anyway.
+    }
+    this.#handle = 0;
+    this.#m = null;
+  }
+
+  // After a failed call: a trap, or a failure that grew the WebAssembly memory (which never
+  // shrinks), gets a fresh module with the model loaded again. Returns the error to report.
+  async #recover(error, memoryBefore) {
+    const trapped = !(error instanceof Mnv2Error);
+    const grown = this.#m !== null && this.#m.HEAPU8.buffer.byteLength > memoryBefore;
+    if (!trapped && !grown) return error;
+    this.#detach();
+    try {
+      const module = await this.#reinstantiate();
+      if (!this.#disposed) this.#attach(module);
+    } catch (e) {
+      this.#broken = e;
+    }
+    return trapped ? trapError(error) : error;
+  }
+
+  /** The module's memory: its size (it grows, never shrinks) and what malloc has handed out. */
+  memoryUsage() {
+    if (!this.#m) return { wasmMemory: 0, allocated: 0 };
+    return { wasmMemory: this.#m.HEAPU8.buffer.byteLength, allocated: this.#m._mnv2_heap_bytes() >>> 0 };
   }
 
   /** Top classes of `input`, best first: [{ index, label, score }]. */
@@ -219,20 +348,27 @@ class Model {
 
   /** Frees the model and its WebAssembly memory; later calls reject with E_DISPOSED. */
   dispose() {
-    if (this.#handle) this.#m._mnv2_free(this.#handle);
-    this.#handle = 0;
-    this.#m = null;
+    this.#disposed = true;
+    if (this.#m) this.#detach();
   }
 
   get disposed() {
-    return this.#m === null;
+    return this.#disposed;
   }
 
   // Calls run one after another, in the order they were made.
   #enqueue(task) {
-    const result = this.#queue.then(() => {
-      if (!this.#m) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
-      return task();
+    const result = this.#queue.then(async () => {
+      if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+      if (this.#broken) {
+        throw new Mnv2Error('E_INTERNAL', `this model could not be reloaded after an earlier failure: ${this.#broken.message}`);
+      }
+      const memoryBefore = this.#m.HEAPU8.buffer.byteLength;
+      try {
+        return await task();
+      } catch (error) {
+        throw await this.#recover(error, memoryBefore);
+      }
     });
     this.#queue = result.catch(() => {});
     return result;
@@ -242,7 +378,8 @@ class Model {
   // the results before dispose() can run. The model may have been disposed while the input was prepared.
   #run(src, options) {
     const fit = options.crop ? 1 : 0;
-    if (!this.#m) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+    if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+    this.#checkSize(src);
     const m = this.#m;
     const rc = src.pixels
       ? this.#withBytes(src.data, (ptr) =>
@@ -250,6 +387,21 @@ class Model {
       : this.#withBytes(src.data, (ptr, size) => m._mnv2_classify_encoded(this.#handle, ptr, size, fit));
     if (rc !== 0) throw this.#lastError();
     return m;
+  }
+
+  // The limits, checked before the input is copied into the module's memory.
+  #checkSize(src) {
+    const { maxImageBytes, maxImagePixels } = this.info.limits;
+    if (!src.pixels) {
+      if (src.data.length > maxImageBytes) {
+        throw new Mnv2Error('E_IMAGE_TOO_LARGE', `the image file is ${src.data.length} bytes; the limit (limits.maxImageBytes) is ${maxImageBytes}`);
+      }
+      return;
+    }
+    const maxSide = this.#m._mnv2_limit(0, IMAGE_SIDE);
+    if (src.width * src.height > maxImagePixels || Math.max(src.width, src.height) > maxSide) {
+      throw new Mnv2Error('E_IMAGE_TOO_LARGE', `the image is ${src.width}x${src.height} pixels; the limits are ${maxImagePixels} pixels (limits.maxImagePixels) and ${maxSide} on a side`);
+    }
   }
 
   async #toInput(input) {

@@ -16,17 +16,59 @@ export interface RawPixels {
   height: number;
 }
 
+/**
+ * A TensorFlow.js model already in memory (layers or graph format): its model.json (the object,
+ * or its text) and its weight shards (one buffer, or every shard in weightsManifest order).
+ */
+export interface TfjsModelFiles {
+  modelJson: object | string;
+  weights: ArrayBuffer | Uint8Array | Array<ArrayBuffer | Uint8Array>;
+}
+
 export interface LoadOptions {
-  /** A URL, a file path (Node), or the bytes of a .tflite file. Default: the bundled MobileNetV2 1.0/224 ImageNet model. */
-  model?: string | URL | ArrayBuffer | Uint8Array | Blob;
+  /**
+   * A .tflite file or a TensorFlow.js model.json (layers or graph format; its weight shards are
+   * fetched relative to it): a URL, a file path (Node), the bytes of a .tflite file, or a TF.js
+   * model in memory. Default: the bundled MobileNetV2 1.0/224 ImageNet model.
+   */
+  model?: string | URL | ArrayBuffer | Uint8Array | Blob | TfjsModelFiles;
+  /**
+   * TF.js models only: the range the model expects pixels scaled to, e.g. [0, 1] for nsfwjs.
+   * Default: [-1, 1] (Keras' MobileNetV2 convention); for a model that normalizes its input
+   * itself (TF Hub graphs), [0, 1], or [0, 255] when it scales raw pixels.
+   */
+  inputRange?: [number, number];
   /** A URL, a file path (Node), string[] or the text of a label file (one class per line). Default: ImageNet labels with the default model. */
   labels?: string | URL | string[];
   /** 'auto' (default) picks WebAssembly SIMD where the engine supports it; true / false force a variant. */
   simd?: 'auto' | boolean;
+  /**
+   * 'int8' runs a quantized .tflite model in integer arithmetic as TFLite's reference kernels
+   * do (the default for quantized models); 'fp32' dequantizes its weights to float32 (the only
+   * choice for float models: 'int8' on them rejects with E_UNSUPPORTED_MODEL).
+   */
+  precision?: 'int8' | 'fp32';
   /** Called while the model downloads. */
   onProgress?: (progress: { loaded: number; total: number }) => void;
   /** Where the .wasm files live (a folder URL), e.g. on a CDN. Default: next to this module. */
   wasmPath?: string | URL;
+  /** Bounds on untrusted input; each is optional (defaults in `Limits`). */
+  limits?: Partial<Limits>;
+}
+
+/**
+ * What a model and its images may ask for. Inputs beyond a limit are refused before they are
+ * copied into WebAssembly memory or decoded: E_MODEL_TOO_LARGE, E_IMAGE_TOO_LARGE.
+ */
+export interface Limits {
+  /** Size of the .tflite file. Default 128 MiB. */
+  maxModelBytes: number;
+  /** Memory the model's weights and activations need (an upper bound, checked while the file is read). Default 512 MiB. */
+  maxMemoryBytes: number;
+  /** Size of an encoded image (JPEG, PNG, BMP, GIF). Default 64 MiB. */
+  maxImageBytes: number;
+  /** width * height of an image, encoded or raw (the longer side may not exceed 16384 either). Default 40,000,000. */
+  maxImagePixels: number;
 }
 
 export interface RunOptions {
@@ -58,13 +100,15 @@ export interface ModelInfo {
   featureSize: number;
   /** Width multiplier. */
   alpha: number;
-  /** The file stores integer (uint8/int8) weights. */
+  /** The file stores integer (uint8/uint16/int8) weights. */
   quantized: boolean;
-  weightType: 'float32' | 'float16' | 'uint8' | 'int8';
+  weightType: 'float32' | 'float16' | 'uint8' | 'uint16' | 'int8';
   /** Arithmetic used at run time. */
-  precision: 'fp32';
+  precision: 'int8' | 'fp32';
   multiplyAdds: number;
   labels: boolean;
+  /** The limits in force. */
+  limits: Readonly<Limits>;
 }
 
 export interface Model {
@@ -76,6 +120,11 @@ export interface Model {
   embed(input: ImageInput, options?: RunOptions): Promise<Float32Array>;
   /** Every class's score (probabilities for models ending in softmax). */
   scores(input: ImageInput, options?: RunOptions): Promise<Float32Array>;
+  /**
+   * The model's WebAssembly memory in bytes: its size (it grows, never shrinks; a call that fails
+   * after growing it gets a fresh module) and what malloc has handed out. Zeros once disposed.
+   */
+  memoryUsage(): { wasmMemory: number; allocated: number };
   /** Frees the model's WebAssembly memory; later calls reject with code E_DISPOSED. */
   dispose(): void;
 }
@@ -85,6 +134,8 @@ export class Mnv2Error extends Error {
   readonly code:
     | 'E_MODEL_FORMAT' | 'E_UNSUPPORTED_OP' | 'E_UNSUPPORTED_MODEL' | 'E_IMAGE_DECODE' | 'E_IMAGE_TOO_LARGE'
     | 'E_INVALID_ARGUMENT' | 'E_INPUT_TYPE' | 'E_DISPOSED' | 'E_FETCH' | 'E_IO' | 'E_UNSUPPORTED' | 'E_OUT_OF_MEMORY'
+    | 'E_MODEL_TOO_LARGE'  // beyond limits.maxModelBytes or limits.maxMemoryBytes
+    | 'E_INTERNAL'         // the WebAssembly module trapped; the model was reloaded and works again
     | string;
 }
 

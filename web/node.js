@@ -1,5 +1,6 @@
 // Node.js: files by path (or file: URL), http(s) by fetch, wasm compiled from the file.
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
 
@@ -30,6 +31,11 @@ async function readBytes(src, onProgress) {
 
 const platform = {
   readBytes,
+  // A file next to `base` (a URL, or a file path): where a model.json's weight shards are.
+  resolve(base, path) {
+    const href = base instanceof URL ? base.href : String(base);
+    return isRemote(href) || href.startsWith('file:') ? new URL(path, href) : join(dirname(href), path);
+  },
   async compileWasm(url) {
     return WebAssembly.compile(await readBytes(url));
   },

@@ -25,7 +25,8 @@ export function prepareInput(manifest, rgb) {
 
 /** This package. `load` is the package's load(); the model bytes are the .tflite the weights were exported from. */
 export async function createOurs({ load, modelBytes, input }) {
-  const model = await load({ model: modelBytes, simd: true });
+  // float32: the anchors run the dequantized float network.
+  const model = await load({ model: modelBytes, simd: true, precision: 'fp32' });
   const pixels = { data: input.rgb, width: input.width, height: input.height };
   return {
     name: 'ours',

@@ -1,14 +1,19 @@
 #include "api/c_api.h"
 
+#include <malloc.h>
+
+#include <limits>
 #include <memory>
 #include <string>
 
 #include "common/thread_local.h"
 #include "engine/engine.h"
+#include "engine/quantized_engine.h"
 #include "image/image.h"
 #include "kernels/kernels.h"
 #include "model/builder.h"
 #include "model/labels.h"
+#include "model/tfjs.h"
 
 // What the API reports about a model; the Network itself (float weights) is freed once the
 // engine has packed them.
@@ -20,10 +25,32 @@ struct ModelSummary {
   double multiply_adds = 0;
 };
 
+// One of the two engines runs the model: integer for quantized models (unless fp32 was
+// asked for), float32 otherwise.
 struct Mnv2Model {
   ModelSummary summary;
   std::unique_ptr<mnv2::engine::Engine> engine;
+  std::unique_ptr<mnv2::engine::QuantizedEngine> qengine;
   std::vector<std::string> labels;
+  mnv2::image::Limits image_limits;
+
+  void SetImage(const mnv2::image::Image& img, mnv2::image::Fit fit) {
+    if (qengine) {
+      qengine->SetImage(img, fit);
+    } else {
+      engine->SetImage(img, fit);
+    }
+  }
+  void Run() {
+    if (qengine) {
+      qengine->Run();
+    } else {
+      engine->Run();
+    }
+  }
+  const float* scores() const { return qengine ? qengine->scores() : engine->scores(); }
+  const float* features() const { return qengine ? qengine->features() : engine->features(); }
+  std::vector<mnv2::engine::Prediction> Top(int k) const { return qengine ? qengine->Top(k) : engine->Top(k); }
 };
 
 namespace {
@@ -43,9 +70,61 @@ int Succeed() {
 
 int Classify(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit) {
   if (!img.ok()) return Fail(img.status());
-  m->engine->SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
-  m->engine->Run();
+  m->SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+  m->Run();
   return Succeed();
+}
+
+// A limit passed from C or JavaScript: <= 0 (or NaN) keeps `fallback`, huge values saturate.
+template <typename T>
+T LimitValue(double v, T fallback) {
+  if (!(v > 0)) return fallback;
+  const double max = static_cast<double>(std::numeric_limits<T>::max());
+  return v >= max ? std::numeric_limits<T>::max() : static_cast<T>(v);
+}
+
+mnv2::model::Limits ModelLimits(double max_model_bytes, double max_memory_bytes) {
+  mnv2::model::Limits limits;
+  limits.max_model_bytes = LimitValue(max_model_bytes, limits.max_model_bytes);
+  limits.max_memory_bytes = LimitValue(max_memory_bytes, limits.max_memory_bytes);
+  return limits;
+}
+
+// Plans a loaded network; null (and the error) when loading or planning failed.
+Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precision) {
+  if (!net.ok()) {
+    Fail(net.status());
+    return nullptr;
+  }
+  if (precision != MNV2_PRECISION_AUTO && precision != MNV2_PRECISION_FP32 && precision != MNV2_PRECISION_INT8) {
+    Fail(mnv2::Status(mnv2::ErrorCode::kInvalidArgument,
+                      "precision must be auto (0), fp32 (1) or int8 (2), not " + std::to_string(precision)));
+    return nullptr;
+  }
+  const mnv2::model::Network& n = *net;
+  ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
+                       n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
+  auto m = std::make_unique<Mnv2Model>();
+  m->summary = std::move(summary);
+  if (precision == MNV2_PRECISION_INT8 || (precision == MNV2_PRECISION_AUTO && n.quant.available)) {
+    mnv2::Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(n);
+    if (q.ok()) {
+      m->qengine = std::move(*q);
+    } else if (precision == MNV2_PRECISION_INT8) {
+      Fail(q.status());
+      return nullptr;
+    }
+  }
+  if (!m->qengine) {
+    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(n);
+    if (!engine.ok()) {
+      Fail(engine.status());
+      return nullptr;
+    }
+    m->engine = std::move(*engine);
+  }
+  Succeed();
+  return m.release();
 }
 
 int CheckModel(const Mnv2Model* m) {
@@ -56,43 +135,43 @@ int CheckModel(const Mnv2Model* m) {
 
 extern "C" {
 
-Mnv2Model* mnv2_load(const uint8_t* data, size_t size) {
-  mnv2::Result<mnv2::model::Network> net = mnv2::model::LoadTflite(data, size);
-  if (!net.ok()) {
-    Fail(net.status());
-    return nullptr;
-  }
-  mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
-  if (!engine.ok()) {
-    Fail(engine.status());
-    return nullptr;
-  }
-  const mnv2::model::Network& n = *net;
-  ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
-                       n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
-  auto* m = new Mnv2Model{std::move(summary), std::move(*engine)};
-  Succeed();
-  return m;
+Mnv2Model* mnv2_load(const uint8_t* data, size_t size) { return mnv2_load_with(data, size, MNV2_PRECISION_AUTO, 0, 0); }
+
+Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, double max_model_bytes,
+                          double max_memory_bytes) {
+  return FromNetwork(mnv2::model::LoadTflite(data, size, ModelLimits(max_model_bytes, max_memory_bytes)), precision);
+}
+
+Mnv2Model* mnv2_load_limited(const uint8_t* data, size_t size, double max_model_bytes, double max_memory_bytes) {
+  return mnv2_load_with(data, size, MNV2_PRECISION_AUTO, max_model_bytes, max_memory_bytes);
+}
+
+Mnv2Model* mnv2_load_tfjs(const char* model_json, size_t json_size, const uint8_t* weights, size_t weights_size,
+                          float input_min, float input_max, double max_model_bytes, double max_memory_bytes) {
+  return FromNetwork(mnv2::model::LoadTfjs(model_json, json_size, weights, weights_size,
+                                           mnv2::model::InputRange{input_min, input_max},
+                                           ModelLimits(max_model_bytes, max_memory_bytes)),
+                     MNV2_PRECISION_AUTO);
 }
 
 void mnv2_free(Mnv2Model* model) { delete model; }
 
 int mnv2_classify_encoded(Mnv2Model* model, const uint8_t* data, size_t size, int fit) {
   if (int e = CheckModel(model)) return e;
-  return Classify(model, mnv2::image::Decode(data, size), fit);
+  return Classify(model, mnv2::image::Decode(data, size, model->image_limits), fit);
 }
 
 int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int height, int channels,
                          size_t stride, int fit) {
   if (int e = CheckModel(model)) return e;
-  return Classify(model, mnv2::image::FromPixels(data, width, height, channels, stride), fit);
+  return Classify(model, mnv2::image::FromPixels(data, width, height, channels, stride, model->image_limits), fit);
 }
 
-const float* mnv2_scores(const Mnv2Model* model) { return model ? model->engine->scores() : nullptr; }
-const float* mnv2_features(const Mnv2Model* model) { return model ? model->engine->features() : nullptr; }
+const float* mnv2_scores(const Mnv2Model* model) { return model ? model->scores() : nullptr; }
+const float* mnv2_features(const Mnv2Model* model) { return model ? model->features() : nullptr; }
 int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices) {
   if (!model || !indices) return 0;
-  const std::vector<mnv2::engine::Prediction> top = model->engine->Top(k);
+  const std::vector<mnv2::engine::Prediction> top = model->Top(k);
   for (size_t i = 0; i < top.size(); ++i) indices[i] = top[i].index;
   return static_cast<int>(top.size());
 }
@@ -119,10 +198,42 @@ float mnv2_alpha(const Mnv2Model* model) { return model ? model->summary.alpha :
 int mnv2_quantized(const Mnv2Model* model) { return model && model->summary.quantized ? 1 : 0; }
 const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->summary.weight_type.c_str() : ""; }
 double mnv2_multiply_adds(const Mnv2Model* model) { return model ? model->summary.multiply_adds : 0.0; }
+const char* mnv2_precision(const Mnv2Model* model) { return model && model->qengine ? "int8" : "fp32"; }
 const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
 
 int mnv2_last_error_code(void) { return static_cast<int>(last_error.code()); }
 const char* mnv2_last_error_name(void) { return mnv2::ErrorCodeName(last_error.code()); }
 const char* mnv2_last_error_message(void) { return last_error.message().c_str(); }
+
+int mnv2_set_image_limits(Mnv2Model* model, double max_image_bytes, double max_image_pixels) {
+  if (int e = CheckModel(model)) return e;
+  const mnv2::image::Limits defaults;
+  model->image_limits.max_bytes = LimitValue(max_image_bytes, defaults.max_bytes);
+  model->image_limits.max_pixels = LimitValue(max_image_pixels, defaults.max_pixels);
+  return Succeed();
+}
+
+double mnv2_limit(const Mnv2Model* model, int which) {
+  const mnv2::model::Limits model_defaults;
+  const mnv2::image::Limits image = model ? model->image_limits : mnv2::image::Limits();
+  switch (which) {
+    case MNV2_LIMIT_MODEL_BYTES: return static_cast<double>(model_defaults.max_model_bytes);
+    case MNV2_LIMIT_MEMORY_BYTES: return static_cast<double>(model_defaults.max_memory_bytes);
+    case MNV2_LIMIT_IMAGE_BYTES: return static_cast<double>(image.max_bytes);
+    case MNV2_LIMIT_IMAGE_PIXELS: return static_cast<double>(image.max_pixels);
+    case MNV2_LIMIT_IMAGE_SIDE: return static_cast<double>(image.max_side);
+  }
+  return 0.0;
+}
+
+size_t mnv2_heap_bytes(void) {
+#if defined(__EMSCRIPTEN__)
+  return mallinfo().uordblks;
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  return mallinfo2().uordblks;
+#else
+  return 0;
+#endif
+}
 
 }  // extern "C"

@@ -14,8 +14,32 @@ extern "C" {
 
 typedef struct Mnv2Model Mnv2Model;
 
-/* Parses and plans a .tflite model; the bytes may be freed afterwards. NULL on error. */
+/* Parses and plans a .tflite model; the bytes may be freed afterwards. NULL on error.
+ * Same as mnv2_load_with(data, size, MNV2_PRECISION_AUTO, 0, 0). */
 Mnv2Model* mnv2_load(const uint8_t* data, size_t size);
+
+/* The arithmetic a model runs in. AUTO: integer (TFLite's quantized kernels) for a model
+ * whose tensors are all 8-bit quantized, float32 otherwise. INT8 fails with
+ * E_UNSUPPORTED_MODEL on a model the integer path cannot run. FP32 dequantizes the weights. */
+#define MNV2_PRECISION_AUTO 0
+#define MNV2_PRECISION_FP32 1
+#define MNV2_PRECISION_INT8 2
+/* mnv2_load with a precision, and limits as for mnv2_load_limited (0 keeps a default). */
+Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, double max_model_bytes,
+                          double max_memory_bytes);
+/* "int8" or "fp32": what the model runs in. */
+const char* mnv2_precision(const Mnv2Model* model);
+/* mnv2_load with limits for untrusted models (0 keeps a default; see model::Limits): the file
+ * size, and the memory its weights and activations need. Beyond them: E_MODEL_TOO_LARGE.
+ * Precision AUTO. */
+Mnv2Model* mnv2_load_limited(const uint8_t* data, size_t size, double max_model_bytes, double max_memory_bytes);
+/* A TensorFlow.js model (layers or graph format): the model.json text, and the bytes of every
+ * weight shard of its weightsManifest concatenated in manifest order. [input_min, input_max]
+ * is the range pixels 0..255 are mapped to before the model (and its own normalization, if
+ * any); input_min == input_max picks the default of model::InputRange (Keras' [-1, 1] for a
+ * model without normalization). Limits as for mnv2_load_limited (0 keeps a default). */
+Mnv2Model* mnv2_load_tfjs(const char* model_json, size_t json_size, const uint8_t* weights, size_t weights_size,
+                          float input_min, float input_max, double max_model_bytes, double max_memory_bytes);
 void mnv2_free(Mnv2Model* model);
 
 /* fit: 0 = resize the whole image, 1 = center crop. */
@@ -50,6 +74,23 @@ double mnv2_multiply_adds(const Mnv2Model* model);
 
 /* The SIMD target the kernels run on, e.g. "WASM", "EMU128", "AVX2". */
 const char* mnv2_simd_target(void);
+
+/* Limits on the images a model classifies (0 keeps a default; see image::Limits): encoded
+ * size in bytes and width * height. Beyond them classify fails with E_IMAGE_TOO_LARGE before
+ * decoding or copying. */
+int mnv2_set_image_limits(Mnv2Model* model, double max_image_bytes, double max_image_pixels);
+/* The limit in force for `model` (or the default, for NULL or the model limits). */
+enum {
+  MNV2_LIMIT_MODEL_BYTES = 0,
+  MNV2_LIMIT_MEMORY_BYTES = 1,
+  MNV2_LIMIT_IMAGE_BYTES = 2,
+  MNV2_LIMIT_IMAGE_PIXELS = 3,
+  MNV2_LIMIT_IMAGE_SIDE = 4
+};
+double mnv2_limit(const Mnv2Model* model, int which);
+/* Bytes currently allocated with malloc in this module (0 where the C library cannot tell):
+ * for leak checks. */
+size_t mnv2_heap_bytes(void);
 
 int mnv2_last_error_code(void);
 const char* mnv2_last_error_name(void);

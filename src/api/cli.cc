@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/quantized_engine.h"
 #include "image/image.h"
 #include "model/builder.h"
 #include "model/labels.h"
@@ -20,7 +21,8 @@ using mnv2::Status;
 
 const char kUsage[] =
     "usage:\n"
-    "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] IMAGE...\n"
+    "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]\n"
+    "                [--precision int8|fp32] IMAGE...\n"
     "  mnv2 info --model M.tflite\n"
     "\n"
     "classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.\n"
@@ -28,6 +30,7 @@ const char kUsage[] =
     "  --json       one JSON object per image and line: {\"image\", \"top\": [{index, label, score}], \"ms\"}\n"
     "  --crop       center-crop to the model's aspect ratio instead of resizing the whole image\n"
     "  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels\n"
+    "  --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32\n"
     "info      prints the network the model file describes.\n";
 
 Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
@@ -65,6 +68,7 @@ struct Args {
   int top = 5;
   bool json = false, crop = false;
   int raw_w = 0, raw_h = 0;
+  std::string precision;  // "int8", "fp32" or empty (int8 for quantized models)
   std::vector<std::string> images;
 };
 
@@ -97,6 +101,12 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       if (!value(&v)) return false;
       if (std::sscanf(v.c_str(), "%dx%d", &a->raw_w, &a->raw_h) != 2 || a->raw_w < 1 || a->raw_h < 1) {
         *error = "--raw needs WxH, e.g. 224x224";
+        return false;
+      }
+    } else if (arg == "--precision") {
+      if (!value(&a->precision)) return false;
+      if (a->precision != "int8" && a->precision != "fp32") {
+        *error = "--precision needs int8 or fp32";
         return false;
       }
     } else if (arg == "--json") {
@@ -134,6 +144,8 @@ int Info(const Args& a) {
   std::printf("alpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\nclasses     %d\n", n.alpha(),
               n.weight_type.c_str(), n.blocks.size(), n.feature_size(), n.num_classes());
   std::printf("multiply-adds %.1f M\n", static_cast<double>(n.MultiplyAdds()) / 1e6);
+  std::printf("integer path  %s\n", n.quant.available ? "yes (int8 is the default precision)"
+                                                      : ("no: " + n.quant.unavailable_reason).c_str());
   for (size_t i = 0; i < n.blocks.size(); ++i) {
     const auto& b = n.blocks[i];
     std::printf("  block %2zu  %3dx%-3d %4d -> %4d -> %4d  stride %d%s\n", i, b.depthwise.g.in_h, b.depthwise.g.in_w,
@@ -165,12 +177,26 @@ int Classify(const Args& a) {
     }
     labels = std::move(*parsed);
   }
-  Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "mnv2: %s\n", engine.status().ToString().c_str());
-    return 1;
+  // The integer engine for quantized models unless --precision fp32, the float engine otherwise.
+  std::unique_ptr<mnv2::engine::QuantizedEngine> qengine;
+  std::unique_ptr<mnv2::engine::Engine> fengine;
+  if (a.precision == "int8" || (a.precision.empty() && net->quant.available)) {
+    Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(*net);
+    if (q.ok()) {
+      qengine = std::move(*q);
+    } else if (a.precision == "int8") {
+      std::fprintf(stderr, "mnv2: %s\n", q.status().ToString().c_str());
+      return 1;
+    }
   }
-  mnv2::engine::Engine& e = **engine;
+  if (!qengine) {
+    Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
+    if (!engine.ok()) {
+      std::fprintf(stderr, "mnv2: %s\n", engine.status().ToString().c_str());
+      return 1;
+    }
+    fengine = std::move(*engine);
+  }
   int failures = 0;
   for (const std::string& path : a.images) {
     Result<std::vector<uint8_t>> bytes = ReadFile(path);
@@ -188,11 +214,20 @@ int Classify(const Args& a) {
       ++failures;
       continue;
     }
-    e.SetImage(*img, a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+    const mnv2::image::Fit fit = a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
+    if (qengine) {
+      qengine->SetImage(*img, fit);
+    } else {
+      fengine->SetImage(*img, fit);
+    }
     const auto start = std::chrono::steady_clock::now();
-    e.Run();
+    if (qengine) {
+      qengine->Run();
+    } else {
+      fengine->Run();
+    }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const std::vector<mnv2::engine::Prediction> top = e.Top(a.top);
+    const std::vector<mnv2::engine::Prediction> top = qengine ? qengine->Top(a.top) : fengine->Top(a.top);
     auto label = [&](int index) { return labels.empty() ? std::string() : labels[index]; };
     if (a.json) {
       std::string line = "{\"image\": " + JsonString(path) + ", \"top\": [";

@@ -12,6 +12,8 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kImageTooLarge: return "E_IMAGE_TOO_LARGE";
     case ErrorCode::kInvalidArgument: return "E_INVALID_ARGUMENT";
     case ErrorCode::kIo: return "E_IO";
+    case ErrorCode::kModelTooLarge: return "E_MODEL_TOO_LARGE";
+    case ErrorCode::kOutOfMemory: return "E_OUT_OF_MEMORY";
   }
   return "E_UNKNOWN";
 }

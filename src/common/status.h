@@ -16,6 +16,8 @@ enum class ErrorCode {
   kImageTooLarge,     // the image exceeds the configured limits
   kInvalidArgument,   // a caller passed something that makes no sense
   kIo,                // a file could not be read
+  kModelTooLarge,     // the model file, or the memory its tensors need, exceeds the limits
+  kOutOfMemory,       // an allocation failed
 };
 
 // Stable identifier, e.g. "E_MODEL_FORMAT"; the JS layer exposes it as Error.code.

@@ -33,6 +33,15 @@ PointwisePlan PlanPointwise(const ConvGeometry& g, model::Activation act, const 
   return p;
 }
 
+// A fully connected layer: a 1x1 "convolution" over a 1x1 map.
+PointwisePlan PlanDense(const model::Classifier& d) {
+  ConvGeometry g;
+  g.in_h = g.in_w = g.out_h = g.out_w = 1;
+  g.in_c = d.features;
+  g.out_c = d.classes;
+  return PlanPointwise(g, d.activation, d.weights, d.bias);
+}
+
 kernels::ConvShape ToConvShape(const ConvGeometry& g) {
   return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
 }
@@ -97,11 +106,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
   e->head_ = PlanPointwise(net.head.g, net.head.activation, net.head.weights, net.head.bias);
   e->PlanMemory(net);
 
-  ConvGeometry cg;
-  cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
-  cg.in_c = net.classifier.features;
-  cg.out_c = net.classifier.classes;
-  e->classifier_ = PlanPointwise(cg, net.classifier.activation, net.classifier.weights, net.classifier.bias);
+  size_t widest = 0;
+  for (const model::Classifier& d : net.hidden) {
+    e->hidden_.push_back(PlanDense(d));
+    widest = std::max<size_t>(widest, d.classes);
+  }
+  e->hidden_out_.assign(2 * widest, 0.0f);
+  e->classifier_ = PlanDense(net.classifier);
   e->softmax_ = net.softmax;
   e->softmax_beta_ = net.softmax_beta;
 
@@ -260,9 +271,16 @@ void Engine::Run() {
   kernels::Gemm(arena + head_in_offset_, h.g.in_c, pixels, h.g.in_c, h.packed.data(), h.g.out_c,
                 arena + head_out_offset_, h.g.out_c, h.out_min, h.out_max);
   kernels::GlobalAveragePool(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
+  const float* x = features_.data();
+  for (size_t i = 0; i < hidden_.size(); ++i) {
+    const PointwisePlan& d = hidden_[i];
+    float* y = hidden_out_.data() + (i % 2) * (hidden_out_.size() / 2);
+    kernels::Gemm(x, d.g.in_c, 1, d.g.in_c, d.packed.data(), d.g.out_c, y, d.g.out_c, d.out_min, d.out_max);
+    x = y;
+  }
   const PointwisePlan& c = classifier_;
-  kernels::Gemm(features_.data(), c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, scores_.data(), c.g.out_c,
-                c.out_min, c.out_max);
+  kernels::Gemm(x, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, scores_.data(), c.g.out_c, c.out_min,
+                c.out_max);
   if (softmax_) kernels::Softmax(scores_.data(), num_classes(), softmax_beta_, scores_.data());
 }
 

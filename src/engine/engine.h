@@ -103,6 +103,8 @@ class Engine {
   std::vector<InvertedResidualPlan> blocks_;
   PointwisePlan head_;
   size_t head_in_offset_ = 0, head_out_offset_ = 0;
+  std::vector<PointwisePlan> hidden_;  // dense layers between the pooling and the classifier
+  std::vector<float> hidden_out_;      // their outputs, alternating between its two halves
   PointwisePlan classifier_;  // a 1x1 "convolution" over the pooled 1x1 map
   bool softmax_ = true;
   float softmax_beta_ = 1.0f;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/float16.h"
+
 namespace mnv2 {
 namespace model {
 namespace {
@@ -18,23 +20,10 @@ std::string ShapeString(const std::vector<int32_t>& shape) {
   return s + "]";
 }
 
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float value;
-  if (exponent == 0) {
-    value = std::ldexp(static_cast<float>(mantissa), -24);
-  } else if (exponent == 31) {
-    value = mantissa ? NAN : INFINITY;
-  } else {
-    value = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
-  }
-  return sign ? -value : value;
-}
-
 // Walks the operator list in order; knows which tensor is the running activation.
 class Builder {
  public:
-  explicit Builder(const Graph& g) : g_(g) {}
+  Builder(const Graph& g, const Limits& limits) : g_(g), limits_(limits) {}
 
   Result<Network> Build() {
     MNV2_RETURN_IF_ERROR(CheckOpsSupported());
@@ -45,8 +34,21 @@ class Builder {
     Network net;
     cur_ = g_.inputs[0];
     MNV2_RETURN_IF_ERROR(ReadInput(&net.input));
+    if (net.input.quantized) {
+      qg_.input = Quant8(cur_, "the input");
+    } else {
+      NoInteger("the input is float");
+    }
     // An int8 model may convert its uint8 input first; the real values do not change.
-    while (Peek(kOpQuantize) || Peek(kOpDequantize)) MNV2_RETURN_IF_ERROR(PassThrough());
+    while (Peek(kOpQuantize) || Peek(kOpDequantize)) {
+      const bool quantize = Peek(kOpQuantize);
+      MNV2_RETURN_IF_ERROR(PassThrough());
+      if (quantize) {
+        qg_.input_requantize.push_back(Quant8(cur_, "the QUANTIZE output"));
+      } else {
+        NoInteger("the input is dequantized to float");
+      }
+    }
 
     MNV2_RETURN_IF_ERROR(ReadConv(&net.stem, "stem"));
     if (net.stem.g.in_c != net.input.channels) return Unsupported("the stem does not read the input image");
@@ -60,21 +62,30 @@ class Builder {
       return Unsupported("the head convolution '" + net.head.name + "' is not 1x1 stride 1");
     }
     MNV2_RETURN_IF_ERROR(ReadGlobalPool(net.head.g));
+    qg_.pool_is_mean = g_.operators[next_ - 1].code == kOpMean;
+    qg_.pool_output = Quant8(cur_, "the pooling output");
     SkipReshapes();
     MNV2_RETURN_IF_ERROR(ReadClassifier(&net.classifier, net.head.g.out_c));
     SkipReshapes();
     net.softmax = false;
     if (Peek(kOpSoftmax)) {
       const Operator& op = Next();
+      qg_.softmax_input = Quant8(cur_, "the SOFTMAX input");
       MNV2_RETURN_IF_ERROR(Consume(op, "SOFTMAX"));
+      qg_.softmax_output = Quant8(cur_, "the SOFTMAX output");
       net.softmax = true;
       net.softmax_beta = op.options.softmax_beta;
       if (!(net.softmax_beta > 0.0f) || !std::isfinite(net.softmax_beta)) {
         return Unsupported("SOFTMAX has beta " + std::to_string(net.softmax_beta));
       }
     }
+    bool dequantized = false;  // the output is float from here on
     while (Peek(kOpQuantize) || Peek(kOpDequantize) || Peek(kOpReshape) || Peek(kOpSqueeze)) {
+      const int32_t code = g_.operators[next_].code;
       MNV2_RETURN_IF_ERROR(PassThrough());
+      if (dequantized && code != kOpReshape && code != kOpSqueeze) NoInteger("the output is quantized again");
+      if (code == kOpQuantize && !dequantized) qg_.output_requantize.push_back(Quant8(cur_, "the QUANTIZE output"));
+      dequantized = dequantized || code == kOpDequantize;
     }
     if (next_ != g_.operators.size()) {
       return Unsupported("unexpected " + OpName(next_) + " after the classifier");
@@ -87,6 +98,10 @@ class Builder {
     }
     net.weight_type = TensorTypeName(g_.tensors[head_weights_].type);
     net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
+    qg_.available = quant_ok_;
+    qg_.unavailable_reason = reason_;
+    net.quant = std::move(qg_);
+    if (!quant_ok_) DropLayerQuantization(&net);
     return net;
   }
 
@@ -116,10 +131,32 @@ class Builder {
   std::string TensorName(int32_t t) const {
     return "tensor " + std::to_string(t) + " ('" + g_.tensors[t].name + "')";
   }
+  // Saturates at kManyElements: dims are <= 2^24 and rank <= 8 (checked by the reader), so a
+  // plain product could overflow.
+  static constexpr int64_t kManyElements = int64_t{1} << 38;
   static int64_t Elements(const Tensor& t) {
     int64_t n = 1;
-    for (int32_t d : t.shape) n *= d;  // dims are < 2^24 and rank <= 8: checked by the reader
-    return t.shape.empty() ? 1 : n;
+    for (int32_t d : t.shape) n = std::min(n * d, kManyElements);
+    return n;
+  }
+
+  // Tracks what loading and running the network will allocate (see Limits) and fails as soon
+  // as it exceeds the limit, before the allocation.
+  Status ReserveWeights(int64_t elements, const std::string& what) {
+    weight_bytes_ += 2 * 4 * elements;
+    return CheckMemory(what);
+  }
+  Status ReserveLayer(int64_t elements, const std::string& what) {
+    layer_peak_ = std::max(layer_peak_, elements);
+    return CheckMemory(what);
+  }
+  Status CheckMemory(const std::string& what) const {
+    const int64_t bytes = weight_bytes_ + 2 * 4 * layer_peak_ + 4 * input_elements_;
+    if (bytes <= static_cast<int64_t>(std::min<size_t>(limits_.max_memory_bytes, INT64_MAX))) return Status::Ok();
+    return Status(ErrorCode::kModelTooLarge,
+                  "the model needs more than " + std::to_string(limits_.max_memory_bytes >> 20) +
+                      " MB of memory, the limit (reached at " + what + ": at least " +
+                      std::to_string(bytes >> 20) + " MB)");
   }
 
   bool Peek(int32_t code, size_t ahead = 0) const {
@@ -160,6 +197,84 @@ class Builder {
     }
   }
 
+  // The integer path needs every tensor 8-bit quantized; the first reason it cannot run
+  // is kept (the float path is unaffected).
+  void NoInteger(const std::string& why) {
+    if (quant_ok_) reason_ = why;
+    quant_ok_ = false;
+  }
+
+  QuantParams Quant8(int32_t t, const std::string& what) {
+    const Tensor& x = g_.tensors[t];
+    QuantParams q;
+    const bool eight_bit = x.type == TensorType::kUInt8 || x.type == TensorType::kInt8;
+    if (!eight_bit || x.quant.scale.size() != 1 || x.quant.zero_point.size() > 1 || !(x.quant.scale[0] > 0) ||
+        !std::isfinite(x.quant.scale[0])) {
+      NoInteger(what + " (" + TensorName(t) + ") is not an 8-bit tensor with one scale");
+      return q;
+    }
+    q.scale = x.quant.scale[0];
+    q.is_signed = x.type == TensorType::kInt8;
+    const int64_t zp = x.quant.zero_point.empty() ? 0 : x.quant.zero_point[0];
+    if (zp < (q.is_signed ? -128 : 0) || zp > (q.is_signed ? 127 : 255)) {
+      NoInteger(what + " (" + TensorName(t) + ") has zero point " + std::to_string(zp));
+      return q;
+    }
+    q.zero_point = static_cast<int32_t>(zp);
+    return q;
+  }
+
+  // The stored integers of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (weights input 1,
+  // bias input 2) whose scales run along qdim. ReadConstant has checked shapes and sizes.
+  void ReadLayerQuantization(const Operator& op, int32_t in, int channels, int qdim, const std::string& what,
+                             LayerQuantization* q) {
+    if (!quant_ok_) return;
+    q->input = Quant8(in, what + " input");
+    q->output = Quant8(op.outputs[0], what + " output");
+    const Tensor& w = g_.tensors[op.inputs[1]];
+    if (w.type != TensorType::kUInt8 && w.type != TensorType::kInt8) {
+      return NoInteger(what + " weights are " + TensorTypeName(w.type));
+    }
+    const Quantization& wq = w.quant;
+    const bool per_channel = wq.scale.size() > 1;
+    if ((per_channel && (static_cast<int>(wq.scale.size()) != channels || wq.quantized_dimension != qdim)) ||
+        wq.scale.empty()) {
+      return NoInteger(what + " weights are not quantized per tensor or per output channel");
+    }
+    for (float scale : wq.scale) {
+      if (!(scale > 0) || !std::isfinite(scale)) return NoInteger(what + " weights have scale " + std::to_string(scale));
+    }
+    q->weights_signed = w.type == TensorType::kInt8;
+    q->weight_scales = wq.scale;
+    q->weight_zero_points.assign(wq.scale.size(), 0);
+    for (size_t i = 0; i < wq.zero_point.size() && i < wq.scale.size(); ++i) {
+      const int64_t zp = wq.zero_point[i];
+      if (zp < (q->weights_signed ? -128 : 0) || zp > (q->weights_signed ? 127 : 255)) {
+        return NoInteger(what + " weights have zero point " + std::to_string(zp));
+      }
+      q->weight_zero_points[i] = static_cast<int32_t>(zp);
+    }
+    q->weights.assign(w.data, w.data + w.data_size);
+    q->bias.assign(channels, 0);
+    if (op.inputs.size() >= 3 && op.inputs[2] >= 0) {
+      const Tensor& b = g_.tensors[op.inputs[2]];
+      if (b.type != TensorType::kInt32) return NoInteger(what + " bias is " + TensorTypeName(b.type));
+      std::memcpy(q->bias.data(), b.data, 4 * static_cast<size_t>(channels));
+    }
+  }
+
+  static void DropLayerQuantization(Network* net) {
+    auto drop = [](LayerQuantization* q) { *q = LayerQuantization(); };
+    drop(&net->stem.q);
+    for (InvertedResidual& b : net->blocks) {
+      drop(&b.expand.q);
+      drop(&b.depthwise.q);
+      drop(&b.project.q);
+    }
+    drop(&net->head.q);
+    drop(&net->classifier.q);
+  }
+
   Status ReadInput(InputSpec* in) {
     const Tensor& t = g_.tensors[cur_];
     if (t.shape.size() != 4 || t.shape[0] != 1 || t.shape[3] != 3) {
@@ -173,6 +288,8 @@ class Builder {
       return Unsupported("input size " + std::to_string(in->width) + "x" + std::to_string(in->height) +
                          " is outside 8.." + std::to_string(kMaxInputSide));
     }
+    input_elements_ = int64_t{in->height} * in->width * 3;
+    MNV2_RETURN_IF_ERROR(CheckMemory("the input " + TensorName(cur_)));
     if (t.type == TensorType::kUInt8 || t.type == TensorType::kInt8) {
       if (t.quant.scale.size() != 1 || t.quant.zero_point.size() != 1 || !(t.quant.scale[0] > 0)) {
         return Unsupported("the quantized input " + TensorName(cur_) + " has no per-tensor scale");
@@ -220,11 +337,12 @@ class Builder {
         t.type == TensorType::kBool || t.type == TensorType::kComplex64) {
       return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
     }
-    if (t.data_size != static_cast<size_t>(count) * elem) {
+    if (static_cast<uint64_t>(count) > t.data_size / elem || t.data_size != static_cast<size_t>(count) * elem) {
       return Status(ErrorCode::kModelFormat, "malformed TFLite model: " + name + " holds " +
                                                  std::to_string(t.data_size) + " bytes, expected " +
                                                  std::to_string(count * static_cast<int64_t>(elem)));
     }
+    MNV2_RETURN_IF_ERROR(ReserveWeights(count, name));
     out->resize(static_cast<size_t>(count));
     if (t.type == TensorType::kFloat32) {
       std::memcpy(out->data(), t.data, t.data_size);
@@ -245,8 +363,9 @@ class Builder {
     // Integer data: real = scale[c] * (q - zero_point[c]).
     const Quantization& q = t.quant;
     const int rank = static_cast<int>(shape.size());
-    int64_t channels = 1, inner = 1;
+    int64_t channels = 1, inner = count;
     if (q.scale.size() > 1) {
+      inner = 1;
       if (q.quantized_dimension < 0 || q.quantized_dimension >= rank ||
           static_cast<int64_t>(q.scale.size()) != shape[q.quantized_dimension]) {
         return Unsupported(name + " has " + std::to_string(q.scale.size()) + " scales along dimension " +
@@ -261,19 +380,27 @@ class Builder {
       return Unsupported(name + " has " + std::to_string(q.zero_point.size()) + " zero points for " +
                          std::to_string(q.scale.size()) + " scales");
     }
-    for (int64_t i = 0; i < count; ++i) {
-      const size_t c = static_cast<size_t>(channels > 1 ? (i / inner) % channels : 0);
-      const float scale = q.scale[c];
-      const int64_t zero = q.zero_point.empty() ? 0 : q.zero_point[c];
-      int64_t v;
-      switch (t.type) {
-        case TensorType::kUInt8: v = t.data[i]; break;
-        case TensorType::kInt8: v = static_cast<int8_t>(t.data[i]); break;
-        case TensorType::kInt16: { int16_t x; std::memcpy(&x, t.data + 2 * i, 2); v = x; break; }
-        case TensorType::kInt32: { int32_t x; std::memcpy(&x, t.data + 4 * i, 4); v = x; break; }
-        default: return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
+    // Runs of `inner` elements share one channel's scale and zero point.
+    auto dequantize = [&](auto load) {
+      float* dst = out->data();
+      for (int64_t run = 0, i = 0; i < count; ++run) {
+        const size_t c = static_cast<size_t>(run % channels);
+        const float scale = q.scale[c];
+        const float zero = q.zero_point.empty() ? 0.0f : static_cast<float>(q.zero_point[c]);
+        for (const int64_t end = i + inner; i < end; ++i) dst[i] = scale * (static_cast<float>(load(i)) - zero);
       }
-      (*out)[i] = scale * static_cast<float>(v - zero);
+    };
+    switch (t.type) {
+      case TensorType::kUInt8: dequantize([&](int64_t i) { return t.data[i]; }); break;
+      case TensorType::kInt8: dequantize([&](int64_t i) { return static_cast<int8_t>(t.data[i]); }); break;
+      case TensorType::kInt16:
+        dequantize([&](int64_t i) { int16_t x; std::memcpy(&x, t.data + 2 * i, 2); return x; });
+        break;
+      case TensorType::kInt32:
+        dequantize([&](int64_t i) { int32_t x; std::memcpy(&x, t.data + 4 * i, 4); return x; });
+        break;
+      default:
+        return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
     }
     return Status::Ok();
   }
@@ -325,7 +452,7 @@ class Builder {
       return Unsupported(what + " output " + TensorName(op.outputs[0]) + " has shape " + ShapeString(out.shape) +
                          ", but its input and padding give " + ShapeString(expected));
     }
-    return Status::Ok();
+    return ReserveLayer(Elements(in) + Elements(out), what);
   }
 
   Status ReadConv(Conv2D* conv, const std::string& what) {
@@ -349,6 +476,7 @@ class Builder {
     MNV2_RETURN_IF_ERROR(Geometry(op, in, kh, kw, out_c, where, &conv->g));
     MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {out_c, kh, kw, conv->g.in_c}, where + " weights", &conv->weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, out_c, where, &conv->bias));
+    ReadLayerQuantization(op, in, out_c, 0, where, &conv->q);
     if (what == "head") head_weights_ = op.inputs[1];
     return ToActivation(op.options.activation, where, &conv->activation);
   }
@@ -388,6 +516,7 @@ class Builder {
     MNV2_RETURN_IF_ERROR(Geometry(op, in, 3, 3, channels, where, &dw.g));
     MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {1, 3, 3, channels}, where + " weights", &dw.weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, channels, where, &dw.bias));
+    ReadLayerQuantization(op, in, channels, 3, where, &dw.q);
     MNV2_RETURN_IF_ERROR(ToActivation(op.options.activation, where, &dw.activation));
 
     MNV2_RETURN_IF_ERROR(ReadPointwise(&b->project, what + " project"));
@@ -410,6 +539,7 @@ class Builder {
       }
       cur_ = add.outputs[0];
       b->residual = true;
+      b->add_output = Quant8(cur_, add_where + " output");
     }
     return Status::Ok();
   }
@@ -466,6 +596,7 @@ class Builder {
       c->activation = conv.activation;
       c->weights = std::move(conv.weights);
       c->bias = std::move(conv.bias);
+      c->q = std::move(conv.q);
       return Status::Ok();
     }
     if (!Peek(kOpFullyConnected)) {
@@ -474,6 +605,7 @@ class Builder {
     }
     const size_t index = next_;
     const Operator& op = Next();
+    const int32_t in = cur_;
     const std::string where = "classifier FULLY_CONNECTED (operator " + std::to_string(index) + ")";
     MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
     if (op.inputs.size() < 2 || op.inputs[1] < 0) return Unsupported(where + " has no weights");
@@ -486,24 +618,34 @@ class Builder {
     c->classes = w.shape[0];
     MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {c->classes, features}, where + " weights", &c->weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, c->classes, where, &c->bias));
+    ReadLayerQuantization(op, in, c->classes, 0, where, &c->q);
     if (Elements(g_.tensors[cur_]) != c->classes) return Unsupported(where + " output has the wrong size");
     return ToActivation(op.options.activation, where, &c->activation);
   }
 
   const Graph& g_;
+  const Limits& limits_;
+  int64_t weight_bytes_ = 0, layer_peak_ = 0, input_elements_ = 0;  // for CheckMemory
   size_t next_ = 0;      // next operator to read
   int32_t cur_ = -1;     // tensor holding the running activation
   int32_t head_weights_ = 0;
+  QuantizedGraph qg_;     // what the integer path needs, gathered on the way
+  bool quant_ok_ = true;  // the integer path can run
+  std::string reason_;    // why not, when it cannot
 };
 
 }  // namespace
 
-Result<Network> BuildNetwork(const Graph& graph) { return Builder(graph).Build(); }
+Result<Network> BuildNetwork(const Graph& graph, const Limits& limits) { return Builder(graph, limits).Build(); }
 
-Result<Network> LoadTflite(const uint8_t* data, size_t size) {
+Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits) {
+  if (size > limits.max_model_bytes) {
+    return Status(ErrorCode::kModelTooLarge, "the model file is " + std::to_string(size) + " bytes; the limit is " +
+                                                 std::to_string(limits.max_model_bytes));
+  }
   Result<Graph> graph = ReadTflite(data, size);
   if (!graph.ok()) return graph.status();
-  return BuildNetwork(*graph);
+  return BuildNetwork(*graph, limits);
 }
 
 }  // namespace model

@@ -16,9 +16,18 @@ namespace model {
 // Largest input side accepted; larger models would need gigabytes of activations.
 constexpr int kMaxInputSide = 2048;
 
-Result<Network> BuildNetwork(const Graph& graph);
+// What an untrusted model may ask for; beyond it loading fails with kModelTooLarge before the
+// memory is allocated. MobileNetV2 1.4/224 in float32 is a 25 MB file and needs about 60 MB.
+struct Limits {
+  size_t max_model_bytes = 128u << 20;   // the .tflite file
+  size_t max_memory_bytes = 512u << 20;  // float weights twice (as read and as packed by the
+                                         // engine) plus twice the largest layer's input and
+                                         // output: a bound on what loading and running allocate
+};
+
+Result<Network> BuildNetwork(const Graph& graph, const Limits& limits = {});
 // ReadTflite + BuildNetwork. The bytes may be freed afterwards.
-Result<Network> LoadTflite(const uint8_t* data, size_t size);
+Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits = {});
 
 }  // namespace model
 }  // namespace mnv2

@@ -32,6 +32,7 @@ int64_t Network::MultiplyAdds() const {
     if (b.has_expand) macs += ConvMacs(b.expand.g, false);
     macs += ConvMacs(b.depthwise.g, true) + ConvMacs(b.project.g, false);
   }
+  for (const Classifier& d : hidden) macs += static_cast<int64_t>(d.features) * d.classes;
   return macs + static_cast<int64_t>(classifier.features) * classifier.classes;
 }
 

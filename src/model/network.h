@@ -17,6 +17,25 @@ const char* ActivationName(Activation a);
 // The output clamp [lo, hi] an activation means (infinite where it does not clamp).
 void ActivationRange(Activation a, float* lo, float* hi);
 
+// How a quantized tensor maps its integers to reals: real = scale * (q - zero_point),
+// with q and zero_point in the tensor's own type.
+struct QuantParams {
+  float scale = 0.0f;
+  int32_t zero_point = 0;
+  bool is_signed = false;  // int8 rather than uint8
+};
+
+// A layer's integers as the file stores them, for the integer path (empty when the
+// layer or its activations are not 8-bit quantized).
+struct LayerQuantization {
+  QuantParams input, output;
+  std::vector<uint8_t> weights;  // stored bytes (int8 as two's complement), layout of the float weights
+  bool weights_signed = false;
+  std::vector<float> weight_scales;         // one per output channel, or one for the tensor
+  std::vector<int32_t> weight_zero_points;  // as many as weight_scales
+  std::vector<int32_t> bias;                // one per output channel (zeros when the file has none)
+};
+
 // Spatial geometry shared by convolutions: NHWC input [in_h, in_w, in_c] to output [out_h, out_w, out_c].
 struct ConvGeometry {
   int in_h = 0, in_w = 0, in_c = 0;
@@ -33,6 +52,7 @@ struct Conv2D {
   Activation activation = Activation::kNone;
   std::vector<float> weights;
   std::vector<float> bias;  // [out_c]
+  LayerQuantization q;
 };
 
 // A depthwise convolution (one filter per channel): weights [kernel_h][kernel_w][channels].
@@ -42,6 +62,7 @@ struct DepthwiseConv2D {
   Activation activation = Activation::kNone;
   std::vector<float> weights;
   std::vector<float> bias;
+  LayerQuantization q;
 };
 
 // expand (1x1, optional: the first block has none) -> depthwise 3x3 -> project (1x1, linear),
@@ -52,9 +73,11 @@ struct InvertedResidual {
   DepthwiseConv2D depthwise;
   Conv2D project;
   bool residual = false;
+  QuantParams add_output;  // the residual ADD's output (integer path)
 };
 
-// A fully connected classifier: weights [num_classes][features].
+// A fully connected layer (the classifier, or a hidden layer of a Keras head):
+// weights [classes][features].
 struct Classifier {
   std::string name;
   int features = 0;
@@ -62,6 +85,21 @@ struct Classifier {
   Activation activation = Activation::kNone;
   std::vector<float> weights;
   std::vector<float> bias;
+  LayerQuantization q;
+};
+
+// What the integer path needs beyond each layer's LayerQuantization. Available when
+// every tensor from the input to the output is 8-bit quantized and every layer stores
+// 8-bit weights and 32-bit biases.
+struct QuantizedGraph {
+  bool available = false;
+  std::string unavailable_reason;  // when not available
+  QuantParams input;               // the graph input (the image bytes)
+  std::vector<QuantParams> input_requantize;   // outputs of the QUANTIZE ops after the input, in order
+  bool pool_is_mean = false;       // MEAN rather than AVERAGE_POOL_2D
+  QuantParams pool_output;
+  QuantParams softmax_input, softmax_output;  // when softmax
+  std::vector<QuantParams> output_requantize;  // outputs of the QUANTIZE ops at the end, in order
 };
 
 // How the input tensor maps integers to reals: real = scale * (q - zero_point).
@@ -78,17 +116,20 @@ struct Network {
   Conv2D stem;
   std::vector<InvertedResidual> blocks;
   Conv2D head;  // the last 1x1 convolution (1280 channels at alpha <= 1)
-  // Global average pooling over head's output, then:
+  // Global average pooling over head's output, then the hidden dense layers of heads such as
+  // Keras' Dense(256, relu) -> Dense(128, relu) -> Dense(5) (usually none), then:
+  std::vector<Classifier> hidden;
   Classifier classifier;
   bool softmax = true;
   float softmax_beta = 1.0f;
+  QuantizedGraph quant;
 
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"
   bool quantized = false;   // weights stored as integers
   float alpha() const { return static_cast<float>(stem.g.out_c) / 32.0f; }
   int num_classes() const { return classifier.classes; }
-  int feature_size() const { return classifier.features; }
+  int feature_size() const { return head.g.out_c; }
   // Multiply-adds of one inference.
   int64_t MultiplyAdds() const;
 };

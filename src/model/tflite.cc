@@ -152,9 +152,13 @@ Status ReadTensor(const FbTable& t, const FbVector& buffers, const FlatBufferRea
       out->data = data.data();
       out->data_size = data.size();
     } else if (offset > 1) {  // data stored after the flatbuffer (models over 2 GB)
-      if (!reader.InBounds(offset, size)) return FormatError(what + " has data outside the file");
+      // On 32-bit targets (WebAssembly) the 64-bit fields must not wrap into range.
+      if (static_cast<size_t>(offset) != offset || static_cast<size_t>(size) != size ||
+          !reader.InBounds(static_cast<size_t>(offset), static_cast<size_t>(size))) {
+        return FormatError(what + " has data outside the file");
+      }
       out->data = reader.data() + offset;
-      out->data_size = size;
+      out->data_size = static_cast<size_t>(size);
     }
   }
   return Status::Ok();

@@ -1,18 +1,17 @@
-// Shared by the browser tests: Debian's Chromium driven by playwright-core, the demo server,
-// and the reference labels of the real photos in ../shared/images (read there, never copied).
+// Shared by the browser tests: the engines (engines.js: Chromium, Firefox, WebKit behind one
+// driver interface), the demo server, and the reference labels of the real photos in
+// ../shared/images (read there, never copied).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { after, before, describe } from 'node:test';
 import { REPO, sharedDir, start } from '../../scripts/serve.js';
+import { launchEngine, selectedEngines, sleep } from './engines.js';
 
-export { REPO, start };
+export { REPO, sleep, start };
 export const IMAGES = path.join(sharedDir(), 'images');
 export const ARTIFACTS = path.join(REPO, 'artifacts');
 export const MODEL_KEY = 'mobilenet_v2_1.0_224_quant.tflite';
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** The photos with a reference top-1 for the default model: [{ name, file, index, label }]. */
 export function references() {
@@ -23,28 +22,12 @@ export function references() {
     .map(([name, top]) => ({ name, file: path.join(IMAGES, name), index: top[0][0], label: top[0][1] }));
 }
 
-/** Fails early, and in words, when the package is not built or Chromium is missing. */
+/** Fails early, and in words, when the package is not built or the photos are missing. */
 export function checkPrerequisites() {
   for (const f of ['dist/mnv2-simd.wasm', 'dist/mnv2-nosimd.wasm', 'models/mobilenet_v2_1.0_224_quant.tflite']) {
     assert.ok(existsSync(path.join(REPO, f)), `${f} is missing: run npm run build first`);
   }
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   assert.ok(existsSync(IMAGES), `${IMAGES} is missing (set MNV2_SHARED_DIR)`);
-}
-
-/** Launches Chromium with a fresh profile (playwright makes a temporary user-data dir). */
-export function launch(extraArgs = []) {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs], timeout: 60_000 });
-}
-
-/** A new page that fails the test on uncaught page errors; returns { page, errors }. */
-export async function newPage(browser, options = {}) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.setDefaultTimeout(60_000);
-  return { page, errors, context };
 }
 
 export function artifactPath(name) {
@@ -52,34 +35,98 @@ export function artifactPath(name) {
   return path.join(ARTIFACTS, name);
 }
 
+/**
+ * The one way a browser test is written: `body(ctx)` defines the tests once, and runs once per
+ * engine (MNV2_BROWSERS picks them), in a suite named "title [engine]". ctx.browser is launched
+ * before the suite's tests (launchOptions: { fakeCamera }) and closed after; ctx.engine names it.
+ */
+export function eachEngine(title, body, launchOptions = {}) {
+  for (const engine of selectedEngines()) {
+    describe(`${title} [${engine}]`, () => {
+      const ctx = { engine, browser: null };
+      before(async () => {
+        ctx.browser = await launchEngine(engine, launchOptions);
+      });
+      body(ctx);
+      // After hooks run in the order they are registered: the suite's own (closing its pages) first.
+      after(async () => {
+        await ctx.browser?.close();
+      });
+    });
+  }
+}
+
+/** Opens a page of `browser`, runs fn(page) and closes it, even when fn fails. */
+export async function withPage(browser, viewport, fn) {
+  const page = await browser.newPage(viewport);
+  try {
+    return await fn(page);
+  } finally {
+    await page.close();
+  }
+}
+
+/** One line of measurements per engine, gathered for the README's compatibility table. */
+export function record(entry) {
+  appendFileSync(artifactPath('browser-compat.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the page (the same in every engine: everything goes through page.evaluate).
+
+export const textOf = (page, selector) => page.evaluate((s) => document.querySelector(s).textContent, selector);
+export const isChecked = (page, selector) => page.evaluate((s) => document.querySelector(s).checked, selector);
+export const attrOf = (page, selector, name) => page.evaluate(([s, n]) => document.querySelector(s).getAttribute(n), [selector, name]);
+export const isVisible = (page, selector) => page.evaluate((s) => {
+  const el = document.querySelector(s);
+  return !!el && !el.hidden && el.getClientRects().length > 0;
+}, selector);
+
 // ---------------------------------------------------------------------------------------------
 // The demo page, driven through its own controls.
 
 /** Opens the demo and waits until the model has loaded; returns the variant shown. */
 export async function openDemo(page, baseUrl, query = '') {
   await page.goto(`${baseUrl}/web/demo/${query}`);
-  await page.waitForSelector('#variant[data-state="ready"], #variant[data-state="error"]');
-  return page.$eval('#variant', (el) => ({ ...el.dataset, text: el.innerText }));
+  return waitForVariant(page);
 }
 
-const runs = (page) => page.$eval('#predictions', (el) => Number(el.dataset.runs));
+/** Waits until the demo has loaded its model (or failed to); returns the variant shown. */
+export async function waitForVariant(page) {
+  await page.waitForSelector('#variant[data-state="ready"], #variant[data-state="error"]');
+  return page.evaluate(() => {
+    const el = document.querySelector('#variant');
+    return { ...el.dataset, text: el.innerText };
+  });
+}
+
+const runs = (page) => page.evaluate(() => Number(document.querySelector('#predictions').dataset.runs));
 
 /** Waits for the classification after `action` and returns the top-5 shown: [{ index, label, score }]. */
 export async function classifyWith(page, action) {
-  if (await page.isVisible('#error')) await page.click('#error-close');
+  if (await isVisible(page, '#error')) await page.click('#error-close');
   const before = await runs(page);
   await action();
-  await page.waitForFunction((n) => {
+  await page.waitFor((n) => {
     const shown = Number(document.querySelector('#predictions').dataset.runs);
     return shown > n || !document.querySelector('#error').hidden;
-  }, before);
-  const error = await page.$eval('#error', (el) => (el.hidden ? null : el.innerText));
+  }, before, { what: 'a classification or an error' });
+  const error = await page.evaluate(() => {
+    const el = document.querySelector('#error');
+    return el.hidden ? null : el.innerText;
+  });
   assert.equal(error, null, `the page shows an error: ${error}`);
   return shownPredictions(page);
 }
 
 export function shownPredictions(page) {
-  return page.$$eval('#predictions li[data-index]', (items) => items.map((li) => ({
+  return page.evaluate(() => [...document.querySelectorAll('#predictions li[data-index]')].map((li) => ({
     index: Number(li.dataset.index),
     label: li.querySelector('.label').textContent,
     score: Number(li.dataset.score),
@@ -99,9 +146,12 @@ export function classifySample(page, name) {
 
 /** The error the page shows: { title, text, code } or null. */
 export function shownError(page) {
-  return page.$eval('#error', (el) => (el.hidden ? null : {
-    title: el.querySelector('#error-title').textContent,
-    text: el.innerText,
-    code: el.dataset.code,
-  }));
+  return page.evaluate(() => {
+    const el = document.querySelector('#error');
+    return el.hidden ? null : {
+      title: el.querySelector('#error-title').textContent,
+      text: el.innerText,
+      code: el.dataset.code,
+    };
+  });
 }

@@ -1,7 +1,8 @@
 // As a web app developer: `npm pack` this package, install the tarball and Vite into a fresh
 // app in a temporary folder, `vite build` it with no configuration, serve the output and
 // classify a photo on the page and in a Web Worker. Then the Vite dev server, which needs one
-// line of configuration (optimizeDeps.exclude; see README).
+// line of configuration (optimizeDeps.exclude; see README). Built once; the app is then opened
+// in every engine (eachEngine), which costs a few seconds each.
 // Needs the npm registry (Vite is installed from it; MNV2_VITE_VERSION picks the version).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,13 +11,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO, checkPrerequisites, launch, newPage, start } from './helpers.js';
+import { REPO, checkPrerequisites, eachEngine, start, withPage } from './helpers.js';
 
 const VITE_VERSION = process.env.MNV2_VITE_VERSION || '7.3.8';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mnv2-vite-'));
 const app = path.join(tmp, 'app');
-let browser;
 const servers = [];
+let built; // the server of vite build's output
+let dev; // { url, stop() }: the Vite dev server
 
 // `npm run test:browser` passes npm_* variables (npm_config_local_prefix, ...) that would make
 // the npm run here act on this repository instead of the app.
@@ -110,30 +112,26 @@ before(async () => {
   }, null, 2)}\n`);
   for (const [name, text] of Object.entries(APP_FILES)) writeFileSync(path.join(app, name), text);
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
-  browser = await launch();
 });
 
 after(async () => {
-  await browser?.close();
+  await dev?.stop();
   for (const s of servers) await s.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function classifyInApp(url) {
-  const { page, errors } = await newPage(browser);
-  try {
+function classifyInApp(browser, url) {
+  return withPage(browser, {}, async (page) => {
     await page.goto(url);
     await page.waitForSelector('#page:not([data-state="loading"])');
     await page.waitForSelector('#worker:not([data-state="loading"])');
-    const result = {
-      page: JSON.parse(await page.textContent('#page')),
-      worker: JSON.parse(await page.textContent('#worker')),
-    };
-    assert.deepEqual(errors, []);
+    const result = await page.evaluate(() => ({
+      page: JSON.parse(document.querySelector('#page').textContent),
+      worker: JSON.parse(document.querySelector('#worker').textContent),
+    }));
+    assert.deepEqual(await page.errors(), []);
     return result;
-  } finally {
-    await page.context().close();
-  }
+  });
 }
 
 function checkResults({ page, worker }) {
@@ -151,12 +149,11 @@ test(`vite build (Vite ${VITE_VERSION}, no configuration): the bundle finds the 
   for (const pattern of [/^mnv2-simd-.*\.wasm$/, /^mnv2-nosimd-.*\.wasm$/, /^mobilenet_v2_1\.0_224_quant-.*\.tflite$/, /^imagenet_labels-.*\.txt$/, /^worker-.*\.js$/]) {
     assert.ok(assets.some((a) => pattern.test(a)), `no ${pattern} in dist/assets: ${assets}`);
   }
-  const server = await start({ port: 0, root: path.join(app, 'dist') });
-  servers.push(server);
-  checkResults(await classifyInApp(`${server.url}/`));
+  built = await start({ port: 0, root: path.join(app, 'dist') });
+  servers.push(built);
 });
 
-test('vite dev server, with optimizeDeps.exclude', async () => {
+test('vite dev server, with optimizeDeps.exclude, starts', async () => {
   // Pre-bundling would move web/core.js into node_modules/.vite/deps/, away from ../dist and ../models.
   const samples = await start({ port: 0, root: tmp });
   servers.push(samples);
@@ -169,26 +166,40 @@ test('vite dev server, with optimizeDeps.exclude', async () => {
   const vite = spawn(process.execPath, ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
     { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  try {
-    vite.stdout.on('data', (chunk) => { output += chunk; });
-    vite.stderr.on('data', (chunk) => { output += chunk; });
-    // Ready when it answers (its banner is colored differently from one terminal to another).
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      assert.equal(vite.exitCode, null, `vite exited (${vite.exitCode}):\n${output}`);
-      assert.ok(Date.now() < deadline, `vite did not start:\n${output}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  vite.stdout.on('data', (chunk) => { output += chunk; });
+  vite.stderr.on('data', (chunk) => { output += chunk; });
+  dev = {
+    url: `http://127.0.0.1:${port}/`,
+    async stop() {
+      if (vite.exitCode !== null || vite.signalCode !== null) return;
+      const exited = new Promise((resolve) => vite.once('exit', resolve));
+      vite.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (vite.exitCode === null && vite.signalCode === null) vite.kill('SIGKILL');
+    },
+  };
+  // Ready when it answers (its banner is colored differently from one terminal to another).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    assert.equal(vite.exitCode, null, `vite exited (${vite.exitCode}):\n${output}`);
+    assert.ok(Date.now() < deadline, `vite did not start:\n${output}`);
+    try {
+      if ((await fetch(dev.url)).ok) break;
+    } catch {
+      // not listening yet
     }
-    checkResults(await classifyInApp(`http://127.0.0.1:${port}/`));
-  } finally {
-    const exited = new Promise((resolve) => vite.once('exit', resolve));
-    vite.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (vite.exitCode === null && vite.signalCode === null) vite.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
+});
+
+eachEngine('the Vite app', (ctx) => {
+  test('built: classifies on the page and in a Web Worker', async () => {
+    assert.ok(built, 'vite build failed');
+    checkResults(await classifyInApp(ctx.browser, `${built.url}/`));
+  });
+
+  test('dev server: classifies on the page and in a Web Worker', async () => {
+    assert.ok(dev, 'the dev server did not start');
+    checkResults(await classifyInApp(ctx.browser, dev.url));
+  });
 });

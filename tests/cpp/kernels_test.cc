@@ -20,10 +20,16 @@
 #include "hwy/highway.h"
 #include "hwy/tests/hwy_gtest.h"
 #include "kernels/reference.h"
+#include "kernel_shapes.h"
 
 namespace mnv2 {
 namespace kernels {
 namespace {
+
+using testing_shapes::AllMobileNetShapes;
+using testing_shapes::MakeConvShape;
+using testing_shapes::MakeDepthwiseShape;
+using testing_shapes::ToString;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 // Written where a kernel must not write; checked afterwards.
@@ -71,54 +77,6 @@ template <class Tol>
 }
 
 // ---------------------------------------------------------------------------
-// MobileNetV2 channel counts for every width multiplier.
-
-int MakeDivisible(double v, int divisor = 8) {
-  int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0) / divisor * divisor);
-  if (nv < 0.9 * v) nv += divisor;
-  return nv;
-}
-
-const double kAlphas[] = {0.35, 0.5, 0.75, 1.0, 1.3, 1.4};
-
-struct MobileNetShapes {
-  std::set<std::pair<int, int>> gemm_kn;             // 1x1 convs: (in, out)
-  std::set<std::pair<int, int>> depthwise_c_stride;  // (channels, stride)
-  std::set<int> stem_out;                            // stem conv output channels
-  std::set<int> head;                                // last conv = pooled channels
-};
-
-const MobileNetShapes& AllMobileNetShapes() {
-  static const MobileNetShapes shapes = [] {
-    MobileNetShapes s;
-    struct Block {
-      int t, c, n, stride;
-    };
-    const Block blocks[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                            {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-    for (double alpha : kAlphas) {
-      int in = MakeDivisible(32 * alpha);
-      s.stem_out.insert(in);
-      for (const Block& b : blocks) {
-        const int out = MakeDivisible(b.c * alpha);
-        for (int i = 0; i < b.n; ++i) {
-          const int expanded = in * b.t;
-          if (b.t != 1) s.gemm_kn.insert({in, expanded});
-          s.depthwise_c_stride.insert({expanded, i == 0 ? b.stride : 1});
-          s.gemm_kn.insert({expanded, out});
-          in = out;
-        }
-      }
-      const int last = alpha > 1.0 ? MakeDivisible(1280 * alpha) : 1280;
-      s.gemm_kn.insert({in, last});
-      s.head.insert(last);
-    }
-    return s;
-  }();
-  return shapes;
-}
-
-// ---------------------------------------------------------------------------
 // Test helpers per kernel.
 
 // Runs Gemm and reference::Gemm on random data and compares; also checks that
@@ -149,32 +107,6 @@ void CheckGemm(int m, int k, int n, size_t a_stride, size_t c_stride, const Acti
   ASSERT_TRUE(AllNear(
       got.data(), want.data(), c_size, [k](float ref) { return DotTolerance(k, ref); },
       what.str()));
-}
-
-DepthwiseShape MakeDepthwiseShape(int in_h, int in_w, int channels, int stride, int pad_top,
-                                  int pad_left, bool same) {
-  DepthwiseShape s;
-  s.in_h = in_h;
-  s.in_w = in_w;
-  s.channels = channels;
-  s.stride = stride;
-  s.pad_top = pad_top;
-  s.pad_left = pad_left;
-  if (same) {  // TF "SAME" output size; any extra padding is at the bottom/right.
-    s.out_h = (in_h + stride - 1) / stride;
-    s.out_w = (in_w + stride - 1) / stride;
-  } else {  // Symmetric padding.
-    s.out_h = std::max(1, (in_h + 2 * pad_top - 3) / stride + 1);
-    s.out_w = std::max(1, (in_w + 2 * pad_left - 3) / stride + 1);
-  }
-  return s;
-}
-
-std::string ToString(const DepthwiseShape& s) {
-  std::ostringstream os;
-  os << "in " << s.in_h << "x" << s.in_w << "x" << s.channels << " out " << s.out_h << "x"
-     << s.out_w << " stride " << s.stride << " pad " << s.pad_top << "," << s.pad_left;
-  return os.str();
 }
 
 // Computes the output in two row ranges split at `split` (and checks both
@@ -209,36 +141,6 @@ void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act, s
   ASSERT_TRUE(AllNear(
       part.data() + split_at, want.data() + split_at, out_size - split_at,
       [](float ref) { return DotTolerance(9, ref); }, what + " (part)"));
-}
-
-ConvShape MakeConvShape(int in_h, int in_w, int in_c, int out_c, int kernel, int stride, int pad,
-                        bool same) {
-  ConvShape s;
-  s.in_h = in_h;
-  s.in_w = in_w;
-  s.in_c = in_c;
-  s.out_c = out_c;
-  s.kernel_h = kernel;
-  s.kernel_w = kernel;
-  s.stride = stride;
-  s.pad_top = pad;
-  s.pad_left = pad;
-  if (same) {
-    s.out_h = (in_h + stride - 1) / stride;
-    s.out_w = (in_w + stride - 1) / stride;
-  } else {
-    s.out_h = std::max(1, (in_h + 2 * pad - kernel) / stride + 1);
-    s.out_w = std::max(1, (in_w + 2 * pad - kernel) / stride + 1);
-  }
-  return s;
-}
-
-std::string ToString(const ConvShape& s) {
-  std::ostringstream os;
-  os << "in " << s.in_h << "x" << s.in_w << "x" << s.in_c << " out " << s.out_h << "x" << s.out_w
-     << "x" << s.out_c << " kernel " << s.kernel_h << "x" << s.kernel_w << " stride " << s.stride
-     << " pad " << s.pad_top << "," << s.pad_left;
-  return os.str();
 }
 
 void CheckConv(const ConvShape& s, int split, const Activation& act, bool with_bias,

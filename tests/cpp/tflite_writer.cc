@@ -101,6 +101,8 @@ class Serializer {
   }
 };
 
+}  // namespace
+
 uint16_t FloatToHalf(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
@@ -120,6 +122,8 @@ uint16_t FloatToHalf(float f) {
   if (mantissa & 0x1000) ++half;
   return static_cast<uint16_t>(half);
 }
+
+namespace {
 
 // Builds tensors and ops in order; remembers the running activation.
 class Synth {
@@ -329,6 +333,10 @@ class Synth {
     }
     if (s_.softmax) {
       const int out = Activation({1, s_.classes}, "probabilities");
+      if (quantized()) {  // what TFLite requires of a quantized softmax
+        g.tensors[out].scale = {1.0f / 256};
+        g.tensors[out].zero_point = {s_.weights == WeightType::kUInt8 ? 0 : -128};
+      }
       FbPtr o = FbTable();
       o->Scalar<float>(0, 1.0f);
       g.ops.push_back({25, {cur_}, {out}, o, 9});
@@ -337,6 +345,10 @@ class Synth {
     if (s_.quantize_edges) {
       const int out = Activation({1, s_.classes}, "output_uint8");
       g.tensors[out].type = 3;
+      if (!g.tensors[cur_].scale.empty()) {  // the same reals: int8 values + 128
+        g.tensors[out].scale = g.tensors[cur_].scale;
+        g.tensors[out].zero_point = {g.tensors[cur_].zero_point[0] + (g.tensors[cur_].type == 9 ? 128 : 0)};
+      }
       g.ops.push_back({114, {cur_}, {out}, nullptr, 0});
       cur_ = out;
     }

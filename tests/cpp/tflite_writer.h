@@ -76,6 +76,9 @@ struct SyntheticSpec {
   int head_channels = 0;
 };
 
+// IEEE half precision, rounding half away from zero.
+uint16_t FloatToHalf(float f);
+
 // Keras' make_divisible(v, 8): channel counts of the family.
 int MakeDivisible(float v, int divisor = 8);
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang-14, ASan + UBSan, in build-fuzz), writes
+# their seed corpora (from ../shared and made by tests/fuzz/make_seeds.cc; git-ignored) and
+# runs the fuzzers side by side for SECONDS each (default 60):
+#   scripts/fuzz.sh [SECONDS] [model|image|pipeline ...]
+# Inputs that found new coverage accumulate in build-fuzz/corpus/NAME; a crash stops its
+# fuzzer and is written to build-fuzz/crashes/ (then: turn it into a test in tests/cpp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+fuzzers=("$@")
+[ ${#fuzzers[@]} -eq 0 ] && fuzzers=(model image pipeline)
+shared=${MNV2_SHARED_DIR:-$(cd .. && pwd)/shared}
+
+if ! command -v clang++-14 >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
+fi
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMNV2_FUZZ=ON -DMNV2_BUILD_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$(nproc)"
+
+rm -rf build-fuzz/seeds
+build-fuzz/mnv2_fuzz_seeds build-fuzz/seeds "$shared"
+mkdir -p build-fuzz/crashes build-fuzz/logs
+
+# Largest input each fuzzer makes (longer seeds are cut: fast runs matter more than whole photos).
+declare -A max_len=([model]=262144 [image]=65536 [pipeline]=65536)
+for f in "${fuzzers[@]}"; do
+  mkdir -p build-fuzz/corpus/$f
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    build-fuzz/mnv2_${f}_fuzzer -max_total_time="$seconds" -max_len=${max_len[$f]} -timeout=60 \
+      -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/$f- \
+      build-fuzz/corpus/$f build-fuzz/seeds/$f >build-fuzz/logs/$f.log 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in "${!fuzzers[@]}"; do
+  f=${fuzzers[$i]}
+  if wait "${pids[$i]}"; then result=clean; else result="FAILED (see build-fuzz/logs/$f.log)"; status=1; fi
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/logs/$f.log)
+  echo "fuzz $f: ${runs:-?} executions in ${seconds}s, $result"
+done
+exit $status

@@ -1,0 +1,388 @@
+#include "engine/quantized_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace mnv2 {
+namespace engine {
+namespace {
+
+using model::ConvGeometry;
+using model::LayerQuantization;
+using model::QuantParams;
+
+// A band holds at least this many output pixels, so the projection GEMM has rows to tile.
+constexpr int kMinBandPixels = 48;
+
+Status Unsupported(const std::string& message) {
+  return Status(ErrorCode::kUnsupportedModel, "the integer path cannot run this model: " + message);
+}
+
+size_t RowBytes(int w, int c) { return static_cast<size_t>(w) * c; }
+size_t Align(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+// Zero points on the uint8 carrier: an int8 tensor is carried as value + 128.
+int32_t CarrierZeroPoint(const QuantParams& q) { return q.zero_point + (q.is_signed ? 128 : 0); }
+
+kernels::QOutput OutputStage(const QuantParams& q, model::Activation activation) {
+  float lo, hi;
+  model::ActivationRange(activation, &lo, &hi);
+  return kernels::QuantizedActivationRange(q.scale, CarrierZeroPoint(q), lo, hi);
+}
+
+kernels::ConvShape ToConvShape(const ConvGeometry& g) {
+  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
+}
+
+// The weights of `channels` output channels minus their zero points, as int16, in the file's
+// layout; `channel_of(i)` names the output channel of element i.
+template <class ChannelOf>
+std::vector<int16_t> CenteredWeights(const LayerQuantization& q, ChannelOf channel_of) {
+  std::vector<int16_t> w(q.weights.size());
+  const bool per_channel = q.weight_zero_points.size() > 1;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const int32_t stored = q.weights_signed ? static_cast<int8_t>(q.weights[i]) : q.weights[i];
+    const int32_t zero_point = q.weight_zero_points[per_channel ? channel_of(i) : 0];
+    w[i] = static_cast<int16_t>(stored - zero_point);
+  }
+  return w;
+}
+
+// TFLite's output multipliers. uint8 layers (and per-tensor FULLY_CONNECTED) take the legacy
+// GetQuantizedConvolutionMultipler, whose scale product is a float; int8 convolutions take
+// PopulateConvolutionQuantizationParams, one multiplier per channel from double products.
+std::vector<kernels::QuantizedMultiplier> Multipliers(const LayerQuantization& q, int channels, bool fully_connected) {
+  std::vector<kernels::QuantizedMultiplier> m(channels);
+  const bool legacy = !q.input.is_signed || (fully_connected && q.weight_scales.size() == 1);
+  for (int c = 0; c < channels; ++c) {
+    const float w_scale = q.weight_scales[q.weight_scales.size() > 1 ? c : 0];
+    const double real = legacy ? static_cast<double>(q.input.scale * w_scale) / static_cast<double>(q.output.scale)
+                               : static_cast<double>(q.input.scale) * static_cast<double>(w_scale) /
+                                     static_cast<double>(q.output.scale);
+    m[c] = kernels::QuantizeMultiplier(real);
+  }
+  return m;
+}
+
+// The int32 sums hold bias - zero point * sum(w) + sum(x * w), with x and the zero point in
+// 0..255 and |w| <= 255: a file's bias near the int32 limits would overflow them.
+Status CheckAccumulator(const LayerQuantization& q, int64_t taps, const std::string& name) {
+  int64_t max_bias = 0;
+  for (int32_t b : q.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
+  if (max_bias + 2 * 255 * 255 * taps >= (int64_t{1} << 31)) {
+    return Unsupported(name + " has a bias of " + std::to_string(max_bias) + ", which could overflow its int32 sums");
+  }
+  return Status::Ok();
+}
+
+// Packs a convolution [out_c][kh][kw][in_c] (or FC [out_c][in_c]) as a GEMM of depth
+// QIm2ColDepth (kh * kw * in_c rounded up to 8 for KxK kernels).
+Result<QPointwisePlan> PlanGemm(const ConvGeometry& g, const LayerQuantization& q, model::Activation activation,
+                                bool fully_connected, const std::string& name) {
+  QPointwisePlan p;
+  p.g = g;
+  const int taps = g.kernel_h * g.kernel_w * g.in_c;
+  p.depth = g.kernel_h == 1 && g.kernel_w == 1 ? g.in_c : kernels::QIm2ColDepth(ToConvShape(g));
+  if (static_cast<int64_t>(p.depth) * 255 * 255 >= (int64_t{1} << 31)) {
+    return Unsupported(name + " sums " + std::to_string(p.depth) + " products, more than int32 holds");
+  }
+  if (q.weights.size() != static_cast<size_t>(taps) * g.out_c) return Unsupported(name + " has no integer weights");
+  MNV2_RETURN_IF_ERROR(CheckAccumulator(q, p.depth, name));
+  const std::vector<int16_t> w = CenteredWeights(q, [&](size_t i) { return i / taps; });
+  std::vector<int16_t> padded;
+  const int16_t* weights = w.data();
+  if (p.depth != taps) {
+    padded.assign(static_cast<size_t>(p.depth) * g.out_c, 0);
+    for (int o = 0; o < g.out_c; ++o) std::copy_n(w.data() + static_cast<size_t>(o) * taps, taps, &padded[static_cast<size_t>(o) * p.depth]);
+    weights = padded.data();
+  }
+  const std::vector<kernels::QuantizedMultiplier> m = Multipliers(q, g.out_c, fully_connected);
+  p.packed.resize(kernels::PackedQGemmBytes(p.depth, g.out_c));
+  kernels::PackQGemm(weights, q.bias.data(), m.data(), p.depth, g.out_c, CarrierZeroPoint(q.input),
+                     OutputStage(q.output, activation), p.packed.data());
+  return p;
+}
+
+Result<QDepthwisePlan> PlanDepthwise(const model::DepthwiseConv2D& dw) {
+  QDepthwisePlan p;
+  p.g = dw.g;
+  const int C = dw.g.in_c;
+  if (dw.q.weights.size() != static_cast<size_t>(9) * C) return Unsupported(dw.name + " has no integer weights");
+  MNV2_RETURN_IF_ERROR(CheckAccumulator(dw.q, 9, dw.name));
+  const std::vector<int16_t> w = CenteredWeights(dw.q, [&](size_t i) { return i % C; });
+  const std::vector<kernels::QuantizedMultiplier> m = Multipliers(dw.q, C, false);
+  p.packed.resize(kernels::PackedQDepthwiseBytes(C));
+  kernels::PackQDepthwise(w.data(), dw.q.bias.data(), m.data(), C, CarrierZeroPoint(dw.q.input),
+                          OutputStage(dw.q.output, dw.activation), p.packed.data());
+  return p;
+}
+
+// QUANTIZE ops from `from` through each of `to`, the identities dropped.
+std::vector<kernels::QRequantParams> RequantizeChain(QuantParams from, const std::vector<QuantParams>& to) {
+  std::vector<kernels::QRequantParams> chain;
+  for (const QuantParams& q : to) {
+    const kernels::QRequantParams p =
+        kernels::PrepareQRequant(from.scale, CarrierZeroPoint(from), q.scale, CarrierZeroPoint(q));
+    if (!kernels::IsIdentity(p)) chain.push_back(p);
+    from = q;
+  }
+  return chain;
+}
+
+// Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.
+void WindowRows(const ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
+  *lo = std::max(0, oy0 * g.stride - g.pad_top);
+  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Network& net) {
+  if (!net.quant.available) {
+    return Unsupported(net.quant.unavailable_reason.empty() ? "it is not quantized" : net.quant.unavailable_reason);
+  }
+  if (!net.hidden.empty()) return Unsupported("it has hidden dense layers");
+  std::unique_ptr<QuantizedEngine> e(new QuantizedEngine());
+  e->input_spec_ = net.input;
+  const model::QuantizedGraph& qg = net.quant;
+  e->input_requantize_ = RequantizeChain(qg.input, qg.input_requantize);
+
+  e->stem_shape_ = ToConvShape(net.stem.g);
+  Result<QPointwisePlan> stem = PlanGemm(net.stem.g, net.stem.q, net.stem.activation, false, "the stem");
+  if (!stem.ok()) return stem.status();
+  e->stem_ = std::move(*stem);
+  e->stem_pad_ = static_cast<uint8_t>(CarrierZeroPoint(net.stem.q.input));
+  // Block 0 reads stem rows from its ring unless it needs the whole stem output (a residual).
+  e->stem_fused_ = !net.blocks.front().has_expand && !net.blocks.front().residual;
+
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const model::InvertedResidual& b = net.blocks[i];
+    QInvertedResidualPlan plan;
+    plan.source = b.has_expand                ? RowSource::kExpand
+                  : i == 0 && e->stem_fused_ ? RowSource::kStem
+                                             : RowSource::kInput;
+    if (b.has_expand) {
+      Result<QPointwisePlan> expand = PlanGemm(b.expand.g, b.expand.q, b.expand.activation, false, b.expand.name);
+      if (!expand.ok()) return expand.status();
+      plan.expand = std::move(*expand);
+    }
+    Result<QDepthwisePlan> dw = PlanDepthwise(b.depthwise);
+    if (!dw.ok()) return dw.status();
+    plan.depthwise = std::move(*dw);
+    Result<QPointwisePlan> project = PlanGemm(b.project.g, b.project.q, b.project.activation, false, b.project.name);
+    if (!project.ok()) return project.status();
+    plan.project = std::move(*project);
+    plan.residual = b.residual;
+    if (b.residual) {
+      // The ADD reads the projection and the block input (the expansion's or depthwise's input).
+      const QuantParams& x = b.project.q.output;
+      const QuantParams& y = b.has_expand ? b.expand.q.input : b.depthwise.q.input;
+      plan.add = kernels::PrepareQAdd(x.scale, CarrierZeroPoint(x), y.scale, CarrierZeroPoint(y), b.add_output.scale,
+                                      OutputStage(b.add_output, model::Activation::kNone));
+    }
+    const ConvGeometry& g = b.depthwise.g;
+    plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
+    plan.ring_rows =
+        plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
+    e->blocks_.push_back(std::move(plan));
+  }
+  Result<QPointwisePlan> head = PlanGemm(net.head.g, net.head.q, net.head.activation, false, "the head");
+  if (!head.ok()) return head.status();
+  e->head_ = std::move(*head);
+
+  const size_t pixels = static_cast<size_t>(net.head.g.out_h) * net.head.g.out_w;
+  const QuantParams& head_out = net.head.q.output;
+  if (qg.pool_is_mean) {
+    e->pool_ = kernels::PrepareQMean(head_out.scale, CarrierZeroPoint(head_out), qg.pool_output.scale,
+                                     CarrierZeroPoint(qg.pool_output), head_out.is_signed, pixels);
+  } else {
+    e->pool_ = kernels::PrepareQAveragePool(head_out.is_signed, kernels::QOutput());
+  }
+  ConvGeometry cg;
+  cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
+  cg.in_c = net.classifier.features;
+  cg.out_c = net.classifier.classes;
+  Result<QPointwisePlan> classifier = PlanGemm(cg, net.classifier.q, net.classifier.activation, true, "the classifier");
+  if (!classifier.ok()) return classifier.status();
+  e->classifier_ = std::move(*classifier);
+
+  QuantParams last = net.classifier.q.output;
+  e->softmax_ = net.softmax;
+  if (net.softmax) {
+    const QuantParams& out = qg.softmax_output;
+    if (out.scale != 1.0f / 256 || CarrierZeroPoint(out) != 0) {
+      return Unsupported("the SOFTMAX output has scale " + std::to_string(out.scale) + " and zero point " +
+                         std::to_string(out.zero_point) + " (TFLite requires 1/256 and the type's minimum)");
+    }
+    if (!(static_cast<double>(net.softmax_beta) * qg.softmax_input.scale * (1 << 26) > 1.0)) {
+      return Unsupported("the SOFTMAX input scale is too small");
+    }
+    e->softmax_params_ = kernels::PrepareQSoftmax(net.softmax_beta, qg.softmax_input.scale);
+    last = out;
+  }
+  e->output_requantize_ = RequantizeChain(last, qg.output_requantize);
+  const QuantParams& final_q = qg.output_requantize.empty() ? last : qg.output_requantize.back();
+  e->output_scale_ = final_q.scale;
+  e->output_zero_point_ = CarrierZeroPoint(final_q);
+  e->feature_scale_ = qg.pool_output.scale;
+  e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
+
+  // Memory: two activation buffers (a block reads one and writes the other), then the
+  // scratch of the largest block, the stem's im2col rows, and the head and classifier outputs.
+  size_t buffer = e->stem_fused_ ? 0 : RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h;
+  size_t ring = 0, band = 0;
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const QInvertedResidualPlan& b = e->blocks_[i];
+    const ConvGeometry& g = b.depthwise.g;
+    buffer = std::max(buffer, RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+    ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
+    band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
+  }
+  const size_t input_bytes = RowBytes(net.input.width, 3) * net.input.height;
+  e->buffer_bytes_ = Align(buffer);
+  e->ring_offset_ = 2 * e->buffer_bytes_;
+  e->band_offset_ = e->ring_offset_ + Align(ring);
+  e->im2col_offset_ = e->band_offset_ + Align(band);
+  e->head_offset_ = e->im2col_offset_ + Align(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth);
+  e->pooled_offset_ = e->head_offset_ + Align(pixels * net.head.g.out_c);
+  e->logits_offset_ = e->pooled_offset_ + Align(net.head.g.out_c);
+  e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
+  e->arena_.assign(e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes)), 0);
+
+  e->input_.assign(input_bytes, 0);
+  e->output_.assign(net.classifier.classes, 0);
+  e->scores_.assign(net.classifier.classes, 0.0f);
+  e->features_.assign(net.head.g.out_c, 0.0f);
+  return e;
+}
+
+void QuantizedEngine::SetImage(const image::Image& img, image::Fit fit) {
+  const int h = input_spec_.height, w = input_spec_.width;
+  if (img.width == w && img.height == h && img.rgb.size() == input_.size()) {
+    std::copy(img.rgb.begin(), img.rgb.end(), input_.begin());
+    return;
+  }
+  const image::Image resized = image::Resize(img, w, h, fit);
+  if (resized.rgb.size() == input_.size()) std::copy(resized.rgb.begin(), resized.rgb.end(), input_.begin());
+}
+
+// One stem output row: its im2col rows, then the GEMM.
+void QuantizedEngine::StemRow(int row, uint8_t* out) {
+  const uint8_t* image = input_requantize_.empty() ? input_.data() : arena_.data() + requant_offset_;
+  uint8_t* cols = arena_.data() + im2col_offset_;
+  kernels::QIm2ColRow(stem_shape_, image, row, stem_pad_, cols);
+  kernels::QGemm(cols, stem_.depth, stem_.g.out_w, stem_.depth, stem_.packed.data(), stem_.g.out_c, out,
+                 stem_.g.out_c);
+}
+
+const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row) const {
+  const ConvGeometry& g = b.depthwise.g;
+  if (row < 0 || row >= g.in_h) return nullptr;
+  if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
+  return arena_.data() + ring_offset_ + static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
+}
+
+void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last) {
+  const ConvGeometry& g = b.depthwise.g;
+  uint8_t* ring = arena_.data() + ring_offset_;
+  const size_t row_bytes = RowBytes(g.in_w, g.in_c);
+  if (b.source == RowSource::kStem) {
+    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(row % b.ring_rows) * row_bytes);
+    return;
+  }
+  const QPointwisePlan& p = b.expand;
+  for (int row = first; row < last;) {
+    // Rows contiguous in the ring: up to its end.
+    const int slot = row % b.ring_rows;
+    const int rows = std::min(last - row, b.ring_rows - slot);
+    kernels::QGemm(in + static_cast<size_t>(row) * RowBytes(p.g.in_w, p.g.in_c), p.g.in_c, rows * p.g.in_w, p.g.in_c,
+                   p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * row_bytes, p.g.out_c);
+    row += rows;
+  }
+}
+
+void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out) {
+  const ConvGeometry& g = b.depthwise.g;
+  const kernels::DepthwiseShape ds{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
+  const QPointwisePlan& p = b.project;
+  const size_t dw_row = RowBytes(g.out_w, g.out_c), out_row = RowBytes(p.g.out_w, p.g.out_c);
+  uint8_t* band = arena_.data() + band_offset_;
+  int produced = 0;  // rows below this are in the ring
+  for (int oy0 = 0; oy0 < g.out_h; oy0 += b.band_rows) {
+    const int oy1 = std::min(oy0 + b.band_rows, g.out_h);
+    int lo, hi;
+    WindowRows(g, oy0, oy1, &lo, &hi);
+    if (b.source != RowSource::kInput) {
+      ProduceRows(b, in, std::max(lo, produced), hi);
+      produced = hi;
+    }
+    for (int oy = oy0; oy < oy1; ++oy) {
+      const int iy = oy * g.stride - g.pad_top;
+      const uint8_t* rows[3] = {RingRow(b, in, iy), RingRow(b, in, iy + 1), RingRow(b, in, iy + 2)};
+      kernels::QDepthwiseConv3x3Row(ds, rows, b.depthwise.packed.data(), band + static_cast<size_t>(oy - oy0) * dw_row);
+    }
+    uint8_t* dst = out + static_cast<size_t>(oy0) * out_row;
+    kernels::QGemm(band, p.g.in_c, (oy1 - oy0) * p.g.in_w, p.g.in_c, p.packed.data(), p.g.out_c, dst, p.g.out_c);
+    if (b.residual) {
+      kernels::QAdd(dst, in + static_cast<size_t>(oy0) * out_row, static_cast<size_t>(oy1 - oy0) * out_row, b.add,
+                    dst);
+    }
+  }
+}
+
+void QuantizedEngine::Run() {
+  uint8_t* arena = arena_.data();
+  if (!input_requantize_.empty()) {
+    uint8_t* image = arena + requant_offset_;
+    kernels::QRequantize(input_.data(), input_.size(), input_requantize_[0], image);
+    for (size_t i = 1; i < input_requantize_.size(); ++i) {
+      kernels::QRequantize(image, input_.size(), input_requantize_[i], image);
+    }
+  }
+  uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
+  int cur = 0;  // the buffer holding the running activation
+  if (!stem_fused_) {
+    const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
+    for (int oy = 0; oy < stem_.g.out_h; ++oy) StemRow(oy, buffers[0] + static_cast<size_t>(oy) * row);
+  }
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    // A fused stem feeds block 0 through its ring; the buffers start with block 0's output.
+    const bool first_fused = i == 0 && stem_fused_;
+    uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
+    RunBlock(blocks_[i], buffers[cur], out);
+    cur = first_fused ? 0 : 1 - cur;
+  }
+  const QPointwisePlan& h = head_;
+  const int pixels = h.g.in_h * h.g.in_w;
+  uint8_t* head_out = arena + head_offset_;
+  uint8_t* pooled = arena + pooled_offset_;
+  uint8_t* logits = arena + logits_offset_;
+  kernels::QGemm(buffers[cur], h.g.in_c, pixels, h.g.in_c, h.packed.data(), h.g.out_c, head_out, h.g.out_c);
+  kernels::QGlobalAveragePool(head_out, static_cast<size_t>(pixels), h.g.out_c, pool_, pooled);
+  const QPointwisePlan& c = classifier_;
+  kernels::QGemm(pooled, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, softmax_ ? logits : output_.data(),
+                 c.g.out_c);
+  if (softmax_) kernels::QSoftmax(logits, c.g.out_c, softmax_params_, output_.data());
+  for (const kernels::QRequantParams& p : output_requantize_) {
+    kernels::QRequantize(output_.data(), output_.size(), p, output_.data());
+  }
+  for (size_t i = 0; i < output_.size(); ++i) scores_[i] = output_scale_ * (output_[i] - output_zero_point_);
+  for (size_t i = 0; i < features_.size(); ++i) features_[i] = feature_scale_ * (pooled[i] - feature_zero_point_);
+}
+
+std::vector<Prediction> QuantizedEngine::Top(int k) const {
+  std::vector<Prediction> all(scores_.size());
+  for (size_t i = 0; i < scores_.size(); ++i) all[i] = {static_cast<int>(i), scores_[i]};
+  k = std::max(0, std::min<int>(k, static_cast<int>(all.size())));
+  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Prediction& a, const Prediction& b) {
+    return a.score > b.score || (a.score == b.score && a.index < b.index);
+  });
+  all.resize(k);
+  return all;
+}
+
+}  // namespace engine
+}  // namespace mnv2

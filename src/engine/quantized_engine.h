@@ -1,0 +1,112 @@
+// Runs a quantized MobileNetV2-family Network in integer arithmetic, as TFLite's
+// reference kernels define it: 8-bit activations, int32 accumulators and biases,
+// fixed-point requantization. Same plan-once, run-many structure as Engine, and the
+// same fused inverted residual blocks: a few rows are expanded into an 8-bit ring
+// buffer, filtered and projected band by band.
+//
+// Activations are carried as uint8 throughout (an int8 tensor as value + 128; see
+// kernels/quantized_kernels.h), so uint8 per-tensor and int8 per-channel models run
+// the same kernels.
+#ifndef MNV2_ENGINE_QUANTIZED_ENGINE_H_
+#define MNV2_ENGINE_QUANTIZED_ENGINE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "image/image.h"
+#include "kernels/quantized_kernels.h"
+#include "model/network.h"
+
+namespace mnv2 {
+namespace engine {
+
+// A quantized 1x1 convolution (or the stem as a GEMM over its im2col rows), packed for QGemm.
+struct QPointwisePlan {
+  model::ConvGeometry g;
+  int depth = 0;  // k of the GEMM
+  std::vector<uint8_t> packed;
+};
+
+struct QDepthwisePlan {
+  model::ConvGeometry g;
+  std::vector<uint8_t> packed;
+};
+
+struct QInvertedResidualPlan {
+  RowSource source = RowSource::kExpand;
+  QPointwisePlan expand;
+  QDepthwisePlan depthwise;
+  QPointwisePlan project;
+  bool residual = false;
+  kernels::QAddParams add;
+  int band_rows = 1;  // output rows per step
+  int ring_rows = 3;  // depthwise input rows kept in the ring
+};
+
+class QuantizedEngine {
+ public:
+  // Fails with kUnsupportedModel when the network has no complete integer description
+  // (network.quant.available) or needs what the integer kernels do not do.
+  static Result<std::unique_ptr<QuantizedEngine>> Create(const model::Network& network);
+
+  const model::InputSpec& input_spec() const { return input_spec_; }
+  int num_classes() const { return classifier_.g.out_c; }
+  int feature_size() const { return head_.g.out_c; }
+
+  // Resizes an RGB image to the input tensor (its bytes are the pixels: a uint8 input stores
+  // them, an int8 input stores pixel - 128, the same carrier bytes).
+  void SetImage(const image::Image& img, image::Fit fit = image::Fit::kStretch);
+  // Raw input bytes [height][width][3]; fill them directly instead of SetImage.
+  uint8_t* input() { return input_.data(); }
+
+  void Run();
+
+  // Results of the last Run(): the model's quantized output (uint8 carrier) and its real values.
+  const uint8_t* output() const { return output_.data(); }
+  const float* scores() const { return scores_.data(); }      // probabilities (or logits without softmax)
+  const float* features() const { return features_.data(); }  // pooled, before the classifier
+  std::vector<Prediction> Top(int k) const;
+
+  // Activation and scratch memory of this plan in bytes (not weights or the input image).
+  size_t ActivationBytes() const { return arena_.size(); }
+
+ private:
+  QuantizedEngine() = default;
+  void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out);
+  void ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last);
+  const uint8_t* RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row) const;
+  void StemRow(int row, uint8_t* out);
+
+  model::InputSpec input_spec_;
+  std::vector<kernels::QRequantParams> input_requantize_;  // QUANTIZE ops after the input
+  kernels::ConvShape stem_shape_{};
+  QPointwisePlan stem_;
+  uint8_t stem_pad_ = 0;     // the stem input's zero point: what its padding reads
+  bool stem_fused_ = false;  // computed band by band inside block 0
+  std::vector<QInvertedResidualPlan> blocks_;
+  QPointwisePlan head_;
+  kernels::QPoolParams pool_;
+  QPointwisePlan classifier_;
+  bool softmax_ = false;
+  kernels::QSoftmaxParams softmax_params_;
+  std::vector<kernels::QRequantParams> output_requantize_;  // QUANTIZE ops at the end
+  float output_scale_ = 1.0f, feature_scale_ = 1.0f;
+  int32_t output_zero_point_ = 0, feature_zero_point_ = 0;
+
+  std::vector<uint8_t> input_;   // the image as the input tensor
+  std::vector<uint8_t> arena_;   // activations and scratch, placed below
+  size_t buffer_bytes_ = 0;      // each of the two activation buffers at the start of the arena
+  size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, head_offset_ = 0, pooled_offset_ = 0,
+         logits_offset_ = 0, requant_offset_ = 0;
+  std::vector<uint8_t> output_;
+  std::vector<float> scores_, features_;
+};
+
+}  // namespace engine
+}  // namespace mnv2
+
+#endif  // MNV2_ENGINE_QUANTIZED_ENGINE_H_

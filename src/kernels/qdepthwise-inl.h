@@ -1,0 +1,186 @@
+// Quantized depthwise 3x3 (depth multiplier 1), NHWC, 8 channels per step (layout in
+// qpacked.h). The nine taps run as five pairs: the inputs of two taps are widened to
+// int16 and interleaved, so that ReorderWidenMulAccumulate (i32x4.dot_i16x8_s) adds
+// both products of a channel at once into its int32 lane.
+//
+// The input zero point is folded into the bias, so padding taps read the zero point
+// (and add nothing): windows inside the input load their nine taps directly, the
+// others (borders, padded rows) point their missing taps at a row of zero points.
+// Channel tails re-base the last group to [channels - 8, channels) as the float
+// kernel does; fewer than 8 channels run the scalar kernel.
+
+// Target-independent includes.
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/qpacked.h"
+
+#if defined(MNV2_KERNELS_QDEPTHWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MNV2_KERNELS_QDEPTHWISE_INL_H_
+#undef MNV2_KERNELS_QDEPTHWISE_INL_H_
+#else
+#define MNV2_KERNELS_QDEPTHWISE_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/requant-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mnv2 {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR
+// The pair weights of 8 channels: [pair][lo = channels 0..3, hi = 4..7].
+struct QDwWeights {
+  hn::Vec<DI16> w[kQDwPairs][2];
+};
+
+HWY_INLINE QDwWeights LoadQDwWeights(const int16_t* HWY_RESTRICT pairs, size_t channels, size_t c) {
+  const DI16 d16;
+  QDwWeights w;
+  for (int p = 0; p < kQDwPairs; ++p) {
+    w.w[p][0] = hn::LoadU(d16, pairs + (p * channels + c) * 2);
+    w.w[p][1] = hn::LoadU(d16, pairs + (p * channels + c + 4) * 2);
+  }
+  return w;
+}
+
+// One pixel, 8 channels: x[t] points at the 8 input bytes of tap t.
+template <bool kScaled, bool kTies>
+HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bias_lo, VI32 bias_hi,
+                          const Requant4& rq_lo, const Requant4& rq_hi, const QPackedHeader& h,
+                          uint8_t* HWY_RESTRICT out) {
+  const DI16 d16;
+  const DI32 d32;
+  const hn::Rebind<uint8_t, DI16> du8;
+  auto tap = [&](int t) { return hn::PromoteTo(d16, hn::LoadU(du8, x[t])); };
+  VI32 lo = bias_lo, hi = bias_hi, lo_odd = hn::Zero(d32), hi_odd = hn::Zero(d32);
+  for (int p = 0; p < kQDwPairs; ++p) {
+    const auto a = tap(kQDwPairTaps[p][0]);
+    const auto b = kQDwPairTaps[p][1] < 0 ? hn::Zero(d16) : tap(kQDwPairTaps[p][1]);
+    lo = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveLower(d16, a, b), w.w[p][0], lo, lo_odd);
+    hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, a, b), w.w[p][1], hi, hi_odd);
+  }
+  lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
+  hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
+  StoreBytes8(OutputStage4<kScaled, kTies>(lo, rq_lo, h), OutputStage4<kScaled, kTies>(hi, rq_hi, h), out);
+}
+
+// Start of each 8-channel group: multiples of 8, the last one re-based to channels - 8.
+HWY_INLINE size_t QDwGroupStart(size_t group, size_t channels) { return HWY_MIN(group * 8, channels - 8); }
+
+// `count` consecutive output pixels whose windows lie inside the input. r0/r1/r2 point at
+// the first pixel's top-left tap in the three rows; pixels are pixel_step bytes apart.
+template <bool kScaled, bool kTies>
+HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t pixel_step,
+                              size_t count, size_t channels, const QDepthwisePacked& p, const QPackedHeader& h,
+                              uint8_t* HWY_RESTRICT out) {
+  const DI32 d32;
+  const size_t C = channels;
+  const size_t groups = (C + 7) / 8;
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t c = QDwGroupStart(g, C);
+    const QDwWeights w = LoadQDwWeights(p.pairs, C, c);
+    const auto bias_lo = hn::LoadU(d32, p.params.bias + c);
+    const auto bias_hi = hn::LoadU(d32, p.params.bias + c + 4);
+    const Requant4 rq_lo = LoadRequant4(p.params, c), rq_hi = LoadRequant4(p.params, c + 4);
+    const uint8_t* x[9] = {r0 + c, r0 + C + c, r0 + 2 * C + c, r1 + c, r1 + C + c, r1 + 2 * C + c,
+                           r2 + c, r2 + C + c, r2 + 2 * C + c};
+    uint8_t* o = out + c;
+    for (size_t i = 0; i < count; ++i, o += C) {
+      QDwPixel8<kScaled, kTies>(x, w, bias_lo, bias_hi, rq_lo, rq_hi, h, o);
+      for (int t = 0; t < 9; ++t) x[t] += pixel_step;
+    }
+  }
+}
+
+// Output pixels [ox_begin, ox_end) with any subset of taps in the padding.
+template <bool kScaled, bool kTies>
+HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
+                            const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row, int ox_begin, int ox_end) {
+  const DI32 d32;
+  const size_t C = static_cast<size_t>(s.channels);
+  uint8_t zero_points[8];
+  memset(zero_points, h.input_zero_point, sizeof(zero_points));
+  const size_t groups = (C + 7) / 8;
+  for (int ox = ox_begin; ox < ox_end; ++ox) {
+    const int ix0 = ox * s.stride - s.pad_left;
+    const uint8_t* base[9];
+    bool inside[9];
+    for (int ky = 0; ky < 3; ++ky) {
+      for (int kx = 0; kx < 3; ++kx) {
+        const int ix = ix0 + kx;
+        inside[ky * 3 + kx] = rows[ky] != nullptr && ix >= 0 && ix < s.in_w;
+        base[ky * 3 + kx] = inside[ky * 3 + kx] ? rows[ky] + static_cast<size_t>(ix) * C : zero_points;
+      }
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t c = QDwGroupStart(g, C);
+      const uint8_t* x[9];
+      for (int t = 0; t < 9; ++t) x[t] = inside[t] ? base[t] + c : zero_points;
+      QDwPixel8<kScaled, kTies>(x, LoadQDwWeights(p.pairs, C, c), hn::LoadU(d32, p.params.bias + c),
+                hn::LoadU(d32, p.params.bias + c + 4), LoadRequant4(p.params, c), LoadRequant4(p.params, c + 4), h,
+                out_row + static_cast<size_t>(ox) * C + c);
+    }
+  }
+}
+
+// Smallest ox with a window starting inside the input, and one past the last ending inside.
+static inline int QDwFirstInterior(int pad, int stride) { return pad <= 0 ? 0 : (pad + stride - 1) / stride; }
+static inline int QDwEndInterior(int in, int pad, int stride) {
+  const int last_start = in - 3 + pad;
+  return last_start < 0 ? 0 : last_start / stride + 1;
+}
+
+template <bool kScaled, bool kTies>
+HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
+                       const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row) {
+  const size_t C = static_cast<size_t>(s.channels);
+  const int ox_lo = HWY_MIN(QDwFirstInterior(s.pad_left, s.stride), s.out_w);
+  const int ox_hi = HWY_MIN(QDwEndInterior(s.in_w, s.pad_left, s.stride), s.out_w);
+  if (!rows[0] || !rows[1] || !rows[2] || ox_lo >= ox_hi) {
+    QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, 0, s.out_w);
+    return;
+  }
+  if (ox_lo > 0) QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, 0, ox_lo);
+  const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
+  QDwInterior<kScaled, kTies>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
+                              static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
+  if (ox_hi < s.out_w) QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, ox_hi, s.out_w);
+}
+
+HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const* rows,
+                                       const uint8_t* HWY_RESTRICT packed, uint8_t* HWY_RESTRICT out_row) {
+  if (s.channels <= 0 || s.out_w <= 0) return;
+  QPackedHeader h;
+  memcpy(&h, packed, sizeof(h));
+  if (s.channels < 8 || !h.vector) {
+    QDepthwiseRowScalar(s, rows, packed, out_row, 0, s.out_w);
+    return;
+  }
+  const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);
+  if (h.scaled) {
+    if (h.ties) return QDwRow<true, true>(s, rows, p, h, out_row);
+    return QDwRow<true, false>(s, rows, p, h, out_row);
+  }
+  if (h.ties) return QDwRow<false, true>(s, rows, p, h, out_row);
+  QDwRow<false, false>(s, rows, p, h, out_row);
+}
+#else   // HWY_SCALAR
+HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const* rows, const uint8_t* packed,
+                                       uint8_t* out_row) {
+  if (s.channels <= 0 || s.out_w <= 0) return;
+  QDepthwiseRowScalar(s, rows, packed, out_row, 0, s.out_w);
+}
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace mnv2
+HWY_AFTER_NAMESPACE();
+
+#endif  // MNV2_KERNELS_QDEPTHWISE_INL_H_

@@ -1,0 +1,142 @@
+// Internal to the kernels: the layout of the packed buffers of quantized_kernels.h,
+// written by qpacking.cc and read by the -inl.h kernels.
+//
+// The vector kernels requantize with one 32x32->64-bit multiply per value and no
+// per-lane shift (WebAssembly has none): for acc of sign s and magnitude u,
+//   r = s * ((min(u, clamp) * pre * mult + round - (acc < 0) * corr) >> shift)
+// which equals TFLite's RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^ls,
+// mult), rs) exactly: the two roundings fold into one (floor(floor(a) / b) = floor(a / b)),
+// `pre` = 2^(ls + d) lifts every channel to the layer's common shift 31 + max(rs), and
+// `clamp` only caps values whose result saturates the uint8 output anyway (or that no
+// input can reach). Channels where that does not fit 64 bits make `vector` 0, and the
+// kernels then requantize that layer with the scalar MultiplyByQuantizedMultiplier.
+#ifndef MNV2_KERNELS_QPACKED_H_
+#define MNV2_KERNELS_QPACKED_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/quantized_kernels.h"
+
+namespace mnv2 {
+namespace kernels {
+
+// gemmlowp's SaturatingRoundingDoublingHighMul: round(a * b / 2^31), ties toward +inf.
+inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t ab = static_cast<int64_t>(a) * b;
+  const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+}
+
+// gemmlowp's RoundingDivideByPOT: x / 2^exponent, ties away from zero. In 64 bits so that
+// exponents past 31 (which TFLite's softmax would refuse for a near-uniform row of over
+// 512 classes) stay defined: the result is then 0 (or -1 for INT32_MIN at 32).
+inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+  const int64_t mask = (int64_t{1} << exponent) - 1;
+  const int64_t remainder = x & mask;
+  const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return static_cast<int32_t>((static_cast<int64_t>(x) >> exponent) + (remainder > threshold ? 1 : 0));
+}
+
+// The first bytes of every packed buffer.
+struct QPackedHeader {
+  int32_t zero_point, min, max;  // the output stage
+  int32_t shift;                 // 31 + the largest right shift of the layer
+  int32_t vector;                // 1: the vector requantization is exact for every channel
+  int32_t input_zero_point;
+  int32_t scaled;  // some channel has pre != 1 (the kernels skip the min and multiply otherwise)
+  int32_t ties;    // some channel may need the `corr` term (the kernels skip it otherwise)
+};
+static_assert(sizeof(QPackedHeader) == 32, "header size");
+
+// Per-channel parameters, structure of arrays over `count` channels starting at `base`
+// (8-byte aligned): round (u64), then bias, mult, clamp, pre, corr, tfl_mult, tfl_shift (32-bit).
+struct QChannelParams {
+  const uint64_t* round;
+  const int32_t* bias;
+  const uint32_t* mult;
+  const uint32_t* clamp;
+  const uint32_t* pre;
+  const uint32_t* corr;
+  const int32_t* tfl_mult;
+  const int32_t* tfl_shift;
+};
+inline size_t QChannelParamsBytes(size_t count) { return count * (8 + 7 * 4) + (count & 1) * 4; }
+inline QChannelParams QChannelParamsAt(const uint8_t* base, size_t count) {
+  QChannelParams p;
+  p.round = reinterpret_cast<const uint64_t*>(base);
+  const uint32_t* u = reinterpret_cast<const uint32_t*>(base + 8 * count);
+  p.bias = reinterpret_cast<const int32_t*>(u);
+  p.mult = u + count;
+  p.clamp = u + 2 * count;
+  p.pre = u + 3 * count;
+  p.corr = u + 4 * count;
+  p.tfl_mult = reinterpret_cast<const int32_t*>(u + 5 * count);
+  p.tfl_shift = reinterpret_cast<const int32_t*>(u + 6 * count);
+  return p;
+}
+
+// One QGemm panel: the parameters of kQGemmPanel channels, then for each chunk of 8
+// along k: kQGemmPanel x 8 weights (int16; channel-major within the chunk).
+inline size_t QGemmChunks(int k) { return k > 0 ? (static_cast<size_t>(k) + 7) / 8 : 0; }
+inline size_t QGemmPanelBytes(int k) {
+  return QChannelParamsBytes(kQGemmPanel) + QGemmChunks(k) * kQGemmPanel * 8 * sizeof(int16_t);
+}
+
+// QDepthwise: the channel parameters for `channels` (the bias folded with the input zero
+// point: padding taps then read the zero point and add nothing), then the weights twice:
+// as five tap pairs interleaved per channel for i32x4.dot_i16x8_s (taps (0,3), (1,4),
+// (2,5), (6,7), (8,-)), each 2 * channels int16, and plain [9][channels].
+constexpr int kQDwPairs = 5;
+constexpr int kQDwPairTaps[kQDwPairs][2] = {{0, 3}, {1, 4}, {2, 5}, {6, 7}, {8, -1}};
+struct QDepthwisePacked {
+  QChannelParams params;
+  const int16_t* pairs;  // [kQDwPairs][channels][2]
+  const int16_t* taps;   // [9][channels]
+};
+inline size_t QDepthwiseParamsBytes(int channels) {
+  const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
+  return sizeof(QPackedHeader) + QChannelParamsBytes(c);
+}
+inline QDepthwisePacked QDepthwiseAt(const uint8_t* packed, int channels) {
+  const size_t c = static_cast<size_t>(channels);
+  QDepthwisePacked p;
+  p.params = QChannelParamsAt(packed + sizeof(QPackedHeader), c);
+  p.pairs = reinterpret_cast<const int16_t*>(packed + QDepthwiseParamsBytes(channels));
+  p.taps = p.pairs + kQDwPairs * 2 * c;
+  return p;
+}
+
+// The vector form of one multiplier (see the formula above) for a layer whose largest
+// right shift is layer_rs; false where it is not exact. bound: the largest |x| to expect;
+// saturating: the result is clamped to 8 bits afterwards. `ties`: some |x| within the
+// clamp makes the product plus `round` a multiple of 2^shift, where the -corr of negative
+// values changes the result (it cannot below 2^(30 - trailing zeros of the multiplier)).
+struct QChannelVector {
+  uint64_t round = 0;
+  uint32_t mult = 0, clamp = 0, pre = 0, corr = 0;
+  bool ties = true;
+};
+bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool saturating, QChannelVector* out);
+
+// Scalar versions of the kernels on the same packed buffers: HWY_SCALAR runs them, and
+// the vector kernels fall back to them where `vector` is 0.
+void QGemmScalar(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t* packed, int n, uint8_t* c,
+                 size_t c_stride);
+void QDepthwiseRowScalar(const DepthwiseShape& s, const uint8_t* const rows[3], const uint8_t* packed,
+                         uint8_t* out_row, int ox_begin, int ox_end);
+
+// The scalar output stage (the fallback of the vector kernels, and their tails).
+inline uint8_t QRequantScalar(int32_t acc, int32_t tfl_mult, int32_t tfl_shift, const QPackedHeader& h) {
+  int32_t v = MultiplyByQuantizedMultiplier(acc, {tfl_mult, tfl_shift}) + h.zero_point;
+  v = v < h.min ? h.min : v;
+  v = v > h.max ? h.max : v;
+  return static_cast<uint8_t>(v);
+}
+
+}  // namespace kernels
+}  // namespace mnv2
+
+#endif  // MNV2_KERNELS_QPACKED_H_

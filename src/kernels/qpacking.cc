@@ -1,0 +1,405 @@
+// Target-independent parts of quantized_kernels.h: TFLite's fixed-point helpers, the
+// parameters of each op, and the packing of weights and requantization constants
+// (layouts in qpacked.h).
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/qpacked.h"
+#include "kernels/quantized_kernels.h"
+
+namespace mnv2 {
+namespace kernels {
+namespace {
+
+// The largest right shift over the channels that multiply at all: every channel is lifted to it.
+int PlanShift(const QuantizedMultiplier* m, int n) {
+  int rs = 0;
+  for (int c = 0; c < n; ++c) {
+    if (m[c].multiplier != 0) rs = std::max(rs, -m[c].shift);
+  }
+  return rs;
+}
+
+}  // namespace
+
+bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool saturating, QChannelVector* out) {
+  const int rs = std::max(0, -m.shift), ls = std::max(0, m.shift);
+  const int d = layer_rs - rs;
+  const uint64_t u_max = static_cast<uint64_t>(std::min<int64_t>(std::max<int64_t>(bound, 0), int64_t{1} << 31));
+  *out = QChannelVector();
+  if (m.multiplier <= 0) {
+    // The product is 0: only the rounding constant remains, and it rounds to 0.
+    out->ties = false;
+    out->pre = 1;
+    out->round = (uint64_t{1} << 30) << (d > 0 && d < 32 ? d : 0);
+    return m.multiplier == 0 && d >= 0 && d < 32;
+  }
+  if (d < 0 || d + ls >= 32 || rs > 31) return false;
+  // TFLite multiplies by 2^ls in int32; the magnitude form is exact while that does not wrap.
+  if (ls > 0 && (u_max << ls) > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
+  uint64_t clamp = u_max;
+  if (saturating) {
+    // From |acc| >= 2^(39 + rs - ls) / mult on, |result| >= 256: the output saturates.
+    const int e = 39 + rs - ls;
+    if (e - 31 < 32) {
+      const uint64_t limit = ((uint64_t{1} << e) + static_cast<uint64_t>(m.multiplier) - 1) /
+                             static_cast<uint64_t>(m.multiplier);
+      clamp = std::min(clamp, limit);
+    }
+  }
+  const uint64_t pre = uint64_t{1} << (ls + d);
+  if (clamp * pre > 0xffffffffull) return false;
+  out->clamp = static_cast<uint32_t>(clamp);
+  out->pre = static_cast<uint32_t>(pre);
+  out->corr = 1u << d;
+  out->mult = static_cast<uint32_t>(m.multiplier);
+  // 2^30 rounds the doubling high multiply; 2^(30 + rs) the division by 2^rs.
+  out->round = ((uint64_t{1} << 30) + (rs >= 1 ? uint64_t{1} << (30 + rs) : 0)) << d;
+  // u * 2^ls * mult + round can be a multiple of 2^(31 + rs) only where u is a multiple of
+  // 2^(30 - z), z the trailing zero bits of the multiplier times 2^ls.
+  const uint64_t a = static_cast<uint64_t>(m.multiplier) << ls;
+  int z = 0;
+  while (!((a >> z) & 1)) ++z;
+  out->ties = z >= 30 || (uint64_t{1} << (30 - z)) <= clamp;
+  return true;
+}
+
+namespace {
+
+// Writes the channel parameters of qpacked.h for `count` channels (n of them real, the rest
+// zero) at `base`. Returns whether the vector form is exact for all of them.
+bool WriteChannelParams(const int32_t* bias, const QuantizedMultiplier* mult, const int64_t* bound, int n,
+                        int count, int layer_rs, uint8_t* base, QPackedHeader* h) {
+  const size_t cnt = static_cast<size_t>(count);
+  std::memset(base, 0, QChannelParamsBytes(cnt));
+  uint64_t* round = reinterpret_cast<uint64_t*>(base);
+  uint32_t* u = reinterpret_cast<uint32_t*>(base + 8 * cnt);
+  int32_t* b = reinterpret_cast<int32_t*>(u);
+  bool vector = true;
+  for (int c = 0; c < n; ++c) {
+    QChannelVector r;
+    vector = QChannelForm(mult[c], bound[c], layer_rs, true, &r) && vector;
+    h->scaled |= r.pre != 1 ? 1 : 0;
+    h->ties |= r.ties ? 1 : 0;
+    round[c] = r.round;
+    b[c] = bias ? bias[c] : 0;
+    u[cnt + c] = r.mult;
+    u[2 * cnt + c] = r.clamp;
+    u[3 * cnt + c] = r.pre;
+    u[4 * cnt + c] = r.corr;
+    std::memcpy(&u[5 * cnt + c], &mult[c].multiplier, 4);
+    std::memcpy(&u[6 * cnt + c], &mult[c].shift, 4);
+  }
+  return vector;
+}
+
+QPackedHeader MakeHeader(const QOutput& out, int layer_rs, int32_t input_zero_point) {
+  QPackedHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.zero_point = out.zero_point;
+  h.min = out.min;
+  h.max = out.max;
+  h.shift = 31 + layer_rs;
+  h.vector = 1;
+  h.input_zero_point = input_zero_point;
+  return h;
+}
+
+int32_t MaxInputDeviation(int32_t zero_point) { return std::max(zero_point, 255 - zero_point); }
+
+}  // namespace
+
+QuantizedMultiplier QuantizeMultiplier(double real) {
+  QuantizedMultiplier m;
+  if (real == 0.0) return m;
+  int shift = 0;
+  const double q = std::frexp(real, &shift);
+  int64_t q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t{1} << 31)));
+  if (q_fixed == (int64_t{1} << 31)) {
+    q_fixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) {
+    shift = 0;
+    q_fixed = 0;
+  }
+  // The other end, from scales no real model has (an untrusted file's): saturate rather than
+  // shift an int32 by 32 bits or more.
+  if (shift > 30) {
+    shift = 30;
+    q_fixed = std::numeric_limits<int32_t>::max();
+  }
+  m.multiplier = static_cast<int32_t>(q_fixed);
+  m.shift = shift;
+  return m;
+}
+
+int32_t MultiplyByQuantizedMultiplier(int32_t x, QuantizedMultiplier m) {
+  const int left_shift = m.shift > 0 ? m.shift : 0;
+  const int right_shift = m.shift > 0 ? 0 : -m.shift;
+  // TFLite's x * (1 << left_shift), wrapping instead of undefined on overflow.
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted, m.multiplier), right_shift);
+}
+
+QOutput QuantizedActivationRange(float scale, int32_t zero_point, float lo, float hi) {
+  QOutput out;
+  out.zero_point = zero_point;
+  // In double and clamped first: a tiny scale from an untrusted file puts f / scale far outside int.
+  auto quantize = [&](float f) {
+    const double q = zero_point + std::round(static_cast<double>(f) / scale);
+    return static_cast<int32_t>(std::clamp(q, -1.0, 256.0));
+  };
+  out.min = std::isinf(lo) ? 0 : std::max<int32_t>(0, quantize(lo));
+  out.max = std::isinf(hi) ? 255 : std::min<int32_t>(255, quantize(hi));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+size_t PackedQGemmBytes(int k, int n) {
+  const size_t panels = n > 0 ? (static_cast<size_t>(n) + kQGemmPanel - 1) / kQGemmPanel : 0;
+  return sizeof(QPackedHeader) + panels * QGemmPanelBytes(k);
+}
+
+void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int k, int n,
+               int32_t input_zero_point, const QOutput& out, uint8_t* packed) {
+  const size_t kk = k > 0 ? static_cast<size_t>(k) : 0;
+  const size_t nn = n > 0 ? static_cast<size_t>(n) : 0;
+  std::memset(packed, 0, PackedQGemmBytes(k, n));
+  const int layer_rs = PlanShift(mult, n);
+  QPackedHeader h = MakeHeader(out, layer_rs, input_zero_point);
+  const int32_t deviation = MaxInputDeviation(input_zero_point);
+  uint8_t* panel = packed + sizeof(QPackedHeader);
+  for (size_t p = 0; p < nn; p += kQGemmPanel, panel += QGemmPanelBytes(k)) {
+    const int cols = static_cast<int>(std::min<size_t>(kQGemmPanel, nn - p));
+    int32_t folded[kQGemmPanel];
+    int64_t bound[kQGemmPanel];
+    int16_t* w = reinterpret_cast<int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
+    for (int j = 0; j < cols; ++j) {
+      const int16_t* row = weights + (p + j) * kk;
+      int64_t sum = 0, abs_sum = 0;
+      for (size_t i = 0; i < kk; ++i) {
+        sum += row[i];
+        abs_sum += std::abs(row[i]);
+        w[(i / 8) * kQGemmPanel * 8 + j * 8 + i % 8] = row[i];
+      }
+      const int64_t b = bias ? bias[p + j] : 0;
+      // The kernel multiplies raw inputs: sum (a - zp) * w = sum a * w - zp * sum w.
+      folded[j] = static_cast<int32_t>(b - input_zero_point * sum);
+      bound[j] = std::abs(b) + deviation * abs_sum;
+    }
+    h.vector &= WriteChannelParams(folded, mult + p, bound, cols, kQGemmPanel, layer_rs, panel, &h) ? 1 : 0;
+  }
+  std::memcpy(packed, &h, sizeof(h));
+}
+
+int QIm2ColDepth(const ConvShape& s) {
+  const int depth = std::max(s.kernel_h, 0) * std::max(s.kernel_w, 0) * std::max(s.in_c, 0);
+  return (depth + 7) / 8 * 8;
+}
+
+void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value, uint8_t* rows) {
+  const int depth = QIm2ColDepth(s);
+  const size_t in_c = static_cast<size_t>(s.in_c);
+  const size_t run = static_cast<size_t>(s.kernel_w) * in_c;  // one kernel row of taps
+  const size_t used = static_cast<size_t>(s.kernel_h) * run;
+  const int iy0 = oy * s.stride - s.pad_top;
+  for (int ox = 0; ox < s.out_w; ++ox) {
+    uint8_t* dst = rows + static_cast<size_t>(ox) * depth;
+    const int ix0 = ox * s.stride - s.pad_left;
+    const bool inside_x = ix0 >= 0 && ix0 + s.kernel_w <= s.in_w;
+    for (int ky = 0; ky < s.kernel_h; ++ky, dst += run) {
+      const int iy = iy0 + ky;
+      if (iy < 0 || iy >= s.in_h) {
+        for (size_t i = 0; i < run; ++i) dst[i] = pad_value;
+        continue;
+      }
+      const uint8_t* row = in + static_cast<size_t>(iy) * s.in_w * in_c;
+      if (inside_x) {
+        // A few bytes: a plain loop beats a memcpy call.
+        const uint8_t* src = row + static_cast<size_t>(ix0) * in_c;
+        for (size_t i = 0; i < run; ++i) dst[i] = src[i];
+        continue;
+      }
+      for (int kx = 0; kx < s.kernel_w; ++kx) {
+        const int ix = ix0 + kx;
+        const bool inside = ix >= 0 && ix < s.in_w;
+        for (size_t c = 0; c < in_c; ++c) dst[kx * in_c + c] = inside ? row[static_cast<size_t>(ix) * in_c + c] : pad_value;
+      }
+    }
+    for (size_t i = used; i < static_cast<size_t>(depth); ++i) rows[static_cast<size_t>(ox) * depth + i] = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+size_t PackedQDepthwiseBytes(int channels) {
+  const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
+  return QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
+}
+
+void PackQDepthwise(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int channels,
+                    int32_t input_zero_point, const QOutput& out, uint8_t* packed) {
+  std::memset(packed, 0, PackedQDepthwiseBytes(channels));
+  if (channels <= 0) return;
+  const size_t C = static_cast<size_t>(channels);
+  const int layer_rs = PlanShift(mult, channels);
+  QPackedHeader h = MakeHeader(out, layer_rs, input_zero_point);
+  const int32_t deviation = MaxInputDeviation(input_zero_point);
+  std::vector<int32_t> folded(C);
+  std::vector<int64_t> bound(C);
+  for (size_t c = 0; c < C; ++c) {
+    int64_t sum = 0, abs_sum = 0;
+    for (int t = 0; t < 9; ++t) {
+      sum += weights[t * C + c];
+      abs_sum += std::abs(weights[t * C + c]);
+    }
+    const int64_t b = bias ? bias[c] : 0;
+    folded[c] = static_cast<int32_t>(b - input_zero_point * sum);
+    bound[c] = std::abs(b) + deviation * abs_sum;
+  }
+  h.vector = WriteChannelParams(folded.data(), mult, bound.data(), channels, channels, layer_rs,
+                                packed + sizeof(QPackedHeader), &h) ? 1 : 0;
+  std::memcpy(packed, &h, sizeof(h));
+  int16_t* pairs = reinterpret_cast<int16_t*>(packed + QDepthwiseParamsBytes(channels));
+  for (int p = 0; p < kQDwPairs; ++p) {
+    for (size_t c = 0; c < C; ++c) {
+      for (int i = 0; i < 2; ++i) {
+        const int t = kQDwPairTaps[p][i];
+        pairs[(p * C + c) * 2 + i] = t < 0 ? 0 : weights[t * C + c];
+      }
+    }
+  }
+  std::memcpy(pairs + kQDwPairs * 2 * C, weights, 9 * C * sizeof(int16_t));
+}
+
+// ---------------------------------------------------------------------------
+
+QAddParams PrepareQAdd(float a_scale, int32_t a_zero_point, float b_scale, int32_t b_zero_point, float out_scale,
+                       const QOutput& out) {
+  // TFLite's add.cc (8-bit general path).
+  constexpr int kLeftShift = 20;
+  const double twice_max_input_scale = 2 * static_cast<double>(std::max(a_scale, b_scale));
+  QAddParams p;
+  p.a_zero_point = a_zero_point;
+  p.b_zero_point = b_zero_point;
+  p.a_mult = QuantizeMultiplier(a_scale / twice_max_input_scale);
+  p.b_mult = QuantizeMultiplier(b_scale / twice_max_input_scale);
+  p.out_mult = QuantizeMultiplier(twice_max_input_scale / ((1 << kLeftShift) * out_scale));
+  p.out = out;
+  return p;
+}
+
+QRequantParams PrepareQRequant(float in_scale, int32_t in_zero_point, float out_scale, int32_t out_zero_point) {
+  QRequantParams p;
+  p.input_zero_point = in_zero_point;
+  p.mult = QuantizeMultiplier(static_cast<double>(in_scale) / static_cast<double>(out_scale));
+  p.out.zero_point = out_zero_point;
+  return p;
+}
+
+bool IsIdentity(const QRequantParams& p) {
+  return p.mult.multiplier == (1 << 30) && p.mult.shift == 1 && p.input_zero_point == p.out.zero_point &&
+         p.out.min == 0 && p.out.max == 255;
+}
+
+QPoolParams PrepareQAveragePool(bool int8, const QOutput& out) {
+  QPoolParams p;
+  p.kind = int8 ? QPoolParams::Kind::kAveragePoolInt8 : QPoolParams::Kind::kAveragePool;
+  p.out = out;
+  return p;
+}
+
+QPoolParams PrepareQMean(float in_scale, int32_t in_zero_point, float out_scale, int32_t out_zero_point, bool int8,
+                         size_t pixels) {
+  QPoolParams p;
+  p.input_zero_point = in_zero_point;
+  p.out.zero_point = out_zero_point;
+  if (int8) {
+    p.kind = QPoolParams::Kind::kMean;
+    p.mult = QuantizeMultiplier(static_cast<double>(in_scale) / static_cast<double>(out_scale));
+    return p;
+  }
+  p.kind = QPoolParams::Kind::kMeanUint8;
+  float offset = static_cast<float>(in_zero_point) * in_scale / out_scale;
+  // Scales from an untrusted file can make it huge, infinite or NaN (0 * inf): keep it convertible.
+  offset = std::isnan(offset) ? 0.0f : std::clamp(offset, -65536.0f, 65536.0f);
+  offset = offset > 0 ? offset + 0.5f : offset - 0.5f;
+  p.offset = out_zero_point - static_cast<int32_t>(offset);
+  p.mult = QuantizeMultiplier(static_cast<double>(in_scale / (static_cast<float>(pixels) * out_scale)));
+  return p;
+}
+
+QSoftmaxParams PrepareQSoftmax(float beta, float in_scale) {
+  // TFLite's PreprocessSoftmaxScaling and CalculateInputRadius, 5 integer bits.
+  constexpr int kScaledDiffIntegerBits = 5;
+  const double max_real_multiplier = static_cast<double>((int64_t{1} << 31) - 1);
+  const double real = std::min(static_cast<double>(beta) * static_cast<double>(in_scale) *
+                                   static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)),
+                               max_real_multiplier);
+  const QuantizedMultiplier m = QuantizeMultiplier(real);
+  QSoftmaxParams p;
+  p.input_multiplier = m.multiplier;
+  // The multiplier exceeds 1 for any sane input scale (the engine checks).
+  p.input_left_shift = std::max(m.shift, 0);
+  const double max_input_rescaled = 1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                    static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)) /
+                                    static_cast<double>(int64_t{1} << p.input_left_shift);
+  p.diff_min = -static_cast<int32_t>(std::floor(max_input_rescaled));
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// Scalar kernels on the packed buffers (qpacked.h).
+
+void QGemmScalar(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t* packed, int n, uint8_t* c,
+                 size_t c_stride) {
+  if (m <= 0 || n <= 0 || k < 0) return;
+  QPackedHeader h;
+  std::memcpy(&h, packed, sizeof(h));
+  const uint8_t* panel = packed + sizeof(QPackedHeader);
+  for (int p = 0; p < n; p += kQGemmPanel, panel += QGemmPanelBytes(k)) {
+    const QChannelParams cp = QChannelParamsAt(panel, kQGemmPanel);
+    const int16_t* w = reinterpret_cast<const int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
+    for (int j = 0; j < kQGemmPanel && p + j < n; ++j) {
+      for (int i = 0; i < m; ++i) {
+        const uint8_t* row = a + static_cast<size_t>(i) * a_stride;
+        int32_t acc = cp.bias[j];
+        for (int kk = 0; kk < k; ++kk) acc += row[kk] * w[(kk / 8) * kQGemmPanel * 8 + j * 8 + kk % 8];
+        c[static_cast<size_t>(i) * c_stride + p + j] = QRequantScalar(acc, cp.tfl_mult[j], cp.tfl_shift[j], h);
+      }
+    }
+  }
+}
+
+void QDepthwiseRowScalar(const DepthwiseShape& s, const uint8_t* const rows[3], const uint8_t* packed,
+                         uint8_t* out_row, int ox_begin, int ox_end) {
+  QPackedHeader h;
+  std::memcpy(&h, packed, sizeof(h));
+  const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);
+  const size_t C = static_cast<size_t>(s.channels);
+  for (int ox = ox_begin; ox < ox_end; ++ox) {
+    for (size_t c = 0; c < C; ++c) {
+      // Padding reads the input zero point, which the folded bias cancels.
+      int32_t acc = p.params.bias[c];
+      for (int ky = 0; ky < 3; ++ky) {
+        for (int kx = 0; kx < 3; ++kx) {
+          const int ix = ox * s.stride - s.pad_left + kx;
+          const int32_t x = rows[ky] != nullptr && ix >= 0 && ix < s.in_w
+                                ? rows[ky][static_cast<size_t>(ix) * C + c]
+                                : h.input_zero_point;
+          acc += x * p.taps[static_cast<size_t>(ky * 3 + kx) * C + c];
+        }
+      }
+      out_row[static_cast<size_t>(ox) * C + c] = QRequantScalar(acc, p.params.tfl_mult[c], p.params.tfl_shift[c], h);
+    }
+  }
+}
+
+}  // namespace kernels
+}  // namespace mnv2

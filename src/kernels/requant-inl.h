@@ -1,0 +1,164 @@
+// Per-target requantization of int32 accumulators (see qpacked.h for the formula and
+// why it equals TFLite's MultiplyByQuantizedMultiplier), and the narrowing to bytes.
+// Four lanes at a time on every target but HWY_SCALAR, whose kernels stay scalar.
+//
+// Include after "hwy/highway.h" (or foreach_target.h); re-included per target.
+
+// Target-independent includes.
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/qpacked.h"
+
+#if defined(MNV2_KERNELS_REQUANT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MNV2_KERNELS_REQUANT_INL_H_
+#undef MNV2_KERNELS_REQUANT_INL_H_
+#else
+#define MNV2_KERNELS_REQUANT_INL_H_
+#endif
+
+#include "hwy/highway.h"
+
+#if HWY_TARGET == HWY_WASM
+#include <wasm_simd128.h>
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace mnv2 {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR
+// Fixed 128-bit vectors on every target: the packed layouts do not depend on the
+// target (AVX2 and AVX-512 run them at SSE width).
+using DI16 = hn::Full128<int16_t>;
+using DI32 = hn::Full128<int32_t>;
+using DU32 = hn::Full128<uint32_t>;
+using DU64 = hn::Full128<uint64_t>;
+using VI32 = hn::Vec<DI32>;
+
+// The requantization constants of four channels (lanes).
+struct Requant4 {
+  hn::Vec<DU32> mult, clamp, pre, corr;
+  hn::Vec<DU64> round_a, round_b;  // lanes as the products come out (see MulLanes)
+};
+
+HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
+  const DU32 du32;
+  const DU64 du64;
+  Requant4 r;
+  r.mult = hn::LoadU(du32, p.mult + c);
+  r.clamp = hn::LoadU(du32, p.clamp + c);
+  r.pre = hn::LoadU(du32, p.pre + c);
+  r.corr = hn::LoadU(du32, p.corr + c);
+  const auto r01 = hn::LoadU(du64, p.round + c);
+  const auto r23 = hn::LoadU(du64, p.round + c + 2);
+#if HWY_TARGET == HWY_WASM
+  r.round_a = r01;
+  r.round_b = r23;
+#else
+  r.round_a = hn::InterleaveLower(du64, r01, r23);  // lanes 0, 2
+  r.round_b = hn::InterleaveUpper(du64, r01, r23);  // lanes 1, 3
+#endif
+  return r;
+}
+
+// Full 64-bit products of u32 lanes, in two halves: WebAssembly's extmul gives lanes
+// (0, 1) and (2, 3); elsewhere MulEven gives lanes (0, 2) and then (1, 3).
+HWY_INLINE void MulLanes(hn::Vec<DU32> a, hn::Vec<DU32> b, hn::Vec<DU64>* x, hn::Vec<DU64>* y) {
+#if HWY_TARGET == HWY_WASM
+  *x = hn::Vec<DU64>{wasm_u64x2_extmul_low_u32x4(a.raw, b.raw)};
+  *y = hn::Vec<DU64>{wasm_u64x2_extmul_high_u32x4(a.raw, b.raw)};
+#else
+  *x = hn::MulEven(a, b);
+  *y = hn::MulEven(hn::Shuffle2301(a), hn::Shuffle2301(b));
+#endif
+}
+
+// Widens u32 lanes to the same two halves as MulLanes.
+HWY_INLINE void WidenLanes(hn::Vec<DU32> a, hn::Vec<DU64>* x, hn::Vec<DU64>* y) {
+  const DU64 du64;
+#if HWY_TARGET == HWY_WASM
+  *x = hn::PromoteTo(du64, hn::LowerHalf(a));
+  *y = hn::PromoteTo(du64, hn::UpperHalf(hn::Half<DU32>(), a));
+#else
+  const auto wide = hn::BitCast(du64, a);
+  *x = hn::And(wide, hn::Set(du64, 0xffffffffull));
+  *y = hn::ShiftRight<32>(wide);
+#endif
+}
+
+// The low 32 bits of the two halves, back in lane order.
+HWY_INLINE hn::Vec<DU32> NarrowLanes(hn::Vec<DU64> x, hn::Vec<DU64> y) {
+  const DU32 du32;
+#if HWY_TARGET == HWY_WASM
+  return hn::ConcatEven(du32, hn::BitCast(du32, y), hn::BitCast(du32, x));
+#else
+  return hn::OddEven(hn::BitCast(du32, hn::ShiftLeft<32>(y)), hn::BitCast(du32, x));
+#endif
+}
+
+// MultiplyByQuantizedMultiplier of four accumulators (no zero point, no clamp). Layers
+// whose channels all have pre == 1 skip the clamp and multiply (kScaled false); layers
+// where no rounding tie can occur skip the correction of negative values (kTies false).
+template <bool kScaled = true, bool kTies = true>
+HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
+  const DI32 di32;
+  const DU32 du32;
+  const auto sign = hn::ShiftRight<31>(acc);  // -1 where negative
+  auto u = hn::BitCast(du32, hn::Abs(acc));
+  if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
+  hn::Vec<DU64> x, y;
+  MulLanes(u, r.mult, &x, &y);
+  x = hn::Add(x, r.round_a);
+  y = hn::Add(y, r.round_b);
+  if (kTies) {
+    hn::Vec<DU64> cx, cy;
+    WidenLanes(hn::And(hn::BitCast(du32, sign), r.corr), &cx, &cy);
+    x = hn::Sub(x, cx);
+    y = hn::Sub(y, cy);
+  }
+  x = hn::ShiftRightSame(x, shift);
+  y = hn::ShiftRightSame(y, shift);
+  const auto magnitude = hn::BitCast(di32, NarrowLanes(x, y));
+  return hn::Sub(hn::Xor(magnitude, sign), sign);
+}
+
+// The output stage: zero point and clamp, still as int32 lanes.
+template <bool kScaled = true, bool kTies = true>
+HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h) {
+  const DI32 di32;
+  const auto v = hn::Add(MultiplyQuantized4<kScaled, kTies>(acc, r, h.shift), hn::Set(di32, h.zero_point));
+  return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
+}
+
+// Eight int32 lanes (already within [0, 255]) to eight bytes.
+HWY_INLINE void StoreBytes8(VI32 lo, VI32 hi, uint8_t* HWY_RESTRICT out) {
+  const hn::Full64<uint8_t> du8;
+  const hn::Full64<int16_t> di16h;
+  const auto w = hn::Combine(DI16(), hn::DemoteTo(di16h, hi), hn::DemoteTo(di16h, lo));
+  hn::StoreU(hn::DemoteTo(du8, w), du8, out);
+}
+
+// Four int32 lanes (within [0, 255]) to the first `count` (<= 4) of four bytes.
+HWY_INLINE void StoreBytes4(VI32 v, uint8_t* HWY_RESTRICT out, size_t count) {
+  const hn::Full32<uint8_t> du8;
+  const auto bytes = hn::DemoteTo(du8, v);
+  if (count == 4) {
+    hn::StoreU(bytes, du8, out);
+    return;
+  }
+  uint8_t buf[4];
+  hn::StoreU(bytes, du8, buf);
+  for (size_t i = 0; i < count; ++i) out[i] = buf[i];
+}
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace mnv2
+HWY_AFTER_NAMESPACE();
+
+#endif  // MNV2_KERNELS_REQUANT_INL_H_

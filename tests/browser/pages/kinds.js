@@ -1,0 +1,174 @@
+// What tests/browser/inputs.test.js runs in a browser, on the page (pages/inputs.js) and in a
+// module Web Worker (pages/worker.js) alike: the package's public browser entry point, every input
+// kind the context can make from a sample photo, the engine's features, the package's fallbacks
+// when a feature is taken away, and the latency of one classification.
+import { load, Mnv2Error, simdSupported } from '../../../web/browser.js';
+
+const hasDom = typeof document !== 'undefined';
+
+/** The engine features the package depends on or may use, as this context sees them. */
+export function features() {
+  const f = {
+    wasmSimd: simdSupported(),
+    crossOriginIsolated: self.crossOriginIsolated === true,
+    sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
+    sharedWasmMemory: false,
+    offscreenCanvas2d: false,
+    videoFrame: typeof VideoFrame === 'function',
+    createImageBitmap: typeof createImageBitmap === 'function',
+    compileStreaming: typeof WebAssembly.compileStreaming === 'function',
+  };
+  try {
+    f.sharedWasmMemory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer.byteLength === 65536;
+  } catch {
+    // no shared memory: no WebAssembly threads
+  }
+  try {
+    f.offscreenCanvas2d = !!new OffscreenCanvas(1, 1).getContext('2d');
+  } catch {
+    // no OffscreenCanvas, or no 2D context for it
+  }
+  return f;
+}
+
+const top1 = async (model, input) => {
+  const [{ index, label, score }] = await model.classify(input, { topk: 1 });
+  return { index, label, score };
+};
+
+const failure = (e) => ({ code: e.code ?? e.name, message: e.message, isMnv2Error: e instanceof Mnv2Error });
+
+async function photo(name) {
+  const response = await fetch(`/samples/${name}`);
+  if (!response.ok) throw new Error(`/samples/${name}: HTTP ${response.status}`);
+  return response.blob();
+}
+
+async function domImage(name) {
+  const img = new Image();
+  img.src = `/samples/${name}`;
+  await img.decode();
+  return img;
+}
+
+/** The top-1 of every input kind made from one photo: { bytes, blob, bitmap, ..., img, canvas }. */
+async function classifyKinds(model, name) {
+  const blob = await photo(name);
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  const bitmap = await createImageBitmap(blob);
+  const { width, height } = bitmap;
+  const offscreen = new OffscreenCanvas(width, height);
+  offscreen.getContext('2d').drawImage(bitmap, 0, 0);
+  const imageData = offscreen.getContext('2d').getImageData(0, 0, width, height);
+  const r = {
+    bytes: await top1(model, bytes), // encoded bytes: decoded by the engine (stb_image)
+    arrayBuffer: await top1(model, bytes.slice().buffer),
+    blob: await top1(model, blob),
+    bitmap: await top1(model, bitmap), // pixels decoded by the browser
+    offscreenCanvas: await top1(model, offscreen),
+    imageData: await top1(model, imageData),
+    rawPixels: await top1(model, { data: imageData.data, width, height }),
+  };
+  if (typeof VideoFrame === 'function') {
+    const frame = new VideoFrame(bitmap, { timestamp: 0 });
+    try {
+      r.videoFrame = await top1(model, frame);
+    } finally {
+      frame.close();
+    }
+  }
+  if (hasDom) {
+    const img = await domImage(name);
+    r.img = await top1(model, img);
+    const canvas = Object.assign(document.createElement('canvas'), { width, height });
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    r.canvas = await top1(model, canvas);
+  }
+  bitmap.close();
+  return r;
+}
+
+/** Median wall time of model.classify(input) over `runs` calls, after 3 warm-up calls. */
+async function latency(model, input, runs) {
+  for (let i = 0; i < 3; i++) await model.classify(input);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await model.classify(input);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+}
+
+/**
+ * { names, simd, bitmap, latencyOf, runs } -> { info, features, results: { name: { kind: top1 } },
+ * transferred, badInput, latency: { bytes, bitmap } }. `bitmap`: an ImageBitmap made elsewhere (the page).
+ */
+export async function run({ names = [], simd = 'auto', bitmap = null, latencyOf = null, runs = 15 }) {
+  const model = await load({ simd });
+  try {
+    const results = {};
+    for (const name of names) results[name] = await classifyKinds(model, name);
+    const transferred = bitmap ? await top1(model, bitmap) : null;
+    let badInput = null;
+    try {
+      await model.classify(new Uint8Array([1, 2, 3, 4]));
+    } catch (e) {
+      badInput = failure(e);
+    }
+    let timing = null;
+    if (latencyOf) {
+      const blob = await photo(latencyOf);
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      const decoded = await createImageBitmap(blob);
+      timing = { bytes: await latency(model, bytes, runs), bitmap: await latency(model, decoded, runs) };
+      decoded.close();
+    }
+    return { info: model.info, features: features(), results, transferred, badInput, latency: timing };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The package with engine features taken away, as an older engine would lack them: `without` lists
+ * 'simd' (WebAssembly.validate rejects SIMD), 'OffscreenCanvas', 'compileStreaming'. Run it in a
+ * fresh page or worker: the features are not put back.
+ */
+export async function degraded({ without, name }) {
+  // An engine without WebAssembly SIMD: the package's SIMD probe does not validate.
+  if (without.includes('simd')) WebAssembly.validate = () => false;
+  if (without.includes('OffscreenCanvas')) delete self.OffscreenCanvas;
+  if (without.includes('compileStreaming')) delete WebAssembly.compileStreaming;
+  const out = { features: features() };
+  try {
+    await load({ simd: true });
+    out.forcedSimd = 'loaded';
+  } catch (e) {
+    out.forcedSimd = failure(e);
+  }
+  const model = await load(); // simd: 'auto'
+  try {
+    out.info = model.info;
+    const blob = await photo(name);
+    out.bytes = await top1(model, new Uint8Array(await blob.arrayBuffer()));
+    const bitmap = await createImageBitmap(blob);
+    try {
+      out.bitmap = await top1(model, bitmap);
+    } catch (e) {
+      out.bitmap = failure(e);
+    }
+    if (hasDom) {
+      try {
+        out.img = await top1(model, await domImage(name));
+      } catch (e) {
+        out.img = failure(e);
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  return out;
+}

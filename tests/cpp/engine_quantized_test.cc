@@ -1,0 +1,375 @@
+// The integer engine end to end: byte for byte against the network computed layer by
+// layer with the scalar reference kernels (platform independent, so native and both
+// WebAssembly builds must produce the same bytes), and against an independent runtime
+// on the real quantized models.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "engine/quantized_engine.h"
+#include "image/image.h"
+#include "json.h"
+#include "kernels/qreference.h"
+#include "kernels/quantized_kernels.h"
+#include "model/builder.h"
+#include "model/labels.h"
+#include "test_data.h"
+#include "tflite_writer.h"
+
+namespace mnv2 {
+namespace {
+
+using model::ConvGeometry;
+using model::LayerQuantization;
+using model::Network;
+using model::QuantParams;
+using testing::ReadFileOrFail;
+using testing::SharedPath;
+
+// ---------------------------------------------------------------------------
+// The network layer by layer, whole tensors, with qreference kernels; the quantization
+// parameters derived here independently of the engine (TFLite's formulas).
+
+int32_t Carrier(const QuantParams& q) { return q.zero_point + (q.is_signed ? 128 : 0); }
+
+kernels::QOutput Stage(const QuantParams& q, model::Activation a) {
+  float lo, hi;
+  model::ActivationRange(a, &lo, &hi);
+  return kernels::QuantizedActivationRange(q.scale, Carrier(q), lo, hi);
+}
+
+struct RefLayer {
+  std::vector<int16_t> weights;
+  std::vector<kernels::QuantizedMultiplier> mult;
+};
+
+RefLayer Unpack(const LayerQuantization& q, int channels, bool depthwise, bool fully_connected) {
+  RefLayer r;
+  const size_t per_channel = q.weights.size() / channels;
+  for (size_t i = 0; i < q.weights.size(); ++i) {
+    const int c = static_cast<int>(depthwise ? i % channels : i / per_channel);
+    const int32_t v = q.weights_signed ? static_cast<int8_t>(q.weights[i]) : q.weights[i];
+    r.weights.push_back(static_cast<int16_t>(v - q.weight_zero_points[q.weight_zero_points.size() > 1 ? c : 0]));
+  }
+  for (int c = 0; c < channels; ++c) {
+    const float ws = q.weight_scales[q.weight_scales.size() > 1 ? c : 0];
+    // uint8 (and per-tensor FC): float product of scales; int8 convolutions: double products.
+    const bool legacy = !q.input.is_signed || (fully_connected && q.weight_scales.size() == 1);
+    const double real = legacy ? static_cast<double>(q.input.scale * ws) / q.output.scale
+                               : static_cast<double>(q.input.scale) * ws / q.output.scale;
+    r.mult.push_back(kernels::QuantizeMultiplier(real));
+  }
+  return r;
+}
+
+std::vector<uint8_t> RefConv(const model::Conv2D& c, const std::vector<uint8_t>& in) {
+  const ConvGeometry& g = c.g;
+  const RefLayer r = Unpack(c.q, g.out_c, false, false);
+  std::vector<uint8_t> out(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
+  const kernels::ConvShape s{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
+                             g.stride, g.pad_top, g.pad_left};
+  kernels::qreference::Conv(s, in.data(), Carrier(c.q.input), r.weights.data(), c.q.bias.data(), r.mult.data(),
+                            Stage(c.q.output, c.activation), out.data());
+  return out;
+}
+
+std::vector<uint8_t> RequantizeAll(std::vector<uint8_t> x, QuantParams from, const std::vector<QuantParams>& to) {
+  for (const QuantParams& q : to) {
+    const kernels::QRequantParams p = kernels::PrepareQRequant(from.scale, Carrier(from), q.scale, Carrier(q));
+    kernels::qreference::Requantize(x.data(), x.size(), p, x.data());
+    from = q;
+  }
+  return x;
+}
+
+// The output bytes; `pooled` gets the features.
+std::vector<uint8_t> ReferenceOutput(const Network& net, const std::vector<uint8_t>& input,
+                                     std::vector<uint8_t>* pooled) {
+  const model::QuantizedGraph& qg = net.quant;
+  std::vector<uint8_t> x = RequantizeAll(input, qg.input, qg.input_requantize);
+  x = RefConv(net.stem, x);
+  for (const model::InvertedResidual& b : net.blocks) {
+    std::vector<uint8_t> e = b.has_expand ? RefConv(b.expand, x) : x;
+    const ConvGeometry& g = b.depthwise.g;
+    const RefLayer r = Unpack(b.depthwise.q, g.in_c, true, false);
+    std::vector<uint8_t> d(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
+    kernels::qreference::DepthwiseConv3x3({g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left},
+                                          e.data(), Carrier(b.depthwise.q.input), r.weights.data(),
+                                          b.depthwise.q.bias.data(), r.mult.data(),
+                                          Stage(b.depthwise.q.output, b.depthwise.activation), d.data());
+    std::vector<uint8_t> y = RefConv(b.project, d);
+    if (b.residual) {
+      const QuantParams& p = b.project.q.output;
+      const QuantParams& in = b.has_expand ? b.expand.q.input : b.depthwise.q.input;
+      const kernels::QAddParams add = kernels::PrepareQAdd(p.scale, Carrier(p), in.scale, Carrier(in),
+                                                           b.add_output.scale,
+                                                           Stage(b.add_output, model::Activation::kNone));
+      kernels::qreference::Add(y.data(), x.data(), y.size(), add, y.data());
+    }
+    x = std::move(y);
+  }
+  const std::vector<uint8_t> h = RefConv(net.head, x);
+  const size_t pixels = static_cast<size_t>(net.head.g.out_h) * net.head.g.out_w;
+  const QuantParams& ho = net.head.q.output;
+  const kernels::QPoolParams pool =
+      qg.pool_is_mean ? kernels::PrepareQMean(ho.scale, Carrier(ho), qg.pool_output.scale, Carrier(qg.pool_output),
+                                              ho.is_signed, pixels)
+                      : kernels::PrepareQAveragePool(ho.is_signed, kernels::QOutput());
+  pooled->assign(net.feature_size(), 0);
+  kernels::qreference::GlobalAveragePool(h.data(), pixels, net.feature_size(), pool, pooled->data());
+  const model::Classifier& c = net.classifier;
+  const RefLayer r = Unpack(c.q, c.classes, false, true);
+  std::vector<uint8_t> logits(c.classes);
+  kernels::qreference::Gemm(pooled->data(), c.features, 1, c.features, Carrier(c.q.input), r.weights.data(),
+                            c.q.bias.data(), r.mult.data(), c.classes, Stage(c.q.output, c.activation), logits.data(),
+                            c.classes);
+  QuantParams last = c.q.output;
+  if (net.softmax) {
+    std::vector<uint8_t> probs(c.classes);
+    kernels::QSoftmax(logits.data(), c.classes, kernels::PrepareQSoftmax(net.softmax_beta, qg.softmax_input.scale),
+                      probs.data());
+    logits = std::move(probs);
+    last = qg.softmax_output;
+  }
+  return RequantizeAll(logits, last, qg.output_requantize);
+}
+
+std::unique_ptr<engine::QuantizedEngine> MakeEngine(const Network& net) {
+  Result<std::unique_ptr<engine::QuantizedEngine>> e = engine::QuantizedEngine::Create(net);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
+// Byte-for-byte comparison with the count of differences.
+void ExpectSameBytes(const uint8_t* got, const std::vector<uint8_t>& want, const std::string& what) {
+  size_t diff = 0, first = want.size();
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (got[i] != want[i]) {
+      ++diff;
+      first = std::min(first, i);
+    }
+  }
+  EXPECT_EQ(diff, 0u) << what << ": first at [" << first << "] got "
+                      << (first < want.size() ? int(got[first]) : -1) << " want "
+                      << (first < want.size() ? int(want[first]) : -1);
+}
+
+// ---------------------------------------------------------------------------
+// Synthetic quantized models of the whole family.
+
+struct QFamilyCase {
+  float alpha;
+  int resolution, classes;
+  testing::WeightType weights;
+  bool fc, mean, softmax, quantize_edges;
+};
+
+class QuantizedEngineFamily : public ::testing::TestWithParam<QFamilyCase> {};
+
+TEST_P(QuantizedEngineFamily, MatchesLayerByLayerReferenceByteForByte) {
+  const QFamilyCase& c = GetParam();
+  testing::SyntheticSpec spec;
+  spec.alpha = c.alpha;
+  spec.resolution = c.resolution;
+  spec.classes = c.classes;
+  spec.weights = c.weights;
+  spec.fc_classifier = c.fc;
+  spec.mean_pool = c.mean;
+  spec.softmax = c.softmax;
+  spec.quantize_edges = c.quantize_edges;
+  spec.seed = static_cast<uint32_t>(c.resolution * 17 + c.classes);
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  ASSERT_TRUE(net->quant.available) << net->quant.unavailable_reason;
+  std::unique_ptr<engine::QuantizedEngine> e = MakeEngine(*net);
+  ASSERT_NE(e, nullptr);
+
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> u(0, 255);
+  std::vector<uint8_t> input(static_cast<size_t>(c.resolution) * c.resolution * 3);
+  for (uint8_t& v : input) v = static_cast<uint8_t>(u(rng));
+  std::copy(input.begin(), input.end(), e->input());
+  e->Run();
+  e->Run();  // the second run must not depend on state left by the first
+
+  std::vector<uint8_t> pooled;
+  const std::vector<uint8_t> want = ReferenceOutput(*net, input, &pooled);
+  ExpectSameBytes(e->output(), want, "output");
+  // The features are the pooled bytes, dequantized.
+  const QuantParams& pq = net->quant.pool_output;
+  int distinct = 0;
+  for (int i = 0; i < net->feature_size(); ++i) {
+    ASSERT_EQ(e->features()[i], pq.scale * (pooled[i] - Carrier(pq))) << "feature " << i;
+    distinct += pooled[i] != pooled[0];
+  }
+  EXPECT_GT(distinct, 0) << "degenerate synthetic network";
+}
+
+using testing::WeightType;
+INSTANTIATE_TEST_SUITE_P(
+    Family, QuantizedEngineFamily,
+    ::testing::Values(QFamilyCase{0.35f, 96, 5, WeightType::kUInt8, false, false, true, false},
+                      QFamilyCase{0.5f, 128, 1000, WeightType::kInt8PerChannel, true, true, true, true},
+                      QFamilyCase{0.75f, 160, 1001, WeightType::kUInt8, false, false, true, false},
+                      QFamilyCase{1.0f, 112, 965, WeightType::kInt8PerChannel, false, true, false, true},
+                      QFamilyCase{1.3f, 64, 10, WeightType::kUInt8, true, false, true, false},
+                      QFamilyCase{1.4f, 100, 7, WeightType::kInt8PerChannel, true, true, true, true},
+                      QFamilyCase{1.0f, 33, 3, WeightType::kUInt8, false, true, false, false}));
+
+TEST(QuantizedEngine, RejectsFloatModels) {
+  testing::SyntheticSpec spec;
+  spec.alpha = 0.35f;
+  spec.resolution = 64;
+  spec.classes = 5;
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok());
+  EXPECT_FALSE(net->quant.available);
+  Result<std::unique_ptr<engine::QuantizedEngine>> e = engine::QuantizedEngine::Create(*net);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), ErrorCode::kUnsupportedModel);
+  EXPECT_NE(e.status().message().find("float"), std::string::npos) << e.status().message();
+}
+
+// ---------------------------------------------------------------------------
+// Real models.
+
+const char* const kImagenetModels[] = {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"};
+
+class QuantizedRealModel : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    bytes_ = ReadFileOrFail(SharedPath(std::string("models/") + GetParam()));
+    Result<Network> net = model::LoadTflite(bytes_.data(), bytes_.size());
+    ASSERT_TRUE(net.ok()) << net.status().ToString();
+    net_ = std::move(*net);
+    ASSERT_TRUE(net_.quant.available) << net_.quant.unavailable_reason;
+    engine_ = MakeEngine(net_);
+    ASSERT_NE(engine_, nullptr);
+  }
+  std::vector<uint8_t> Raw(const char* name) { return ReadFileOrFail(SharedPath(std::string("images/") + name)); }
+
+  std::vector<uint8_t> bytes_;
+  Network net_;
+  std::unique_ptr<engine::QuantizedEngine> engine_;
+};
+
+// Every byte of the output and the features on a real input, against the scalar reference:
+// the fused plan, the packed layouts and every vector path are exact on this target.
+TEST_P(QuantizedRealModel, MatchesLayerByLayerReferenceByteForByte) {
+  const std::vector<uint8_t> rgb = Raw("bird.rgb");
+  ASSERT_EQ(rgb.size(), 224u * 224 * 3);
+  std::copy(rgb.begin(), rgb.end(), engine_->input());
+  engine_->Run();
+  std::vector<uint8_t> pooled;
+  const std::vector<uint8_t> want = ReferenceOutput(net_, rgb, &pooled);
+  ExpectSameBytes(engine_->output(), want, "output");
+}
+
+// The raw outputs of an independent runtime (Arm NN's reference backend, which computes each
+// layer in float and quantizes its output): the same top-1, at least 99% of the outputs
+// within 1, none off by more than 8.
+TEST_P(QuantizedRealModel, RawOutputsMatchTheIndependentRuntime) {
+  const std::vector<uint8_t> json = ReadFileOrFail(SharedPath("images/reference_raw_outputs.json"));
+  const testing::Json ref = testing::ParseJson(std::string(json.begin(), json.end()))[GetParam()];
+  for (const char* raw : {"bird.rgb", "sunflower.rgb"}) {
+    SCOPED_TRACE(raw);
+    const std::vector<uint8_t> rgb = Raw(raw);
+    Result<image::Image> img = image::FromPixels(rgb.data(), 224, 224, 3, 224 * 3);
+    ASSERT_TRUE(img.ok());
+    engine_->SetImage(*img);
+    engine_->Run();
+    const testing::Json& out = ref[raw];
+    ASSERT_EQ(out.size(), static_cast<size_t>(engine_->num_classes()));
+    std::map<int, int> histogram;
+    int within_one = 0, worst = 0;
+    size_t best = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      const int diff = engine_->output()[i] - static_cast<int>(out[i].number);
+      ++histogram[diff];
+      within_one += std::abs(diff) <= 1;
+      worst = std::max(worst, std::abs(diff));
+      if (out[i].number > out[best].number) best = i;
+    }
+    std::printf("  %s %s: ours - reference:", GetParam(), raw);
+    for (const auto& [diff, count] : histogram) std::printf("  %+d: %d", diff, count);
+    std::printf("  (top-1 %d = %d/256, reference %zu = %d/256)\n", engine_->Top(1)[0].index,
+                engine_->output()[engine_->Top(1)[0].index], best, static_cast<int>(out[best].number));
+    EXPECT_EQ(engine_->Top(1)[0].index, static_cast<int>(best));
+    EXPECT_GE(within_one, static_cast<int>(std::ceil(0.99 * out.size())));
+    EXPECT_LE(worst, 8);
+  }
+}
+
+// The photos go through our decoder and resizer first; the reference's preprocessing and
+// runtime differ, and the float path itself lands up to 0.06 away on these photos, so the
+// probability bound is 0.06 (the integer path is within 0.031 on the uint8 model, 0.051 on
+// the int8 one).
+TEST_P(QuantizedRealModel, Top1MatchesReferenceOnEveryPhoto) {
+  const std::vector<uint8_t> json = ReadFileOrFail(SharedPath("images/reference_top5.json"));
+  const testing::Json refs = testing::ParseJson(std::string(json.begin(), json.end()))[GetParam()];
+  ASSERT_GE(refs.size(), 10u);
+  for (const auto& [photo, top5] : refs.object) {
+    SCOPED_TRACE(photo);
+    const std::vector<uint8_t> bytes = Raw(photo.c_str());
+    Result<image::Image> img = image::Decode(bytes.data(), bytes.size());
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    engine_->SetImage(*img);
+    engine_->Run();
+    const engine::Prediction top = engine_->Top(1)[0];
+    const int ref_index = static_cast<int>(top5[0][0].number);
+    const double ref_score = top5[0][2].number;
+    EXPECT_EQ(top.index, ref_index) << "expected " << top5[0][1].string;
+    EXPECT_NEAR(top.score, ref_score, 0.06);
+    std::printf("  %-28s top-1 %4d  p=%.4f  (reference %4d  p=%.4f)\n", photo.c_str(), top.index, top.score,
+                ref_index, ref_score);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, QuantizedRealModel, ::testing::ValuesIn(kImagenetModels),
+                         [](const auto& info) { return std::string(info.index == 0 ? "Uint8" : "Int8"); });
+
+TEST(QuantizedRealModel, BirdModelClassifiesTheChickadee) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_inat_bird_quant.tflite"));
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok());
+  std::unique_ptr<engine::QuantizedEngine> e = MakeEngine(*net);
+  ASSERT_NE(e, nullptr);
+  const std::vector<uint8_t> text = ReadFileOrFail(SharedPath("models/inat_bird_labels.txt"));
+  Result<std::vector<std::string>> labels = model::ParseLabels(std::string(text.begin(), text.end()), 965);
+  ASSERT_TRUE(labels.ok());
+  const std::vector<uint8_t> photo = ReadFileOrFail(SharedPath("images/bird.bmp"));
+  Result<image::Image> img = image::Decode(photo.data(), photo.size());
+  ASSERT_TRUE(img.ok());
+  e->SetImage(*img);
+  e->Run();
+  const double sum = std::accumulate(e->scores(), e->scores() + 965, 0.0);
+  EXPECT_NEAR(sum, 1.0, 0.25);  // 8-bit probabilities: hundreds of small ones round to 0
+  const engine::Prediction top = e->Top(1)[0];
+  std::printf("  bird.bmp -> %s (%.3f)\n", (*labels)[top.index].c_str(), top.score);
+  EXPECT_NE((*labels)[top.index].find("Poecile"), std::string::npos) << (*labels)[top.index];
+  // And byte for byte as the reference.
+  std::vector<uint8_t> pooled;
+  const std::vector<uint8_t> input(e->input(), e->input() + 224 * 224 * 3);
+  ExpectSameBytes(e->output(), ReferenceOutput(*net, input, &pooled), "bird model output");
+}
+
+TEST(QuantizedRealModel, ActivationMemoryIsSmall) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_quant.tflite"));
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok());
+  std::unique_ptr<engine::QuantizedEngine> e = MakeEngine(*net);
+  ASSERT_NE(e, nullptr);
+  std::printf("  integer engine activation memory: %zu bytes\n", e->ActivationBytes());
+  EXPECT_LE(e->ActivationBytes(), 700000u);  // the float engine needs 953 KB
+}
+
+}  // namespace
+}  // namespace mnv2

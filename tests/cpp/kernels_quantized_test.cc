@@ -1,0 +1,565 @@
+// Compares every kernel of quantized_kernels.h with its scalar twin in qreference.h,
+// byte for byte, over awkward shapes, all MobileNetV2 channel counts and random
+// quantization parameters (uint8 per-tensor and int8 per-channel style), once per
+// Highway target compiled in and supported by this CPU. The fixed-point helpers are
+// pinned against gemmlowp's definitions written out literally here.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "hwy/highway.h"
+#include "hwy/tests/hwy_gtest.h"
+#include "kernel_shapes.h"
+#include "kernels/qpacked.h"
+#include "kernels/qreference.h"
+#include "kernels/quantized_kernels.h"
+
+namespace mnv2 {
+namespace kernels {
+namespace {
+
+using testing_shapes::AllMobileNetShapes;
+using testing_shapes::MakeConvShape;
+using testing_shapes::MakeDepthwiseShape;
+using testing_shapes::ToString;
+
+constexpr uint8_t kCanary = 0xA5;
+
+// gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, as published.
+int32_t GemmlowpSrdhm(int32_t a, int32_t b) {
+  bool overflow = a == b && a == std::numeric_limits<int32_t>::min();
+  std::int64_t a_64(a);
+  std::int64_t b_64(b);
+  std::int64_t ab_64 = a_64 * b_64;
+  std::int32_t nudge = ab_64 >= 0 ? (1 << 30) : (1 - (1 << 30));
+  std::int32_t ab_x2_high32 = static_cast<std::int32_t>((ab_64 + nudge) / (1ll << 31));
+  return overflow ? std::numeric_limits<std::int32_t>::max() : ab_x2_high32;
+}
+int32_t GemmlowpRdbpot(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + ((x < 0) ? 1 : 0);
+  return (x >> exponent) + ((remainder > threshold) ? 1 : 0);
+}
+int32_t TfliteMbqm(int32_t x, int32_t m, int shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  return GemmlowpRdbpot(GemmlowpSrdhm(x * (1 << left_shift), m), right_shift);
+}
+
+// A multiplier as the converter makes them: a real scale in [lo, hi) (log-uniform).
+QuantizedMultiplier RandomMultiplier(std::mt19937& rng, double lo, double hi) {
+  std::uniform_real_distribution<double> u(std::log(lo), std::log(hi));
+  return QuantizeMultiplier(std::exp(u(rng)));
+}
+
+// Weights minus their zero point: uint8 per tensor (|w| <= 255) or int8 symmetric (<= 127).
+std::vector<int16_t> RandomWeights(size_t n, bool int8, std::mt19937& rng) {
+  std::vector<int16_t> w(n);
+  if (int8) {
+    std::uniform_int_distribution<int> d(-127, 127);
+    for (int16_t& x : w) x = static_cast<int16_t>(d(rng));
+  } else {
+    // Stored values spread around their zero point, as trained weights are.
+    const int zero_point = std::uniform_int_distribution<int>(60, 195)(rng);
+    std::uniform_int_distribution<int> d(zero_point - 60, zero_point + 60);
+    for (int16_t& x : w) x = static_cast<int16_t>(d(rng) - zero_point);
+  }
+  return w;
+}
+
+std::vector<uint8_t> RandomBytes(size_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int> d(0, 255);
+  std::vector<uint8_t> v(n);
+  for (uint8_t& x : v) x = static_cast<uint8_t>(d(rng));
+  return v;
+}
+
+std::vector<int32_t> RandomBias(size_t n, int32_t range, std::mt19937& rng) {
+  std::uniform_int_distribution<int32_t> d(-range, range);
+  std::vector<int32_t> v(n);
+  for (int32_t& x : v) x = d(rng);
+  return v;
+}
+
+// Output stages: plain, ReLU-like (min at the zero point) and a narrow ReLU6-like range.
+QOutput RandomOutput(std::mt19937& rng, int variant) {
+  std::uniform_int_distribution<int> d(0, 255);
+  QOutput out;
+  out.zero_point = d(rng);
+  if (variant % 3 == 1) out.min = out.zero_point;
+  if (variant % 3 == 2) {
+    out.min = std::min(out.zero_point, 200);
+    out.max = std::min(255, out.min + 40);
+  }
+  return out;
+}
+
+// Per-channel multipliers: one for the whole tensor (uint8 style) or one per channel,
+// typical scales mostly, some tiny (large right shifts) and some above 1 (left shifts).
+// `terms`: products per accumulator, so that typical outputs spread over the 8 bits.
+std::vector<QuantizedMultiplier> RandomMultipliers(size_t n, bool per_channel, std::mt19937& rng, int variant,
+                                                   int terms) {
+  const double typical = 100.0 / (std::sqrt(terms + 1.0) * 80.0 * 80.0);
+  auto draw = [&](size_t i) {
+    if (variant % 7 == 3 && i % 5 == 1) return RandomMultiplier(rng, 1e-8, 1e-6);
+    if (variant % 7 == 5 && i % 3 == 0) return RandomMultiplier(rng, 1.0, 4.0);
+    return RandomMultiplier(rng, typical / 8, std::min(typical * 8, 0.9));
+  };
+  std::vector<QuantizedMultiplier> m(n);
+  if (!per_channel) {
+    const QuantizedMultiplier one = draw(0);
+    std::fill(m.begin(), m.end(), one);
+  } else {
+    for (size_t i = 0; i < n; ++i) m[i] = draw(i);
+  }
+  return m;
+}
+
+// Packed buffers of typical layers must take the vector requantization (qpacked.h);
+// only the tiny and the above-one multipliers of some variants may need the scalar one.
+void ExpectVectorPath(const std::vector<uint8_t>& packed, int variant) {
+  QPackedHeader h;
+  std::memcpy(&h, packed.data(), sizeof(h));
+  if (variant % 7 != 3 && variant % 7 != 5) {
+    EXPECT_EQ(h.vector, 1) << "variant " << variant;
+  }
+}
+
+// Outputs that all sit on the clamp would prove little.
+void ExpectSpread(const std::vector<uint8_t>& out, const QOutput& o) {
+  if (out.size() < 1000 || o.max - o.min < 100) return;
+  size_t inside = 0;
+  for (uint8_t v : out) inside += v > o.min && v < o.max;
+  EXPECT_GT(inside, out.size() / 10) << "nearly all outputs saturate";
+}
+
+::testing::AssertionResult SameBytes(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
+                                     const std::string& what) {
+  if (got.size() != want.size()) return ::testing::AssertionFailure() << what << ": sizes differ";
+  size_t bad = 0;
+  std::ostringstream msg;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != want[i]) {
+      if (bad < 5) msg << "\n  [" << i << "] got " << int(got[i]) << " want " << int(want[i]);
+      ++bad;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << what << ": " << bad << " of " << got.size() << " differ" << msg.str();
+}
+
+// ---------------------------------------------------------------------------
+
+void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8, int variant, std::mt19937& rng) {
+  std::ostringstream what;
+  what << "QGemm m=" << m << " k=" << k << " n=" << n << " a_stride=" << a_stride << " c_stride=" << c_stride
+       << (int8 ? " int8" : " uint8") << " variant " << variant;
+  SCOPED_TRACE(what.str());
+  const size_t a_size = m == 0 ? 0 : (m - 1) * a_stride + k;
+  const size_t c_size = m == 0 ? 0 : (m - 1) * c_stride + n;
+  const std::vector<uint8_t> a = RandomBytes(a_size, rng);
+  const std::vector<int16_t> w = RandomWeights(static_cast<size_t>(n) * k, int8, rng);
+  const std::vector<int32_t> bias = RandomBias(n, variant % 4 == 0 ? 1 << 24 : 1 << 14, rng);
+  const std::vector<QuantizedMultiplier> mult = RandomMultipliers(n, int8, rng, variant, k);
+  const QOutput out = RandomOutput(rng, variant);
+  const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+  const int32_t* bias_ptr = variant % 5 == 4 ? nullptr : bias.data();
+
+  std::vector<uint8_t> packed(PackedQGemmBytes(k, n));
+  PackQGemm(w.data(), bias_ptr, mult.data(), k, n, zero_point, out, packed.data());
+  if (k > 0) ExpectVectorPath(packed, variant);
+  std::vector<uint8_t> got(c_size, kCanary), want(c_size, kCanary);
+  QGemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride);
+  qreference::Gemm(a.data(), a_stride, m, k, zero_point, w.data(), bias_ptr, mult.data(), n, out, want.data(),
+                   c_stride);
+  ASSERT_TRUE(SameBytes(got, want, what.str()));
+  const bool typical = variant % 7 != 3 && variant % 7 != 5 && variant % 4 != 0 && bias_ptr != nullptr;
+  if (typical && k > 0 && a_stride == static_cast<size_t>(k) && c_stride == static_cast<size_t>(n)) {
+    ExpectSpread(got, out);
+  }
+}
+
+void CheckQDepthwise(const DepthwiseShape& s, int split, bool int8, int variant, std::mt19937& rng) {
+  const std::string what = "QDepthwiseConv3x3 " + ToString(s) + " split " + std::to_string(split) +
+                           (int8 ? " int8" : " uint8") + " variant " + std::to_string(variant);
+  SCOPED_TRACE(what);
+  const size_t C = static_cast<size_t>(s.channels);
+  const std::vector<uint8_t> in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
+  const std::vector<int16_t> w = RandomWeights(9 * C, int8, rng);
+  const std::vector<int32_t> bias = RandomBias(C, 1 << 12, rng);
+  const std::vector<QuantizedMultiplier> mult = RandomMultipliers(C, int8, rng, variant, 9);
+  const QOutput out = RandomOutput(rng, variant);
+  const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+  std::vector<uint8_t> packed(PackedQDepthwiseBytes(s.channels));
+  PackQDepthwise(w.data(), bias.data(), mult.data(), s.channels, zero_point, out, packed.data());
+  ExpectVectorPath(packed, variant);
+
+  const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
+  std::vector<uint8_t> want(out_size);
+  qreference::DepthwiseConv3x3(s, in.data(), zero_point, w.data(), bias.data(), mult.data(), out, want.data());
+  std::vector<uint8_t> got(out_size, kCanary);
+  QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), split, s.out_h);
+  const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
+  for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kCanary) << what << ": wrote before split";
+  QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, split);
+  ASSERT_TRUE(SameBytes(got, want, what));
+  if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, out);
+}
+
+// A KxK convolution as QIm2ColRow + QGemm against the direct reference.
+void CheckQConv(const ConvShape& s, bool int8, int variant, std::mt19937& rng) {
+  const std::string what = "QConv " + ToString(s) + (int8 ? " int8" : " uint8") + " variant " + std::to_string(variant);
+  SCOPED_TRACE(what);
+  const size_t taps = static_cast<size_t>(s.kernel_h) * s.kernel_w * s.in_c;
+  const std::vector<uint8_t> in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * s.in_c, rng);
+  const std::vector<int16_t> w = RandomWeights(static_cast<size_t>(s.out_c) * taps, int8, rng);
+  const std::vector<int32_t> bias = RandomBias(s.out_c, 1 << 12, rng);
+  const std::vector<QuantizedMultiplier> mult = RandomMultipliers(s.out_c, int8, rng, variant, static_cast<int>(taps));
+  const QOutput out = RandomOutput(rng, variant);
+  const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+
+  const int depth = QIm2ColDepth(s);
+  ASSERT_EQ(depth % 8, 0);
+  ASSERT_GE(static_cast<size_t>(depth), taps);
+  std::vector<int16_t> padded(static_cast<size_t>(s.out_c) * depth, 0);
+  for (int o = 0; o < s.out_c; ++o) std::copy_n(w.data() + o * taps, taps, padded.data() + static_cast<size_t>(o) * depth);
+  std::vector<uint8_t> packed(PackedQGemmBytes(depth, s.out_c));
+  PackQGemm(padded.data(), bias.data(), mult.data(), depth, s.out_c, zero_point, out, packed.data());
+
+  const size_t row_bytes = static_cast<size_t>(s.out_w) * s.out_c;
+  std::vector<uint8_t> got(static_cast<size_t>(s.out_h) * row_bytes), want(got.size());
+  std::vector<uint8_t> cols(static_cast<size_t>(s.out_w) * depth);
+  for (int oy = 0; oy < s.out_h; ++oy) {
+    QIm2ColRow(s, in.data(), oy, static_cast<uint8_t>(zero_point), cols.data());
+    QGemm(cols.data(), depth, s.out_w, depth, packed.data(), s.out_c, got.data() + oy * row_bytes, s.out_c);
+  }
+  qreference::Conv(s, in.data(), zero_point, w.data(), bias.data(), mult.data(), out, want.data());
+  ASSERT_TRUE(SameBytes(got, want, what));
+}
+
+// ---------------------------------------------------------------------------
+// Target-independent helpers.
+
+TEST(QuantizedHelpersTest, QuantizeMultiplierMatchesTflite) {
+  auto expect = [](double real, int32_t m, int shift) {
+    const QuantizedMultiplier q = QuantizeMultiplier(real);
+    EXPECT_EQ(q.multiplier, m) << real;
+    EXPECT_EQ(q.shift, shift) << real;
+  };
+  expect(1.0, 1 << 30, 1);
+  expect(0.5, 1 << 30, 0);
+  expect(0.75, 1610612736, 0);
+  expect(0.0, 0, 0);
+  expect(1e-12, 0, 0);           // shift below -31
+  expect(0.99999999999, 1 << 30, 1);  // rounds up to 2^31, renormalized
+  expect(3.0, 1610612736, 2);
+}
+
+TEST(QuantizedHelpersTest, MultiplyByQuantizedMultiplierMatchesGemmlowp) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> small(-(1 << 20), 1 << 20);
+  const int32_t edges[] = {0, 1, -1, 2, -2, 3, -3, 255, -255, 1 << 30, -(1 << 30), (1 << 30) + 1,
+                           std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min() + 1};
+  for (int i = 0; i < 200000; ++i) {
+    QuantizedMultiplier m = RandomMultiplier(rng, 1e-9, 0.99);
+    if (i % 11 == 0) m.multiplier = 1 << 30;  // exact halves: every tie
+    if (i % 13 == 0) m.multiplier = 3 << 29;
+    const int32_t x = i < 14 * 50 ? edges[i % 14] : (i % 2 ? any(rng) : small(rng));
+    ASSERT_EQ(MultiplyByQuantizedMultiplier(x, m), TfliteMbqm(x, m.multiplier, m.shift))
+        << x << " * " << m.multiplier << " shift " << m.shift;
+  }
+  // Left shifts that do not overflow.
+  for (int i = 0; i < 20000; ++i) {
+    const QuantizedMultiplier m = RandomMultiplier(rng, 1.0, 16.0);
+    const int32_t x = small(rng) >> 4;
+    ASSERT_EQ(MultiplyByQuantizedMultiplier(x, m), TfliteMbqm(x, m.multiplier, m.shift));
+  }
+}
+
+TEST(QuantizedHelpersTest, ActivationRange) {
+  const QOutput relu6 = QuantizedActivationRange(6.0f / 255, 0, 0.0f, 6.0f);
+  EXPECT_EQ(relu6.min, 0);
+  EXPECT_EQ(relu6.max, 255);
+  const QOutput narrow = QuantizedActivationRange(0.05f, 100, 0.0f, 6.0f);
+  EXPECT_EQ(narrow.min, 100);
+  EXPECT_EQ(narrow.max, 220);
+  const QOutput none = QuantizedActivationRange(0.05f, 100, -INFINITY, INFINITY);
+  EXPECT_EQ(none.min, 0);
+  EXPECT_EQ(none.max, 255);
+}
+
+TEST(QuantizedHelpersTest, SoftmaxFollowsTheFloatSoftmax) {
+  std::mt19937 rng(22);
+  for (int n : {1, 2, 3, 10, 965, 1001}) {
+    for (float scale : {0.02f, 0.0988925f, 0.25f}) {
+      const std::vector<uint8_t> in = RandomBytes(n, rng);
+      std::vector<uint8_t> out(n, kCanary);
+      QSoftmax(in.data(), n, PrepareQSoftmax(1.0f, scale), out.data());
+      double max = *std::max_element(in.begin(), in.end()), sum = 0;
+      for (uint8_t v : in) sum += std::exp(scale * (v - max));
+      int total = 0;
+      for (int i = 0; i < n; ++i) {
+        const double want = 256.0 * std::exp(scale * (in[i] - max)) / sum;
+        ASSERT_LE(std::fabs(out[i] - std::min(want, 255.0)), 1.0) << "n=" << n << " scale=" << scale << " [" << i << "]";
+        total += out[i];
+      }
+      EXPECT_NEAR(total, std::min(256, 255 * n), n / 2 + 2);
+    }
+  }
+  // One dominant logit gets all the probability the 8-bit output can hold.
+  std::vector<uint8_t> in(1001, 0), out(1001);
+  in[7] = 255;
+  QSoftmax(in.data(), 1001, PrepareQSoftmax(1.0f, 0.1f), out.data());
+  EXPECT_EQ(out[7], 255);
+  EXPECT_EQ(out[0], 0);
+}
+
+// ---------------------------------------------------------------------------
+// Every target.
+
+class QuantizedKernelsTest : public hwy::TestWithParamTarget {};
+HWY_TARGET_INSTANTIATE_TEST_SUITE_P(QuantizedKernelsTest);
+
+TEST_P(QuantizedKernelsTest, QGemmSmallShapes) {
+  std::mt19937 rng(31);
+  const int kDims[] = {1, 3, 4, 5, 7, 8, 9, 16, 17, 33};
+  int variant = 0;
+  for (int m = 1; m <= 8; ++m) {
+    for (int k : kDims) {
+      for (int n : kDims) {
+        ++variant;
+        CheckQGemm(m, k, n, k, n, variant % 2 == 0, variant, rng);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST_P(QuantizedKernelsTest, QGemmStridesAndEdges) {
+  std::mt19937 rng(32);
+  int variant = 0;
+  for (int m : {1, 2, 3, 4, 7, 13}) {
+    for (bool int8 : {false, true}) {
+      ++variant;
+      CheckQGemm(m, 17, 19, 17 + 5, 19 + 3, int8, variant, rng);
+      CheckQGemm(m, 8, 8, 12, 16, int8, variant + 1, rng);
+      CheckQGemm(m, 33, 5, 40, 9, int8, variant + 2, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  // k = 0: bias only.
+  CheckQGemm(7, 0, 11, 1, 11, true, 1, rng);
+  // Accumulators over the full int32 range the packing allows (k = 1280, extreme inputs).
+  for (int variant2 = 0; variant2 < 7; ++variant2) CheckQGemm(5, 1280, 12, 1280, 12, variant2 % 2, variant2, rng);
+}
+
+TEST_P(QuantizedKernelsTest, QGemmRequantizesEveryAccumulatorExactly) {
+  // k = 1 and huge biases: the accumulators sweep a wide range, and multipliers with many
+  // trailing zero bits make every rounding tie happen.
+  std::mt19937 rng(33);
+  for (int trial = 0; trial < 400; ++trial) {
+    const int n = 1 + trial % 9;
+    std::vector<int16_t> w(n);
+    std::vector<int32_t> bias(n);
+    std::vector<QuantizedMultiplier> mult(n);
+    for (int j = 0; j < n; ++j) {
+      w[j] = static_cast<int16_t>(std::uniform_int_distribution<int>(-255, 255)(rng));
+      bias[j] = std::uniform_int_distribution<int32_t>(-(1 << (trial % 26)), 1 << (trial % 26))(rng);
+      mult[j] = RandomMultiplier(rng, 1e-7, 0.9);
+      if (trial % 3 == 0) mult[j].multiplier &= ~((1 << (16 + trial % 14)) - 1);
+      if (mult[j].multiplier < (1 << 30)) mult[j].multiplier = 1 << 30;
+    }
+    QOutput out;
+    out.zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+    const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+    std::vector<uint8_t> packed(PackedQGemmBytes(1, n));
+    PackQGemm(w.data(), bias.data(), mult.data(), 1, n, zero_point, out, packed.data());
+    const std::vector<uint8_t> a = RandomBytes(64, rng);
+    std::vector<uint8_t> got(64 * n), want(64 * n);
+    QGemm(a.data(), 1, 64, 1, packed.data(), n, got.data(), n);
+    qreference::Gemm(a.data(), 1, 64, 1, zero_point, w.data(), bias.data(), mult.data(), n, out, want.data(), n);
+    ASSERT_TRUE(SameBytes(got, want, "trial " + std::to_string(trial)));
+  }
+}
+
+TEST_P(QuantizedKernelsTest, QGemmMobileNetV2Channels) {
+  std::mt19937 rng(34);
+  int variant = 0;
+  for (const auto& kn : AllMobileNetShapes().gemm_kn) {
+    ++variant;
+    const int m = static_cast<size_t>(kn.first) * kn.second > 200000 ? 4 : 7;
+    CheckQGemm(m, kn.first, kn.second, kn.first, kn.second, variant % 2 == 0, variant, rng);
+    if (HasFatalFailure()) return;
+  }
+  for (int head : AllMobileNetShapes().head) {
+    CheckQGemm(1, head, 1001, head, 1001, head % 2 == 0, 2, rng);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_P(QuantizedKernelsTest, QDepthwiseSmallShapes) {
+  std::mt19937 rng(35);
+  const int kSizes[] = {1, 2, 3, 5, 7, 14, 15};
+  const int kChannels[] = {1, 3, 4, 5, 8, 9, 13, 16, 17, 24, 33};
+  int variant = 0;
+  for (int in_h : kSizes) {
+    for (int in_w : kSizes) {
+      for (int stride = 1; stride <= 2; ++stride) {
+        for (int pad = 0; pad < 4; ++pad) {
+          for (bool same : {false, true}) {
+            ++variant;
+            const DepthwiseShape s =
+                MakeDepthwiseShape(in_h, in_w, kChannels[variant % 11], stride, pad & 1, pad >> 1, same);
+            CheckQDepthwise(s, s.out_h / 2, variant % 2 == 0, variant, rng);
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(QuantizedKernelsTest, QDepthwiseMobileNetV2Channels) {
+  std::mt19937 rng(36);
+  int variant = 0;
+  for (const auto& cs : AllMobileNetShapes().depthwise_c_stride) {
+    ++variant;
+    for (int size : {7, 8}) {
+      const int pad = cs.second == 1 ? 1 : (size % 2 == 0 ? 0 : 1);
+      const DepthwiseShape s = MakeDepthwiseShape(size, size + 2, cs.first, cs.second, pad, pad, true);
+      CheckQDepthwise(s, (s.out_h + 1) / 2, variant % 2 == 0, variant, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  CheckQDepthwise(MakeDepthwiseShape(112, 112, 32, 1, 1, 1, true), 37, false, 1, rng);
+  CheckQDepthwise(MakeDepthwiseShape(112, 112, 96, 2, 0, 0, true), 28, true, 2, rng);
+}
+
+TEST_P(QuantizedKernelsTest, QConvThroughIm2Col) {
+  std::mt19937 rng(37);
+  int variant = 0;
+  for (int in_h : {1, 2, 5, 7, 15}) {
+    for (int in_w : {1, 4, 7}) {
+      for (int kernel : {1, 2, 3, 5}) {
+        for (int stride = 1; stride <= 2; ++stride) {
+          ++variant;
+          const int pad = variant % 3 == 0 ? 0 : (variant % 3 == 1 ? 1 : kernel / 2);
+          ConvShape s = MakeConvShape(in_h, in_w, 1 + variant % 5, 1 + (variant * 7) % 40, kernel, stride, pad,
+                                      variant % 2);
+          s.pad_left = (variant / 2) % 2;
+          CheckQConv(s, variant % 2 == 0, variant, rng);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+  for (int out_c : AllMobileNetShapes().stem_out) {
+    CheckQConv(MakeConvShape(16, 17, 3, out_c, 3, 2, 0, true), out_c % 2 == 0, out_c, rng);
+    if (HasFatalFailure()) return;
+  }
+  CheckQConv(MakeConvShape(224, 224, 3, 32, 3, 2, 0, true), true, 3, rng);
+}
+
+TEST_P(QuantizedKernelsTest, QAdd) {
+  std::mt19937 rng(38);
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 40; ++n) sizes.push_back(n);
+  for (size_t n : {255, 256, 1001, 28 * 28 * 32 + 3}) sizes.push_back(n);
+  int variant = 0;
+  for (size_t n : sizes) {
+    for (int mode = 0; mode < 3; ++mode) {  // separate, out = a, out = b
+      ++variant;
+      std::uniform_real_distribution<float> scale(0.05f, 0.5f);
+      std::uniform_int_distribution<int> zp(0, 255);
+      QOutput out;
+      out.zero_point = zp(rng);
+      if (variant % 4 == 1) out.min = out.zero_point;
+      const QAddParams p = PrepareQAdd(scale(rng), zp(rng), scale(rng), zp(rng), scale(rng), out);
+      std::vector<uint8_t> a = RandomBytes(n, rng), b = RandomBytes(n, rng);
+      std::vector<uint8_t> want(n), got(n, kCanary);
+      qreference::Add(a.data(), b.data(), n, p, want.data());
+      if (mode == 0) {
+        QAdd(a.data(), b.data(), n, p, got.data());
+      } else if (mode == 1) {
+        QAdd(a.data(), b.data(), n, p, a.data());
+        got = a;
+      } else {
+        QAdd(a.data(), b.data(), n, p, b.data());
+        got = b;
+      }
+      ASSERT_TRUE(SameBytes(got, want, "QAdd n=" + std::to_string(n) + " mode " + std::to_string(mode)));
+    }
+  }
+}
+
+TEST_P(QuantizedKernelsTest, QRequantize) {
+  std::mt19937 rng(39);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = trial % 50 + (trial % 7 == 0 ? 1000 : 0);
+    std::uniform_int_distribution<int> zp(0, 255);
+    std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+    const float in_scale = scale(rng);
+    // Same scale (the uint8 <-> int8 QUANTIZE ops of int8 models), or a real rescale.
+    const float out_scale = trial % 3 == 0 ? in_scale : scale(rng);
+    const QRequantParams p = PrepareQRequant(in_scale, zp(rng), out_scale, trial % 5 == 0 ? 128 : zp(rng));
+    const std::vector<uint8_t> in = RandomBytes(n, rng);
+    std::vector<uint8_t> want(n), got(n, kCanary);
+    qreference::Requantize(in.data(), n, p, want.data());
+    QRequantize(in.data(), n, p, got.data());
+    ASSERT_TRUE(SameBytes(got, want, "QRequantize trial " + std::to_string(trial)));
+    QRequantize(in.data(), n, p, const_cast<uint8_t*>(in.data()));
+    ASSERT_TRUE(SameBytes(in, want, "QRequantize in place, trial " + std::to_string(trial)));
+  }
+  const QRequantParams same = PrepareQRequant(0.0078125f, 128, 0.0078125f, 128);
+  EXPECT_TRUE(IsIdentity(same));
+  EXPECT_FALSE(IsIdentity(PrepareQRequant(0.0078125f, 128, 0.0078125f, 127)));
+}
+
+TEST_P(QuantizedKernelsTest, QGlobalAveragePool) {
+  std::mt19937 rng(40);
+  std::vector<int> channels;
+  for (int c = 1; c <= 20; ++c) channels.push_back(c);
+  for (int c : AllMobileNetShapes().head) channels.push_back(c);
+  int variant = 0;
+  for (size_t pixels : {0, 1, 2, 3, 7, 49, 50}) {
+    for (int c : channels) {
+      ++variant;
+      std::uniform_int_distribution<int> zp(0, 255);
+      QPoolParams p;
+      switch (variant % 4) {
+        case 0: p = PrepareQAveragePool(false, QOutput()); break;
+        case 1: p = PrepareQAveragePool(true, QOutput()); break;
+        case 2: p = PrepareQMean(0.0235294f, zp(rng), 0.0190778f, zp(rng), true, pixels); break;
+        default: p = PrepareQMean(0.03f, zp(rng), 0.02f, zp(rng), false, pixels ? pixels : 1); break;
+      }
+      const std::vector<uint8_t> in = RandomBytes(pixels * c, rng);
+      std::vector<uint8_t> want(c), got(c, kCanary);
+      qreference::GlobalAveragePool(in.data(), pixels, c, p, want.data());
+      QGlobalAveragePool(in.data(), pixels, c, p, got.data());
+      ASSERT_TRUE(SameBytes(got, want, "pool pixels=" + std::to_string(pixels) + " channels=" + std::to_string(c) +
+                                           " kind " + std::to_string(variant % 4)));
+    }
+  }
+  // Rounding of the plain average: (sum + n/2) / n, and int8 halves away from zero.
+  const uint8_t two[2] = {1, 2};
+  uint8_t out = 0;
+  QGlobalAveragePool(two, 2, 1, PrepareQAveragePool(false, QOutput()), &out);
+  EXPECT_EQ(out, 2);
+  const uint8_t neg[2] = {126, 127};  // int8 -2 and -1: mean -1.5 -> -2
+  QGlobalAveragePool(neg, 2, 1, PrepareQAveragePool(true, QOutput()), &out);
+  EXPECT_EQ(out, 126);
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace mnv2

@@ -115,7 +115,12 @@ int32_t MaxInputDeviation(int32_t zero_point) { return std::max(zero_point, 255 
 
 QuantizedMultiplier QuantizeMultiplier(double real) {
   QuantizedMultiplier m;
-  if (real == 0.0) return m;
+  if (real == 0.0 || std::isnan(real)) return m;
+  if (std::isinf(real)) {  // a scale ratio that overflowed: saturate like any huge one below
+    m.multiplier = std::numeric_limits<int32_t>::max();
+    m.shift = 30;
+    return m;
+  }
   int shift = 0;
   const double q = std::frexp(real, &shift);
   int64_t q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t{1} << 31)));

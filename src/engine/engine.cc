@@ -284,10 +284,10 @@ void Engine::Run() {
   if (softmax_) kernels::Softmax(scores_.data(), num_classes(), softmax_beta_, scores_.data());
 }
 
-std::vector<Prediction> Engine::Top(int k) const {
-  std::vector<Prediction> all(scores_.size());
-  for (size_t i = 0; i < scores_.size(); ++i) all[i] = {static_cast<int>(i), scores_[i]};
-  k = std::max(0, std::min<int>(k, static_cast<int>(all.size())));
+std::vector<Prediction> TopScores(const float* scores, size_t n, int k) {
+  std::vector<Prediction> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = {static_cast<int>(i), scores[i]};
+  k = std::max(0, std::min<int>(k, static_cast<int>(n)));
   std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Prediction& a, const Prediction& b) {
     return a.score > b.score || (a.score == b.score && a.index < b.index);
   });

@@ -26,6 +26,9 @@ struct Prediction {
   float score = 0.0f;
 };
 
+// The k best of n scores, best first (ties: lower index first).
+std::vector<Prediction> TopScores(const float* scores, size_t n, int k);
+
 // The weights of one 1x1 convolution, packed for kernels::Gemm.
 struct PointwisePlan {
   model::ConvGeometry g;
@@ -79,7 +82,7 @@ class Engine {
   // Results of the last Run().
   const float* features() const { return features_.data(); }  // pooled, before the classifier
   const float* scores() const { return scores_.data(); }       // probabilities (or logits without softmax)
-  std::vector<Prediction> Top(int k) const;
+  std::vector<Prediction> Top(int k) const { return TopScores(scores_.data(), scores_.size(), k); }
 
   // Peak activation memory of this plan in bytes (arena and scratch, not weights or the input image),
   // and what running layer by layer, each tensor whole, would need.

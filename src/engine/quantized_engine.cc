@@ -373,16 +373,5 @@ void QuantizedEngine::Run() {
   for (size_t i = 0; i < features_.size(); ++i) features_[i] = feature_scale_ * (pooled[i] - feature_zero_point_);
 }
 
-std::vector<Prediction> QuantizedEngine::Top(int k) const {
-  std::vector<Prediction> all(scores_.size());
-  for (size_t i = 0; i < scores_.size(); ++i) all[i] = {static_cast<int>(i), scores_[i]};
-  k = std::max(0, std::min<int>(k, static_cast<int>(all.size())));
-  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Prediction& a, const Prediction& b) {
-    return a.score > b.score || (a.score == b.score && a.index < b.index);
-  });
-  all.resize(k);
-  return all;
-}
-
 }  // namespace engine
 }  // namespace mnv2

@@ -69,7 +69,7 @@ class QuantizedEngine {
   const uint8_t* output() const { return output_.data(); }
   const float* scores() const { return scores_.data(); }      // probabilities (or logits without softmax)
   const float* features() const { return features_.data(); }  // pooled, before the classifier
-  std::vector<Prediction> Top(int k) const;
+  std::vector<Prediction> Top(int k) const { return TopScores(scores_.data(), scores_.size(), k); }
 
   // Activation and scratch memory of this plan in bytes (not weights or the input image).
   size_t ActivationBytes() const { return arena_.size(); }

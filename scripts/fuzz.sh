@@ -5,6 +5,10 @@
 #   scripts/fuzz.sh [SECONDS] [model|image|pipeline ...]
 # Inputs that found new coverage accumulate in build-fuzz/corpus/NAME; a crash stops its
 # fuzzer and is written to build-fuzz/crashes/ (then: turn it into a test in tests/cpp).
+#
+# With MNV2_FUZZ_RUNS=N (what the test command uses) each fuzzer instead runs exactly N inputs
+# from a fixed random seed and a fresh corpus: the same inputs on every machine, however fast,
+# so the run is a reproducible regression check rather than a search whose reach depends on speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -29,19 +33,30 @@ mkdir -p build-fuzz/crashes build-fuzz/logs
 
 # Largest input each fuzzer makes (longer seeds are cut: fast runs matter more than whole photos).
 declare -A max_len=([model]=262144 [image]=65536 [pipeline]=65536)
+runs=${MNV2_FUZZ_RUNS:-}
 for f in "${fuzzers[@]}"; do
-  mkdir -p build-fuzz/corpus/$f
+  if [ -n "$runs" ]; then
+    corpus=build-fuzz/smoke-corpus/$f
+    rm -rf "$corpus"
+    budget=(-runs="$runs" -seed=1)
+  else
+    corpus=build-fuzz/corpus/$f
+    budget=(-max_total_time="$seconds")
+  fi
+  mkdir -p "$corpus"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    build-fuzz/mnv2_${f}_fuzzer -max_total_time="$seconds" -max_len=${max_len[$f]} -timeout=60 \
+    build-fuzz/mnv2_${f}_fuzzer "${budget[@]}" -max_len=${max_len[$f]} -timeout=60 \
       -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/$f- \
-      build-fuzz/corpus/$f build-fuzz/seeds/$f >build-fuzz/logs/$f.log 2>&1 &
+      "$corpus" build-fuzz/seeds/$f >build-fuzz/logs/$f.log 2>&1 &
   pids+=($!)
 done
 status=0
 for i in "${!fuzzers[@]}"; do
   f=${fuzzers[$i]}
   if wait "${pids[$i]}"; then result=clean; else result="FAILED (see build-fuzz/logs/$f.log)"; status=1; fi
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/logs/$f.log)
-  echo "fuzz $f: ${runs:-?} executions in ${seconds}s, $result"
+  executed=$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/logs/$f.log)
+  seconds_taken=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' build-fuzz/logs/$f.log)
+  echo "fuzz $f: ${executed:-?} executions in ${seconds_taken:-$seconds}s, $result"
+  [ "$result" = clean ] || tail -n 40 build-fuzz/logs/$f.log
 done
 exit $status

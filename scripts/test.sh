@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Installs what it needs, then runs every suite:
 #   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan (with the regression
-#      tests of what the fuzzers found), then each libFuzzer target for MNV2_FUZZ_SECONDS (60);
+#      tests of what the fuzzers found), then each libFuzzer target on MNV2_FUZZ_RUNS (500000)
+#      inputs from a fixed seed (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
@@ -21,7 +22,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 echo "== Fuzzing smoke run (libFuzzer, ASan + UBSan)"
-scripts/fuzz.sh "${MNV2_FUZZ_SECONDS:-60}"
+MNV2_FUZZ_RUNS=${MNV2_FUZZ_RUNS:-500000} scripts/fuzz.sh
 
 echo "== C++, WebAssembly (SIMD and no SIMD) under Node"
 scripts/build-wasm.sh --tests

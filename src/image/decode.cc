@@ -46,9 +46,11 @@ void Release(size_t n) {
   if (AllocBudget* b = g_budget) b->used -= std::min(n, b->used);
 }
 
+// Zeroed: stb_image 2.27 reads parts of its JPEG state that corrupt files never set (e.g. the
+// Huffman tables of a scan that no DHT segment defined), and must not see old heap bytes there.
 void* BudgetMalloc(size_t n) {
   if (n > SIZE_MAX - kAllocHeader || !Reserve(n)) return nullptr;
-  char* base = static_cast<char*>(std::malloc(n + kAllocHeader));
+  char* base = static_cast<char*>(std::calloc(1, n + kAllocHeader));
   if (base == nullptr) {
     Release(n);
     return nullptr;
@@ -253,9 +255,16 @@ Status CheckBmpComplete(const uint8_t* data, size_t size) {
 // entropy-coded data, consuming DHT segments table by table) and rejects such tables
 // before stb_image sees them. On corrupt files it may look at more segments than
 // stb_image would, never fewer; valid files are never rejected.
+//
+// It also refuses a scan that uses a Huffman table no DHT segment has defined before it (as
+// libjpeg does): stb_image 2.27 would decode it with whatever its tables held, and a garbage
+// table indexes out of bounds. A baseline scan uses its components' DC and AC tables; a
+// progressive one the DC tables (first DC scans) or the AC tables (AC scans).
 Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
   auto byte = [&](size_t i) -> uint32_t { return i < size ? data[i] : 0; };  // as stb
   auto is_restart = [](uint8_t m) { return m >= 0xD0 && m <= 0xD7; };
+  bool defined[2][4] = {};  // [DC, AC][table id]
+  bool progressive = false;
   size_t pos = 2;  // after SOI
   while (pos < size) {
     if (data[pos] != 0xFF) {
@@ -282,12 +291,29 @@ Status CheckJpegHuffmanTables(const uint8_t* data, size_t size) {
                                                      std::to_string(codes) +
                                                      " codes (at most 256 are possible)");
         }
+        defined[table >> 4][table & 15] = true;
         p += codes;
         remaining -= 17 + static_cast<int64_t>(codes);
       }
       if (remaining != 0) break;  // stb rejects the segment
       pos = p;
       continue;
+    }
+    if (marker == 0xC2) progressive = true;
+    if (marker == 0xDA) {  // SOS: components (selector, DC << 4 | AC table), Ss, Se, Ah << 4 | Al
+      const uint32_t components = byte(pos + 2);
+      const uint32_t ss = byte(pos + 3 + 2 * components), ah = byte(pos + 5 + 2 * components) >> 4;
+      const bool uses_dc = !progressive || (ss == 0 && ah == 0), uses_ac = !progressive || ss != 0;
+      for (uint32_t c = 0; c < components && c < 4; ++c) {
+        const uint32_t tables = byte(pos + 4 + 2 * c), dc = tables >> 4, ac = tables & 15;
+        if (dc > 3 || ac > 3) break;  // stb rejects
+        if ((uses_dc && !defined[0][dc]) || (uses_ac && !defined[1][ac])) {
+          return Status(ErrorCode::kImageDecode,
+                        std::string("corrupt JPEG: a scan uses ") + (uses_dc && !defined[0][dc] ? "DC" : "AC") +
+                            " Huffman table " + std::to_string(uses_dc && !defined[0][dc] ? dc : ac) +
+                            ", which no DHT segment defines");
+        }
+      }
     }
     pos += length;
     if (marker == 0xDA) {  // SOS: skip entropy-coded data up to the next real marker

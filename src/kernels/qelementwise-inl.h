@@ -137,14 +137,17 @@ static inline uint8_t QPoolFinish(int32_t sum, int32_t count, const QPoolParams&
       v = (count ? (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count) : 0) + 128;
       break;
     }
+    // In int64 and clamped: a saturated multiplier (an untrusted file's scales) puts the
+    // product at the int32 limits, where rounding or adding the offset would overflow.
     case QPoolParams::Kind::kMean: {
-      int32_t acc = MultiplyByQuantizedMultiplier(sum - p.input_zero_point * count, p.mult);
-      acc = count ? (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count) : 0;
-      v = acc + p.out.zero_point;
+      const int64_t acc = MultiplyByQuantizedMultiplier(sum - p.input_zero_point * count, p.mult);
+      const int64_t mean = count ? (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count) : 0;
+      v = static_cast<int32_t>(std::clamp<int64_t>(mean + p.out.zero_point, -1, 256));
       break;
     }
     case QPoolParams::Kind::kMeanUint8:
-      v = MultiplyByQuantizedMultiplier(sum, p.mult) + p.offset;
+      v = static_cast<int32_t>(
+          std::clamp<int64_t>(int64_t{MultiplyByQuantizedMultiplier(sum, p.mult)} + p.offset, -1, 256));
       break;
   }
   return QClampByte(v, p.out);

@@ -71,10 +71,32 @@ TEST(ImageRobustness, JpegDcTimesQuantizerOverflow) {
   EXPECT_EQ(img->height, 8);
 }
 
+// Pipeline fuzzer: a scan that names an AC Huffman table no DHT segment defined. stb_image 2.27
+// decodes with whatever that table's memory held (uninitialized heap), and a garbage table
+// indexed out of bounds. Such files are refused (as libjpeg does), and stb's memory is zeroed.
+TEST(ImageRobustness, JpegScanWithAnUndefinedHuffmanTable) {
+  Bytes jpeg = {0xFF, 0xD8};
+  Append(&jpeg, {0xFF, 0xDB, 0x00, 0x43, 0x00});  // DQT, 8-bit table 0
+  for (int i = 0; i < 64; ++i) Append(&jpeg, {1});
+  Append(&jpeg, {0xFF, 0xC0, 0x00, 0x0B, 8, 0, 8, 0, 8, 1, 1, 0x11, 0});  // SOF0: 8x8 gray
+  Append(&jpeg, {0xFF, 0xC4, 0x00, 0x14, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});  // DC 0
+  Append(&jpeg, {0xFF, 0xC4, 0x00, 0x14, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});  // AC 0
+  Append(&jpeg, {0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x03, 0, 63, 0});  // SOS: DC table 0, AC table 3
+  Append(&jpeg, {0x00, 0x00, 0xFF, 0xD9});  // DC difference 0, end of block
+  Result<Image> img = Decode(jpeg.data(), jpeg.size());
+  ASSERT_FALSE(img.ok());
+  EXPECT_EQ(img.status().code(), ErrorCode::kImageDecode);
+  EXPECT_NE(img.status().message().find("AC Huffman table 3"), std::string::npos) << img.status().message();
+  jpeg[jpeg.size() - 8] = 0x00;  // AC table 0, which is defined: decodes
+  Result<Image> good = Decode(jpeg.data(), jpeg.size());
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->width, 8);
+}
+
 // Image fuzzer: a JPEG whose entropy-coded data ends after a few bytes at a bogus marker. stb_image
 // 2.27's fast AC path then takes more bits than it has, and its refill shifts the zero padding by
 // 32 or more (undefined behavior; the result is 0 anyway). decode.cc is built without UBSan's
-// shift-exponent check for that; the decode must still end cleanly. The header: 17x3 pixels,
+// shift checks for that; the decode must still end cleanly. The header: 17x3 pixels,
 // 4:2:0, no quantization table, the Huffman tables stb_image_write writes (JPEG Annex K's) with a
 // few bytes changed by the fuzzer; the scan bytes come from a generator (the first seed found
 // to reach the shift).

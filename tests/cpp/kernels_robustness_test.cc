@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <vector>
 
+#include "kernels/qreference.h"
 #include "kernels/quantized_kernels.h"
 
 namespace mnv2 {
@@ -40,6 +42,22 @@ TEST(KernelsRobustness, MeanOffsetWithExtremeScales) {
       const QPoolParams p = PrepareQMean(1.0f, in_zero_point, out_scale, 0, false, 49);
       EXPECT_LE(std::abs(p.offset), 65537) << in_zero_point << " " << out_scale;
     }
+  }
+}
+
+// Pipeline fuzzer: with a saturated multiplier (a denormal output scale) the int8 mean came
+// out at -2^31 + 1, and rounding it (minus half the pixel count) overflowed int32. The kernel
+// must stay defined there and agree with the scalar reference.
+TEST(KernelsRobustness, MeanOfASaturatedProduct) {
+  for (bool int8 : {true, false}) {
+    QPoolParams p = PrepareQMean(1.0f, 200, 1e-40f, 0, int8, 16);
+    p.out = QuantizedActivationRange(1.0f, 128, -1e30f, 1e30f);
+    std::vector<uint8_t> in(16 * 3);
+    for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i % 3 == 0 ? 0 : 255);
+    uint8_t out[3], expected[3];
+    QGlobalAveragePool(in.data(), 16, 3, p, out);
+    qreference::GlobalAveragePool(in.data(), 16, 3, p, expected);
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(out[c], expected[c]) << "int8 " << int8 << ", channel " << c;
   }
 }
 

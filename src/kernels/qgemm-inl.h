@@ -3,13 +3,15 @@
 // with the input zero point folded into bias' at packing time, so the inner loop
 // multiplies raw uint8 inputs.
 //
-// The micro-kernel takes kRows (<= kQGemmRows) rows x one panel of 4 output
-// channels, k in chunks of 8: each chunk of a row is widened to 8 int16 lanes once
-// and multiplied with each channel's 8 weights by ReorderWidenMulAccumulate
-// (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on x86) into one int32x4 accumulator
-// per (row, channel); a transpose-and-add at the end leaves one lane per channel.
-// Like the float GEMM, it is a separate HWY_NOINLINE function per tile so that V8
-// tiers it up early.
+// The micro-kernel takes kRows (<= kQGemmRows) rows x one panel of 8 output channels,
+// whose int32 accumulators hold one channel per lane (two vectors per row), starting
+// from the bias. k runs in chunks of 8: a row's chunk is widened to 8 int16 lanes once;
+// for each of its 4 pairs (k, k+1) the pair is broadcast to every 32-bit lane and
+// multiplied with the panel's 8 channels x 2 weights by ReorderWidenMulAccumulate
+// (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on x86): 8 multiply-adds per instruction
+// and no reduction across lanes at the end, so the output stage requantizes the
+// accumulators as they are. Like the float GEMM, it is a separate HWY_NOINLINE function
+// per tile so that V8 tiers it up early.
 
 // Target-independent includes.
 #include <stddef.h>
@@ -35,71 +37,99 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 #if HWY_TARGET != HWY_SCALAR
-// Rows per micro-kernel: 3 x 4 accumulators, 3 inputs and a weight vector fill the 16
-// SIMD registers of x86-64 (where V8 runs WebAssembly SIMD).
-constexpr size_t kQGemmRows = 3;
+// Rows per micro-kernel: 4 x 2 accumulators, 4 widened input chunks, 2 weight vectors
+// and a broadcast pair fill 15 of the 16 SIMD registers of x86-64 (where V8 runs
+// WebAssembly SIMD).
+constexpr size_t kQGemmRows = 4;
 
-// Lane c = the sum of the lanes of s[c].
-HWY_INLINE VI32 SumEachOf4(VI32 s0, VI32 s1, VI32 s2, VI32 s3) {
-  const DI32 d;
-  const auto t0 = hn::Add(hn::InterleaveLower(d, s0, s1), hn::InterleaveUpper(d, s0, s1));
-  const auto t1 = hn::Add(hn::InterleaveLower(d, s2, s3), hn::InterleaveUpper(d, s2, s3));
-  return hn::Add(hn::ConcatLowerLower(d, t1, t0), hn::ConcatUpperUpper(d, t1, t0));
+// Pair kPair of every row's chunk against the panel's weights of that pair.
+template <int kPair, size_t kRows>
+HWY_INLINE void QGemmPair(const hn::Vec<DI16> (&x)[kRows], const int16_t* HWY_RESTRICT w, VI32 (&acc)[kRows][2],
+                          VI32 (&odd)[kRows][2]) {
+  const DI16 d16;
+  const DI32 d32;
+  const auto w0 = hn::LoadU(d16, w + kPair * 16);
+  const auto w1 = hn::LoadU(d16, w + kPair * 16 + 8);
+  for (size_t r = 0; r < kRows; ++r) {
+    const auto pair = hn::BitCast(d16, hn::Broadcast<kPair>(hn::BitCast(d32, x[r])));
+    acc[r][0] = hn::ReorderWidenMulAccumulate(d32, pair, w0, acc[r][0], odd[r][0]);
+    acc[r][1] = hn::ReorderWidenMulAccumulate(d32, pair, w1, acc[r][1], odd[r][1]);
+  }
 }
 
+// One chunk of 8 along k (x: each row's 8 inputs as int16).
+template <size_t kRows>
+HWY_INLINE void QGemmChunk(const hn::Vec<DI16> (&x)[kRows], const int16_t* HWY_RESTRICT w, VI32 (&acc)[kRows][2],
+                           VI32 (&odd)[kRows][2]) {
+  QGemmPair<0>(x, w, acc, odd);
+  QGemmPair<1>(x, w, acc, odd);
+  QGemmPair<2>(x, w, acc, odd);
+  QGemmPair<3>(x, w, acc, odd);
+}
+
+// `rows` (<= kRows) rows are real: the others repeat the last one and are not stored.
 template <size_t kRows, bool kScaled, bool kTies>
-HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t k,
+HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t rows, size_t k,
                             const uint8_t* HWY_RESTRICT panel, uint8_t* HWY_RESTRICT c, size_t c_stride,
                             size_t cols, const QPackedHeader& h) {
   static_assert(kRows >= 1 && kRows <= kQGemmRows, "rows");
+  const uint8_t* row_in[kRows];
+  for (size_t r = 0; r < kRows; ++r) row_in[r] = a + HWY_MIN(r, rows - 1) * a_stride;
+  static_assert(kQGemmPanel == 8, "two vectors of four channels");
   const DI16 d16;
   const DI32 d32;
   const hn::Rebind<uint8_t, DI16> du8;  // 8 bytes
   const QChannelParams params = QChannelParamsAt(panel, kQGemmPanel);
   const int16_t* HWY_RESTRICT w = reinterpret_cast<const int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
 
-  VI32 acc[kRows][kQGemmPanel], odd[kRows][kQGemmPanel];
+  VI32 acc[kRows][2], odd[kRows][2];
+  const auto bias0 = hn::LoadU(d32, params.bias), bias1 = hn::LoadU(d32, params.bias + 4);
   for (size_t r = 0; r < kRows; ++r) {
-    for (size_t j = 0; j < kQGemmPanel; ++j) acc[r][j] = odd[r][j] = hn::Zero(d32);
+    acc[r][0] = bias0;
+    acc[r][1] = bias1;
+    odd[r][0] = odd[r][1] = hn::Zero(d32);
   }
   const size_t full = k / 8;
   for (size_t i = 0; i < full; ++i, w += kQGemmPanel * 8) {
     hn::Vec<DI16> x[kRows];
-    for (size_t r = 0; r < kRows; ++r) x[r] = hn::PromoteTo(d16, hn::LoadU(du8, a + r * a_stride + i * 8));
-    for (size_t j = 0; j < kQGemmPanel; ++j) {
-      const auto wj = hn::LoadU(d16, w + j * 8);
-      for (size_t r = 0; r < kRows; ++r) acc[r][j] = hn::ReorderWidenMulAccumulate(d32, x[r], wj, acc[r][j], odd[r][j]);
-    }
+    for (size_t r = 0; r < kRows; ++r) x[r] = hn::PromoteTo(d16, hn::LoadU(du8, row_in[r] + i * 8));
+    QGemmChunk(x, w, acc, odd);
   }
   if (k % 8 != 0) {
     // Last, partial chunk: the inputs go through a zeroed buffer (the weights are zero-padded).
     hn::Vec<DI16> x[kRows];
     for (size_t r = 0; r < kRows; ++r) {
       uint8_t buf[8] = {0};
-      memcpy(buf, a + r * a_stride + full * 8, k % 8);
+      memcpy(buf, row_in[r] + full * 8, k % 8);
       x[r] = hn::PromoteTo(d16, hn::LoadU(du8, buf));
     }
-    for (size_t j = 0; j < kQGemmPanel; ++j) {
-      const auto wj = hn::LoadU(d16, w + j * 8);
-      for (size_t r = 0; r < kRows; ++r) acc[r][j] = hn::ReorderWidenMulAccumulate(d32, x[r], wj, acc[r][j], odd[r][j]);
-    }
+    QGemmChunk(x, w, acc, odd);
+  }
+  for (size_t r = 0; r < kRows; ++r) {
+    acc[r][0] = hn::RearrangeToOddPlusEven(acc[r][0], odd[r][0]);
+    acc[r][1] = hn::RearrangeToOddPlusEven(acc[r][1], odd[r][1]);
   }
 
-  const auto bias = hn::LoadU(d32, params.bias);
   if (HWY_LIKELY(h.vector)) {
-    const Requant4 rq = LoadRequant4(params, 0);
-    for (size_t r = 0; r < kRows; ++r) {
-      const VI32 sums = SumEachOf4(hn::Add(acc[r][0], odd[r][0]), hn::Add(acc[r][1], odd[r][1]),
-                                   hn::Add(acc[r][2], odd[r][2]), hn::Add(acc[r][3], odd[r][3]));
-      StoreBytes4(OutputStage4<kScaled, kTies>(hn::Add(sums, bias), rq, h), c + r * c_stride, cols);
+    const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
+    for (size_t r = 0; r < kRows; ++r) {  // (a constant bound keeps acc in registers)
+      if (r >= rows) break;
+      const VI32 lo = OutputStage4<kScaled, kTies>(acc[r][0], rq0, h);
+      const VI32 hi = OutputStage4<kScaled, kTies>(acc[r][1], rq1, h);
+      if (HWY_LIKELY(cols == 8)) {
+        StoreBytes8(lo, hi, c + r * c_stride);
+      } else {
+        StoreBytes4(lo, c + r * c_stride, HWY_MIN(cols, size_t{4}));
+        if (cols > 4) StoreBytes4(hi, c + r * c_stride + 4, cols - 4);
+      }
     }
     return;
   }
   for (size_t r = 0; r < kRows; ++r) {
-    const VI32 sums = SumEachOf4(hn::Add(acc[r][0], odd[r][0]), hn::Add(acc[r][1], odd[r][1]),
-                                 hn::Add(acc[r][2], odd[r][2]), hn::Add(acc[r][3], odd[r][3]));
-    HWY_ALIGN int32_t buf[4];
-    hn::Store(hn::Add(sums, bias), d32, buf);
+    if (r >= rows) break;
+    HWY_ALIGN int32_t buf[8];
+    hn::Store(acc[r][0], d32, buf);
+    hn::Store(acc[r][1], d32, buf + 4);
     for (size_t j = 0; j < cols; ++j) {
       c[r * c_stride + j] = QRequantScalar(buf[j], params.tfl_mult[j], params.tfl_shift[j], h);
     }
@@ -110,27 +140,21 @@ template <bool kScaled, bool kTies>
 HWY_INLINE void QGemmPanels(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
                             const uint8_t* HWY_RESTRICT panel, size_t n, uint8_t* HWY_RESTRICT c, size_t c_stride,
                             const QPackedHeader& h) {
-  static_assert(kQGemmRows == 3, "update the switch below");
   const size_t panel_bytes = QGemmPanelBytes(static_cast<int>(k));
-  // Panel-outer: one panel's weights stay in L1 while the rows stream past.
+  // Panel-outer: one panel's weights stay in L1 while the rows stream past. A last group of
+  // fewer than kQGemmRows rows runs the full tile (repeating its last row) except for a
+  // single row (the classifier's).
   for (size_t col = 0; col < n; col += kQGemmPanel, panel += panel_bytes) {
     const size_t cols = HWY_MIN(static_cast<size_t>(kQGemmPanel), n - col);
-    size_t row = 0;
-    for (; row + kQGemmRows <= m; row += kQGemmRows) {
-      QGemmTile<kQGemmRows, kScaled, kTies>(a + row * a_stride, a_stride, k, panel, c + row * c_stride + col,
-                                           c_stride, cols, h);
-    }
-    switch (m - row) {
-      case 2:
-        QGemmTile<2, kScaled, kTies>(a + row * a_stride, a_stride, k, panel, c + row * c_stride + col, c_stride,
+    for (size_t row = 0; row < m; row += kQGemmRows) {
+      const size_t rows = HWY_MIN(kQGemmRows, m - row);
+      if (rows == 1) {
+        QGemmTile<1, kScaled, kTies>(a + row * a_stride, a_stride, 1, k, panel, c + row * c_stride + col, c_stride,
                                      cols, h);
-        break;
-      case 1:
-        QGemmTile<1, kScaled, kTies>(a + row * a_stride, a_stride, k, panel, c + row * c_stride + col, c_stride,
-                                     cols, h);
-        break;
-      default:
-        break;
+      } else {
+        QGemmTile<kQGemmRows, kScaled, kTies>(a + row * a_stride, a_stride, rows, k, panel, c + row * c_stride + col,
+                                              c_stride, cols, h);
+      }
     }
   }
 }

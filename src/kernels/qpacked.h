@@ -79,10 +79,15 @@ inline QChannelParams QChannelParamsAt(const uint8_t* base, size_t count) {
 }
 
 // One QGemm panel: the parameters of kQGemmPanel channels, then for each chunk of 8
-// along k: kQGemmPanel x 8 weights (int16; channel-major within the chunk).
+// along k, for each of its 4 pairs (k, k + 1): kQGemmPanel x 2 weights (int16; the pair's
+// two weights of channel 0, then of channel 1, ...), zero-padded past k.
 inline size_t QGemmChunks(int k) { return k > 0 ? (static_cast<size_t>(k) + 7) / 8 : 0; }
 inline size_t QGemmPanelBytes(int k) {
   return QChannelParamsBytes(kQGemmPanel) + QGemmChunks(k) * kQGemmPanel * 8 * sizeof(int16_t);
+}
+// Where the weight of channel j (within its panel) for input i sits in the panel's weights.
+inline size_t QGemmWeightIndex(size_t i, size_t j) {
+  return (i / 8) * kQGemmPanel * 8 + (i % 8 / 2) * kQGemmPanel * 2 + j * 2 + i % 2;
 }
 
 // QDepthwise: the channel parameters for `channels` (the bias folded with the input zero

@@ -191,7 +191,7 @@ void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMulti
       for (size_t i = 0; i < kk; ++i) {
         sum += row[i];
         abs_sum += std::abs(row[i]);
-        w[(i / 8) * kQGemmPanel * 8 + j * 8 + i % 8] = row[i];
+        w[QGemmWeightIndex(i, static_cast<size_t>(j))] = row[i];
       }
       const int64_t b = bias ? bias[p + j] : 0;
       // The kernel multiplies raw inputs: sum (a - zp) * w = sum a * w - zp * sum w.
@@ -375,7 +375,7 @@ void QGemmScalar(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t*
       for (int i = 0; i < m; ++i) {
         const uint8_t* row = a + static_cast<size_t>(i) * a_stride;
         int32_t acc = cp.bias[j];
-        for (int kk = 0; kk < k; ++kk) acc += row[kk] * w[(kk / 8) * kQGemmPanel * 8 + j * 8 + kk % 8];
+        for (int kk = 0; kk < k; ++kk) acc += row[kk] * w[QGemmWeightIndex(kk, j)];
         c[static_cast<size_t>(i) * c_stride + p + j] = QRequantScalar(acc, cp.tfl_mult[j], cp.tfl_shift[j], h);
       }
     }

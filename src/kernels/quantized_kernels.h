@@ -53,8 +53,8 @@ QOutput QuantizedActivationRange(float scale, int32_t zero_point, float lo, floa
 //   C[m][j]   = clamp(out.zero_point + MultiplyByQuantizedMultiplier(acc, mult[j]), out.min, out.max)
 // W holds the stored weights minus their zero point (int16, so uint8 and int8 weights
 // alike). Packed once into panels of kQGemmPanel output channels with the input zero point
-// folded into the bias; k runs in chunks of 8 for i32x4.dot_i16x8_s.
-constexpr int kQGemmPanel = 4;
+// folded into the bias; k runs in pairs for i32x4.dot_i16x8_s.
+constexpr int kQGemmPanel = 8;
 size_t PackedQGemmBytes(int k, int n);
 // weights: [n][k]; bias may be null (zeros); mult: [n]. Requires k * 255 * 255 < 2^31.
 void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int k, int n,

@@ -4,6 +4,7 @@
 #ifndef MNV2_MODEL_NETWORK_H_
 #define MNV2_MODEL_NETWORK_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -127,7 +128,12 @@ struct Network {
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"
   bool quantized = false;   // weights stored as integers
-  float alpha() const { return static_cast<float>(stem.g.out_c) / 32.0f; }
+  // The width multiplier, from the last block's 320 * alpha channels: rounded to a multiple of 8,
+  // they give 0.35, 0.5, 0.75, 1.0, 1.3, 1.4 exactly, which the stem's 32 * alpha does not.
+  float alpha() const {
+    const int c = blocks.empty() ? stem.g.out_c * 10 : blocks.back().project.g.out_c;
+    return std::round(static_cast<float>(c) / 320.0f * 100.0f) / 100.0f;
+  }
   int num_classes() const { return classifier.classes; }
   int feature_size() const { return head.g.out_c; }
   // Multiply-adds of one inference.

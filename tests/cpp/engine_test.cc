@@ -73,6 +73,7 @@ TEST_P(EngineFamily, MatchesScalarReference) {
   const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
   Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
   ASSERT_TRUE(net.ok()) << net.status().ToString();
+  EXPECT_FLOAT_EQ(net->alpha(), c.alpha);  // recovered from the channel counts
   Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
 

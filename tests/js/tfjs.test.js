@@ -117,6 +117,7 @@ describe('TF.js models (nsfwjs)', { skip }, () => {
       try {
         assert.equal(model.info.numClasses, 5);
         assert.equal(model.info.weightType, 'uint8');
+        assert.equal(model.info.alpha, kind === 'graph' ? 1.4 : 1.0);
         for (const [name, px] of INPUTS) {
           const ours = await model.scores(px);
           const theirs = reference[kind][name];

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/engine.h"
@@ -22,7 +23,7 @@ using mnv2::Status;
 const char kUsage[] =
     "usage:\n"
     "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]\n"
-    "                [--precision int8|fp32] IMAGE...\n"
+    "                [--precision int8|fp32] [--threads N] IMAGE...\n"
     "  mnv2 info --model M.tflite\n"
     "\n"
     "classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.\n"
@@ -31,6 +32,7 @@ const char kUsage[] =
     "  --crop       center-crop to the model's aspect ratio instead of resizing the whole image\n"
     "  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels\n"
     "  --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32\n"
+    "  --threads N  threads sharing each block's rows (default: the number of cores, at most 4)\n"
     "info      prints the network the model file describes.\n";
 
 Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
@@ -69,6 +71,7 @@ struct Args {
   bool json = false, crop = false;
   int raw_w = 0, raw_h = 0;
   std::string precision;  // "int8", "fp32" or empty (int8 for quantized models)
+  int threads = 0;        // 0: the number of cores, at most 4
   std::vector<std::string> images;
 };
 
@@ -107,6 +110,13 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       if (!value(&a->precision)) return false;
       if (a->precision != "int8" && a->precision != "fp32") {
         *error = "--precision needs int8 or fp32";
+        return false;
+      }
+    } else if (arg == "--threads") {
+      if (!value(&v)) return false;
+      a->threads = std::atoi(v.c_str());
+      if (a->threads < 1 || a->threads > mnv2::engine::Workers::kMaxThreads) {
+        *error = "--threads needs a number from 1 to " + std::to_string(mnv2::engine::Workers::kMaxThreads);
         return false;
       }
     } else if (arg == "--json") {
@@ -180,8 +190,9 @@ int Classify(const Args& a) {
   // The integer engine for quantized models unless --precision fp32, the float engine otherwise.
   std::unique_ptr<mnv2::engine::QuantizedEngine> qengine;
   std::unique_ptr<mnv2::engine::Engine> fengine;
+  const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   if (a.precision == "int8" || (a.precision.empty() && net->quant.available)) {
-    Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(*net);
+    Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(*net, threads);
     if (q.ok()) {
       qengine = std::move(*q);
     } else if (a.precision == "int8") {
@@ -190,7 +201,7 @@ int Classify(const Args& a) {
     }
   }
   if (!qengine) {
-    Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net);
+    Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net, threads);
     if (!engine.ok()) {
       std::fprintf(stderr, "mnv2: %s\n", engine.status().ToString().c_str());
       return 1;

@@ -76,8 +76,9 @@ bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
+Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int threads) {
   std::unique_ptr<Engine> e(new Engine());
+  e->workers_ = std::make_unique<Workers>(threads);
   e->input_spec_ = net.input;
 
   e->stem_g_ = net.stem.g;
@@ -123,8 +124,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net) {
 }
 
 // Activations live at the two ends of one arena: a layer reads from one end and writes to
-// the other (or over its own input, where OutputMayOverlapInput allows); a block's ring and
-// band buffers go in the gap between.
+// the other (or over its own input, where OutputMayOverlapInput allows, with one thread);
+// a block's ring and band buffers, one set per thread, go in the gap between.
 void Engine::PlanMemory(const model::Network& net) {
   struct Layer {
     size_t in, out, scratch;  // floats; in == 0: the image, outside the arena
@@ -140,11 +141,19 @@ void Engine::PlanMemory(const model::Network& net) {
     at_low = l.out_low;
     size = out;
   };
+  const int threads = workers_->size();
+  scratch_stride_ = 0;
+  for (const InvertedResidualPlan& b : blocks_) {
+    const ConvGeometry& g = b.depthwise.g;
+    scratch_stride_ = std::max(scratch_stride_, Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g)));
+  }
   if (!stem_fused_) add(OutputFloats(net.stem.g), 0, false);
   for (const InvertedResidualPlan& b : blocks_) {
     const ConvGeometry& g = b.depthwise.g;
     const size_t scratch = Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g));
-    add(OutputFloats(b.project.g), scratch, OutputMayOverlapInput(b));
+    // Threads other than the first use copies at scratch_stride_ apart; while they run, another
+    // thread's rows of the input may still be unread, so nothing is written over it.
+    add(OutputFloats(b.project.g), scratch + (threads - 1) * scratch_stride_, threads == 1 && OutputMayOverlapInput(b));
   }
   add(OutputFloats(net.head.g), 0, false);
 
@@ -195,16 +204,16 @@ void Engine::SetImage(const image::Image& img, image::Fit fit) {
   }
 }
 
-const float* Engine::RingRow(const InvertedResidualPlan& b, const float* in, int row) const {
+const float* Engine::RingRow(const InvertedResidualPlan& b, const float* in, int row, int t) const {
   const ConvGeometry& g = b.depthwise.g;
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * InRowFloats(g);
-  return arena_.data() + b.ring_offset + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g);
+  return arena_.data() + b.ring_offset + t * scratch_stride_ + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g);
 }
 
-void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last) {
+void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t) {
   const ConvGeometry& g = b.depthwise.g;
-  float* ring = arena_.data() + b.ring_offset;
+  float* ring = arena_.data() + b.ring_offset + t * scratch_stride_;
   if (b.source == RowSource::kStem) {
     const kernels::ConvShape s = ToConvShape(stem_g_);
     for (int row = first; row < last; ++row) {
@@ -225,24 +234,25 @@ void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int fir
   }
 }
 
-void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end) {
+void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end,
+                      int t) {
   const ConvGeometry& g = b.depthwise.g;
   const kernels::DepthwiseShape ds = ToDepthwiseShape(g);
   const PointwisePlan& p = b.project;
   const size_t dw_row = OutRowFloats(g), out_row = OutRowFloats(p.g);
-  float* band = arena_.data() + b.band_offset;
+  float* band = arena_.data() + b.band_offset + t * scratch_stride_;
   int produced = 0;  // rows below this are in the ring
   for (int oy0 = row_begin; oy0 < row_end; oy0 += b.band_rows) {
     const int oy1 = std::min(oy0 + b.band_rows, row_end);
     int lo, hi;
     WindowRows(g, oy0, oy1, &lo, &hi);
     if (b.source != RowSource::kInput) {
-      ProduceRows(b, in, std::max(lo, produced), hi);
+      ProduceRows(b, in, std::max(lo, produced), hi, t);
       produced = hi;
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
-      const float* rows[3] = {RingRow(b, in, iy), RingRow(b, in, iy + 1), RingRow(b, in, iy + 2)};
+      const float* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + 1, t), RingRow(b, in, iy + 2, t)};
       kernels::DepthwiseConv3x3Row(ds, rows, b.depthwise.weights.data(), b.depthwise.bias.data(),
                                    band + static_cast<size_t>(oy - oy0) * dw_row, b.depthwise.out_min,
                                    b.depthwise.out_max);
@@ -257,19 +267,37 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
   }
 }
 
-void Engine::Run() {
+void Engine::RunShare(int t) {
   float* arena = arena_.data();
+  const int threads = workers_->size();
+  auto share = [&](int n, int* begin, int* end) {
+    *begin = static_cast<int>(static_cast<int64_t>(n) * t / threads);
+    *end = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / threads);
+  };
+  int begin, end;
   if (!stem_fused_) {
-    kernels::ConvDirect(ToConvShape(stem_g_), input_.data(), stem_packed_.data(), arena + stem_offset_, 0,
-                        stem_g_.out_h, stem_min_, stem_max_);
+    share(stem_g_.out_h, &begin, &end);
+    kernels::ConvDirect(ToConvShape(stem_g_), input_.data(), stem_packed_.data(), arena + stem_offset_, begin, end,
+                        stem_min_, stem_max_);
+    workers_->Sync();
   }
   for (const InvertedResidualPlan& b : blocks_) {
-    RunBlock(b, arena + b.in_offset, arena + b.out_offset, 0, b.depthwise.g.out_h);
+    share(b.depthwise.g.out_h, &begin, &end);
+    if (begin < end) RunBlock(b, arena + b.in_offset, arena + b.out_offset, begin, end, t);
+    workers_->Sync();
   }
   const PointwisePlan& h = head_;
+  share(h.g.in_h * h.g.in_w, &begin, &end);
+  const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
+  kernels::Gemm(arena + head_in_offset_ + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(),
+                h.g.out_c, arena + head_out_offset_ + begin * out_row, h.g.out_c, h.out_min, h.out_max);
+}
+
+void Engine::Run() {
+  workers_->Run([this](int t) { RunShare(t); });
+  float* arena = arena_.data();
+  const PointwisePlan& h = head_;
   const int pixels = h.g.in_h * h.g.in_w;
-  kernels::Gemm(arena + head_in_offset_, h.g.in_c, pixels, h.g.in_c, h.packed.data(), h.g.out_c,
-                arena + head_out_offset_, h.g.out_c, h.out_min, h.out_max);
   kernels::GlobalAveragePool(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
   const float* x = features_.data();
   for (size_t i = 0; i < hidden_.size(); ++i) {

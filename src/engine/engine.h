@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/workers.h"
 #include "image/image.h"
 #include "model/network.h"
 
@@ -65,7 +66,11 @@ struct InvertedResidualPlan {
 
 class Engine {
  public:
-  static Result<std::unique_ptr<Engine>> Create(const model::Network& network);
+  // threads > 1: every block's output rows are shared among that many threads (each with its
+  // own ring and band buffers; Workers::Clamp bounds the count). The results do not depend on it.
+  static Result<std::unique_ptr<Engine>> Create(const model::Network& network, int threads = 1);
+
+  int threads() const { return workers_->size(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }
@@ -92,9 +97,11 @@ class Engine {
  private:
   Engine() = default;
   void PlanMemory(const model::Network& network);
-  void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end);
-  void ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last);
-  const float* RingRow(const InvertedResidualPlan& b, const float* in, int row) const;
+  // Thread t's share of the network: its rows of every block, with a barrier after each.
+  void RunShare(int t);
+  void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end, int t);
+  void ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t);
+  const float* RingRow(const InvertedResidualPlan& b, const float* in, int row, int t) const;
 
   model::InputSpec input_spec_;
   // The stem: a direct convolution with packed weights.
@@ -114,6 +121,8 @@ class Engine {
 
   std::vector<float> input_;  // the image as the model's input tensor
   std::vector<float> arena_;  // every activation and block scratch buffer, placed by PlanMemory
+  size_t scratch_stride_ = 0;  // floats between two threads' ring and band buffers
+  std::unique_ptr<Workers> workers_;
   std::vector<float> features_, scores_;
 };
 

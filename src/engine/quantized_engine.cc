@@ -140,7 +140,7 @@ void WindowRows(const ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
 
 }  // namespace
 
-Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Network& net) {
+Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Network& net, int threads) {
   if (!net.quant.available) {
     return Unsupported(net.quant.unavailable_reason.empty() ? "it is not quantized" : net.quant.unavailable_reason);
   }
@@ -230,8 +230,9 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->feature_scale_ = qg.pool_output.scale;
   e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
 
-  // Memory: two activation buffers (a block reads one and writes the other), then the
-  // scratch of the largest block, the stem's im2col rows, and the head and classifier outputs.
+  // Memory: two activation buffers (a block reads one and writes the other), then for each
+  // thread the scratch of the largest block and the stem's im2col rows, then the head and
+  // classifier outputs.
   size_t buffer = e->stem_fused_ ? 0 : RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h;
   size_t ring = 0, band = 0;
   for (size_t i = 0; i < net.blocks.size(); ++i) {
@@ -246,7 +247,10 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->ring_offset_ = 2 * e->buffer_bytes_;
   e->band_offset_ = e->ring_offset_ + Align(ring);
   e->im2col_offset_ = e->band_offset_ + Align(band);
-  e->head_offset_ = e->im2col_offset_ + Align(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth);
+  e->scratch_stride_ = e->im2col_offset_ + Align(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) -
+                       e->ring_offset_;
+  e->workers_ = std::make_unique<Workers>(threads);
+  e->head_offset_ = e->ring_offset_ + e->scratch_stride_ * e->workers_->size();
   e->pooled_offset_ = e->head_offset_ + Align(pixels * net.head.g.out_c);
   e->logits_offset_ = e->pooled_offset_ + Align(net.head.g.out_c);
   e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
@@ -270,27 +274,28 @@ void QuantizedEngine::SetImage(const image::Image& img, image::Fit fit) {
 }
 
 // One stem output row: its im2col rows, then the GEMM.
-void QuantizedEngine::StemRow(int row, uint8_t* out) {
+void QuantizedEngine::StemRow(int row, uint8_t* out, int t) {
   const uint8_t* image = input_requantize_.empty() ? input_.data() : arena_.data() + requant_offset_;
-  uint8_t* cols = arena_.data() + im2col_offset_;
+  uint8_t* cols = arena_.data() + im2col_offset_ + t * scratch_stride_;
   kernels::QIm2ColRow(stem_shape_, image, row, stem_pad_, cols);
   kernels::QGemm(cols, stem_.depth, stem_.g.out_w, stem_.depth, stem_.packed.data(), stem_.g.out_c, out,
                  stem_.g.out_c);
 }
 
-const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row) const {
+const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row, int t) const {
   const ConvGeometry& g = b.depthwise.g;
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
-  return arena_.data() + ring_offset_ + static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
+  return arena_.data() + ring_offset_ + t * scratch_stride_ +
+         static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
 }
 
-void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last) {
+void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t) {
   const ConvGeometry& g = b.depthwise.g;
-  uint8_t* ring = arena_.data() + ring_offset_;
+  uint8_t* ring = arena_.data() + ring_offset_ + t * scratch_stride_;
   const size_t row_bytes = RowBytes(g.in_w, g.in_c);
   if (b.source == RowSource::kStem) {
-    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(row % b.ring_rows) * row_bytes);
+    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(row % b.ring_rows) * row_bytes, t);
     return;
   }
   const QPointwisePlan& p = b.expand;
@@ -304,24 +309,25 @@ void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t*
   }
 }
 
-void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out) {
+void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin,
+                               int row_end, int t) {
   const ConvGeometry& g = b.depthwise.g;
   const kernels::DepthwiseShape ds{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
   const QPointwisePlan& p = b.project;
   const size_t dw_row = RowBytes(g.out_w, g.out_c), out_row = RowBytes(p.g.out_w, p.g.out_c);
-  uint8_t* band = arena_.data() + band_offset_;
+  uint8_t* band = arena_.data() + band_offset_ + t * scratch_stride_;
   int produced = 0;  // rows below this are in the ring
-  for (int oy0 = 0; oy0 < g.out_h; oy0 += b.band_rows) {
-    const int oy1 = std::min(oy0 + b.band_rows, g.out_h);
+  for (int oy0 = row_begin; oy0 < row_end; oy0 += b.band_rows) {
+    const int oy1 = std::min(oy0 + b.band_rows, row_end);
     int lo, hi;
     WindowRows(g, oy0, oy1, &lo, &hi);
     if (b.source != RowSource::kInput) {
-      ProduceRows(b, in, std::max(lo, produced), hi);
+      ProduceRows(b, in, std::max(lo, produced), hi, t);
       produced = hi;
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
-      const uint8_t* rows[3] = {RingRow(b, in, iy), RingRow(b, in, iy + 1), RingRow(b, in, iy + 2)};
+      const uint8_t* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + 1, t), RingRow(b, in, iy + 2, t)};
       kernels::QDepthwiseConv3x3Row(ds, rows, b.depthwise.packed.data(), band + static_cast<size_t>(oy - oy0) * dw_row);
     }
     uint8_t* dst = out + static_cast<size_t>(oy0) * out_row;
@@ -333,6 +339,39 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
   }
 }
 
+void QuantizedEngine::RunShare(int t) {
+  uint8_t* arena = arena_.data();
+  const int threads = workers_->size();
+  auto share = [&](int n, int* begin, int* end) {
+    *begin = static_cast<int>(static_cast<int64_t>(n) * t / threads);
+    *end = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / threads);
+  };
+  int begin, end;
+  uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
+  int cur = 0;  // the buffer holding the running activation
+  if (!stem_fused_) {
+    const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
+    share(stem_.g.out_h, &begin, &end);
+    for (int oy = begin; oy < end; ++oy) StemRow(oy, buffers[0] + static_cast<size_t>(oy) * row, t);
+    workers_->Sync();
+  }
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    // A fused stem feeds block 0 through its ring; the buffers start with block 0's output.
+    const bool first_fused = i == 0 && stem_fused_;
+    uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
+    const QInvertedResidualPlan& b = blocks_[i];
+    share(b.depthwise.g.out_h, &begin, &end);
+    if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
+    workers_->Sync();
+    cur = first_fused ? 0 : 1 - cur;
+  }
+  const QPointwisePlan& h = head_;
+  share(h.g.in_h * h.g.in_w, &begin, &end);
+  const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
+  kernels::QGemm(buffers[cur] + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(), h.g.out_c,
+                 arena + head_offset_ + begin * out_row, h.g.out_c);
+}
+
 void QuantizedEngine::Run() {
   uint8_t* arena = arena_.data();
   if (!input_requantize_.empty()) {
@@ -342,25 +381,12 @@ void QuantizedEngine::Run() {
       kernels::QRequantize(image, input_.size(), input_requantize_[i], image);
     }
   }
-  uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
-  int cur = 0;  // the buffer holding the running activation
-  if (!stem_fused_) {
-    const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
-    for (int oy = 0; oy < stem_.g.out_h; ++oy) StemRow(oy, buffers[0] + static_cast<size_t>(oy) * row);
-  }
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    // A fused stem feeds block 0 through its ring; the buffers start with block 0's output.
-    const bool first_fused = i == 0 && stem_fused_;
-    uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
-    RunBlock(blocks_[i], buffers[cur], out);
-    cur = first_fused ? 0 : 1 - cur;
-  }
+  workers_->Run([this](int t) { RunShare(t); });
   const QPointwisePlan& h = head_;
   const int pixels = h.g.in_h * h.g.in_w;
   uint8_t* head_out = arena + head_offset_;
   uint8_t* pooled = arena + pooled_offset_;
   uint8_t* logits = arena + logits_offset_;
-  kernels::QGemm(buffers[cur], h.g.in_c, pixels, h.g.in_c, h.packed.data(), h.g.out_c, head_out, h.g.out_c);
   kernels::QGlobalAveragePool(head_out, static_cast<size_t>(pixels), h.g.out_c, pool_, pooled);
   const QPointwisePlan& c = classifier_;
   kernels::QGemm(pooled, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, softmax_ ? logits : output_.data(),

@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "engine/workers.h"
 #include "image/image.h"
 #include "kernels/quantized_kernels.h"
 #include "model/network.h"
@@ -51,7 +52,10 @@ class QuantizedEngine {
  public:
   // Fails with kUnsupportedModel when the network has no complete integer description
   // (network.quant.available) or needs what the integer kernels do not do.
-  static Result<std::unique_ptr<QuantizedEngine>> Create(const model::Network& network);
+  // threads > 1: every block's output rows are shared among that many threads, as in Engine.
+  static Result<std::unique_ptr<QuantizedEngine>> Create(const model::Network& network, int threads = 1);
+
+  int threads() const { return workers_->size(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }
@@ -76,10 +80,12 @@ class QuantizedEngine {
 
  private:
   QuantizedEngine() = default;
-  void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out);
-  void ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last);
-  const uint8_t* RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row) const;
-  void StemRow(int row, uint8_t* out);
+  // Thread t's share: its rows of the stem (unless fused), of every block and of the head.
+  void RunShare(int t);
+  void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin, int row_end, int t);
+  void ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t);
+  const uint8_t* RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row, int t) const;
+  void StemRow(int row, uint8_t* out, int t);
 
   model::InputSpec input_spec_;
   std::vector<kernels::QRequantParams> input_requantize_;  // QUANTIZE ops after the input
@@ -100,8 +106,10 @@ class QuantizedEngine {
   std::vector<uint8_t> input_;   // the image as the input tensor
   std::vector<uint8_t> arena_;   // activations and scratch, placed below
   size_t buffer_bytes_ = 0;      // each of the two activation buffers at the start of the arena
-  size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, head_offset_ = 0, pooled_offset_ = 0,
-         logits_offset_ = 0, requant_offset_ = 0;
+  // Thread t's ring, band and im2col rows are at ring_offset_ etc. + t * scratch_stride_.
+  size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, scratch_stride_ = 0, head_offset_ = 0,
+         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0;
+  std::unique_ptr<Workers> workers_;
   std::vector<uint8_t> output_;
   std::vector<float> scores_, features_;
 };

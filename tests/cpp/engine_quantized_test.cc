@@ -140,8 +140,8 @@ std::vector<uint8_t> ReferenceOutput(const Network& net, const std::vector<uint8
   return RequantizeAll(logits, last, qg.output_requantize);
 }
 
-std::unique_ptr<engine::QuantizedEngine> MakeEngine(const Network& net) {
-  Result<std::unique_ptr<engine::QuantizedEngine>> e = engine::QuantizedEngine::Create(net);
+std::unique_ptr<engine::QuantizedEngine> MakeEngine(const Network& net, int threads = 1) {
+  Result<std::unique_ptr<engine::QuantizedEngine>> e = engine::QuantizedEngine::Create(net, threads);
   EXPECT_TRUE(e.ok()) << e.status().ToString();
   return e.ok() ? std::move(*e) : nullptr;
 }
@@ -210,6 +210,16 @@ TEST_P(QuantizedEngineFamily, MatchesLayerByLayerReferenceByteForByte) {
     distinct += pooled[i] != pooled[0];
   }
   EXPECT_GT(distinct, 0) << "degenerate synthetic network";
+  // Every block's rows shared among 2, 3 and 5 threads: the same bytes.
+  for (int threads : {2, 3, 5}) {
+    std::unique_ptr<engine::QuantizedEngine> te = MakeEngine(*net, threads);
+    ASSERT_NE(te, nullptr);
+    ASSERT_EQ(te->threads(), threads);
+    std::copy(input.begin(), input.end(), te->input());
+    te->Run();
+    te->Run();
+    ExpectSameBytes(te->output(), want, std::to_string(threads) + " threads, output");
+  }
 }
 
 using testing::WeightType;
@@ -271,6 +281,13 @@ TEST_P(QuantizedRealModel, MatchesLayerByLayerReferenceByteForByte) {
   std::vector<uint8_t> pooled;
   const std::vector<uint8_t> want = ReferenceOutput(net_, rgb, &pooled);
   ExpectSameBytes(engine_->output(), want, "output");
+  std::unique_ptr<engine::QuantizedEngine> two = MakeEngine(net_, 2);
+  ASSERT_NE(two, nullptr);
+  std::copy(rgb.begin(), rgb.end(), two->input());
+  for (int run = 0; run < 3; ++run) {
+    two->Run();
+    ExpectSameBytes(two->output(), want, "2 threads, run " + std::to_string(run));
+  }
 }
 
 // The raw outputs of an independent runtime (Arm NN's reference backend, which computes each

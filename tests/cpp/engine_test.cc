@@ -99,6 +99,21 @@ TEST_P(EngineFamily, MatchesScalarReference) {
   }
   const std::vector<engine::Prediction> top = (*e)->Top(3);
   ASSERT_EQ(top.size(), std::min<size_t>(3, c.classes));
+  // Every block's rows shared among 2, 3 and 5 threads: the same bytes as one thread.
+  for (int threads : {2, 3, 5}) {
+    Result<std::unique_ptr<engine::Engine>> te = engine::Engine::Create(*net, threads);
+    ASSERT_TRUE(te.ok()) << te.status().ToString();
+    ASSERT_EQ((*te)->threads(), threads);
+    std::copy(input.begin(), input.end(), (*te)->input());
+    (*te)->Run();
+    (*te)->Run();
+    for (int i = 0; i < net->feature_size(); ++i) {
+      ASSERT_EQ((*te)->features()[i], (*e)->features()[i]) << threads << " threads, feature " << i;
+    }
+    for (int i = 0; i < net->num_classes(); ++i) {
+      ASSERT_EQ((*te)->scores()[i], (*e)->scores()[i]) << threads << " threads, class " << i;
+    }
+  }
   for (size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].score, top[i].score);
 }
 
@@ -198,6 +213,27 @@ TEST(RealModel, FusedBlocksKeepActivationMemorySmall) {
   std::printf("  peak activation memory: %zu bytes fused, %zu bytes layer by layer\n", fused, layered);
   EXPECT_LE(fused, 1250000u);
   EXPECT_GT(layered, 5000000u);
+}
+
+TEST(RealModel, ThreadsGiveTheSameScores) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/mobilenet_v2_1.0_224_quant.tflite"));
+  Result<Network> net = model::LoadTflite(bytes.data(), bytes.size());
+  ASSERT_TRUE(net.ok());
+  const std::vector<uint8_t> photo = ReadFileOrFail(SharedPath("images/cat.bmp"));
+  Result<image::Image> img = image::Decode(photo.data(), photo.size());
+  ASSERT_TRUE(img.ok());
+  std::vector<float> one;
+  for (int threads : {1, 2, 4}) {
+    Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net, threads);
+    ASSERT_TRUE(e.ok());
+    (*e)->SetImage(*img);
+    for (int run = 0; run < 3; ++run) {
+      (*e)->Run();
+      std::vector<float> scores((*e)->scores(), (*e)->scores() + (*e)->num_classes());
+      if (one.empty()) one = scores;
+      ASSERT_EQ(scores, one) << threads << " threads, run " << run;
+    }
+  }
 }
 
 TEST(RealModel, BirdModelClassifiesTheChickadee) {

@@ -1,7 +1,7 @@
 // The same benchmark in headless Chromium (npm run bench:browser): serves the repository with
 // COOP/COEP headers (scripts/serve.js), opens bench/browser/ in Debian's /usr/bin/chromium through
 // playwright-core (no browser download), and prints the same report and JSON line as bench/node.mjs.
-//   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ort1,ort2,tfjs] [--no-peak]
+//   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ours2,ort1,ort2,tfjs] [--no-peak]
 // Every browser gets a fresh user-data dir; each cold start runs in a browser of its own.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 const CHROMIUM = process.env.MNV2_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ALL = ['ours', 'ort1', 'ort2', 'tfjs'];
+const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
 const TIMEOUT_MS = 30 * 60 * 1000;
 
 function parseArgs(argv) {

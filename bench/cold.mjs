@@ -1,13 +1,13 @@
 // One cold start, in a fresh process (bench/node.mjs spawns this once per engine and repeat):
-//   node bench/cold.mjs ours|ort1|ort2|tfjs
+//   node bench/cold.mjs ours|ours2|ort1|ort2|tfjs
 // The files are read first; the clock then runs from the engine's import to its first result.
 // Prints one JSON line: { engine, ms, top1 }.
-import { createOrt, createOurs, createTfjs, prepareInput } from './lib/engines.mjs';
+import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from './lib/engines.mjs';
 import { readInputs } from './lib/node-io.mjs';
 
 const name = process.argv[2];
-if (!/^(ours|ort\d+|tfjs)$/.test(name ?? '')) {
-  console.error('usage: node bench/cold.mjs ours|ort1|ort2|tfjs');
+if (!/^(ours\d*|ort\d+|tfjs)$/.test(name ?? '')) {
+  console.error('usage: node bench/cold.mjs ours|ours2|ort1|ort2|tfjs');
   process.exit(2);
 }
 const data = await readInputs([name]);
@@ -15,9 +15,9 @@ const input = prepareInput(data.manifest, data.rgb);
 
 const t0 = performance.now();
 let engine;
-if (name === 'ours') {
+if (name.startsWith('ours')) {
   const { load } = await import('mobilenetv2-wasm');
-  engine = await createOurs({ load, modelBytes: data.modelBytes, input });
+  engine = await createOurs({ load, modelBytes: data.modelBytes, input, threads: oursThreads(name) });
 } else if (name.startsWith('ort')) {
   const ort = await import('onnxruntime-web');
   engine = await createOrt({ ort, threads: Number(name.slice(3)), onnxBytes: data.onnxBytes, input });

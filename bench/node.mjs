@@ -1,18 +1,18 @@
 // The benchmark in Node (npm run bench): this package against onnxruntime-web (1 and 2 threads)
 // and @tensorflow/tfjs-backend-wasm, on the same network, weights and input; see bench/README.md.
-//   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ort1,ort2,tfjs] [--no-peak]
+//   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ours2,ort1,ort2,tfjs] [--no-peak]
 // Prints the report, then one line of JSON with every figure.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createOrt, createOurs, createTfjs, prepareInput } from './lib/engines.mjs';
+import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from './lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
 import {
   BENCH, REPO, checkPrepared, files, importOrt, importOurs, importTfjs, readInputs, wasmSizes,
 } from './lib/node-io.mjs';
 
-const ALL = ['ours', 'ort1', 'ort2', 'tfjs'];
+const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
 
 function parseArgs(argv) {
   const a = { warmup: 20, runs: 40, cold: 5, engines: ALL, peak: true };
@@ -39,9 +39,9 @@ function parseArgs(argv) {
 async function createEngines(names, data, input) {
   const engines = [];
   for (const name of names) {
-    if (name === 'ours') {
+    if (name.startsWith('ours')) {
       const { load } = await importOurs();
-      engines.push(await createOurs({ load, modelBytes: data.modelBytes, input }));
+      engines.push(await createOurs({ load, modelBytes: data.modelBytes, input, threads: oursThreads(name) }));
     } else if (name.startsWith('ort')) {
       const threads = Number(name.slice(3));
       engines.push(await createOrt({ ort: await importOrt(threads), threads, onnxBytes: data.onnxBytes, input }));

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] IMAGE...
+// mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] [--threads N] IMAGE...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
 import { readFile } from 'node:fs/promises';
 import { load, Mnv2Error } from '../web/node.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
-                                 [--precision int8|fp32] [--no-simd] IMAGE...
+                                 [--precision int8|fp32] [--threads N] [--no-simd] IMAGE...
 
 Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
   --model M    a MobileNetV2 .tflite model (default: the bundled ImageNet model)
@@ -14,6 +14,7 @@ Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the
   --crop       center-crop to the model's aspect ratio instead of resizing the whole image
   --raw WxH    the images are raw interleaved RGB bytes of W x H pixels
   --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32
+  --threads N  threads sharing each inference (default: the cores, at most 4; 1 without SIMD)
   --no-simd    run the build without WebAssembly SIMD
 `;
 
@@ -41,7 +42,10 @@ function parse(argv) {
     } else if (arg === '--json') a.json = true;
     else if (arg === '--crop') a.crop = true;
     else if (arg === '--no-simd') a.simd = false;
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
+    else if (arg === '--threads') {
+      a.threads = Number(value(i++, arg));
+      if (!Number.isInteger(a.threads) || a.threads < 1 || a.threads > 8) throw new Error('--threads needs a number from 1 to 8');
+    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else a.images.push(arg);
   }
   if (!a.images.length) throw new Error('no image given');
@@ -78,7 +82,7 @@ async function main(argv) {
   }
   let model;
   try {
-    model = await load({ model: args.model, labels: args.labels, simd: args.simd, precision: args.precision });
+    model = await load({ model: args.model, labels: args.labels, simd: args.simd, precision: args.precision, threads: args.threads });
   } catch (e) {
     process.stderr.write(`mobilenetv2-wasm: ${args.model ?? 'default model'}: ${e.code ?? 'ERROR'}: ${e.message}\n`);
     return 1;

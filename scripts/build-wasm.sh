@@ -9,12 +9,19 @@ tests=OFF
 # Debian's emscripten runs its JS optimizer with Debian's node-acorn.
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 mkdir -p dist
-for variant in simd nosimd; do
+for variant in simd nosimd simd-mt; do
   dir=build-wasm-$variant
-  simd=ON
+  simd=ON threads=OFF variant_tests=$tests
   [ $variant = nosimd ] && simd=OFF
-  emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMNV2_WASM_SIMD=$simd -DMNV2_BUILD_TESTS=$tests >/dev/null
+  # The threaded module: the same sources; its C++ tests are the native ones (threads), its JS
+  # tests run on the package.
+  [ $variant = simd-mt ] && threads=ON variant_tests=OFF
+  emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMNV2_WASM_SIMD=$simd -DMNV2_WASM_THREADS=$threads \
+    -DMNV2_BUILD_TESTS=$variant_tests >/dev/null
   cmake --build "$dir" -j"$(nproc)"
   cp "$dir/mnv2-$variant.mjs" "$dir/mnv2-$variant.wasm" dist/
+  [ $variant = simd-mt ] && cp "$dir/mnv2-$variant.worker.js" dist/
 done
+# The pthread worker script is CommonJS under Node (worker_threads); the package is "type": "module".
+echo '{ "type": "commonjs" }' > dist/package.json
 ls -l dist/

@@ -1,6 +1,8 @@
 # The WebAssembly module the npm package loads: an ES module factory plus its .wasm,
 # exporting the C API of src/api/c_api.h.
-if(MNV2_WASM_SIMD)
+if(MNV2_WASM_THREADS)
+  set(MNV2_MODULE_NAME mnv2-simd-mt)
+elseif(MNV2_WASM_SIMD)
   set(MNV2_MODULE_NAME mnv2-simd)
 else()
   set(MNV2_MODULE_NAME mnv2-nosimd)
@@ -11,7 +13,7 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_weight_type _mnv2_multiply_adds _mnv2_simd_target
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
-  _mnv2_load_with _mnv2_precision)
+  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads)
 string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
 add_executable(mnv2_module src/api/c_api.cc)
@@ -27,3 +29,17 @@ target_link_options(mnv2_module PRIVATE
   -sFILESYSTEM=0 -sEXIT_RUNTIME=0
   -sEXPORTED_FUNCTIONS=${MNV2_EXPORTS}
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
+if(MNV2_WASM_THREADS)
+  # The threaded module: its workers (mnv2-simd-mt.worker.js) are started when the module is
+  # created, as many as the JS layer asks for (Module.mnv2Workers: the engine's threads - 1),
+  # so that the engine's threads start without going back to the event loop. Node is one of
+  # its environments (there the workers are worker_threads); wasm/threads-glue.mjs then gives
+  # the ES module the `require` and `__dirname` that Emscripten's Node code expects.
+  target_link_options(mnv2_module PRIVATE
+    -sENVIRONMENT=web,worker,node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+    -sPTHREAD_POOL_SIZE=Module.mnv2Workers)
+  add_custom_command(TARGET mnv2_module POST_BUILD
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/threads-glue.mjs
+            ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.mjs
+    VERBATIM)
+endif()

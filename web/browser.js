@@ -5,6 +5,7 @@ import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
 export { Mnv2Error, simdSupported };
 
 const has = (name) => typeof globalThis[name] !== 'undefined';
+const workerBlobs = new Map();
 
 // Pixel size of a DOM image source, or null if `x` is not one.
 function sourceSize(x) {
@@ -38,6 +39,30 @@ const platform = {
   // A file next to `base`: where a model.json's weight shards are.
   resolve(base, path) {
     return new URL(path, new URL(base, globalThis.location?.href));
+  },
+
+  cores: () => globalThis.navigator?.hardwareConcurrency || 1,
+  // SharedArrayBuffer exists only on cross-origin isolated pages (COOP + COEP headers).
+  threadsSupported: () => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true,
+  // The threaded module's worker script as a same-origin blob: URL, whatever its own URL is (a
+  // bundler may have inlined it as a data: URL, whose workers have an opaque origin, or it may be
+  // on a CDN); it imports the module's glue by its absolute URL. One per script URL.
+  async workerScript(url) {
+    if (!workerBlobs.has(url.href)) {
+      const made = (async () => {
+        let response;
+        try {
+          response = await fetch(url);
+        } catch (e) {
+          throw new Mnv2Error('E_FETCH', `could not download the worker script ${url}: ${e.message}`);
+        }
+        if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download the worker script ${url}: HTTP ${response.status}`);
+        return URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
+      })();
+      workerBlobs.set(url.href, made);
+      made.catch(() => workerBlobs.delete(url.href));
+    }
+    return workerBlobs.get(url.href);
   },
 
   async compileWasm(url) {

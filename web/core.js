@@ -29,9 +29,12 @@ export function simdSupported() {
   }
 }
 
-// The Emscripten glue of both variants is imported statically (a few KB each; the .wasm files are
-// fetched only when used): a dynamic import() would make bundlers split the code, which Vite
-// cannot do for a Web Worker in its default (iife) worker format.
+// The Emscripten glue of both single-threaded variants is imported statically (a few KB each; the
+// .wasm files are fetched only when used): a dynamic import() of a module bundlers can see would
+// make them split the code, which Vite cannot do for a Web Worker in its default (iife) format.
+// The threaded variant's glue (with its pthread worker script beside it) is imported at run
+// time from its URL instead, hidden from bundlers, which copy it as a file (`new URL`): its
+// workers import it again by that URL, so it must stay a file of its own.
 const VARIANTS = {
   simd: {
     file: 'mnv2-simd.wasm',
@@ -43,7 +46,16 @@ const VARIANTS = {
     url: () => new URL('../dist/mnv2-nosimd.wasm', import.meta.url),
     factory: createNosimdModule,
   },
+  'simd-mt': {
+    file: 'mnv2-simd-mt.wasm',
+    url: () => new URL('../dist/mnv2-simd-mt.wasm', import.meta.url),
+    glue: () => new URL('../dist/mnv2-simd-mt.mjs', import.meta.url),
+    worker: () => new URL('../dist/mnv2-simd-mt.worker.js', import.meta.url),
+  },
 };
+
+/** The most threads load({ threads }) takes (the engine's limit). */
+export const MAX_THREADS = 8;
 
 export const DEFAULT_MODEL_URL = () => new URL('../models/mobilenet_v2_1.0_224_quant.tflite', import.meta.url);
 export const DEFAULT_LABELS_URL = () => new URL('../models/imagenet_labels.txt', import.meta.url);
@@ -51,13 +63,28 @@ export const DEFAULT_LABELS_URL = () => new URL('../models/imagenet_labels.txt',
 // Compiled once per variant and wasm location; every model gets its own instance (and memory).
 const compiled = new Map();
 
-function wasmUrl(variant, wasmPath) {
-  if (!wasmPath) return VARIANTS[variant].url();
+// A file of the package: next to the module by default, in `wasmPath` if given.
+function distUrl(file, defaultUrl, wasmPath) {
+  if (!wasmPath) return defaultUrl();
   const base = String(wasmPath).endsWith('/') ? String(wasmPath) : `${wasmPath}/`;
-  return new URL(VARIANTS[variant].file, new URL(base, globalThis.location?.href ?? import.meta.url));
+  return new URL(file, new URL(base, globalThis.location?.href ?? import.meta.url));
 }
 
-async function instantiate(platform, variant, wasmPath) {
+function wasmUrl(variant, wasmPath) {
+  return distUrl(VARIANTS[variant].file, VARIANTS[variant].url, wasmPath);
+}
+
+// The threaded glue's factory, imported from its URL (see VARIANTS).
+async function threadedFactory(glueUrl) {
+  try {
+    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl.href)).default;
+  } catch (e) {
+    throw new Mnv2Error('E_FETCH', `could not load the threaded module ${glueUrl}: ${e.message}`);
+  }
+}
+
+// A module instance of `variant`; the threaded one starts threads - 1 workers with it.
+async function instantiate(platform, variant, wasmPath, threads = 1) {
   const url = wasmUrl(variant, wasmPath);
   const key = `${variant} ${url}`;
   if (!compiled.has(key)) {
@@ -66,12 +93,47 @@ async function instantiate(platform, variant, wasmPath) {
     promise.catch(() => compiled.delete(key));
   }
   const wasmModule = await compiled.get(key);
-  return VARIANTS[variant].factory({
+  const options = {
     instantiateWasm(imports, receive) {
       WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
       return {};
     },
+  };
+  const v = VARIANTS[variant];
+  if (!v.glue) return v.factory(options);
+  const glue = distUrl('mnv2-simd-mt.mjs', v.glue, wasmPath);
+  const worker = distUrl('mnv2-simd-mt.worker.js', v.worker, wasmPath);
+  const [factory, workerScript] = await Promise.all([threadedFactory(glue), platform.workerScript(worker)]);
+  const module = await factory({
+    ...options,
+    mnv2Workers: threads - 1,  // wasm/module.cmake: PTHREAD_POOL_SIZE
+    mainScriptUrlOrBlob: glue.href,  // what the workers import
+    locateFile: (path) => (path.endsWith('.worker.js') ? workerScript : path),
   });
+  module._mnv2_set_threads(threads);
+  // Under Node, a model left undisposed must not keep the process alive through its workers.
+  for (const w of module.PThread?.unusedWorkers ?? []) w.unref?.();
+  return module;
+}
+
+// Stops a threaded module's workers (a module is dropped whole: disposed or replaced).
+function release(module) {
+  try {
+    module?.PThread?.terminateAllThreads();
+  } catch {
+    // Workers of a module that trapped may be gone already.
+  }
+}
+
+// load({ threads }): how many threads and which variant. Threads need the threaded SIMD build,
+// SharedArrayBuffer and, in browsers, a cross-origin isolated page; without them: one thread.
+function chooseThreads(platform, threads, variant) {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new Mnv2Error('E_INPUT_TYPE', `threads must be an integer from 1 to ${MAX_THREADS}, not ${JSON.stringify(threads)}`);
+  }
+  const wanted = threads ?? Math.min(4, platform.cores());
+  if (wanted > 1 && variant === 'simd' && platform.threadsSupported()) return { variant: 'simd-mt', threads: wanted };
+  return { variant, threads: 1 };
 }
 
 function isBytes(x) {
@@ -137,7 +199,7 @@ async function labelText(platform, labels, usingDefaultModel) {
  * @param {object} platform supplied by browser.js / node.js
  */
 export async function loadWith(platform, options = {}) {
-  const { model, labels, simd = 'auto', onProgress, wasmPath, limits = {}, inputRange, precision } = options;
+  const { model, labels, simd = 'auto', onProgress, wasmPath, limits = {}, inputRange, precision, threads } = options;
   if (simd !== 'auto' && simd !== true && simd !== false) {
     throw new Mnv2Error('E_INPUT_TYPE', `simd must be 'auto', true or false, not ${JSON.stringify(simd)}`);
   }
@@ -150,9 +212,9 @@ export async function loadWith(platform, options = {}) {
   if (simd === true && !hasSimd) {
     throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
   }
-  const variant = simd === false || !hasSimd ? 'nosimd' : 'simd';
+  const { variant, threads: count } = chooseThreads(platform, threads, simd === false || !hasSimd ? 'nosimd' : 'simd');
   const [module, { bytes, weights }, text] = await Promise.all([
-    instantiate(platform, variant, wasmPath),
+    instantiate(platform, variant, wasmPath, count),
     modelFiles(platform, model, onProgress),
     labelText(platform, labels, model === undefined || model === null),
   ]);
@@ -172,7 +234,12 @@ export async function loadWith(platform, options = {}) {
     bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
     precision: PRECISIONS[precision ?? 'auto'],
   };
-  return new Model(module, source, variant, () => instantiate(platform, variant, wasmPath), platform);
+  try {
+    return new Model(module, source, variant, () => instantiate(platform, variant, wasmPath, count), platform);
+  } catch (e) {
+    release(module);
+    throw e;
+  }
 }
 
 // The C API's precisions (src/api/c_api.h: MNV2_PRECISION_*); 'auto' is int8 for quantized models.
@@ -231,9 +298,9 @@ class Model {
     const m = module;
     const h = this.#handle;
     this.info = Object.freeze({
-      simd: variant === 'simd',
+      simd: variant !== 'nosimd',
       target: m.UTF8ToString(m._mnv2_simd_target()),
-      threads: 1,
+      threads: m._mnv2_threads(h),
       inputSize: Object.freeze({ width: m._mnv2_input_width(h), height: m._mnv2_input_height(h) }),
       numClasses: m._mnv2_num_classes(h),
       featureSize: m._mnv2_feature_size(h),
@@ -277,6 +344,7 @@ class Model {
     } catch {
       // A module that trapped may fail here too; it is dropped whole anyway.
     }
+    release(this.#m);
     this.#handle = 0;
     this.#m = null;
   }
@@ -288,10 +356,17 @@ class Model {
     const grown = this.#m !== null && this.#m.HEAPU8.buffer.byteLength > memoryBefore;
     if (!trapped && !grown) return error;
     this.#detach();
+    let module = null;
     try {
-      const module = await this.#reinstantiate();
-      if (!this.#disposed) this.#attach(module);
+      module = await this.#reinstantiate();
+      if (this.#disposed) {
+        release(module);
+      } else {
+        this.#attach(module);
+      }
     } catch (e) {
+      release(module);
+      this.#m = null;
       this.#broken = e;
     }
     return trapped ? trapError(error) : error;

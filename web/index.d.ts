@@ -48,9 +48,21 @@ export interface LoadOptions {
    * choice for float models: 'int8' on them rejects with E_UNSUPPORTED_MODEL).
    */
   precision?: 'int8' | 'fp32';
+  /**
+   * Threads sharing every inference (1 to 8; the results are the same bytes for any count).
+   * Default: the number of cores, at most 4. More than one needs the SIMD build and
+   * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (COOP
+   * `same-origin` + COEP `require-corp`); elsewhere the model runs on one thread
+   * (`info.threads` says which). Each extra thread is a Web Worker (a worker_thread in Node),
+   * started with the model and stopped by dispose().
+   */
+  threads?: number;
   /** Called while the model downloads. */
   onProgress?: (progress: { loaded: number; total: number }) => void;
-  /** Where the .wasm files live (a folder URL), e.g. on a CDN. Default: next to this module. */
+  /**
+   * Where the .wasm files live (a folder URL), e.g. on a CDN. Default: next to this module. The
+   * threaded build's mnv2-simd-mt.mjs and .worker.js are taken from there too.
+   */
   wasmPath?: string | URL;
   /** Bounds on untrusted input; each is optional (defaults in `Limits`). */
   limits?: Partial<Limits>;
@@ -93,6 +105,7 @@ export interface ModelInfo {
   simd: boolean;
   /** The SIMD target of the kernels: 'WASM' (SIMD) or 'EMU128' (no SIMD). */
   target: string;
+  /** Threads the engine runs on (see LoadOptions.threads). */
   threads: number;
   inputSize: { width: number; height: number };
   numClasses: number;

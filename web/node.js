@@ -1,5 +1,6 @@
 // Node.js: files by path (or file: URL), http(s) by fetch, wasm compiled from the file.
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
@@ -39,6 +40,10 @@ const platform = {
   async compileWasm(url) {
     return WebAssembly.compile(await readBytes(url));
   },
+  cores: () => availableParallelism(),
+  threadsSupported: () => typeof SharedArrayBuffer === 'function',
+  // The threaded module's workers are worker_threads, which take a file path.
+  workerScript: async (url) => (url.protocol === 'file:' ? fileURLToPath(url) : url.href),
 };
 
 /** Loads a MobileNetV2 model. See index.d.ts. */

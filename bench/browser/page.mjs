@@ -1,8 +1,8 @@
 // The benchmark page (bench/browser.mjs drives it in headless Chromium; it also runs by hand:
 // serve the repository with COOP/COEP headers and open /bench/browser/?warmup=20&runs=40).
 //   ?mode=bench (default): every engine in this page, alternating; sets window.benchResult
-//   ?mode=cold&engine=ours|ort1|ort2|tfjs: one cold start; sets window.coldResult
-import { createOrt, createOurs, createTfjs, prepareInput } from '../lib/engines.mjs';
+//   ?mode=cold&engine=ours|ours2|ort1|ort2|tfjs: one cold start; sets window.coldResult
+import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from '../lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, ratios } from '../lib/harness.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -59,9 +59,9 @@ async function importTfjs() {
 }
 
 async function create(name, data, input) {
-  if (name === 'ours') {
+  if (name.startsWith('ours')) {
     const { load } = await import('/web/browser.js');
-    return createOurs({ load, modelBytes: data.modelBytes, input });
+    return createOurs({ load, modelBytes: data.modelBytes, input, threads: oursThreads(name) });
   }
   if (name.startsWith('ort')) {
     const threads = Number(name.slice(3));
@@ -71,7 +71,7 @@ async function create(name, data, input) {
 }
 
 async function bench() {
-  const names = (params.get('engines') ?? 'ours,ort1,ort2,tfjs').split(',');
+  const names = (params.get('engines') ?? 'ours,ours2,ort1,ort2,tfjs').split(',');
   const warmup = Number(params.get('warmup') ?? 20);
   const runs = Number(params.get('runs') ?? 40);
   log(`crossOriginIsolated: ${globalThis.crossOriginIsolated}, ${navigator.hardwareConcurrency} cores`);

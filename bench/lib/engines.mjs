@@ -23,13 +23,21 @@ export function prepareInput(manifest, rgb) {
   return { rgb, width: w, height: h, channels: c, nhwc, nchw };
 }
 
-/** This package. `load` is the package's load(); the model bytes are the .tflite the weights were exported from. */
-export async function createOurs({ load, modelBytes, input }) {
+/** Ours with `threads` threads: 'ours' (1) or 'ours2' (2), as the benchmarks name them. */
+export const oursName = (threads) => (threads === 1 ? 'ours' : `ours${threads}`);
+export const oursThreads = (name) => (name === 'ours' ? 1 : Number(name.slice(4)));
+
+/**
+ * This package. `load` is the package's load(); the model bytes are the .tflite the weights were
+ * exported from. `threads` is explicit (the package's default is the cores, at most 4).
+ */
+export async function createOurs({ load, modelBytes, input, threads = 1 }) {
   // float32: the anchors run the dequantized float network.
-  const model = await load({ model: modelBytes, simd: true, precision: 'fp32' });
+  const model = await load({ model: modelBytes, simd: true, precision: 'fp32', threads });
+  if (model.info.threads !== threads) throw new Error(`ours: ${threads} threads asked for, ${model.info.threads} running`);
   const pixels = { data: input.rgb, width: input.width, height: input.height };
   return {
-    name: 'ours',
+    name: oursName(threads),
     label: `mobilenetv2-wasm (${model.info.target}) ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}`,
     details: { simd: model.info.simd, target: model.info.target, threads: model.info.threads, multiplyAdds: model.info.multiplyAdds },
     multiplyAdds: model.info.multiplyAdds,

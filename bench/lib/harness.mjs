@@ -92,12 +92,18 @@ export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, c
   return { gmacs: best.gmacs, gflops: 2 * best.gmacs, chains: best.chains, variants };
 }
 
-/** Ratios ours/anchor of the medians and of the minima (below 1: ours is faster). */
+/**
+ * Ratios ours/anchor of the medians and of the minima (below 1: ours is faster): ours on one thread
+ * against every anchor, and ours on 2 threads against onnxruntime-web on 2 when both ran.
+ */
 export function ratios(results) {
-  const ours = results.find((r) => r.name === 'ours');
-  return results
-    .filter((r) => r !== ours)
-    .map((r) => ({ anchor: r.name, median: ours.medianMs / r.medianMs, min: ours.minMs / r.minMs }));
+  const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+  const ratio = (ours, anchor) => ({
+    ours: ours.name, anchor: anchor.name, median: ours.medianMs / anchor.medianMs, min: ours.minMs / anchor.minMs,
+  });
+  const out = results.filter((r) => !r.name.startsWith('ours')).map((r) => ratio(byName.ours, r));
+  if (byName.ours2 && byName.ort2) out.push(ratio(byName.ours2, byName.ort2));
+  return out;
 }
 
 // ---- report ----
@@ -121,9 +127,13 @@ export function report(r) {
   const w = Math.max(...r.engines.map((e) => e.label.length)) + 2;
   L(`${pad('engine', w)}${lpad('median ms', 10)}${lpad('min ms', 9)}${lpad('mean ms', 9)}${lpad('GMAC/s', 9)}   ours/anchor median, min`);
   for (const e of r.engines) {
-    const ratio = r.ratios.find((x) => x.anchor === e.name);
+    const ratio = r.ratios.find((x) => x.anchor === e.name && x.ours === 'ours');
     L(`${pad(e.label, w)}${lpad(ms(e.medianMs), 10)}${lpad(ms(e.minMs), 9)}${lpad(ms(e.meanMs), 9)}` +
       `${lpad(((macs / e.medianMs) * 1e-6).toFixed(2), 9)}   ${ratio ? `${ratio.median.toFixed(3)}  ${ratio.min.toFixed(3)}` : '(ours)'}`);
+  }
+  for (const x of r.ratios.filter((q) => q.ours !== 'ours')) {
+    const label = (n) => r.engines.find((e) => e.name === n).label;
+    L(`${label(x.ours)} / ${label(x.anchor)}: median ${x.median.toFixed(3)}, min ${x.min.toFixed(3)}`);
   }
   L();
   const a = r.agreement;

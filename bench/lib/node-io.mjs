@@ -86,6 +86,7 @@ export function tfjsWasmFiles() {
 /** Raw and gzip -9 sizes of the WebAssembly binaries the engines run. */
 export async function wasmSizes(names) {
   const entries = [['mobilenetv2-wasm', path.join(REPO, 'dist', 'mnv2-simd.wasm')]];
+  if (names.includes('ours2')) entries.push(['mobilenetv2-wasm (threads)', path.join(REPO, 'dist', 'mnv2-simd-mt.wasm')]);
   if (names.some((n) => n.startsWith('ort'))) entries.push(['onnxruntime-web (wasm EP)', ortWasmFile()]);
   if (names.includes('tfjs')) for (const f of tfjsWasmFiles()) entries.push(['tfjs-backend-wasm', f]);
   const out = [];

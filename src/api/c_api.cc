@@ -57,6 +57,8 @@ namespace {
 
 // Per thread, like errno.
 MNV2_THREAD_LOCAL mnv2::Status last_error;
+// Threads of the engines made by the next loads (mnv2_set_threads).
+int load_threads = 1;
 
 int Fail(const mnv2::Status& s) {
   last_error = s;
@@ -107,7 +109,7 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precis
   auto m = std::make_unique<Mnv2Model>();
   m->summary = std::move(summary);
   if (precision == MNV2_PRECISION_INT8 || (precision == MNV2_PRECISION_AUTO && n.quant.available)) {
-    mnv2::Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(n);
+    mnv2::Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(n, load_threads);
     if (q.ok()) {
       m->qengine = std::move(*q);
     } else if (precision == MNV2_PRECISION_INT8) {
@@ -116,7 +118,7 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precis
     }
   }
   if (!m->qengine) {
-    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(n);
+    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(n, load_threads);
     if (!engine.ok()) {
       Fail(engine.status());
       return nullptr;
@@ -199,6 +201,14 @@ int mnv2_quantized(const Mnv2Model* model) { return model && model->summary.quan
 const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->summary.weight_type.c_str() : ""; }
 double mnv2_multiply_adds(const Mnv2Model* model) { return model ? model->summary.multiply_adds : 0.0; }
 const char* mnv2_precision(const Mnv2Model* model) { return model && model->qengine ? "int8" : "fp32"; }
+int mnv2_set_threads(int threads) {
+  load_threads = mnv2::engine::Workers::Clamp(threads);
+  return load_threads;
+}
+int mnv2_threads(const Mnv2Model* model) {
+  if (!model) return 0;
+  return model->qengine ? model->qengine->threads() : model->engine->threads();
+}
 const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
 
 int mnv2_last_error_code(void) { return static_cast<int>(last_error.code()); }

@@ -29,6 +29,12 @@ Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, doubl
                           double max_memory_bytes);
 /* "int8" or "fp32": what the model runs in. */
 const char* mnv2_precision(const Mnv2Model* model);
+/* How many threads the engines of later loads use (default 1): every block's rows are shared
+ * among them, with the same results. Clamped to what the build has (1 without threads, at most
+ * 8); returns the count in force. A module with threads must have that many - 1 spare workers. */
+int mnv2_set_threads(int threads);
+/* The threads a model's engine runs on. */
+int mnv2_threads(const Mnv2Model* model);
 /* mnv2_load with limits for untrusted models (0 keeps a default; see model::Limits): the file
  * size, and the memory its weights and activations need. Beyond them: E_MODEL_TOO_LARGE.
  * Precision AUTO. */

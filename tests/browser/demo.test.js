@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, eachEngine, isChecked, isVisible,
+  REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, defaultThreads, eachEngine, isChecked, isVisible,
   openDemo, references, shownError, shownPredictions, sleep, start, textOf, waitForVariant, withPage,
 } from './helpers.js';
+import { FEATURES } from './engines.js';
 
 const photos = references();
 let server;
@@ -57,7 +58,7 @@ eachEngine('the demo', (ctx) => {
       assert.equal(variant.state, 'ready', variant.text);
       assert.equal(variant.simd, 'true');
       assert.equal(variant.target, 'WASM');
-      assert.equal(variant.threads, '1');
+      assert.equal(variant.threads, String(await defaultThreads(page, FEATURES[ctx.engine])));
       assert.equal(variant.where, 'main thread');
       assert.match(variant.text, /WebAssembly SIMD/);
       assert.match(variant.text, /target WASM/);

@@ -67,6 +67,15 @@ export async function withPage(browser, viewport, fn) {
 }
 
 /** One line of measurements per engine, gathered for the README's compatibility table. */
+/**
+ * The threads load() picks by default on `page` (a cross-origin isolated page, or a worker of
+ * one, with SharedArrayBuffer: the cores, at most 4; otherwise 1), for a SIMD build.
+ */
+export async function defaultThreads(page, features) {
+  if (!features.crossOriginIsolated || !features.sharedArrayBuffer) return 1;
+  return Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency || 1));
+}
+
 export function record(entry) {
   appendFileSync(artifactPath('browser-compat.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }

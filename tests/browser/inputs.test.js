@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { FEATURES } from './engines.js';
-import { artifactPath, checkPrerequisites, eachEngine, references, start, withPage } from './helpers.js';
+import { artifactPath, checkPrerequisites, defaultThreads, eachEngine, references, start, withPage } from './helpers.js';
 
 const photos = references();
 const FEW = ['cat.bmp', 'hot_dog.jpg', 'sunflower.bmp']; // the non-SIMD runs: slower, same code paths
@@ -75,8 +75,8 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
         // 'auto' loads the SIMD build wherever the engine validates WebAssembly SIMD (all three do).
         assert.equal(answer.info.simd, simd === 'auto' && expected.wasmSimd);
         assert.equal(answer.info.target, answer.info.simd ? 'WASM' : 'EMU128');
-        // Threads are not built yet: one thread everywhere, with or without SharedArrayBuffer.
-        assert.equal(answer.info.threads, 1);
+        // Threads with SIMD where SharedArrayBuffer is (the page is cross-origin isolated); else one.
+        assert.equal(answer.info.threads, answer.info.simd ? await defaultThreads(page, expected) : 1);
 
         const kinds = ['bytes', 'arrayBuffer', 'blob', 'bitmap', 'offscreenCanvas', 'imageData', 'rawPixels',
           ...(expected.videoFrame ? ['videoFrame'] : []), ...(where === 'page' ? ['img', 'canvas'] : [])].sort();

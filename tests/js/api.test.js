@@ -2,6 +2,7 @@
 // runtime, every input kind Node can build, labels, embed/scores, info and options.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
@@ -20,7 +21,8 @@ for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
     test('info describes the file and the SIMD build', () => {
       const { multiplyAdds, limits, ...rest } = model.info;  // limits: robustness.test.js
       assert.deepEqual(rest, {
-        simd: true, target: 'WASM', threads: 1, inputSize: { width: 224, height: 224 }, numClasses: 1001,
+        // threads: by default the cores, at most 4 (threads.test.js tests the option).
+        simd: true, target: 'WASM', threads: Math.min(4, availableParallelism()), inputSize: { width: 224, height: 224 }, numClasses: 1001,
         featureSize: 1280, alpha: 1, quantized: true, weightType, precision: 'int8', labels: true,
       });
       // About 300 million for MobileNetV2 1.0/224.

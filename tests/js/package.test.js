@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack`, install the tarball into a fresh project, import
 // it by name and classify with the bundled model.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -78,7 +78,10 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
   test('sizes of the WebAssembly modules', (t) => {
     const dist = join(project, 'node_modules', 'mobilenetv2-wasm', 'dist');
     const wasm = readdirSync(dist).filter((f) => f.endsWith('.wasm')).sort();
-    assert.deepEqual(wasm, ['mnv2-nosimd.wasm', 'mnv2-simd.wasm']);
+    assert.deepEqual(wasm, ['mnv2-nosimd.wasm', 'mnv2-simd-mt.wasm', 'mnv2-simd.wasm']);
+    // The threaded module's worker script, CommonJS under Node.
+    assert.ok(existsSync(join(dist, 'mnv2-simd-mt.worker.js')));
+    assert.equal(JSON.parse(readFileSync(join(dist, 'package.json'), 'utf8')).type, 'commonjs');
     for (const file of wasm) {
       const bytes = readFileSync(join(dist, file));
       const gzip = gzipSync(bytes, { level: 9 }).length;

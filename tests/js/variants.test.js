@@ -22,8 +22,10 @@ for (const { file } of IMAGENET_MODELS) {
     test('info names the variant and its Highway target; the rest is the same', () => {
       assert.deepEqual([simd.info.simd, simd.info.target], [true, 'WASM']);
       assert.deepEqual([scalar.info.simd, scalar.info.target], [false, 'EMU128']);
-      const { simd: _a, target: _b, ...rest } = simd.info;
-      const { simd: _c, target: _d, ...scalarRest } = scalar.info;
+      // Threads come with the SIMD build only (threads.test.js).
+      assert.equal(scalar.info.threads, 1);
+      const { simd: _a, target: _b, threads: _e, ...rest } = simd.info;
+      const { simd: _c, target: _d, threads: _f, ...scalarRest } = scalar.info;
       assert.deepEqual(rest, scalarRest);
     });
 

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseEngineArgs } from './lib/args.mjs';
 import { median, report } from './lib/harness.mjs';
 import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 
@@ -16,27 +17,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
 const TIMEOUT_MS = 30 * 60 * 1000;
 
-function parseArgs(argv) {
-  const a = { warmup: 20, runs: 40, cold: 3, engines: ALL, peak: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
-    if (arg === '--warmup') a.warmup = Number(value());
-    else if (arg === '--runs') a.runs = Number(value());
-    else if (arg === '--cold') a.cold = Number(value());
-    else if (arg === '--no-peak') a.peak = false;
-    else if (arg === '--engines') a.engines = value().split(',');
-    else throw new Error(`unknown argument ${arg}`);
-  }
-  for (const e of a.engines) if (!ALL.includes(e)) throw new Error(`unknown engine ${e} (${ALL.join(', ')})`);
-  if (!a.engines.includes('ours')) a.engines.unshift('ours');
-  for (const k of ['warmup', 'runs', 'cold']) if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`bad --${k}`);
-  if (a.runs < 1) throw new Error('--runs must be at least 1');
-  return a;
-}
 
 // The project's static server (scripts/serve.js: COOP/COEP headers, application/wasm).
 async function startServer() {
@@ -78,7 +58,7 @@ async function openAndWait(context, url, key, { echo = false } = {}) {
   return { result, ua };
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseEngineArgs(process.argv.slice(2), { all: ALL, cold: 3 });
 const loadavgAtStart = os.loadavg();
 checkPrepared();
 const { chromium } = await import('playwright-core');

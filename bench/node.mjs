@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseEngineArgs } from './lib/args.mjs';
 import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from './lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
 import {
@@ -14,27 +15,6 @@ import {
 
 const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
 
-function parseArgs(argv) {
-  const a = { warmup: 20, runs: 40, cold: 5, engines: ALL, peak: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
-    if (arg === '--warmup') a.warmup = Number(value());
-    else if (arg === '--runs') a.runs = Number(value());
-    else if (arg === '--cold') a.cold = Number(value());
-    else if (arg === '--no-peak') a.peak = false;
-    else if (arg === '--engines') a.engines = value().split(',');
-    else throw new Error(`unknown argument ${arg}`);
-  }
-  for (const e of a.engines) if (!ALL.includes(e)) throw new Error(`unknown engine ${e} (${ALL.join(', ')})`);
-  if (!a.engines.includes('ours')) a.engines.unshift('ours');
-  for (const k of ['warmup', 'runs', 'cold']) if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`bad --${k}`);
-  if (a.runs < 1) throw new Error('--runs must be at least 1');
-  return a;
-}
 
 async function createEngines(names, data, input) {
   const engines = [];
@@ -84,7 +64,7 @@ async function coldStarts(names, repeats) {
   return { how: 'fresh Node process each: import of the engine to its first result, model bytes already in memory', repeats, engines };
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseEngineArgs(process.argv.slice(2), { all: ALL, cold: 5 });
 const loadavgAtStart = os.loadavg();
 checkPrepared();
 const data = await readInputs(args.engines);

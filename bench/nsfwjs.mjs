@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { NSFWJS_CLASSES, NSFWJS_MODELS, nsfwjsInstalled, nsfwjsModel } from '../tests/js/nsfwjs.js';
+import { eachArg } from './lib/args.mjs';
 import { checkAgreement, measure, ratios } from './lib/harness.mjs';
 import { REPO, files, importOurs, importTfjs } from './lib/node-io.mjs';
 
@@ -18,17 +19,13 @@ const require = createRequire(path.join(REPO, 'package.json'));
 
 function parseArgs(argv) {
   const a = { warmup: 20, runs: 40, models: Object.keys(NSFWJS_MODELS) };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
+  eachArg(argv, (arg, value) => {
     if (arg === '--warmup') a.warmup = Number(value());
     else if (arg === '--runs') a.runs = Number(value());
     else if (arg === '--models') a.models = value().split(',');
-    else throw new Error(`unknown argument ${arg}`);
-  }
+    else return false;
+    return true;
+  });
   for (const m of a.models) if (!NSFWJS_MODELS[m]) throw new Error(`unknown model ${m} (${Object.keys(NSFWJS_MODELS).join(', ')})`);
   if (!Number.isInteger(a.warmup) || a.warmup < 0 || !Number.isInteger(a.runs) || a.runs < 1) throw new Error('bad --warmup / --runs');
   return a;

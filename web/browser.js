@@ -7,6 +7,18 @@ export { Mnv2Error, simdSupported };
 const has = (name) => typeof globalThis[name] !== 'undefined';
 const workerBlobs = new Map();
 
+// A successful response for one of the package's own files, or an E_FETCH error naming `what`.
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Mnv2Error('E_FETCH', `could not download ${what} ${url}: ${e.message}`);
+  }
+  if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download ${what} ${url}: HTTP ${response.status}`);
+  return response;
+}
+
 // Pixel size of a DOM image source, or null if `x` is not one.
 function sourceSize(x) {
   if (has('HTMLImageElement') && x instanceof HTMLImageElement) return [x.naturalWidth, x.naturalHeight];
@@ -50,13 +62,7 @@ const platform = {
   async workerScript(url) {
     if (!workerBlobs.has(url.href)) {
       const made = (async () => {
-        let response;
-        try {
-          response = await fetch(url);
-        } catch (e) {
-          throw new Mnv2Error('E_FETCH', `could not download the worker script ${url}: ${e.message}`);
-        }
-        if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download the worker script ${url}: HTTP ${response.status}`);
+        const response = await fetchOk(url, 'the worker script');
         return URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
       })();
       workerBlobs.set(url.href, made);
@@ -66,13 +72,7 @@ const platform = {
   },
 
   async compileWasm(url) {
-    let response;
-    try {
-      response = await fetch(url);
-    } catch (e) {
-      throw new Mnv2Error('E_FETCH', `could not download the WebAssembly module ${url}: ${e.message}`);
-    }
-    if (!response.ok) throw new Mnv2Error('E_FETCH', `could not download the WebAssembly module ${url}: HTTP ${response.status}`);
+    const response = await fetchOk(url, 'the WebAssembly module');
     // Streaming compilation needs the application/wasm type; fall back for servers without it.
     if (WebAssembly.compileStreaming && response.headers.get('content-type')?.startsWith('application/wasm')) {
       return WebAssembly.compileStreaming(response);

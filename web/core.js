@@ -213,31 +213,35 @@ export async function loadWith(platform, options = {}) {
     throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
   }
   const { variant, threads: count } = chooseThreads(platform, threads, simd === false || !hasSimd ? 'nosimd' : 'simd');
-  const [module, { bytes, weights }, text] = await Promise.all([
+  const settled = await Promise.allSettled([
     instantiate(platform, variant, wasmPath, count),
     modelFiles(platform, model, onProgress),
     labelText(platform, labels, model === undefined || model === null),
   ]);
-  const effective = effectiveLimits(module, limits);
-  const size = bytes.length + (weights?.length ?? 0);
-  if (size > effective.maxModelBytes) {
-    throw new Mnv2Error('E_MODEL_TOO_LARGE', `the model ${weights ? 'files are' : 'file is'} ${size} bytes; the limit (limits.maxModelBytes) is ${effective.maxModelBytes}`);
-  }
-  if (inputRange && !weights) {
-    throw new Mnv2Error('E_INPUT_TYPE', 'inputRange applies to TF.js models; a .tflite model states how its input is scaled');
-  }
-  if (precision === 'int8' && weights) {
-    throw new Mnv2Error('E_UNSUPPORTED_MODEL', "precision 'int8' needs a quantized .tflite model; TF.js models run in float32");
-  }
-  // A copy: the model is loaded again from it if the module ever has to be replaced.
-  const source = {
-    bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
-    precision: PRECISIONS[precision ?? 'auto'],
-  };
+  const module = settled[0].value;
   try {
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [, { value: { bytes, weights } }, { value: text }] = settled;
+    const effective = effectiveLimits(module, limits);
+    const size = bytes.length + (weights?.length ?? 0);
+    if (size > effective.maxModelBytes) {
+      throw new Mnv2Error('E_MODEL_TOO_LARGE', `the model ${weights ? 'files are' : 'file is'} ${size} bytes; the limit (limits.maxModelBytes) is ${effective.maxModelBytes}`);
+    }
+    if (inputRange && !weights) {
+      throw new Mnv2Error('E_INPUT_TYPE', 'inputRange applies to TF.js models; a .tflite model states how its input is scaled');
+    }
+    if (precision === 'int8' && weights) {
+      throw new Mnv2Error('E_UNSUPPORTED_MODEL', "precision 'int8' needs a quantized .tflite model; TF.js models run in float32");
+    }
+    // A copy: the model is loaded again from it if the module ever has to be replaced.
+    const source = {
+      bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
+      precision: PRECISIONS[precision ?? 'auto'],
+    };
     return new Model(module, source, variant, () => instantiate(platform, variant, wasmPath, count), platform);
   } catch (e) {
-    release(module);
+    release(module);  // a failed load leaves no workers behind
     throw e;
   }
 }

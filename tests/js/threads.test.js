@@ -90,6 +90,18 @@ describe('threads option', () => {
     }
   });
 
+  test('a load that fails leaves no workers behind', async () => {
+    // Each worker_thread holds about 10 MB: 15 failed loads that kept theirs would add 150 MB.
+    const rss = process.memoryUsage().rss;
+    for (let i = 0; i < 15; i++) {
+      await assertMnv2Error(load({ model: sharedModel(IMAGENET_MODELS[0].file), threads: 2, limits: { maxModelBytes: 1000 } }),
+        'E_MODEL_TOO_LARGE');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const grown = (process.memoryUsage().rss - rss) / 1e6;
+    assert.ok(grown < 75, `RSS grew by ${grown.toFixed(1)} MB`);
+  });
+
   test('a threaded model left undisposed does not keep Node running', async () => {
     const script = `import { load } from ${JSON.stringify(pathToFileURL(`${REPO}web/node.js`).href)};
       const model = await load({ model: ${JSON.stringify(sharedModel(IMAGENET_MODELS[0].file))}, threads: 2 });

@@ -214,7 +214,7 @@ TEST_P(QuantizedEngineFamily, MatchesLayerByLayerReferenceByteForByte) {
   for (int threads : {2, 3, 5}) {
     std::unique_ptr<engine::QuantizedEngine> te = MakeEngine(*net, threads);
     ASSERT_NE(te, nullptr);
-    ASSERT_EQ(te->threads(), threads);
+    ASSERT_EQ(te->threads(), engine::Workers::Clamp(threads));  // 1 in a WebAssembly build without threads
     std::copy(input.begin(), input.end(), te->input());
     te->Run();
     te->Run();

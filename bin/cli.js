@@ -2,6 +2,7 @@
 // mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] [--threads N] IMAGE...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
 import { readFile } from 'node:fs/promises';
+import { MAX_THREADS } from '../web/core.js';
 import { load, Mnv2Error } from '../web/node.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
@@ -44,7 +45,7 @@ function parse(argv) {
     else if (arg === '--no-simd') a.simd = false;
     else if (arg === '--threads') {
       a.threads = Number(value(i++, arg));
-      if (!Number.isInteger(a.threads) || a.threads < 1 || a.threads > 8) throw new Error('--threads needs a number from 1 to 8');
+      if (!Number.isInteger(a.threads) || a.threads < 1 || a.threads > MAX_THREADS) throw new Error(`--threads needs a number from 1 to ${MAX_THREADS}`);
     } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else a.images.push(arg);
   }

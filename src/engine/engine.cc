@@ -141,16 +141,17 @@ void Engine::PlanMemory(const model::Network& net) {
     at_low = l.out_low;
     size = out;
   };
+  // A block's ring and band buffers, for one thread.
+  auto scratch_of = [](const InvertedResidualPlan& b) {
+    const ConvGeometry& g = b.depthwise.g;
+    return Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g));
+  };
   const int threads = workers_->size();
   scratch_stride_ = 0;
-  for (const InvertedResidualPlan& b : blocks_) {
-    const ConvGeometry& g = b.depthwise.g;
-    scratch_stride_ = std::max(scratch_stride_, Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g)));
-  }
+  for (const InvertedResidualPlan& b : blocks_) scratch_stride_ = std::max(scratch_stride_, scratch_of(b));
   if (!stem_fused_) add(OutputFloats(net.stem.g), 0, false);
   for (const InvertedResidualPlan& b : blocks_) {
-    const ConvGeometry& g = b.depthwise.g;
-    const size_t scratch = Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g));
+    const size_t scratch = scratch_of(b);
     // Threads other than the first use copies at scratch_stride_ apart; while they run, another
     // thread's rows of the input may still be unread, so nothing is written over it.
     add(OutputFloats(b.project.g), scratch + (threads - 1) * scratch_stride_, threads == 1 && OutputMayOverlapInput(b));
@@ -269,25 +270,20 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
 
 void Engine::RunShare(int t) {
   float* arena = arena_.data();
-  const int threads = workers_->size();
-  auto share = [&](int n, int* begin, int* end) {
-    *begin = static_cast<int>(static_cast<int64_t>(n) * t / threads);
-    *end = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / threads);
-  };
   int begin, end;
   if (!stem_fused_) {
-    share(stem_g_.out_h, &begin, &end);
+    workers_->Share(stem_g_.out_h, t, &begin, &end);
     kernels::ConvDirect(ToConvShape(stem_g_), input_.data(), stem_packed_.data(), arena + stem_offset_, begin, end,
                         stem_min_, stem_max_);
     workers_->Sync();
   }
   for (const InvertedResidualPlan& b : blocks_) {
-    share(b.depthwise.g.out_h, &begin, &end);
+    workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
     if (begin < end) RunBlock(b, arena + b.in_offset, arena + b.out_offset, begin, end, t);
     workers_->Sync();
   }
   const PointwisePlan& h = head_;
-  share(h.g.in_h * h.g.in_w, &begin, &end);
+  workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
   const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
   kernels::Gemm(arena + head_in_offset_ + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(),
                 h.g.out_c, arena + head_out_offset_ + begin * out_row, h.g.out_c, h.out_min, h.out_max);

@@ -341,17 +341,12 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
 
 void QuantizedEngine::RunShare(int t) {
   uint8_t* arena = arena_.data();
-  const int threads = workers_->size();
-  auto share = [&](int n, int* begin, int* end) {
-    *begin = static_cast<int>(static_cast<int64_t>(n) * t / threads);
-    *end = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / threads);
-  };
   int begin, end;
   uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
   int cur = 0;  // the buffer holding the running activation
   if (!stem_fused_) {
     const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
-    share(stem_.g.out_h, &begin, &end);
+    workers_->Share(stem_.g.out_h, t, &begin, &end);
     for (int oy = begin; oy < end; ++oy) StemRow(oy, buffers[0] + static_cast<size_t>(oy) * row, t);
     workers_->Sync();
   }
@@ -360,13 +355,13 @@ void QuantizedEngine::RunShare(int t) {
     const bool first_fused = i == 0 && stem_fused_;
     uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
     const QInvertedResidualPlan& b = blocks_[i];
-    share(b.depthwise.g.out_h, &begin, &end);
+    workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
     if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
     workers_->Sync();
     cur = first_fused ? 0 : 1 - cur;
   }
   const QPointwisePlan& h = head_;
-  share(h.g.in_h * h.g.in_w, &begin, &end);
+  workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
   const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
   kernels::QGemm(buffers[cur] + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(), h.g.out_c,
                  arena + head_offset_ + begin * out_row, h.g.out_c);

@@ -33,6 +33,11 @@ class Workers {
   Workers& operator=(const Workers&) = delete;
 
   int size() const { return size_; }
+  // Thread t's share of n rows: [*begin, *end), the rows split evenly in order.
+  void Share(int n, int t, int* begin, int* end) const {
+    *begin = static_cast<int>(static_cast<long long>(n) * t / size_);
+    *end = static_cast<int>(static_cast<long long>(n) * (t + 1) / size_);
+  }
   void Run(const std::function<void(int)>& job);
   // Within a job: returns once every thread of the team has called it.
   void Sync();

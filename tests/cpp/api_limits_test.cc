@@ -12,16 +12,7 @@
 namespace mnv2 {
 namespace {
 
-std::vector<uint8_t> TinyModel() {
-  testing::SyntheticSpec spec;
-  spec.alpha = 0.35f;
-  spec.resolution = 16;
-  spec.classes = 3;
-  spec.weights = testing::WeightType::kUInt8;
-  spec.blocks = 3;
-  spec.head_channels = 16;
-  return testing::SyntheticMobileNetV2(spec);
-}
+std::vector<uint8_t> TinyModel() { return testing::SyntheticMobileNetV2(testing::TinyUint8Spec()); }
 
 TEST(CApiLimits, Defaults) {
   EXPECT_EQ(mnv2_limit(nullptr, MNV2_LIMIT_MODEL_BYTES), 128.0 * (1 << 20));

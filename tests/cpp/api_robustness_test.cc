@@ -12,20 +12,9 @@
 namespace mnv2 {
 namespace {
 
-testing::SyntheticSpec TinyUint8Spec() {
-  testing::SyntheticSpec spec;
-  spec.alpha = 0.35f;
-  spec.resolution = 16;
-  spec.classes = 3;
-  spec.weights = testing::WeightType::kUInt8;
-  spec.blocks = 3;
-  spec.head_channels = 16;
-  return spec;
-}
-
 // Pipeline fuzzer: a depthwise output scale of 1e-37 (kernels_robustness_test.cc has the cause).
 TEST(CApiRobustness, TinyActivationScale) {
-  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(TinyUint8Spec());
+  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
   bool patched = false;
   for (const testing::OpDef& op : g.ops) {
     if (op.code == 4) {
@@ -46,7 +35,7 @@ TEST(CApiRobustness, TinyActivationScale) {
 // Pipeline fuzzer: a depthwise bias of -2147477849 overflowed the int32 sums of the integer
 // path (undefined behavior); such a layer now runs on the float path.
 TEST(CApiRobustness, BiasNearInt32Limit) {
-  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(TinyUint8Spec());
+  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
   int patched = 0;
   for (const testing::OpDef& op : g.ops) {
     if (op.code == 4 || op.code == 3) {

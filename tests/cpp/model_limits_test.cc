@@ -16,19 +16,8 @@ Status LoadStatus(const std::vector<uint8_t>& bytes, const model::Limits& limits
   return model::LoadTflite(bytes.data(), bytes.size(), limits).status();
 }
 
-SyntheticSpec TinySpec() {
-  SyntheticSpec spec;
-  spec.alpha = 0.35f;
-  spec.resolution = 16;
-  spec.classes = 3;
-  spec.weights = testing::WeightType::kUInt8;
-  spec.blocks = 3;
-  spec.head_channels = 16;
-  return spec;
-}
-
 TEST(ModelLimits, TinySyntheticModelLoads) {
-  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(TinySpec());
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(testing::TinyUint8Spec());
   Result<model::Network> net = model::LoadTflite(bytes.data(), bytes.size());
   ASSERT_TRUE(net.ok()) << net.status().ToString();
   EXPECT_EQ(net->blocks.size(), 3u);
@@ -37,7 +26,7 @@ TEST(ModelLimits, TinySyntheticModelLoads) {
 }
 
 TEST(ModelLimits, FileSize) {
-  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(TinySpec());
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(testing::TinyUint8Spec());
   model::Limits limits;
   limits.max_model_bytes = bytes.size() - 1;
   const Status s = LoadStatus(bytes, limits);
@@ -48,7 +37,7 @@ TEST(ModelLimits, FileSize) {
 }
 
 TEST(ModelLimits, Memory) {
-  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(TinySpec());
+  const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(testing::TinyUint8Spec());
   model::Limits limits;
   limits.max_memory_bytes = 4096;
   const Status s = LoadStatus(bytes, limits);
@@ -61,7 +50,7 @@ TEST(ModelLimits, Memory) {
 // A small file whose 2048x2048 input and wide first blocks would need gigabytes of
 // activations: refused by the default limits, quickly (nothing large is allocated).
 TEST(ModelLimits, HugeActivationsAreRefusedBeforeAllocation) {
-  SyntheticSpec spec = TinySpec();
+  SyntheticSpec spec = testing::TinyUint8Spec();
   spec.alpha = 1.0f;
   spec.resolution = model::kMaxInputSide;
   spec.blocks = 2;
@@ -77,7 +66,7 @@ TEST(ModelLimits, HugeActivationsAreRefusedBeforeAllocation) {
 // Found by inspection, the kind of input the model fuzzer makes: a rank-8 tensor of 2^24-long
 // dimensions made the element count overflow int64 (undefined behavior; UBSan aborts).
 TEST(ModelLimits, ElementCountDoesNotOverflow) {
-  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(TinySpec());
+  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
   g.tensors[g.outputs[0]].shape = std::vector<int32_t>(8, 1 << 24);
   const Status s = LoadStatus(testing::WriteTflite(g));
   EXPECT_EQ(s.code(), ErrorCode::kUnsupportedModel) << s.ToString();
@@ -86,7 +75,7 @@ TEST(ModelLimits, ElementCountDoesNotOverflow) {
 // A classifier whose weights claim 2^24 x 16 elements (a gigabyte of floats) in a buffer of a
 // few bytes: refused for what the file holds, before anything is allocated for them.
 TEST(ModelLimits, WeightsClaimingMoreThanTheFile) {
-  SyntheticSpec spec = TinySpec();
+  SyntheticSpec spec = testing::TinyUint8Spec();
   spec.fc_classifier = true;
   spec.softmax = false;
   testing::GraphDef g = testing::SyntheticMobileNetV2Graph(spec);

@@ -76,6 +76,19 @@ struct SyntheticSpec {
   int head_channels = 0;
 };
 
+// A tiny uint8 model (alpha 0.35, 16x16 input, 3 blocks, a head of 16, 3 classes): loads and
+// runs in microseconds, for the limits and robustness tests.
+inline SyntheticSpec TinyUint8Spec() {
+  SyntheticSpec spec;
+  spec.alpha = 0.35f;
+  spec.resolution = 16;
+  spec.classes = 3;
+  spec.weights = WeightType::kUInt8;
+  spec.blocks = 3;
+  spec.head_channels = 16;
+  return spec;
+}
+
 // IEEE half precision, rounding half away from zero.
 uint16_t FloatToHalf(float f);
 

@@ -53,7 +53,10 @@ const platform = {
     return new URL(path, new URL(base, globalThis.location?.href));
   },
 
-  cores: () => globalThis.navigator?.hardwareConcurrency || 1,
+  // The threads load() takes by default (before the limit of 4): the cores on a page's main
+  // thread; one in a Web Worker, where the threaded module's own (nested) workers hung now and
+  // then in Firefox ESR 153 (tests/browser/vite.test.js), so threads there must be asked for.
+  defaultThreads: () => (typeof document === 'undefined' ? 1 : globalThis.navigator?.hardwareConcurrency || 1),
   // SharedArrayBuffer exists only on cross-origin isolated pages (COOP + COEP headers).
   threadsSupported: () => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true,
   // The threaded module's worker script as a same-origin blob: URL, whatever its own URL is (a

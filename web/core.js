@@ -131,7 +131,7 @@ function chooseThreads(platform, threads, variant) {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
     throw new Mnv2Error('E_INPUT_TYPE', `threads must be an integer from 1 to ${MAX_THREADS}, not ${JSON.stringify(threads)}`);
   }
-  const wanted = threads ?? Math.min(4, platform.cores());
+  const wanted = threads ?? Math.min(4, platform.defaultThreads());
   if (wanted > 1 && variant === 'simd' && platform.threadsSupported()) return { variant: 'simd-mt', threads: wanted };
   return { variant, threads: 1 };
 }

@@ -50,7 +50,7 @@ export interface LoadOptions {
   precision?: 'int8' | 'fp32';
   /**
    * Threads sharing every inference (1 to 8; the results are the same bytes for any count).
-   * Default: the number of cores, at most 4. More than one needs the SIMD build and
+   * Default: the number of cores, at most 4 (in a browser's Web Worker: 1). More than one needs the SIMD build and
    * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (COOP
    * `same-origin` + COEP `require-corp`); elsewhere the model runs on one thread
    * (`info.threads` says which). Each extra thread is a Web Worker (a worker_thread in Node),

@@ -40,7 +40,7 @@ const platform = {
   async compileWasm(url) {
     return WebAssembly.compile(await readBytes(url));
   },
-  cores: () => availableParallelism(),
+  defaultThreads: () => availableParallelism(),
   threadsSupported: () => typeof SharedArrayBuffer === 'function',
   // The threaded module's workers are worker_threads, which take a file path.
   workerScript: async (url) => (url.protocol === 'file:' ? fileURLToPath(url) : url.href),

@@ -68,11 +68,12 @@ export async function withPage(browser, viewport, fn) {
 
 /** One line of measurements per engine, gathered for the README's compatibility table. */
 /**
- * The threads load() picks by default on `page` (a cross-origin isolated page, or a worker of
- * one, with SharedArrayBuffer: the cores, at most 4; otherwise 1), for a SIMD build.
+ * The threads load() picks by default on `page`'s main thread (`where` 'page') or in a worker
+ * ('worker'), for a SIMD build: on the main thread of a cross-origin isolated page with
+ * SharedArrayBuffer the cores, at most 4; in a worker, or without them, 1.
  */
-export async function defaultThreads(page, features) {
-  if (!features.crossOriginIsolated || !features.sharedArrayBuffer) return 1;
+export async function defaultThreads(page, features, where = 'page') {
+  if (where !== 'page' || !features.crossOriginIsolated || !features.sharedArrayBuffer) return 1;
   return Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency || 1));
 }
 

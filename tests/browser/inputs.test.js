@@ -76,7 +76,7 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
         assert.equal(answer.info.simd, simd === 'auto' && expected.wasmSimd);
         assert.equal(answer.info.target, answer.info.simd ? 'WASM' : 'EMU128');
         // Threads with SIMD where SharedArrayBuffer is (the page is cross-origin isolated); else one.
-        assert.equal(answer.info.threads, answer.info.simd ? await defaultThreads(page, expected) : 1);
+        assert.equal(answer.info.threads, answer.info.simd ? await defaultThreads(page, expected, where) : 1);
 
         const kinds = ['bytes', 'arrayBuffer', 'blob', 'bitmap', 'offscreenCanvas', 'imageData', 'rawPixels',
           ...(expected.videoFrame ? ['videoFrame'] : []), ...(where === 'page' ? ['img', 'canvas'] : [])].sort();

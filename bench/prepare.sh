@@ -2,8 +2,9 @@
 # Prepares what the benchmark needs, in bench/out/ (git-ignored); idempotent:
 #   - the package (dist/, models/) if missing: npm run build
 #   - the exporter (CMake target mnv2_export_weights, native, in build-bench/) and its export of the
-#     model: weights.json + weights.bin, plus the photo resized to the model's input: input.rgb
-#   - the ONNX model for onnxruntime-web: mobilenet_v2.onnx
+#     model: weights.json + weights.bin (and, for a model with an integer path, its 8-bit weights and
+#     int32 biases: weights_q.bin), plus the photo resized to the model's input: input.rgb
+#   - the ONNX models for onnxruntime-web: mobilenet_v2.onnx (float32), mobilenet_v2_int8.onnx (integer)
 #   - the WASM SIMD peak microbenchmark: peak.wasm (em++ -O3 -msimd128)
 # MNV2_BENCH_MODEL / MNV2_BENCH_IMAGE override the model and photo (default: ../shared).
 set -euo pipefail
@@ -21,7 +22,8 @@ if [ -z "${MNV2_BENCH_MODEL:-}" ] && ! cmp -s "$model" models/mobilenet_v2_1.0_2
   echo "bench: models/mobilenet_v2_1.0_224_quant.tflite differs from $model; run npm run build" >&2
   exit 1
 fi
-[ -d node_modules/onnxruntime-web ] && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || {
+[ -d node_modules/onnxruntime-web ] && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] &&
+  [ -d node_modules/@tensorflow/tfjs-tflite ] || {
   echo "bench: the anchors are not installed; run npm install" >&2
   exit 1
 }

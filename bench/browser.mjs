@@ -1,20 +1,21 @@
 // The same benchmark in headless Chromium (npm run bench:browser): serves the repository with
 // COOP/COEP headers (scripts/serve.js), opens bench/browser/ in Debian's /usr/bin/chromium through
 // playwright-core (no browser download), and prints the same report and JSON line as bench/node.mjs.
-//   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ours2,ort1,ort2,tfjs] [--no-peak]
+//   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines float|int8|ours,ours2,...] [--no-peak]
 // Every browser gets a fresh user-data dir; each cold start runs in a browser of its own.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseEngineArgs } from './lib/args.mjs';
+import { engineSets } from './lib/engines.mjs';
 import { median, report } from './lib/harness.mjs';
 import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 
 const CHROMIUM = process.env.MNV2_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
+const SETS = engineSets({ node: false });
 const TIMEOUT_MS = 30 * 60 * 1000;
 
 
@@ -58,9 +59,9 @@ async function openAndWait(context, url, key, { echo = false } = {}) {
   return { result, ua };
 }
 
-const args = parseEngineArgs(process.argv.slice(2), { all: ALL, cold: 3 });
+const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 3 });
 const loadavgAtStart = os.loadavg();
-checkPrepared();
+checkPrepared(args.engines);
 const { chromium } = await import('playwright-core');
 const server = await startServer();
 let exitCode = 0;
@@ -75,7 +76,7 @@ try {
   } finally {
     await browser.close();
   }
-  if (!bench.crossOriginIsolated) log('bench: warning: the page is not cross-origin isolated (no threads for onnxruntime-web)');
+  if (!bench.crossOriginIsolated) log('bench: warning: the page is not cross-origin isolated (no threads for onnxruntime-web, tfjs-tflite, ours)');
 
   let coldStart;
   if (args.cold > 0) {
@@ -106,7 +107,7 @@ try {
   const labels = (await readFile(files.labels, 'utf8')).split('\n');
   const chromiumVersion = /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?';
   const full = {
-    bench: 'mobilenetv2-wasm issue 5',
+    bench: 'mobilenetv2-wasm issues 5 and 6',
     env: {
       runtime: `headless Chromium ${chromiumVersion} (${CHROMIUM})${bench.crossOriginIsolated ? ', cross-origin isolated' : ''}`,
       userAgent: bench.userAgent,
@@ -129,7 +130,7 @@ try {
     ratios: bench.ratios,
     agreement: bench.agreement,
     coldStart,
-    wasmSize: await wasmSizes(args.engines),
+    wasmSize: await wasmSizes(args.engines, { browser: true }),
     peak: bench.peak && {
       ...bench.peak,
       oursGmacs: (bench.multiplyAdds / bench.engines[0].medianMs) * 1e-6,

@@ -1,34 +1,44 @@
 // The benchmark in Node (npm run bench): this package against onnxruntime-web (1 and 2 threads)
-// and @tensorflow/tfjs-backend-wasm, on the same network, weights and input; see bench/README.md.
-//   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines ours,ours2,ort1,ort2,tfjs] [--no-peak]
+// and @tensorflow/tfjs-backend-wasm on the same float network, weights and input, and its integer
+// path against @tensorflow/tfjs-tflite on the same .tflite file and onnxruntime-web on the same
+// integer network; see bench/README.md.
+//   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines float|int8|ours,ours2,...] [--no-peak]
 // Prints the report, then one line of JSON with every figure.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEngineArgs } from './lib/args.mjs';
-import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from './lib/engines.mjs';
+import {
+  createOrt, createOurs, createTfjs, createTflite, engineSets, parseEngine, prepareInput,
+} from './lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
 import {
-  BENCH, REPO, checkPrepared, files, importOrt, importOurs, importTfjs, readInputs, wasmSizes,
+  BENCH, REPO, checkPrepared, files, importOrt, importOurs, importTfjs, readInputs, wasmSizes, withTflite,
 } from './lib/node-io.mjs';
 
-const ALL = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
+const SETS = engineSets({ node: true });
 
+async function createEngine(name, data, input) {
+  const { kind, precision, threads } = parseEngine(name);
+  if (kind === 'ours') {
+    const { load } = await importOurs();
+    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads });
+  }
+  if (kind === 'ort') {
+    const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;
+    return createOrt({ ort: await importOrt(threads), threads, precision, onnxBytes, input });
+  }
+  if (kind === 'tflite') {
+    return withTflite(({ tflite, version, build }) =>
+      createTflite({ tflite, version, build, threads, modelBytes: data.modelBytes, manifest: data.manifest, input }));
+  }
+  return createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input });
+}
 
 async function createEngines(names, data, input) {
   const engines = [];
-  for (const name of names) {
-    if (name.startsWith('ours')) {
-      const { load } = await importOurs();
-      engines.push(await createOurs({ load, modelBytes: data.modelBytes, input, threads: oursThreads(name) }));
-    } else if (name.startsWith('ort')) {
-      const threads = Number(name.slice(3));
-      engines.push(await createOrt({ ort: await importOrt(threads), threads, onnxBytes: data.onnxBytes, input }));
-    } else {
-      engines.push(await createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input }));
-    }
-  }
+  for (const name of names) engines.push(await createEngine(name, data, input));
   return engines;
 }
 
@@ -64,9 +74,9 @@ async function coldStarts(names, repeats) {
   return { how: 'fresh Node process each: import of the engine to its first result, model bytes already in memory', repeats, engines };
 }
 
-const args = parseEngineArgs(process.argv.slice(2), { all: ALL, cold: 5 });
+const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 5 });
 const loadavgAtStart = os.loadavg();
-checkPrepared();
+checkPrepared(args.engines);
 const data = await readInputs(args.engines);
 const input = prepareInput(data.manifest, data.rgb);
 const labels = (await readFile(files.labels, 'utf8')).split('\n');
@@ -101,7 +111,7 @@ if (multiplyAdds !== data.manifest.multiply_adds) {
   log(`bench: warning: model.info.multiplyAdds ${multiplyAdds} != exported ${data.manifest.multiply_adds}`);
 }
 const full = {
-  bench: 'mobilenetv2-wasm issue 5',
+  bench: 'mobilenetv2-wasm issues 5 and 6',
   env: { runtime: `node ${process.version}`, v8: process.versions.v8, cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`, loadavgAtStart, loadavgAtEnd: os.loadavg() },
   network: {
     source: data.manifest.source,

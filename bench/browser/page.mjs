@@ -1,8 +1,9 @@
 // The benchmark page (bench/browser.mjs drives it in headless Chromium; it also runs by hand:
 // serve the repository with COOP/COEP headers and open /bench/browser/?warmup=20&runs=40).
 //   ?mode=bench (default): every engine in this page, alternating; sets window.benchResult
-//   ?mode=cold&engine=ours|ours2|ort1|ort2|tfjs: one cold start; sets window.coldResult
-import { createOrt, createOurs, createTfjs, oursThreads, prepareInput } from '../lib/engines.mjs';
+//   ?mode=cold&engine=ours|ours2|ours8|ours8x2|ort1|ort2|ort8|ort8x2|tflite1|tflite2|tfjs: one cold start;
+//   sets window.coldResult
+import { createOrt, createOurs, createTfjs, createTflite, engineSets, parseEngine, prepareInput } from '../lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, ratios } from '../lib/harness.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -15,6 +16,7 @@ const log = (s) => {
 const ORT_DIST = '/node_modules/onnxruntime-web/dist/';
 const TFJS_CORE = '/node_modules/@tensorflow/tfjs-core/dist/tf-core.es2017.min.js';
 const TFJS_WASM_DIST = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+const TFLITE = '/node_modules/@tensorflow/tfjs-tflite/';
 
 async function bytes(url) {
   const r = await fetch(url);
@@ -22,29 +24,37 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+// The .tflite bytes serve ours and tfjs-tflite alike: the very same file.
 async function readInputs(which) {
-  const needs = (x) => which.some((w) => w.startsWith(x));
-  const [manifest, rgb, modelBytes, onnxBytes, bin] = await Promise.all([
+  const kinds = which.map(parseEngine);
+  const needs = (kind, precision) => kinds.some((k) => k.kind === kind && (!precision || k.precision === precision));
+  const [manifest, rgb, modelBytes, onnxBytes, onnxInt8Bytes, bin] = await Promise.all([
     fetch('/bench/out/weights.json').then((r) => r.json()),
     bytes('/bench/out/input.rgb'),
-    needs('ours') ? bytes('/models/mobilenet_v2_1.0_224_quant.tflite') : null,
-    needs('ort') ? bytes('/bench/out/mobilenet_v2.onnx') : null,
+    needs('ours') || needs('tflite') ? bytes('/models/mobilenet_v2_1.0_224_quant.tflite') : null,
+    needs('ort', 'fp32') ? bytes('/bench/out/mobilenet_v2.onnx') : null,
+    needs('ort', 'int8') ? bytes('/bench/out/mobilenet_v2_int8.onnx') : null,
     needs('tfjs') ? bytes('/bench/out/weights.bin').then((b) => b.buffer) : null,
   ]);
-  return { manifest, rgb, modelBytes, onnxBytes, bin };
+  return { manifest, rgb, modelBytes, onnxBytes, onnxInt8Bytes, bin };
 }
 
 // onnxruntime-web/wasm (ort.wasm.bundle.min.mjs: the wasm EP, glue bundled), one module instance
-// per thread count: env.wasm.numThreads sizes one global thread pool per instance.
+// per thread count (float and integer sessions share it): env.wasm.numThreads sizes one global
+// thread pool per instance.
 const importOrt = (instance) => import(`${ORT_DIST}ort.wasm.bundle.min.mjs?instance=${instance}`);
 
+const scripts = new Map(); // each script once: tfjs-core serves TF.js and tfjs-tflite alike
 function script(src) {
-  return new Promise((resolve, reject) => {
-    const s = Object.assign(document.createElement('script'), { src, crossOrigin: 'anonymous' });
-    s.onload = resolve;
-    s.onerror = () => reject(new Error(`cannot load ${src}`));
-    document.head.append(s);
-  });
+  if (!scripts.has(src)) {
+    scripts.set(src, new Promise((resolve, reject) => {
+      const s = Object.assign(document.createElement('script'), { src, crossOrigin: 'anonymous' });
+      s.onload = resolve;
+      s.onerror = () => reject(new Error(`cannot load ${src}`));
+      document.head.append(s);
+    }));
+  }
+  return scripts.get(src);
 }
 
 // TF.js from its browser (UMD) builds; the wasm backend single-threaded, like ours.
@@ -58,20 +68,42 @@ async function importTfjs() {
   return tf;
 }
 
+// tfjs-tflite from its UMD build (global `tflite`, on tfjs-core's global `tf`; it needs no TF.js
+// backend: the benchmark drives its model runner with the bytes). Its wasm builds are in the
+// package's wasm/ folder. In this cross-origin isolated page it takes its threaded SIMD build, and
+// one module serves every thread count (numThreads per model). Loading the script also starts a
+// load from dist/, next to the script, which is not there (one 404; setWasmPath comes after).
+async function importTflite() {
+  await script(TFJS_CORE);
+  await script(`${TFLITE}dist/tf-tflite.min.js`);
+  const { tflite } = globalThis;
+  tflite.setWasmPath(`${TFLITE}wasm/`);
+  const { version } = await fetch(`${TFLITE}package.json`).then((r) => r.json());
+  // The build it loaded: the .wasm it fetched.
+  const build = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)
+    .filter((p) => p.startsWith(`${TFLITE}wasm/`) && p.endsWith('.wasm')).map((p) => p.split('/').pop().replace(/\.wasm$/, '')).at(-1) ?? null;
+  return { tflite, version, build };
+}
+
 async function create(name, data, input) {
-  if (name.startsWith('ours')) {
+  const { kind, precision, threads } = parseEngine(name);
+  if (kind === 'ours') {
     const { load } = await import('/web/browser.js');
-    return createOurs({ load, modelBytes: data.modelBytes, input, threads: oursThreads(name) });
+    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads });
   }
-  if (name.startsWith('ort')) {
-    const threads = Number(name.slice(3));
-    return createOrt({ ort: await importOrt(threads), threads, onnxBytes: data.onnxBytes, input });
+  if (kind === 'ort') {
+    const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;
+    return createOrt({ ort: await importOrt(threads), threads, precision, onnxBytes, input });
+  }
+  if (kind === 'tflite') {
+    const { tflite, version, build } = await importTflite();
+    return createTflite({ tflite, version, build, threads, modelBytes: data.modelBytes, manifest: data.manifest, input });
   }
   return createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input });
 }
 
 async function bench() {
-  const names = (params.get('engines') ?? 'ours,ours2,ort1,ort2,tfjs').split(',');
+  const names = (params.get('engines') ?? engineSets({ node: false }).all.join(',')).split(',');
   const warmup = Number(params.get('warmup') ?? 20);
   const runs = Number(params.get('runs') ?? 40);
   log(`crossOriginIsolated: ${globalThis.crossOriginIsolated}, ${navigator.hardwareConcurrency} cores`);

@@ -1,8 +1,54 @@
 // The engines the benchmark compares, behind one interface, in Node and in the browser:
 //   { name, label, run(): Promise<Float32Array /* class scores */>, details, dispose() }
-// The platform entry points (bench/node.mjs, bench/browser/page.mjs) import the modules and
-// read the files; everything here only uses what they hand over.
+// The platform entry points (bench/node.mjs, bench/cold.mjs, bench/browser/page.mjs) import the
+// modules and read the files; everything here only uses what they hand over.
 import { tensorData } from './onnx.mjs';
+
+/**
+ * The engines by name: float32 (the dequantized network) and int8 (the .tflite's integers).
+ *   ours, ours2         this package, fp32, 1 / 2 threads
+ *   ours8, ours8x2      this package, int8, 1 / 2 threads
+ *   ort1, ort2          onnxruntime-web, float ONNX, 1 / 2 threads
+ *   ort8, ort8x2        onnxruntime-web, integer ONNX (QLinearConv ...), 1 / 2 threads
+ *   tflite1, tflite2    @tensorflow/tfjs-tflite on the .tflite file itself, 1 / 2 threads
+ *   tfjs                @tensorflow/tfjs-backend-wasm, float graph, 1 thread
+ * Returns { kind: 'ours' | 'ort' | 'tflite' | 'tfjs', precision: 'fp32' | 'int8', threads }.
+ */
+export function parseEngine(name) {
+  let m;
+  if ((m = /^ours(?:8(?:x(\d+))?|(\d+))?$/.exec(name))) {
+    const int8 = name.startsWith('ours8');
+    return { kind: 'ours', precision: int8 ? 'int8' : 'fp32', threads: Number((int8 ? m[1] : m[2]) ?? 1) };
+  }
+  if ((m = /^ort(?:8(?:x(\d+))?|(\d+))$/.exec(name))) {
+    const int8 = name.startsWith('ort8');
+    return { kind: 'ort', precision: int8 ? 'int8' : 'fp32', threads: Number((int8 ? m[1] : m[2]) ?? 1) };
+  }
+  if ((m = /^tflite(\d+)$/.exec(name))) return { kind: 'tflite', precision: 'int8', threads: Number(m[1]) };
+  if (name === 'tfjs') return { kind: 'tfjs', precision: 'fp32', threads: 1 };
+  throw new Error(`unknown engine ${name}`);
+}
+
+/** The engine's name back from its kind, precision and threads. */
+export function engineName({ kind, precision, threads }) {
+  const x = threads === 1 ? '' : `x${threads}`;
+  if (kind === 'ours') return precision === 'int8' ? `ours8${x}` : threads === 1 ? 'ours' : `ours${threads}`;
+  if (kind === 'ort') return precision === 'int8' ? `ort8${x}` : `ort${threads}`;
+  if (kind === 'tflite') return `tflite${threads}`;
+  return 'tfjs';
+}
+
+export const isInt8 = (name) => parseEngine(name).precision === 'int8';
+
+/**
+ * The engine sets of `--engines float|int8` (each run with ours, the reference); the default is
+ * both. `node`: without tflite2 (tfjs-tflite runs one thread in Node, see node-io.mjs withTflite).
+ */
+export function engineSets({ node }) {
+  const float = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
+  const int8 = ['ours', 'ours8', 'ours8x2', 'tflite1', ...(node ? [] : ['tflite2']), 'ort8', 'ort8x2'];
+  return { all: [...new Set([...float, ...int8])], sets: { float, int8 } };
+}
 
 /**
  * The shared input: the photo's 224x224 RGB pixels, and the float tensor every engine sees,
@@ -20,26 +66,41 @@ export function prepareInput(manifest, rgb) {
   const nchw = new Float32Array(nhwc.length);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) nchw[(k * h + y) * w + x] = nhwc[(y * w + x) * c + k];
-  return { rgb, width: w, height: h, channels: c, nhwc, nchw };
+  // The pixels as bytes in NCHW, for the integer ONNX model (its input is the .tflite's uint8 input).
+  const nchwBytes = new Uint8Array(rgb.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) nchwBytes[(k * h + y) * w + x] = rgb[(y * w + x) * c + k];
+  return { rgb, width: w, height: h, channels: c, nhwc, nchw, nchwBytes };
 }
 
-/** Ours with `threads` threads: 'ours' (1) or 'ours2' (2), as the benchmarks name them. */
-export const oursName = (threads) => (threads === 1 ? 'ours' : `ours${threads}`);
-export const oursThreads = (name) => (name === 'ours' ? 1 : Number(name.slice(4)));
+const plural = (n) => `${n} thread${n > 1 ? 's' : ''}`;
+
+// A threaded model may start on one thread, the others joining as their workers come up:
+// waits (10 s at most) until the threads asked for are running, or fails.
+async function awaitThreads(model, threads) {
+  const t0 = performance.now();
+  while (model.info.threads !== threads && performance.now() - t0 < 10_000) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (model.info.threads !== threads) throw new Error(`ours: ${threads} threads asked for, ${model.info.threads} running`);
+}
 
 /**
  * This package. `load` is the package's load(); the model bytes are the .tflite the weights were
- * exported from. `threads` is explicit (the package's default is the cores, at most 4).
+ * exported from. `precision`: 'fp32' (what the float anchors run: the dequantized network) or
+ * 'int8' (the file's integers, what tfjs-tflite and the integer ONNX run). `threads` is explicit
+ * (the package's default is the cores, at most 4).
  */
-export async function createOurs({ load, modelBytes, input, threads = 1 }) {
-  // float32: the anchors run the dequantized float network.
-  const model = await load({ model: modelBytes, simd: true, precision: 'fp32', threads });
-  if (model.info.threads !== threads) throw new Error(`ours: ${threads} threads asked for, ${model.info.threads} running`);
+export async function createOurs({ load, modelBytes, input, precision = 'fp32', threads = 1 }) {
+  const model = await load({ model: modelBytes, simd: true, precision, threads });
+  if (model.info.precision !== precision) throw new Error(`ours: ${precision} asked for, ${model.info.precision} running`);
   const pixels = { data: input.rgb, width: input.width, height: input.height };
+  await awaitThreads(model, threads);
   return {
-    name: oursName(threads),
-    label: `mobilenetv2-wasm (${model.info.target}) ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}`,
-    details: { simd: model.info.simd, target: model.info.target, threads: model.info.threads, multiplyAdds: model.info.multiplyAdds },
+    name: engineName({ kind: 'ours', precision, threads }),
+    label: `mobilenetv2-wasm ${precision} (${model.info.target}) ${plural(model.info.threads)}`,
+    details: {
+      simd: model.info.simd, target: model.info.target, precision: model.info.precision, threads: model.info.threads,
+      multiplyAdds: model.info.multiplyAdds,
+    },
     multiplyAdds: model.info.multiplyAdds,
     run: () => model.scores(pixels),
     dispose: () => model.dispose(),
@@ -47,10 +108,13 @@ export async function createOurs({ load, modelBytes, input, threads = 1 }) {
 }
 
 /**
- * onnxruntime-web, wasm execution provider. `ort` must be a module instance of its own:
- * env.wasm.numThreads sizes one global thread pool per instance, fixed at its first session.
+ * onnxruntime-web, wasm execution provider. `ort` must be a module instance of its own per thread
+ * count: env.wasm.numThreads sizes one global thread pool per instance, fixed at its first session
+ * (the float and integer sessions of one thread count share their instance).
+ * `precision` 'fp32': the float ONNX model, float NCHW input; 'int8': the integer ONNX model
+ * (bench/lib/onnx.mjs buildOnnxInt8), the pixels as uint8 NCHW; both give float probabilities.
  */
-export async function createOrt({ ort, threads, onnxBytes, input }) {
+export async function createOrt({ ort, threads, onnxBytes, input, precision = 'fp32' }) {
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.simd = true;
   ort.env.wasm.proxy = false;
@@ -58,13 +122,17 @@ export async function createOrt({ ort, threads, onnxBytes, input }) {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
-  const tensor = new ort.Tensor('float32', input.nchw, [1, input.channels, input.height, input.width]);
+  if (ort.env.wasm.numThreads !== threads) throw new Error(`ort: ${threads} threads asked for, this instance has ${ort.env.wasm.numThreads}`);
+  const int8 = precision === 'int8';
+  const tensor = int8
+    ? new ort.Tensor('uint8', input.nchwBytes, [1, input.channels, input.height, input.width])
+    : new ort.Tensor('float32', input.nchw, [1, input.channels, input.height, input.width]);
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
   return {
-    name: `ort${threads}`,
-    label: `onnxruntime-web ${ort.env.versions?.web ?? ''} ${threads} thread${threads > 1 ? 's' : ''}`.replace(/\s+/g, ' '),
-    details: { version: ort.env.versions?.web, threads: ort.env.wasm.numThreads },
+    name: engineName({ kind: 'ort', precision, threads }),
+    label: `onnxruntime-web ${ort.env.versions?.web ?? ''} ${int8 ? 'int8 (QLinearConv) ' : ''}${plural(threads)}`.replace(/\s+/g, ' '),
+    details: { version: ort.env.versions?.web, precision, threads: ort.env.wasm.numThreads },
     run: async () => {
       const out = await session.run({ [inputName]: tensor });
       return out[outputName].data;
@@ -160,5 +228,49 @@ export async function createTfjs({ tf, manifest, bin, input }) {
       return data;
     },
     dispose: () => weights.forEach((t) => t.dispose()),
+  };
+}
+
+/**
+ * @tensorflow/tfjs-tflite: TFLite's own web runtime (the TFLite interpreter with XNNPACK, built
+ * with Emscripten) running the very same .tflite file. `tflite` is the package's module, already
+ * loaded (bench/lib/node-io.mjs importTflite in Node, its UMD build in the page); `version` is its
+ * package.json's (the module does not export it); `build` names the wasm build it picked, when the
+ * platform knows it (a string, or a function that tells it once the model is loaded).
+ * Timed per run: the photo's bytes copied into the interpreter's uint8 input tensor, infer(), and
+ * the uint8 probabilities dequantized with the softmax output's scale and zero point (from the
+ * export: the runner does not expose them). This drives the model's runner (TFLiteModel's
+ * modelRunner) directly: predict() would take the pixels as an int32 tf.Tensor, convert them and
+ * warn about the conversion on every call.
+ */
+export async function createTflite({ tflite, version, threads, modelBytes, manifest, input, build }) {
+  const buffer = modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength);
+  const model = await tflite.loadTFLiteModel(buffer, { numThreads: threads });
+  const runner = model.modelRunner;
+  if (!runner || typeof runner.infer !== 'function') throw new Error('tfjs-tflite: the model has no runner');
+  const [inInfo] = runner.getInputs();
+  const [outInfo] = runner.getOutputs();
+  const shape = [1, input.height, input.width, input.channels].join(',');
+  if (inInfo.dataType !== 'uint8' || inInfo.shape !== shape) {
+    throw new Error(`tfjs-tflite: input ${inInfo.dataType} [${inInfo.shape}], expected uint8 [${shape}]`);
+  }
+  const q = manifest.quant;
+  const outQ = q.output_requantize.at(-1) ?? q.softmax_output;
+  if (outInfo.dataType !== outQ.dtype) throw new Error(`tfjs-tflite: output ${outInfo.dataType}, the export says ${outQ.dtype}`);
+  const scale = Math.fround(outQ.scale);
+  const classes = Number(outInfo.shape.split(',').at(-1));
+  return {
+    name: engineName({ kind: 'tflite', precision: 'int8', threads }),
+    label: `tfjs-tflite ${version ?? ''} ${plural(threads)}`.replace(/\s+/g, ' '),
+    details: { version, precision: 'int8', threads, build: typeof build === 'function' ? build() : build, input: `${inInfo.dataType} [${inInfo.shape}]`, output: `${outInfo.dataType} [${outInfo.shape}]` },
+    run: async () => {
+      inInfo.data().set(input.rgb); // data(): a view of the wasm heap, taken anew each call
+      if (!runner.infer()) throw new Error('tfjs-tflite: inference failed');
+      const out = outInfo.data();
+      const scores = new Float32Array(classes);
+      for (let i = 0; i < classes; i++) scores[i] = scale * (out[i] - outQ.zero_point);
+      return scores;
+    },
+    dispose: () => runner.cleanUp?.(),
   };
 }

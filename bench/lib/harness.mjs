@@ -164,6 +164,12 @@ export function report(r) {
     `${int8 ? `; int8 engines: the file's ${r.network.weightType} integers` : ''}), batch 1, input ${r.network.image}`);
   const load = (l) => (l ? l.map((x) => x.toFixed(2)).join(' ') : '?');
   L(`${r.env.runtime}; ${r.env.cpu}; ${r.env.cores} cores; load average ${load(r.env.loadavgAtStart)} at start, ${load(r.env.loadavgAtEnd)} at end`);
+  const busy = r.env.loadavgAtStart?.[0] > 0.75 * r.env.cores;
+  if (busy) {
+    L(`warning: the machine was busy when the benchmark started (1-minute load average ${r.env.loadavgAtStart[0].toFixed(2)} ` +
+      `on ${r.env.cores} cores): other load lands on the engines unevenly, the thread counts above 1 most; ` +
+      'the ratios and goals below are unreliable');
+  }
   L(`warm-up ${r.config.warmup} runs per engine, then ${r.config.runs} timed runs each, engines alternating run by run`);
   L();
   const macs = r.network.multiplyAdds;

@@ -83,7 +83,8 @@ async function threadedFactory(glueUrl) {
   }
 }
 
-// A module instance of `variant`; the threaded one starts threads - 1 workers with it.
+// A module instance of `variant`; the threaded one starts threads - 1 workers with it, which
+// load in the background: the model runs on one thread until they have (see Model).
 async function instantiate(platform, variant, wasmPath, threads = 1) {
   const url = wasmUrl(variant, wasmPath);
   const key = `${variant} ${url}`;
@@ -92,20 +93,16 @@ async function instantiate(platform, variant, wasmPath, threads = 1) {
     compiled.set(key, promise);
     promise.catch(() => compiled.delete(key));
   }
-  const wasmModule = await compiled.get(key);
-  const options = {
-    instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
-      return {};
-    },
-  };
   const v = VARIANTS[variant];
-  if (!v.glue) return v.factory(options);
+  if (!v.glue) return v.factory(wasmOptions(await compiled.get(key)));
   const glue = distUrl('mnv2-simd-mt.mjs', v.glue, wasmPath);
   const worker = distUrl('mnv2-simd-mt.worker.js', v.worker, wasmPath);
-  const [factory, workerScript] = await Promise.all([threadedFactory(glue), platform.workerScript(worker)]);
+  // The glue and the worker script come while the wasm compiles.
+  const [wasmModule, factory, workerScript] = await Promise.all([
+    compiled.get(key), threadedFactory(glue), platform.workerScript(worker),
+  ]);
   const module = await factory({
-    ...options,
+    ...wasmOptions(wasmModule),
     mnv2Workers: threads - 1,  // wasm/module.cmake: PTHREAD_POOL_SIZE
     mainScriptUrlOrBlob: glue.href,  // what the workers import
     locateFile: (path) => (path.endsWith('.worker.js') ? workerScript : path),
@@ -114,6 +111,31 @@ async function instantiate(platform, variant, wasmPath, threads = 1) {
   // Under Node, a model left undisposed must not keep the process alive through its workers.
   for (const w of module.PThread?.unusedWorkers ?? []) w.unref?.();
   return module;
+}
+
+// The factory's options: the module instantiated from the compiled wasm.
+function wasmOptions(wasmModule) {
+  return {
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      return {};
+    },
+  };
+}
+
+// Resolves after the event loop has run the tasks already waiting (a macrotask; promise
+// callbacks alone never let it): the messages of a threaded module's workers, which the
+// module's thread handles to start the engine's threads.
+function nextTask() {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 // Stops a threaded module's workers (a module is dropped whole: disposed or replaced).
@@ -239,7 +261,7 @@ export async function loadWith(platform, options = {}) {
       bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
       precision: PRECISIONS[precision ?? 'auto'],
     };
-    return new Model(module, source, variant, () => instantiate(platform, variant, wasmPath, count), platform);
+    return new Model(module, source, variant, count, () => instantiate(platform, variant, wasmPath, count), platform);
   } catch (e) {
     release(module);  // a failed load leaves no workers behind
     throw e;
@@ -293,18 +315,26 @@ class Model {
   #platform;
   #disposed = false;
   #broken = null;  // the error of a failed reload: the model cannot run any more
+  #lastThreads = 1;
+  #threadsAsked;
 
-  constructor(module, source, variant, reinstantiate, platform) {
+  constructor(module, source, variant, threads, reinstantiate, platform) {
     this.#platform = platform;
+    this.#threadsAsked = threads;
     this.#source = source;
     this.#reinstantiate = reinstantiate;
     this.#attach(module);
     const m = module;
     const h = this.#handle;
+    const model = this;
     this.info = Object.freeze({
       simd: variant !== 'nosimd',
       target: m.UTF8ToString(m._mnv2_simd_target()),
-      threads: m._mnv2_threads(h),
+      // Read when asked: a threaded model starts on one thread, and each other thread joins
+      // once its worker has loaded the module (src/engine/workers.h).
+      get threads() {
+        return model.#threads();
+      },
       inputSize: Object.freeze({ width: m._mnv2_input_width(h), height: m._mnv2_input_height(h) }),
       numClasses: m._mnv2_num_classes(h),
       featureSize: m._mnv2_feature_size(h),
@@ -342,8 +372,15 @@ class Model {
     }
   }
 
+  // The threads the next call runs on (the last count, once the model is gone).
+  #threads() {
+    if (this.#m && this.#handle) this.#lastThreads = this.#m._mnv2_threads(this.#handle);
+    return this.#lastThreads;
+  }
+
   #detach() {
     try {
+      this.#threads();
       if (this.#handle) this.#m._mnv2_free(this.#handle);
     } catch {
       // A module that trapped may fail here too; it is dropped whole anyway.
@@ -442,6 +479,10 @@ class Model {
       if (this.#broken) {
         throw new Mnv2Error('E_INTERNAL', `this model could not be reloaded after an earlier failure: ${this.#broken.message}`);
       }
+      // A threaded model's threads start when the event loop hands their workers' messages to
+      // the module: until they all have, every call first lets it (they then join at once).
+      if (this.#threads() < this.#threadsAsked) await nextTask();
+      if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
       const memoryBefore = this.#m.HEAPU8.buffer.byteLength;
       try {
         return await task();

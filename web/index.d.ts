@@ -54,7 +54,9 @@ export interface LoadOptions {
    * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (COOP
    * `same-origin` + COEP `require-corp`); elsewhere the model runs on one thread
    * (`info.threads` says which). Each extra thread is a Web Worker (a worker_thread in Node),
-   * started with the model and stopped by dispose().
+   * started with the model and stopped by dispose(). load() does not wait for them to load:
+   * the model answers at once on one thread, and the others join as their workers come up
+   * (`info.threads` rises to the count).
    */
   threads?: number;
   /** Called while the model downloads. */
@@ -105,7 +107,10 @@ export interface ModelInfo {
   simd: boolean;
   /** The SIMD target of the kernels: 'WASM' (SIMD) or 'EMU128' (no SIMD). */
   target: string;
-  /** Threads the engine runs on (see LoadOptions.threads). */
+  /**
+   * Threads the next call runs on, read when asked (see LoadOptions.threads): a threaded model
+   * starts on 1 and rises to the count as its workers load. After dispose(): the last count.
+   */
   threads: number;
   inputSize: { width: number; height: number };
   numClasses: number;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
   argmax, BIRD_MODEL, IMAGENET_LABELS, IMAGENET_MODELS, INAT_BIRD_LABELS, PHOTOS, REFERENCE_RAW, REFERENCE_TOP5,
-  image, imageBytes, load, loadImagenet, maxAbsDiff, rawRgb, sharedModel, toRgba,
+  image, imageBytes, load, loadImagenet, maxAbsDiff, rawRgb, sharedModel, threadsStarted, toRgba,
 } from './helpers.js';
 
 for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
@@ -15,6 +15,7 @@ for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
     let model;
     before(async () => {
       model = await loadImagenet(file);
+      await threadsStarted(model, Math.min(4, availableParallelism()));
     });
     after(() => model.dispose());
 

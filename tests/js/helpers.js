@@ -57,6 +57,16 @@ export function toRgba({ data, width, height }) {
 export const loadImagenet = (file, options = {}) =>
   load({ model: sharedModel(file), labels: IMAGENET_LABELS, ...options });
 
+/**
+ * Waits until `model.info.threads` is `threads`: a threaded model starts on one thread and the
+ * others join as their workers load, which needs the event loop (so this waits by timers).
+ */
+export async function threadsStarted(model, threads) {
+  const deadline = Date.now() + 30000;  // a bound for a hang, not a measurement
+  while (model.info.threads < threads && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(model.info.threads, threads, 'the threads running');
+}
+
 /** Asserts that `promise` rejects with an Mnv2Error of `code` whose message reads as a sentence. */
 export async function assertMnv2Error(promise, code) {
   await assert.rejects(promise, (e) => {

@@ -1,7 +1,8 @@
 // load({ threads }): the threaded WebAssembly module (Emscripten pthreads; worker_threads under
 // Node). Every block's rows are shared among the threads, so the scores are bitwise those of one
 // thread; the option is checked, falls back to one thread without SIMD, and workers never keep
-// a Node process alive.
+// a Node process alive. The model answers before its workers have loaded: it starts on one
+// thread, the others join as their workers come up, and info.threads says how many run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -9,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
   IMAGENET_MODELS, PHOTOS, REPO, argmax, assertMnv2Error, image, imageBytes, load, loadImagenet, rawRgb, sharedModel,
+  threadsStarted,
 } from './helpers.js';
 
 const INPUTS = [...PHOTOS.slice(0, 4), 'bird.rgb'];
@@ -20,6 +22,7 @@ for (const { file } of IMAGENET_MODELS) {
       const models = {};
       before(async () => {
         for (const threads of [1, 2, 3]) models[threads] = await loadImagenet(file, { precision, threads });
+        for (const threads of [2, 3]) await threadsStarted(models[threads], threads);
       });
       after(() => Object.values(models).forEach((m) => m.dispose()));
 
@@ -44,11 +47,24 @@ for (const { file } of IMAGENET_MODELS) {
   }
 }
 
+// Runs an ES module script in a fresh Node; killed after 30 s (code null) if it hangs.
+async function runChild(script) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  return { code, out, err };
+}
+
 describe('threads option', () => {
   test('the default: the cores, at most 4', async () => {
     const model = await load({ model: sharedModel(IMAGENET_MODELS[0].file) });
     try {
-      assert.equal(model.info.threads, Math.min(4, availableParallelism()));
+      await threadsStarted(model, Math.min(4, availableParallelism()));
     } finally {
       model.dispose();
     }
@@ -82,10 +98,45 @@ describe('threads option', () => {
     }
   });
 
-  test('loads and disposes of threaded models, over and over', async () => {
+  test('loads and disposes of threaded models, over and over, before and after their threads have started', async () => {
     for (let i = 0; i < 12; i++) {
-      const model = await load({ model: sharedModel(IMAGENET_MODELS[0].file), threads: 2 + (i % 3) });
-      assert.equal(model.info.threads, 2 + (i % 3));
+      const threads = 2 + (i % 3);
+      const model = await load({ model: sharedModel(IMAGENET_MODELS[0].file), threads });
+      assert.ok(model.info.threads >= 1 && model.info.threads <= threads, `${model.info.threads} threads`);
+      if (i % 2) await threadsStarted(model, threads);
+      model.dispose();
+      assert.ok(model.info.threads >= 1 && model.info.threads <= threads);
+    }
+  });
+
+  test('answers at once, its threads joining as their workers load: info.threads rises to the count, scores unchanged', async () => {
+    const one = await loadImagenet(IMAGENET_MODELS[0].file, { threads: 1 });
+    const model = await loadImagenet(IMAGENET_MODELS[0].file, { threads: 3 });
+    try {
+      const seen = [model.info.threads];
+      // Calls made at once, before any worker can have loaded: none waits for the workers.
+      const first = await Promise.all(INPUTS.map((n) => model.scores(input(n))));
+      seen.push(model.info.threads);
+      await threadsStarted(model, 3);
+      seen.push(model.info.threads);
+      const later = await Promise.all(INPUTS.map((n) => model.scores(input(n))));
+      const reference = await Promise.all(INPUTS.map((n) => one.scores(input(n))));
+      assert.deepEqual(first, reference);
+      assert.deepEqual(later, reference);
+      assert.ok(seen.every((t, i) => t >= 1 && t <= 3 && (i === 0 || t >= seen[i - 1])), `threads seen: ${seen}`);
+    } finally {
+      one.dispose();
+      model.dispose();
+    }
+  });
+
+  test('calls alone let the threads start (no timers needed)', async () => {
+    const model = await load({ model: sharedModel(IMAGENET_MODELS[0].file), threads: 2 });
+    try {
+      const pixels = rawRgb('bird.rgb');
+      for (let i = 0; i < 500 && model.info.threads < 2; i++) await model.scores(pixels);
+      assert.equal(model.info.threads, 2);
+    } finally {
       model.dispose();
     }
   });
@@ -102,19 +153,24 @@ describe('threads option', () => {
     assert.ok(grown < 75, `RSS grew by ${grown.toFixed(1)} MB`);
   });
 
+  test('a threaded model disposed before its workers have loaded stops them; Node exits', async () => {
+    const script = `import { load } from ${JSON.stringify(pathToFileURL(`${REPO}web/node.js`).href)};
+      const model = await load({ model: ${JSON.stringify(sharedModel(IMAGENET_MODELS[0].file))}, threads: 4 });
+      const threads = model.info.threads;
+      model.dispose();
+      console.log(threads >= 1 && threads <= 4 ? 'ok' : threads);`;
+    const { code, out, err } = await runChild(script);
+    assert.equal(code, 0, `exit code ${code} (killed after 30 s if null): ${err}`);
+    assert.equal(out.trim(), 'ok');
+  });
+
   test('a threaded model left undisposed does not keep Node running', async () => {
     const script = `import { load } from ${JSON.stringify(pathToFileURL(`${REPO}web/node.js`).href)};
       const model = await load({ model: ${JSON.stringify(sharedModel(IMAGENET_MODELS[0].file))}, threads: 2 });
       await model.classify(${JSON.stringify(image('cat.bmp'))});
+      while (model.info.threads < 2) await new Promise((resolve) => setTimeout(resolve, 5));
       console.log(model.info.threads);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
+    const { code, out, err } = await runChild(script);
     assert.equal(code, 0, `exit code ${code} (killed after 30 s if null): ${err}`);
     assert.equal(out.trim(), '2');
   });

@@ -23,6 +23,8 @@ function pageEngine() {
       model = await load(options);
       return model.info;
     },
+    // A threaded model starts on one thread; the others join as their workers load.
+    threads: () => model?.info.threads,
     async classify(image) {
       const t0 = performance.now();
       const top = await model.classify(image, { topk: TOPK });
@@ -187,6 +189,21 @@ function showVariant(info) {
   Object.assign($('variant').dataset, { state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where });
 }
 
+// Shows the threads as they join (info.threads is read when asked), for ten seconds at most.
+function watchThreads(info) {
+  if (!engine.threads) return;
+  let shown = info.threads;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const now = engine.threads();
+    if (now !== shown) {
+      shown = now;
+      showVariant(info);
+    }
+    if (performance.now() - started > 10000) clearInterval(timer);
+  }, 50);
+}
+
 const ready = (async () => {
   setStatus('loading', 'Loading the model…', null);
   const t0 = performance.now();
@@ -198,6 +215,7 @@ const ready = (async () => {
     },
   });
   showVariant(info);
+  watchThreads(info);
   setStatus('ready', `Ready: model loaded in ${Math.round(performance.now() - t0)} ms. Choose a photo.`);
   return info;
 })();

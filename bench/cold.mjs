@@ -19,7 +19,7 @@ const t0 = performance.now();
 let engine;
 if (kind === 'ours') {
   const { load } = await import('mobilenetv2-wasm');
-  engine = await createOurs({ load, modelBytes: data.modelBytes, input, precision, threads });
+  engine = await createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, awaitAllThreads: false });
 } else if (kind === 'ort') {
   const ort = await import('onnxruntime-web');
   const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;

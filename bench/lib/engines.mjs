@@ -87,13 +87,14 @@ async function awaitThreads(model, threads) {
  * This package. `load` is the package's load(); the model bytes are the .tflite the weights were
  * exported from. `precision`: 'fp32' (what the float anchors run: the dequantized network) or
  * 'int8' (the file's integers, what tfjs-tflite and the integer ONNX run). `threads` is explicit
- * (the package's default is the cores, at most 4).
+ * (the package's default is the cores, at most 4). `awaitAllThreads`: for timing, wait until every
+ * thread runs; a cold start does not (the package answers at once on the threads that are up).
  */
-export async function createOurs({ load, modelBytes, input, precision = 'fp32', threads = 1 }) {
+export async function createOurs({ load, modelBytes, input, precision = 'fp32', threads = 1, awaitAllThreads = true }) {
   const model = await load({ model: modelBytes, simd: true, precision, threads });
   if (model.info.precision !== precision) throw new Error(`ours: ${precision} asked for, ${model.info.precision} running`);
   const pixels = { data: input.rgb, width: input.width, height: input.height };
-  await awaitThreads(model, threads);
+  if (awaitAllThreads) await awaitThreads(model, threads);
   return {
     name: engineName({ kind: 'ours', precision, threads }),
     label: `mobilenetv2-wasm ${precision} (${model.info.target}) ${plural(model.info.threads)}`,

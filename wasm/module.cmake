@@ -32,12 +32,14 @@ target_link_options(mnv2_module PRIVATE
 if(MNV2_WASM_THREADS)
   # The threaded module: its workers (mnv2-simd-mt.worker.js) are started when the module is
   # created, as many as the JS layer asks for (Module.mnv2Workers: the engine's threads - 1),
-  # so that the engine's threads start without going back to the event loop. Node is one of
+  # so that the engine's threads never need a Worker created later. The module does not wait
+  # for them to load (PTHREAD_POOL_DELAY_LOAD): the engine runs on the threads started so far
+  # (src/engine/workers.h), one at first, all once their workers have loaded. Node is one of
   # its environments (there the workers are worker_threads); wasm/threads-glue.mjs then gives
   # the ES module the `require` and `__dirname` that Emscripten's Node code expects.
   target_link_options(mnv2_module PRIVATE
     -sENVIRONMENT=web,worker,node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
-    -sPTHREAD_POOL_SIZE=Module.mnv2Workers)
+    -sPTHREAD_POOL_SIZE=Module.mnv2Workers -sPTHREAD_POOL_DELAY_LOAD=1)
   add_custom_command(TARGET mnv2_module POST_BUILD
     COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/threads-glue.mjs
             ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.mjs

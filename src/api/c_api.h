@@ -33,7 +33,9 @@ const char* mnv2_precision(const Mnv2Model* model);
  * among them, with the same results. Clamped to what the build has (1 without threads, at most
  * 8); returns the count in force. A module with threads must have that many - 1 spare workers. */
 int mnv2_set_threads(int threads);
-/* The threads a model's engine runs on. */
+/* The threads a model's engine runs on now. In WebAssembly a thread starts once its worker has
+ * loaded the module (the module's own thread must return to its event loop meanwhile): until
+ * then inferences run on the threads started so far (at least one), with the same results. */
 int mnv2_threads(const Mnv2Model* model);
 /* mnv2_load with limits for untrusted models (0 keeps a default; see model::Limits): the file
  * size, and the memory its weights and activations need. Beyond them: E_MODEL_TOO_LARGE.

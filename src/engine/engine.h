@@ -70,7 +70,8 @@ class Engine {
   // own ring and band buffers; Workers::Clamp bounds the count). The results do not depend on it.
   static Result<std::unique_ptr<Engine>> Create(const model::Network& network, int threads = 1);
 
-  int threads() const { return workers_->size(); }
+  // The threads the next Run uses (Workers::running: under Emscripten, fewer until all have started).
+  int threads() const { return workers_->running(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }

@@ -55,7 +55,8 @@ class QuantizedEngine {
   // threads > 1: every block's output rows are shared among that many threads, as in Engine.
   static Result<std::unique_ptr<QuantizedEngine>> Create(const model::Network& network, int threads = 1);
 
-  int threads() const { return workers_->size(); }
+  // The threads the next Run uses (Workers::running: under Emscripten, fewer until all have started).
+  int threads() const { return workers_->running(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }

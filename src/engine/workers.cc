@@ -14,77 +14,106 @@ int Workers::Clamp(int threads) {
 #endif
 }
 
+int Workers::Running(unsigned started, int size) {
+  int n = 1;
+  while (n < size && (started >> n & 1u)) ++n;
+  return n;
+}
+
 Workers::Workers(int threads) : size_(Clamp(threads)) {
 #if !MNV2_SINGLE_THREADED
-  for (int t = 1; t < size_; ++t) threads_.emplace_back([this, t] { Loop(t); });
+  for (int t = 1; t < size_; ++t) {
+    std::shared_ptr<Team> team = team_;
+    threads_.emplace_back([team, t] { Loop(team, t); });
+  }
+#if !defined(__EMSCRIPTEN__)
+  std::unique_lock<std::mutex> lock(team_->mutex);
+  team_->start.wait(lock, [&] { return Running(team_->started.load(), size_) == size_; });
+#endif
 #endif
 }
 
 Workers::~Workers() {
+  unsigned started;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    std::lock_guard<std::mutex> lock(team_->mutex);
+    team_->stop = true;
+    started = team_->started.load();
   }
-  start_.notify_all();
-  for (std::thread& t : threads_) t.join();
+  team_->start.notify_all();
+  // A thread not started yet sees `stop` when it starts (and keeps the team alive until then).
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (started >> (i + 1) & 1u) {
+      threads_[i].join();
+    } else {
+      threads_[i].detach();
+    }
+  }
 }
 
-void Workers::Loop(int t) {
-  unsigned seen = 0;
+int Workers::running() const { return Running(team_->started.load(std::memory_order_acquire), size_); }
+
+void Workers::Loop(const std::shared_ptr<Team>& team, int t) {
+  std::unique_lock<std::mutex> lock(team->mutex);
+  team->started.fetch_or(1u << t, std::memory_order_acq_rel);
+  unsigned seen = team->generation;  // jobs begun before this thread started are not its own
+  team->start.notify_all();          // the constructor may wait for the team
   for (;;) {
-    const std::function<void(int)>* job;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      start_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-    }
+    team->start.wait(lock, [&] { return team->stop || team->generation != seen; });
+    if (team->stop) return;
+    seen = team->generation;
+    if (t >= team->active) continue;
+    const std::function<void(int)>* job = team->job;
+    lock.unlock();
     (*job)(t);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
-    }
+    lock.lock();
+    if (--team->pending == 0) team->done.notify_one();
   }
 }
 
 void Workers::Run(const std::function<void(int)>& job) {
-  if (size_ == 1) {
+  Team& team = *team_;
+  {
+    std::lock_guard<std::mutex> lock(team.mutex);
+    team.active = Running(team.started.load(), size_);
+    if (team.active > 1) {
+      team.job = &job;
+      team.pending = team.active - 1;
+      ++team.generation;
+    }
+  }
+  if (team.active == 1) {
     job(0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &job;
-    pending_ = size_ - 1;
-    ++generation_;
-  }
-  start_.notify_all();
+  team.start.notify_all();
   job(0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
-  job_ = nullptr;
+  std::unique_lock<std::mutex> lock(team.mutex);
+  team.done.wait(lock, [&] { return team.pending == 0; });
+  team.job = nullptr;
 }
 
 void Workers::Sync() {
-  if (size_ == 1) return;
-  const unsigned round = round_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == size_) {
-    arrived_.store(0, std::memory_order_relaxed);
+  Team& team = *team_;
+  const int k = team.active;
+  if (k == 1) return;
+  const unsigned round = team.round.load(std::memory_order_acquire);
+  if (team.arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == k) {
+    team.arrived.store(0, std::memory_order_relaxed);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      round_.store(round + 1, std::memory_order_release);
+      std::lock_guard<std::mutex> lock(team.mutex);
+      team.round.store(round + 1, std::memory_order_release);
     }
-    synced_.notify_all();
+    team.synced.notify_all();
     return;
   }
   // The others are usually microseconds away: spin a while, then sleep (never yield, which
   // on a busy machine can hand the core to another process for a whole time slice).
   for (int spins = 0; spins < kSpins; ++spins) {
-    if (round_.load(std::memory_order_acquire) != round) return;
+    if (team.round.load(std::memory_order_acquire) != round) return;
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  synced_.wait(lock, [&] { return round_.load(std::memory_order_acquire) != round; });
+  std::unique_lock<std::mutex> lock(team.mutex);
+  team.synced.wait(lock, [&] { return team.round.load(std::memory_order_acquire) != round; });
 }
 
 }  // namespace engine

@@ -1,17 +1,22 @@
 // A fixed team of threads for one engine: Run(job) calls job(t) once for every t in
-// [0, size()), t = 0 on the calling thread, and returns when all have finished. Inside a
-// job, Sync() is a barrier across the team (the engine runs a network block by block,
-// each thread taking a share of every block's rows).
+// [0, running()), t = 0 on the calling thread, and returns when all have finished. Inside a
+// job, Sync() is a barrier across those threads and Share() splits rows among them (the
+// engine runs a network block by block, each thread taking a share of every block's rows).
 //
 // Started once when the engine is planned, so an inference creates no thread. In a
 // WebAssembly module built without threads (MNV2_SINGLE_THREADED) the team is the
-// calling thread alone.
+// calling thread alone. Under Emscripten a thread starts only once its Web Worker has loaded
+// the module, which needs the creating thread's event loop (a browser's main thread cannot
+// wait for it): until then Run uses the threads started so far (the calling thread at least;
+// the results are the same for any count), and the destructor leaves threads not yet started
+// to stop on their own. Natively the constructor returns once every thread runs.
 #ifndef MNV2_ENGINE_WORKERS_H_
 #define MNV2_ENGINE_WORKERS_H_
 
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -32,31 +37,42 @@ class Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
+  // The team as planned (the most threads Run uses).
   int size() const { return size_; }
-  // Thread t's share of n rows: [*begin, *end), the rows split evenly in order.
+  // The threads the next Run uses: 1 plus the threads 1, 2, ... started so far (at most size()).
+  int running() const;
+  // Within a job: thread t's share of n rows, [*begin, *end), the rows split evenly in order.
   void Share(int n, int t, int* begin, int* end) const {
-    *begin = static_cast<int>(static_cast<long long>(n) * t / size_);
-    *end = static_cast<int>(static_cast<long long>(n) * (t + 1) / size_);
+    const int k = team_->active;
+    *begin = static_cast<int>(static_cast<long long>(n) * t / k);
+    *end = static_cast<int>(static_cast<long long>(n) * (t + 1) / k);
   }
   void Run(const std::function<void(int)>& job);
-  // Within a job: returns once every thread of the team has called it.
+  // Within a job: returns once every thread of the job has called it.
   void Sync();
 
  private:
-  void Loop(int t);
+  // What the threads share; it outlives the Workers while a thread not yet started holds it.
+  struct Team {
+    std::mutex mutex;
+    std::condition_variable start, done, synced;
+    const std::function<void(int)>* job = nullptr;
+    unsigned generation = 0;  // incremented per Run (guarded by mutex)
+    int pending = 0;          // threads still in the current job (guarded by mutex)
+    int active = 1;           // threads in the current job (set by Run under mutex)
+    bool stop = false;
+    std::atomic<unsigned> started{0};  // bit t: thread t has started (set under mutex)
+    // The barrier: threads arrived in this round, and the round number (changed under mutex).
+    std::atomic<int> arrived{0};
+    std::atomic<unsigned> round{0};
+  };
+  static void Loop(const std::shared_ptr<Team>& team, int t);
+  static int Running(unsigned started, int size);
 
-  int size_ = 1;
-  std::vector<std::thread> threads_;
-  std::mutex mutex_;
-  std::condition_variable start_, done_, synced_;
-  const std::function<void(int)>* job_ = nullptr;
-  unsigned generation_ = 0;  // incremented per Run (guarded by mutex_)
-  int pending_ = 0;          // workers still in the current job (guarded by mutex_)
-  bool stop_ = false;
-  // The barrier: threads arrived in this round, and the round number (changed under mutex_).
   static constexpr int kSpins = 20000;
-  std::atomic<int> arrived_{0};
-  std::atomic<unsigned> round_{0};
+  int size_ = 1;
+  std::shared_ptr<Team> team_ = std::make_shared<Team>();
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace engine

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "common/numbers.h"
+
 namespace mnv2 {
 namespace engine {
 namespace {
@@ -214,7 +216,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   if (net.softmax) {
     const QuantParams& out = qg.softmax_output;
     if (out.scale != 1.0f / 256 || CarrierZeroPoint(out) != 0) {
-      return Unsupported("the SOFTMAX output has scale " + std::to_string(out.scale) + " and zero point " +
+      return Unsupported("the SOFTMAX output has scale " + FormatNumber(out.scale) + " and zero point " +
                          std::to_string(out.zero_point) + " (TFLite requires 1/256 and the type's minimum)");
     }
     if (!(static_cast<double>(net.softmax_beta) * qg.softmax_input.scale * (1 << 26) > 1.0)) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/numbers.h"
 #include "model/float16.h"
 
 namespace mnv2 {
@@ -76,7 +77,7 @@ class Builder {
       net.softmax = true;
       net.softmax_beta = op.options.softmax_beta;
       if (!(net.softmax_beta > 0.0f) || !std::isfinite(net.softmax_beta)) {
-        return Unsupported("SOFTMAX has beta " + std::to_string(net.softmax_beta));
+        return Unsupported("SOFTMAX has beta " + FormatNumber(net.softmax_beta));
       }
     }
     bool dequantized = false;  // the output is float from here on
@@ -242,7 +243,7 @@ class Builder {
       return NoInteger(what + " weights are not quantized per tensor or per output channel");
     }
     for (float scale : wq.scale) {
-      if (!(scale > 0) || !std::isfinite(scale)) return NoInteger(what + " weights have scale " + std::to_string(scale));
+      if (!(scale > 0) || !std::isfinite(scale)) return NoInteger(what + " weights have scale " + FormatNumber(scale));
     }
     q->weights_signed = w.type == TensorType::kInt8;
     q->weight_scales = wq.scale;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
+
+#include "common/numbers.h"
 
 namespace mnv2 {
 namespace model {
@@ -129,16 +132,14 @@ class JsonParser {
       if (!Accept('+')) Accept('-');
       if (!Digits()) return Error("expected a digit in the exponent");
     }
-    // strtod needs a terminated string; JSON numbers longer than this are not written by any tool.
-    constexpr size_t kMaxNumberChars = 256;
-    if (i_ - start > kMaxNumberChars) return Error("a number longer than " + std::to_string(kMaxNumberChars) + " characters");
-    char buf[kMaxNumberChars + 1];
-    std::copy(s_ + start, s_ + i_, buf);
-    buf[i_ - start] = '\0';
-    const double x = std::strtod(buf, nullptr);
-    if (!std::isfinite(x)) {
+    if (i_ - start > kMaxDecimalChars) {
+      return Error("a number longer than " + std::to_string(kMaxDecimalChars) + " characters");
+    }
+    const std::string_view text(s_ + start, i_ - start);
+    double x;
+    if (!ParseDecimal(text, &x)) {
       i_ = start;
-      return Error("the number " + std::string(buf) + " is too large for a double");
+      return Error("the number " + std::string(text) + " is too large for a double");
     }
     v->type_ = JsonValue::Type::kNumber;
     v->number_ = x;

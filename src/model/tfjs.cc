@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "common/numbers.h"
 #include "model/tfjs_internal.h"
 
 namespace mnv2 {
@@ -200,13 +201,13 @@ class Assembler {
       lo = normalizes ? 0.0 : -1.0;
       hi = !normalizes ? 1.0 : std::fabs(mul) < 0.1 ? 255.0 : 1.0;
     } else if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi)) {
-      return Status(ErrorCode::kInvalidArgument, "the input range [" + std::to_string(range_.min) + ", " +
-                                                     std::to_string(range_.max) + "] is not an interval min < max");
+      return Status(ErrorCode::kInvalidArgument, "the input range [" + FormatNumber(range_.min) + ", " +
+                                                     FormatNumber(range_.max) + "] is not an interval min < max");
     }
     const double scale = mul * (hi - lo) / 255.0;
     const double zero_point = -(mul * lo + add) / scale;
     if (!(std::fabs(scale) > 1e-12) || !std::isfinite(scale) || !std::isfinite(zero_point)) {
-      return TfjsUnsupported("the input normalization multiplies by " + std::to_string(mul));
+      return TfjsUnsupported("the input normalization multiplies by " + FormatNumber(mul));
     }
     in->scale = static_cast<float>(scale);
     in->zero_point = static_cast<float>(zero_point);

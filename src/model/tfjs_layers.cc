@@ -2,6 +2,7 @@
 // weights named "<layer>/<weight>" (Conv1/kernel, bn_Conv1/moving_mean, ...).
 #include <cmath>
 
+#include "common/numbers.h"
 #include "model/tfjs_internal.h"
 
 namespace mnv2 {
@@ -270,8 +271,8 @@ class LayersReader {
       JsonNumber(l.config->Find("threshold"), &threshold);
       if (slope != 0 || threshold != 0 || (max_value != 6 && max_value != INFINITY)) {
         return Status(ErrorCode::kUnsupportedOp, "ReLU '" + l.name + "' is not relu or relu6 (max_value " +
-                                                     std::to_string(max_value) + ", negative_slope " +
-                                                     std::to_string(slope) + ", threshold " + std::to_string(threshold) + ")");
+                                                     FormatNumber(max_value) + ", negative_slope " +
+                                                     FormatNumber(slope) + ", threshold " + FormatNumber(threshold) + ")");
       }
       op.kind = TfjsOpKind::kActivation;
       op.activation = max_value == 6 ? Activation::kRelu6 : Activation::kRelu;

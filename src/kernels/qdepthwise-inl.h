@@ -48,11 +48,10 @@ HWY_INLINE QDwWeights LoadQDwWeights(const int16_t* HWY_RESTRICT pairs, size_t c
   return w;
 }
 
-// One pixel, 8 channels: x[t] points at the 8 input bytes of tap t.
-template <bool kScaled, bool kTies>
-HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bias_lo, VI32 bias_hi,
-                          const Requant4& rq_lo, const Requant4& rq_hi, const QPackedHeader& h,
-                          uint8_t* HWY_RESTRICT out) {
+// One pixel, 8 channels: x[t] points at the 8 input bytes of tap t. The int32 sums of
+// channels 0..3 and 4..7, before requantization.
+HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bias_lo, VI32 bias_hi, VI32* sum_lo,
+                          VI32* sum_hi) {
   const DI16 d16;
   const DI32 d32;
   const hn::Rebind<uint8_t, DI16> du8;
@@ -64,9 +63,8 @@ HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bia
     lo = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveLower(d16, a, b), w.w[p][0], lo, lo_odd);
     hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, a, b), w.w[p][1], hi, hi_odd);
   }
-  lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
-  hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
-  StoreBytes8(OutputStage4<kScaled, kTies>(lo, rq_lo, h), OutputStage4<kScaled, kTies>(hi, rq_hi, h), out);
+  *sum_lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
+  *sum_hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
 }
 
 // Start of each 8-channel group: multiples of 8, the last one re-based to channels - 8.
@@ -91,14 +89,16 @@ HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_
                            r2 + c, r2 + C + c, r2 + 2 * C + c};
     uint8_t* o = out + c;
     for (size_t i = 0; i < count; ++i, o += C) {
-      QDwPixel8<kScaled, kTies>(x, w, bias_lo, bias_hi, rq_lo, rq_hi, h, o);
+      VI32 lo, hi;
+      QDwPixel8(x, w, bias_lo, bias_hi, &lo, &hi);
+      StoreBytes8(OutputStage4<kScaled, kTies>(lo, rq_lo, h), OutputStage4<kScaled, kTies>(hi, rq_hi, h), o);
       for (int t = 0; t < 9; ++t) x[t] += pixel_step;
     }
   }
 }
 
-// Output pixels [ox_begin, ox_end) with any subset of taps in the padding.
-template <bool kScaled, bool kTies>
+// Output pixels [ox_begin, ox_end) with any subset of taps in the padding: a few per row,
+// so one copy serves every requantization variant.
 HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
                             const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row, int ox_begin, int ox_end) {
   const DI32 d32;
@@ -121,9 +121,11 @@ HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows,
       const size_t c = QDwGroupStart(g, C);
       const uint8_t* x[9];
       for (int t = 0; t < 9; ++t) x[t] = inside[t] ? base[t] + c : zero_points;
-      QDwPixel8<kScaled, kTies>(x, LoadQDwWeights(p.pairs, C, c), hn::LoadU(d32, p.params.bias + c),
-                hn::LoadU(d32, p.params.bias + c + 4), LoadRequant4(p.params, c), LoadRequant4(p.params, c + 4), h,
-                out_row + static_cast<size_t>(ox) * C + c);
+      VI32 lo, hi;
+      QDwPixel8(x, LoadQDwWeights(p.pairs, C, c), hn::LoadU(d32, p.params.bias + c),
+                hn::LoadU(d32, p.params.bias + c + 4), &lo, &hi);
+      StoreBytes8(OutputStage4Any(lo, LoadRequant4(p.params, c), h),
+                  OutputStage4Any(hi, LoadRequant4(p.params, c + 4), h), out_row + static_cast<size_t>(ox) * C + c);
     }
   }
 }
@@ -142,14 +144,14 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
   const int ox_lo = HWY_MIN(QDwFirstInterior(s.pad_left, s.stride), s.out_w);
   const int ox_hi = HWY_MIN(QDwEndInterior(s.in_w, s.pad_left, s.stride), s.out_w);
   if (!rows[0] || !rows[1] || !rows[2] || ox_lo >= ox_hi) {
-    QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, 0, s.out_w);
+    QDwBorder(s, rows, p, h, out_row, 0, s.out_w);
     return;
   }
-  if (ox_lo > 0) QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, 0, ox_lo);
+  if (ox_lo > 0) QDwBorder(s, rows, p, h, out_row, 0, ox_lo);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
   QDwInterior<kScaled, kTies>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
                               static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
-  if (ox_hi < s.out_w) QDwBorder<kScaled, kTies>(s, rows, p, h, out_row, ox_hi, s.out_w);
+  if (ox_hi < s.out_w) QDwBorder(s, rows, p, h, out_row, ox_hi, s.out_w);
 }
 
 HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const* rows,

@@ -67,8 +67,28 @@ HWY_INLINE void QGemmChunk(const hn::Vec<DI16> (&x)[kRows], const int16_t* HWY_R
   QGemmPair<3>(x, w, acc, odd);
 }
 
-// `rows` (<= kRows) rows are real: the others repeat the last one and are not stored.
-template <size_t kRows, bool kScaled, bool kTies>
+// The output stage of a tile: `rows` rows of requantized bytes, `cols` (<= 8) of them each.
+template <bool kScaled, bool kTies, size_t kRows>
+HWY_INLINE void QGemmStore(const VI32 (&acc)[kRows][2], size_t rows, const QChannelParams& params, uint8_t* HWY_RESTRICT c,
+                           size_t c_stride, size_t cols, const QPackedHeader& h) {
+  const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
+  for (size_t r = 0; r < kRows; ++r) {  // (a constant bound keeps acc in registers)
+    if (r >= rows) break;
+    const VI32 lo = OutputStage4<kScaled, kTies>(acc[r][0], rq0, h);
+    const VI32 hi = OutputStage4<kScaled, kTies>(acc[r][1], rq1, h);
+    if (HWY_LIKELY(cols == 8)) {
+      StoreBytes8(lo, hi, c + r * c_stride);
+    } else {
+      StoreBytes4(lo, c + r * c_stride, HWY_MIN(cols, size_t{4}));
+      if (cols > 4) StoreBytes4(hi, c + r * c_stride + 4, cols - 4);
+    }
+  }
+}
+
+// `rows` (<= kRows) rows are real: the others repeat the last one and are not stored. The
+// layer's requantization variant (h.scaled, h.ties) is chosen per tile, in the output
+// stage only: one copy of the multiply loop per tile size keeps the module small.
+template <size_t kRows>
 HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t rows, size_t k,
                             const uint8_t* HWY_RESTRICT panel, uint8_t* HWY_RESTRICT c, size_t c_stride,
                             size_t cols, const QPackedHeader& h) {
@@ -111,19 +131,12 @@ HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
   }
 
   if (HWY_LIKELY(h.vector)) {
-    const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
-    for (size_t r = 0; r < kRows; ++r) {  // (a constant bound keeps acc in registers)
-      if (r >= rows) break;
-      const VI32 lo = OutputStage4<kScaled, kTies>(acc[r][0], rq0, h);
-      const VI32 hi = OutputStage4<kScaled, kTies>(acc[r][1], rq1, h);
-      if (HWY_LIKELY(cols == 8)) {
-        StoreBytes8(lo, hi, c + r * c_stride);
-      } else {
-        StoreBytes4(lo, c + r * c_stride, HWY_MIN(cols, size_t{4}));
-        if (cols > 4) StoreBytes4(hi, c + r * c_stride + 4, cols - 4);
-      }
+    if (h.scaled) {
+      if (h.ties) return QGemmStore<true, true>(acc, rows, params, c, c_stride, cols, h);
+      return QGemmStore<true, false>(acc, rows, params, c, c_stride, cols, h);
     }
-    return;
+    if (h.ties) return QGemmStore<false, true>(acc, rows, params, c, c_stride, cols, h);
+    return QGemmStore<false, false>(acc, rows, params, c, c_stride, cols, h);
   }
   for (size_t r = 0; r < kRows; ++r) {
     if (r >= rows) break;
@@ -136,7 +149,6 @@ HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
   }
 }
 
-template <bool kScaled, bool kTies>
 HWY_INLINE void QGemmPanels(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
                             const uint8_t* HWY_RESTRICT panel, size_t n, uint8_t* HWY_RESTRICT c, size_t c_stride,
                             const QPackedHeader& h) {
@@ -149,10 +161,10 @@ HWY_INLINE void QGemmPanels(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
     for (size_t row = 0; row < m; row += kQGemmRows) {
       const size_t rows = HWY_MIN(kQGemmRows, m - row);
       if (rows == 1) {
-        QGemmTile<1, kScaled, kTies>(a + row * a_stride, a_stride, 1, k, panel, c + row * c_stride + col, c_stride,
+        QGemmTile<1>(a + row * a_stride, a_stride, 1, k, panel, c + row * c_stride + col, c_stride,
                                      cols, h);
       } else {
-        QGemmTile<kQGemmRows, kScaled, kTies>(a + row * a_stride, a_stride, rows, k, panel, c + row * c_stride + col,
+        QGemmTile<kQGemmRows>(a + row * a_stride, a_stride, rows, k, panel, c + row * c_stride + col,
                                               c_stride, cols, h);
       }
     }
@@ -165,13 +177,7 @@ HWY_NOINLINE void QGemm(const uint8_t* HWY_RESTRICT a, size_t a_stride, int m, i
   QPackedHeader h;
   memcpy(&h, packed, sizeof(h));
   const size_t mm = static_cast<size_t>(m), nn = static_cast<size_t>(n), kk = static_cast<size_t>(k);
-  const uint8_t* panel = packed + sizeof(QPackedHeader);
-  if (h.scaled) {
-    if (h.ties) return QGemmPanels<true, true>(a, a_stride, mm, kk, panel, nn, c, c_stride, h);
-    return QGemmPanels<true, false>(a, a_stride, mm, kk, panel, nn, c, c_stride, h);
-  }
-  if (h.ties) return QGemmPanels<false, true>(a, a_stride, mm, kk, panel, nn, c, c_stride, h);
-  QGemmPanels<false, false>(a, a_stride, mm, kk, panel, nn, c, c_stride, h);
+  QGemmPanels(a, a_stride, mm, kk, packed + sizeof(QPackedHeader), nn, c, c_stride, h);
 }
 #else   // HWY_SCALAR: one lane is no vector.
 HWY_NOINLINE void QGemm(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t* packed, int n, uint8_t* c,

@@ -133,6 +133,13 @@ HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h
   return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
 }
 
+// OutputStage4 with the layer's variant chosen at run time, for code that is not hot
+// enough to be compiled four times.
+HWY_INLINE VI32 OutputStage4Any(VI32 acc, const Requant4& r, const QPackedHeader& h) {
+  if (h.scaled) return h.ties ? OutputStage4<true, true>(acc, r, h) : OutputStage4<true, false>(acc, r, h);
+  return h.ties ? OutputStage4<false, true>(acc, r, h) : OutputStage4<false, false>(acc, r, h);
+}
+
 // Eight int32 lanes (already within [0, 255]) to eight bytes.
 HWY_INLINE void StoreBytes8(VI32 lo, VI32 hi, uint8_t* HWY_RESTRICT out) {
   const hn::Full64<uint8_t> du8;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/numbers.h"
 #include "gtest/gtest.h"
@@ -84,31 +85,50 @@ TEST(ParseDecimal, AgreesWithStrtodOnRandomNumbers) {
   }
 }
 
-// The exact midpoints between neighbouring doubles (and one unit either side in their last
-// printed digit), where rounding ties to even: printed in full from long double, which
-// holds them exactly where it has 55 or more bits of mantissa (x86's 80-bit format,
-// WebAssembly's 128-bit one).
+// The exact decimal text of (2m + 1) * 2^e: the big integer (2m + 1) * 2^e, or for e < 0
+// (2m + 1) * 5^-e with the decimal point -e digits from the right.
+std::string ExactDecimal(uint64_t odd, int e) {
+  std::vector<uint32_t> limbs;  // base 10^9, little-endian
+  for (uint64_t v = odd; v != 0; v /= 1000000000) limbs.push_back(static_cast<uint32_t>(v % 1000000000));
+  const auto mul = [&limbs](uint32_t f) {
+    uint64_t carry = 0;
+    for (uint32_t& l : limbs) {
+      const uint64_t t = uint64_t{l} * f + carry;
+      l = static_cast<uint32_t>(t % 1000000000);
+      carry = t / 1000000000;
+    }
+    if (carry != 0) limbs.push_back(static_cast<uint32_t>(carry));
+  };
+  for (int i = 0; i < std::abs(e); ++i) mul(e < 0 ? 5 : 2);
+  std::string digits = std::to_string(limbs.back());
+  for (size_t i = limbs.size() - 1; i-- > 0;) {
+    const std::string part = std::to_string(limbs[i]);
+    digits += std::string(9 - part.size(), '0') + part;
+  }
+  return e < 0 ? digits + "e-" + std::to_string(-e) : digits;
+}
+
+// The exact midpoints between neighbouring doubles, where rounding ties to even, and the
+// numbers one unit in their last digit either side.
 TEST(ParseDecimal, RoundsMidpointsToEven) {
-  if (std::numeric_limits<long double>::digits < 55) GTEST_SKIP() << "long double cannot hold the midpoints";
   std::mt19937_64 rng(11);
   int tested = 0;
   for (int iter = 0; iter < 20000; ++iter) {
-    // Doubles from about 1e-76 to 1e60, whose midpoints print in at most ~200 significant
-    // digits (HardCases has the subnormals' and the largest doubles').
-    const double x = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 400) - 253);
-    if (!(x > 0) || !std::isfinite(std::nextafter(x, INFINITY))) continue;
-    const long double mid = (static_cast<long double>(x) + static_cast<long double>(std::nextafter(x, INFINITY))) / 2;
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%.220Le", mid);
-    if (strtold(buf, nullptr) != mid) continue;  // not printed exactly
-    std::string text(buf);
-    // Trailing zeros of the mantissa off, to stay under kMaxDecimalChars.
-    const size_t e = text.find('e');
-    size_t end = e;
-    while (end > 0 && text[end - 1] == '0') --end;
-    text = text.substr(0, end) + text.substr(e);
+    // Doubles from about 1e-76 to 1e60: midpoints of at most ~200 digits.
+    const uint64_t m = (rng() >> 11) | (uint64_t{1} << 52);
+    const int k = static_cast<int>(rng() % 400) - 305;  // the double is m * 2^k
+    std::string text = ExactDecimal(2 * m + 1, k - 1);
     if (text.size() > kMaxDecimalChars) continue;
     ExpectAsStrtod(text);
+    // One unit more and less in the last digit (not midpoints: round to the nearer double).
+    const size_t last = text.find('e') == std::string::npos ? text.size() - 1 : text.find('e') - 1;
+    std::string up = text, down = text;
+    if (up[last] != '9' && down[last] != '0') {
+      ++up[last];
+      --down[last];
+      ExpectAsStrtod(up);
+      ExpectAsStrtod(down);
+    }
     ++tested;
     if (HasFailure()) return;
   }

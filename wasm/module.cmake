@@ -18,11 +18,15 @@ string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
 add_executable(mnv2_module src/api/c_api.cc)
 target_link_libraries(mnv2_module PRIVATE mnv2_engine)
+target_compile_options(mnv2_module PRIVATE ${MNV2_WASM_SIZE_OPT})
 set_target_properties(mnv2_module PROPERTIES OUTPUT_NAME ${MNV2_MODULE_NAME} SUFFIX ".mjs")
 target_link_options(mnv2_module PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
   # The JS layer hands the module its wasm bytes itself, in every environment.
   -sENVIRONMENT=web,worker
+  # Linked for size (binaryen -Oz); emmalloc: the engine allocates once per model, and
+  # dlmalloc's speed on many small blocks is 8 kB the module does not need.
+  -Oz -sMALLOC=emmalloc
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
   # Out of memory is an error the C API reports, not an abort.
   -sABORTING_MALLOC=0

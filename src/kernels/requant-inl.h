@@ -64,12 +64,27 @@ HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
   return r;
 }
 
+#if HWY_TARGET == HWY_WASM
+// The value, unknown to the optimizer from here on: clang 14 hoists loop-invariant splats
+// and extensions out of loops and then fails to select the WebAssembly instruction that
+// needed them in the same block (see MulLanes and MultiplyQuantized4).
+template <typename T>
+HWY_INLINE T OpaqueWasm(T v) {
+  __asm__ volatile("" : "+r"(v));
+  return v;
+}
+#endif
+
 // Full 64-bit products of u32 lanes, in two halves: WebAssembly's extmul gives lanes
 // (0, 1) and (2, 3); elsewhere MulEven gives lanes (0, 2) and then (1, 3).
 HWY_INLINE void MulLanes(hn::Vec<DU32> a, hn::Vec<DU32> b, hn::Vec<DU64>* x, hn::Vec<DU64>* y) {
 #if HWY_TARGET == HWY_WASM
-  *x = hn::Vec<DU64>{wasm_u64x2_extmul_low_u32x4(a.raw, b.raw)};
-  *y = hn::Vec<DU64>{wasm_u64x2_extmul_high_u32x4(a.raw, b.raw)};
+  // clang 14 hoists the widening of a loop-invariant `b` out of the kernels' loops, after
+  // which it no longer matches extmul: each product became two extend and an i64x2.mul,
+  // which V8 emulates on x86. An empty asm makes `b` a new value at every use (OpaqueWasm).
+  const v128_t m = OpaqueWasm(b.raw);
+  *x = hn::Vec<DU64>{wasm_u64x2_extmul_low_u32x4(a.raw, m)};
+  *y = hn::Vec<DU64>{wasm_u64x2_extmul_high_u32x4(a.raw, m)};
 #else
   *x = hn::MulEven(a, b);
   *y = hn::MulEven(hn::Shuffle2301(a), hn::Shuffle2301(b));
@@ -119,6 +134,11 @@ HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
     x = hn::Sub(x, cx);
     y = hn::Sub(y, cy);
   }
+#if HWY_TARGET == HWY_WASM
+  // A shift amount whose splat was hoisted turned each i64x2.shr_u into two extract_lane,
+  // two i64.shr_u and two replace_lane.
+  shift = OpaqueWasm(shift);
+#endif
   x = hn::ShiftRightSame(x, shift);
   y = hn::ShiftRightSame(y, shift);
   const auto magnitude = hn::BitCast(di32, NarrowLanes(x, y));

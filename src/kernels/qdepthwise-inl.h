@@ -72,7 +72,7 @@ HWY_INLINE size_t QDwGroupStart(size_t group, size_t channels) { return HWY_MIN(
 
 // `count` consecutive output pixels whose windows lie inside the input. r0/r1/r2 point at
 // the first pixel's top-left tap in the three rows; pixels are pixel_step bytes apart.
-template <bool kScaled, bool kTies>
+template <bool kScaled, bool kRelu>
 HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t pixel_step,
                               size_t count, size_t channels, const QDepthwisePacked& p, const QPackedHeader& h,
                               uint8_t* HWY_RESTRICT out) {
@@ -91,7 +91,7 @@ HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_
     for (size_t i = 0; i < count; ++i, o += C) {
       VI32 lo, hi;
       QDwPixel8(x, w, bias_lo, bias_hi, &lo, &hi);
-      StoreBytes8(OutputStage4<kScaled, kTies>(lo, rq_lo, h), OutputStage4<kScaled, kTies>(hi, rq_hi, h), o);
+      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq_lo, h), OutputStage4<kScaled, kRelu>(hi, rq_hi, h), o);
       for (int t = 0; t < 9; ++t) x[t] += pixel_step;
     }
   }
@@ -137,7 +137,7 @@ static inline int QDwEndInterior(int in, int pad, int stride) {
   return last_start < 0 ? 0 : last_start / stride + 1;
 }
 
-template <bool kScaled, bool kTies>
+template <bool kScaled, bool kRelu>
 HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
                        const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row) {
   const size_t C = static_cast<size_t>(s.channels);
@@ -149,7 +149,7 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
   }
   if (ox_lo > 0) QDwBorder(s, rows, p, h, out_row, 0, ox_lo);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
-  QDwInterior<kScaled, kTies>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
+  QDwInterior<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
                               static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
   if (ox_hi < s.out_w) QDwBorder(s, rows, p, h, out_row, ox_hi, s.out_w);
 }
@@ -165,10 +165,10 @@ HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* c
   }
   const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);
   if (h.scaled) {
-    if (h.ties) return QDwRow<true, true>(s, rows, p, h, out_row);
+    if (h.relu) return QDwRow<true, true>(s, rows, p, h, out_row);
     return QDwRow<true, false>(s, rows, p, h, out_row);
   }
-  if (h.ties) return QDwRow<false, true>(s, rows, p, h, out_row);
+  if (h.relu) return QDwRow<false, true>(s, rows, p, h, out_row);
   QDwRow<false, false>(s, rows, p, h, out_row);
 }
 #else   // HWY_SCALAR

@@ -68,14 +68,14 @@ HWY_INLINE void QGemmChunk(const hn::Vec<DI16> (&x)[kRows], const int16_t* HWY_R
 }
 
 // The output stage of a tile: `rows` rows of requantized bytes, `cols` (<= 8) of them each.
-template <bool kScaled, bool kTies, size_t kRows>
+template <bool kScaled, bool kRelu, size_t kRows>
 HWY_INLINE void QGemmStore(const VI32 (&acc)[kRows][2], size_t rows, const QChannelParams& params, uint8_t* HWY_RESTRICT c,
                            size_t c_stride, size_t cols, const QPackedHeader& h) {
   const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
   for (size_t r = 0; r < kRows; ++r) {  // (a constant bound keeps acc in registers)
     if (r >= rows) break;
-    const VI32 lo = OutputStage4<kScaled, kTies>(acc[r][0], rq0, h);
-    const VI32 hi = OutputStage4<kScaled, kTies>(acc[r][1], rq1, h);
+    const VI32 lo = OutputStage4<kScaled, kRelu>(acc[r][0], rq0, h);
+    const VI32 hi = OutputStage4<kScaled, kRelu>(acc[r][1], rq1, h);
     if (HWY_LIKELY(cols == 8)) {
       StoreBytes8(lo, hi, c + r * c_stride);
     } else {
@@ -86,7 +86,7 @@ HWY_INLINE void QGemmStore(const VI32 (&acc)[kRows][2], size_t rows, const QChan
 }
 
 // `rows` (<= kRows) rows are real: the others repeat the last one and are not stored. The
-// layer's requantization variant (h.scaled, h.ties) is chosen per tile, in the output
+// layer's requantization variant (h.scaled, h.relu) is chosen per tile, in the output
 // stage only: one copy of the multiply loop per tile size keeps the module small.
 template <size_t kRows>
 HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size_t rows, size_t k,
@@ -132,10 +132,10 @@ HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
 
   if (HWY_LIKELY(h.vector)) {
     if (h.scaled) {
-      if (h.ties) return QGemmStore<true, true>(acc, rows, params, c, c_stride, cols, h);
+      if (h.relu) return QGemmStore<true, true>(acc, rows, params, c, c_stride, cols, h);
       return QGemmStore<true, false>(acc, rows, params, c, c_stride, cols, h);
     }
-    if (h.ties) return QGemmStore<false, true>(acc, rows, params, c, c_stride, cols, h);
+    if (h.relu) return QGemmStore<false, true>(acc, rows, params, c, c_stride, cols, h);
     return QGemmStore<false, false>(acc, rows, params, c, c_stride, cols, h);
   }
   for (size_t r = 0; r < kRows; ++r) {

@@ -47,7 +47,9 @@ struct QPackedHeader {
   int32_t vector;                // 1: the vector requantization is exact for every channel
   int32_t input_zero_point;
   int32_t scaled;  // some channel has pre != 1 (the kernels skip the min and multiply otherwise)
-  int32_t ties;    // some channel may need the `corr` term (the kernels skip it otherwise)
+  // The output's minimum is at or above its zero point (a ReLU or ReLU6): every sum <= 0
+  // gives the minimum, so the kernels requantize max(acc, 0) without sign or `corr`.
+  int32_t relu;
 };
 static_assert(sizeof(QPackedHeader) == 32, "header size");
 
@@ -116,13 +118,10 @@ inline QDepthwisePacked QDepthwiseAt(const uint8_t* packed, int channels) {
 
 // The vector form of one multiplier (see the formula above) for a layer whose largest
 // right shift is layer_rs; false where it is not exact. bound: the largest |x| to expect;
-// saturating: the result is clamped to 8 bits afterwards. `ties`: some |x| within the
-// clamp makes the product plus `round` a multiple of 2^shift, where the -corr of negative
-// values changes the result (it cannot below 2^(30 - trailing zeros of the multiplier)).
+// saturating: the result is clamped to 8 bits afterwards.
 struct QChannelVector {
   uint64_t round = 0;
   uint32_t mult = 0, clamp = 0, pre = 0, corr = 0;
-  bool ties = true;
 };
 bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool saturating, QChannelVector* out);
 

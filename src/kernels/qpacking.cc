@@ -33,7 +33,6 @@ bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool satur
   *out = QChannelVector();
   if (m.multiplier <= 0) {
     // The product is 0: only the rounding constant remains, and it rounds to 0.
-    out->ties = false;
     out->pre = 1;
     out->round = (uint64_t{1} << 30) << (d > 0 && d < 32 ? d : 0);
     return m.multiplier == 0 && d >= 0 && d < 32;
@@ -59,12 +58,6 @@ bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool satur
   out->mult = static_cast<uint32_t>(m.multiplier);
   // 2^30 rounds the doubling high multiply; 2^(30 + rs) the division by 2^rs.
   out->round = ((uint64_t{1} << 30) + (rs >= 1 ? uint64_t{1} << (30 + rs) : 0)) << d;
-  // u * 2^ls * mult + round can be a multiple of 2^(31 + rs) only where u is a multiple of
-  // 2^(30 - z), z the trailing zero bits of the multiplier times 2^ls.
-  const uint64_t a = static_cast<uint64_t>(m.multiplier) << ls;
-  int z = 0;
-  while (!((a >> z) & 1)) ++z;
-  out->ties = z >= 30 || (uint64_t{1} << (30 - z)) <= clamp;
   return true;
 }
 
@@ -84,7 +77,6 @@ bool WriteChannelParams(const int32_t* bias, const QuantizedMultiplier* mult, co
     QChannelVector r;
     vector = QChannelForm(mult[c], bound[c], layer_rs, true, &r) && vector;
     h->scaled |= r.pre != 1 ? 1 : 0;
-    h->ties |= r.ties ? 1 : 0;
     round[c] = r.round;
     b[c] = bias ? bias[c] : 0;
     u[cnt + c] = r.mult;
@@ -106,6 +98,7 @@ QPackedHeader MakeHeader(const QOutput& out, int layer_rs, int32_t input_zero_po
   h.shift = 31 + layer_rs;
   h.vector = 1;
   h.input_zero_point = input_zero_point;
+  h.relu = out.min >= out.zero_point ? 1 : 0;
   return h;
 }
 

@@ -114,23 +114,16 @@ HWY_INLINE hn::Vec<DU32> NarrowLanes(hn::Vec<DU64> x, hn::Vec<DU64> y) {
 #endif
 }
 
-// MultiplyByQuantizedMultiplier of four accumulators (no zero point, no clamp). Layers
-// whose channels all have pre == 1 skip the clamp and multiply (kScaled false); layers
-// where no rounding tie can occur skip the correction of negative values (kTies false).
-template <bool kScaled = true, bool kTies = true>
-HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
-  const DI32 di32;
-  const DU32 du32;
-  const auto sign = hn::ShiftRight<31>(acc);  // -1 where negative
-  auto u = hn::BitCast(du32, hn::Abs(acc));
-  if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
+// (u * mult + round [- corr]) >> shift for four magnitudes u (already clamped and scaled).
+template <bool kCorrect>
+HWY_INLINE hn::Vec<DU32> ShiftedProduct4(hn::Vec<DU32> u, const Requant4& r, hn::Vec<DU32> corr, int shift) {
   hn::Vec<DU64> x, y;
   MulLanes(u, r.mult, &x, &y);
   x = hn::Add(x, r.round_a);
   y = hn::Add(y, r.round_b);
-  if (kTies) {
+  if (kCorrect) {
     hn::Vec<DU64> cx, cy;
-    WidenLanes(hn::And(hn::BitCast(du32, sign), r.corr), &cx, &cy);
+    WidenLanes(corr, &cx, &cy);
     x = hn::Sub(x, cx);
     y = hn::Sub(y, cy);
   }
@@ -139,25 +132,46 @@ HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
   // two i64.shr_u and two replace_lane.
   shift = OpaqueWasm(shift);
 #endif
-  x = hn::ShiftRightSame(x, shift);
-  y = hn::ShiftRightSame(y, shift);
-  const auto magnitude = hn::BitCast(di32, NarrowLanes(x, y));
+  return NarrowLanes(hn::ShiftRightSame(x, shift), hn::ShiftRightSame(y, shift));
+}
+
+// MultiplyByQuantizedMultiplier of four accumulators (no zero point, no clamp). Layers
+// whose channels all have pre == 1 skip the clamp and multiply (kScaled false).
+template <bool kScaled = true>
+HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
+  const DI32 di32;
+  const DU32 du32;
+  const auto sign = hn::ShiftRight<31>(acc);  // -1 where negative
+  auto u = hn::BitCast(du32, hn::Abs(acc));
+  if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
+  const auto corr = hn::And(hn::BitCast(du32, sign), r.corr);
+  const auto magnitude = hn::BitCast(di32, ShiftedProduct4<true>(u, r, corr, shift));
   return hn::Sub(hn::Xor(magnitude, sign), sign);
 }
 
-// The output stage: zero point and clamp, still as int32 lanes.
-template <bool kScaled = true, bool kTies = true>
+// The output stage: zero point and clamp, still as int32 lanes. kRelu (the header's relu):
+// sums <= 0 all give the minimum, so only max(acc, 0) is requantized, as a magnitude.
+template <bool kScaled = true, bool kRelu = false>
 HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h) {
   const DI32 di32;
-  const auto v = hn::Add(MultiplyQuantized4<kScaled, kTies>(acc, r, h.shift), hn::Set(di32, h.zero_point));
+  const DU32 du32;
+  VI32 v;
+  if (kRelu) {
+    auto u = hn::BitCast(du32, hn::Max(acc, hn::Zero(di32)));
+    if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
+    v = hn::BitCast(di32, ShiftedProduct4<false>(u, r, u, h.shift));
+  } else {
+    v = MultiplyQuantized4<kScaled>(acc, r, h.shift);
+  }
+  v = hn::Add(v, hn::Set(di32, h.zero_point));
   return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
 }
 
 // OutputStage4 with the layer's variant chosen at run time, for code that is not hot
 // enough to be compiled four times.
 HWY_INLINE VI32 OutputStage4Any(VI32 acc, const Requant4& r, const QPackedHeader& h) {
-  if (h.scaled) return h.ties ? OutputStage4<true, true>(acc, r, h) : OutputStage4<true, false>(acc, r, h);
-  return h.ties ? OutputStage4<false, true>(acc, r, h) : OutputStage4<false, false>(acc, r, h);
+  if (h.scaled) return h.relu ? OutputStage4<true, true>(acc, r, h) : OutputStage4<true, false>(acc, r, h);
+  return h.relu ? OutputStage4<false, true>(acc, r, h) : OutputStage4<false, false>(acc, r, h);
 }
 
 // Eight int32 lanes (already within [0, 255]) to eight bytes.

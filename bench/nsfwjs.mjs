@@ -31,9 +31,14 @@ function parseArgs(argv) {
   return a;
 }
 
-/** This package on the model.json (path), pixels scaled to [0, 1] by the engine itself. */
+/**
+ * This package on the model.json (path), pixels scaled to [0, 1] by the engine itself; one
+ * thread, like TF.js (the package's default in Node is the cores, at most 4).
+ */
 async function createOurs(load, files, pixels) {
-  const model = await load({ model: path.join(files.dir, 'model.json'), labels: NSFWJS_CLASSES, inputRange: [0, 1], simd: true });
+  const model = await load({
+    model: path.join(files.dir, 'model.json'), labels: NSFWJS_CLASSES, inputRange: [0, 1], simd: true, threads: 1,
+  });
   return {
     name: 'ours',
     label: `mobilenetv2-wasm (${model.info.target}) ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}`,

@@ -19,15 +19,6 @@ namespace image {
 struct Image {
   int width = 0, height = 0;
   std::vector<uint8_t> rgb;
-
-  // Out of line, in a file compiled for speed: a megapixel buffer's destruction must not
-  // become a loop over its bytes where the code is compiled for size (WebAssembly).
-  Image();
-  ~Image();
-  Image(const Image&);
-  Image(Image&&) noexcept;
-  Image& operator=(const Image&);
-  Image& operator=(Image&&) noexcept;
 };
 
 // What Decode / FromPixels accept. Anything beyond is rejected with kImageTooLarge

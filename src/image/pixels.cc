@@ -38,13 +38,6 @@ Status CheckDimensions(int64_t width, int64_t height, const Limits& limits, cons
 
 }  // namespace internal
 
-Image::Image() = default;
-Image::~Image() = default;
-Image::Image(const Image&) = default;
-Image::Image(Image&&) noexcept = default;
-Image& Image::operator=(const Image&) = default;
-Image& Image::operator=(Image&&) noexcept = default;
-
 Result<Image> FromPixels(const uint8_t* data, int width, int height, int channels, size_t stride,
                          const Limits& limits) {
   if (data == nullptr) return Status(ErrorCode::kInvalidArgument, "pixel data is null");

@@ -164,12 +164,9 @@ HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* c
     return;
   }
   const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);
-  if (h.scaled) {
-    if (h.relu) return QDwRow<true, true>(s, rows, p, h, out_row);
-    return QDwRow<true, false>(s, rows, p, h, out_row);
-  }
-  if (h.relu) return QDwRow<false, true>(s, rows, p, h, out_row);
-  QDwRow<false, false>(s, rows, p, h, out_row);
+  WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
+    QDwRow<decltype(scaled)::value, decltype(relu)::value>(s, rows, p, h, out_row);
+  });
 }
 #else   // HWY_SCALAR
 HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const* rows, const uint8_t* packed,

@@ -131,12 +131,9 @@ HWY_NOINLINE void QGemmTile(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
   }
 
   if (HWY_LIKELY(h.vector)) {
-    if (h.scaled) {
-      if (h.relu) return QGemmStore<true, true>(acc, rows, params, c, c_stride, cols, h);
-      return QGemmStore<true, false>(acc, rows, params, c, c_stride, cols, h);
-    }
-    if (h.relu) return QGemmStore<false, true>(acc, rows, params, c, c_stride, cols, h);
-    return QGemmStore<false, false>(acc, rows, params, c, c_stride, cols, h);
+    return WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
+      QGemmStore<decltype(scaled)::value, decltype(relu)::value>(acc, rows, params, c, c_stride, cols, h);
+    });
   }
   for (size_t r = 0; r < kRows; ++r) {
     if (r >= rows) break;

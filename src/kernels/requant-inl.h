@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "kernels/qpacked.h"
 
 #if defined(MNV2_KERNELS_REQUANT_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -67,7 +69,7 @@ HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
 #if HWY_TARGET == HWY_WASM
 // The value, unknown to the optimizer from here on: clang 14 hoists loop-invariant splats
 // and extensions out of loops and then fails to select the WebAssembly instruction that
-// needed them in the same block (see MulLanes and MultiplyQuantized4).
+// needed them in the same block (see MulLanes and ShiftedProduct4).
 template <typename T>
 HWY_INLINE T OpaqueWasm(T v) {
   __asm__ volatile("" : "+r"(v));
@@ -167,11 +169,27 @@ HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h
   return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
 }
 
+// Inlines a lambda into its caller (the output stages' accumulators stay in registers).
+#ifndef MNV2_INLINE_LAMBDA
+#define MNV2_INLINE_LAMBDA __attribute__((always_inline))
+#endif
+
+// fn(kScaled, kRelu) for the layer's requantization variant (the header's scaled and relu), as
+// std::bool_constant arguments: where a kernel compiles its output stage once per variant.
+template <class Fn>
+HWY_INLINE decltype(auto) WithOutputVariant(const QPackedHeader& h, Fn&& fn) {
+  using T = std::true_type;
+  using F = std::false_type;
+  if (h.scaled) return h.relu ? fn(T(), T()) : fn(T(), F());
+  return h.relu ? fn(F(), T()) : fn(F(), F());
+}
+
 // OutputStage4 with the layer's variant chosen at run time, for code that is not hot
 // enough to be compiled four times.
 HWY_INLINE VI32 OutputStage4Any(VI32 acc, const Requant4& r, const QPackedHeader& h) {
-  if (h.scaled) return h.relu ? OutputStage4<true, true>(acc, r, h) : OutputStage4<true, false>(acc, r, h);
-  return h.relu ? OutputStage4<false, true>(acc, r, h) : OutputStage4<false, false>(acc, r, h);
+  return WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
+    return OutputStage4<decltype(scaled)::value, decltype(relu)::value>(acc, r, h);
+  });
 }
 
 // Eight int32 lanes (already within [0, 255]) to eight bytes.

@@ -1,8 +1,6 @@
 #include "model/json.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <string_view>
 
 #include "common/numbers.h"

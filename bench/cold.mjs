@@ -2,8 +2,8 @@
 //   node bench/cold.mjs ours|ours2|ours8|ours8x2|ort1|ort2|ort8|ort8x2|tflite1|tfjs
 // The files are read first; the clock then runs from the engine's import to its first result.
 // Prints one JSON line: { engine, ms, top1 }.
-import { createOrt, createOurs, createTfjs, createTflite, engineSets, parseEngine, prepareInput } from './lib/engines.mjs';
-import { readInputs, withTflite } from './lib/node-io.mjs';
+import { engineSets, prepareInput } from './lib/engines.mjs';
+import { createEngine, readInputs } from './lib/node-io.mjs';
 
 const name = process.argv[2];
 const { all } = engineSets({ node: true });
@@ -11,29 +11,11 @@ if (!all.includes(name)) {
   console.error(`usage: node bench/cold.mjs ${all.join('|')}`);
   process.exit(2);
 }
-const { kind, precision, threads } = parseEngine(name);
 const data = await readInputs([name]);
 const input = prepareInput(data.manifest, data.rgb);
 
 const t0 = performance.now();
-let engine;
-if (kind === 'ours') {
-  const { load } = await import('mobilenetv2-wasm');
-  engine = await createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, awaitAllThreads: false });
-} else if (kind === 'ort') {
-  const ort = await import('onnxruntime-web');
-  const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;
-  engine = await createOrt({ ort, threads, precision, onnxBytes, input });
-} else if (kind === 'tflite') {
-  engine = await withTflite(({ tflite, version, build }) =>
-    createTflite({ tflite, version, build, threads, modelBytes: data.modelBytes, manifest: data.manifest, input }));
-} else {
-  const m = await import('@tensorflow/tfjs-core');
-  const tf = typeof m.setBackend === 'function' ? m : m.default;
-  await import('@tensorflow/tfjs-backend-wasm');
-  if (!(await tf.setBackend('wasm'))) throw new Error('TF.js: the wasm backend did not initialize');
-  engine = await createTfjs({ tf, manifest: data.manifest, bin: data.bin, input });
-}
+const engine = await createEngine(name, data, input, { cold: true });
 const scores = await engine.run();
 const ms = performance.now() - t0;
 let top1 = 0;

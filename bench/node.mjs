@@ -9,32 +9,13 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEngineArgs } from './lib/args.mjs';
-import {
-  createOrt, createOurs, createTfjs, createTflite, engineSets, parseEngine, prepareInput,
-} from './lib/engines.mjs';
+import { engineSets, prepareInput } from './lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
 import {
-  BENCH, REPO, checkPrepared, files, importOrt, importOurs, importTfjs, readInputs, wasmSizes, withTflite,
+  BENCH, REPO, checkPrepared, createEngine, files, readInputs, wasmSizes,
 } from './lib/node-io.mjs';
 
 const SETS = engineSets({ node: true });
-
-async function createEngine(name, data, input) {
-  const { kind, precision, threads } = parseEngine(name);
-  if (kind === 'ours') {
-    const { load } = await importOurs();
-    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads });
-  }
-  if (kind === 'ort') {
-    const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;
-    return createOrt({ ort: await importOrt(threads), threads, precision, onnxBytes, input });
-  }
-  if (kind === 'tflite') {
-    return withTflite(({ tflite, version, build }) =>
-      createTflite({ tflite, version, build, threads, modelBytes: data.modelBytes, manifest: data.manifest, input }));
-  }
-  return createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input });
-}
 
 async function createEngines(names, data, input) {
   const engines = [];

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { NSFWJS_CLASSES, NSFWJS_MODELS, nsfwjsInstalled, nsfwjsModel } from '../tests/js/nsfwjs.js';
 import { eachArg } from './lib/args.mjs';
+import { plural } from './lib/engines.mjs';
 import { checkAgreement, measure, ratios } from './lib/harness.mjs';
 import { REPO, files, importOurs, importTfjs } from './lib/node-io.mjs';
 
@@ -41,7 +42,7 @@ async function createOurs(load, files, pixels) {
   });
   return {
     name: 'ours',
-    label: `mobilenetv2-wasm (${model.info.target}) ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}`,
+    label: `mobilenetv2-wasm (${model.info.target}) ${plural(model.info.threads)}`,
     details: { target: model.info.target, threads: model.info.threads, multiplyAdds: model.info.multiplyAdds, alpha: model.info.alpha },
     multiplyAdds: model.info.multiplyAdds,
     alpha: model.info.alpha,

@@ -3,7 +3,9 @@
 //   ?mode=bench (default): every engine in this page, alternating; sets window.benchResult
 //   ?mode=cold&engine=ours|ours2|ours8|ours8x2|ort1|ort2|ort8|ort8x2|tflite1|tflite2|tfjs: one cold start;
 //   sets window.coldResult
-import { createOrt, createOurs, createTfjs, createTflite, engineSets, parseEngine, prepareInput } from '../lib/engines.mjs';
+import {
+  createOrt, createOurs, createTfjs, createTflite, engineSets, inputsNeeded, parseEngine, prepareInput,
+} from '../lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, ratios } from '../lib/harness.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -26,15 +28,14 @@ async function bytes(url) {
 
 // The .tflite bytes serve ours and tfjs-tflite alike: the very same file.
 async function readInputs(which) {
-  const kinds = which.map(parseEngine);
-  const needs = (kind, precision) => kinds.some((k) => k.kind === kind && (!precision || k.precision === precision));
+  const needs = inputsNeeded(which);
   const [manifest, rgb, modelBytes, onnxBytes, onnxInt8Bytes, bin] = await Promise.all([
     fetch('/bench/out/weights.json').then((r) => r.json()),
     bytes('/bench/out/input.rgb'),
-    needs('ours') || needs('tflite') ? bytes('/models/mobilenet_v2_1.0_224_quant.tflite') : null,
-    needs('ort', 'fp32') ? bytes('/bench/out/mobilenet_v2.onnx') : null,
-    needs('ort', 'int8') ? bytes('/bench/out/mobilenet_v2_int8.onnx') : null,
-    needs('tfjs') ? bytes('/bench/out/weights.bin').then((b) => b.buffer) : null,
+    needs.model ? bytes('/models/mobilenet_v2_1.0_224_quant.tflite') : null,
+    needs.onnx ? bytes('/bench/out/mobilenet_v2.onnx') : null,
+    needs.onnxInt8 ? bytes('/bench/out/mobilenet_v2_int8.onnx') : null,
+    needs.tfjsWeights ? bytes('/bench/out/weights.bin').then((b) => b.buffer) : null,
   ]);
   return { manifest, rgb, modelBytes, onnxBytes, onnxInt8Bytes, bin };
 }

@@ -40,6 +40,13 @@ export function engineName({ kind, precision, threads }) {
 
 export const isInt8 = (name) => parseEngine(name).precision === 'int8';
 
+/** Which of bench/prepare.sh's files the engines `names` read (the .tflite serves ours and tfjs-tflite). */
+export function inputsNeeded(names) {
+  const kinds = names.map(parseEngine);
+  const needs = (kind, precision) => kinds.some((k) => k.kind === kind && (!precision || k.precision === precision));
+  return { model: needs('ours') || needs('tflite'), onnx: needs('ort', 'fp32'), onnxInt8: needs('ort', 'int8'), tfjsWeights: needs('tfjs') };
+}
+
 /**
  * The engine sets of `--engines float|int8` (each run with ours, the reference); the default is
  * both. `node`: without tflite2 (tfjs-tflite runs one thread in Node, see node-io.mjs withTflite).
@@ -63,17 +70,17 @@ export function prepareInput(manifest, rgb) {
   const s = Math.fround(scale);
   const z = Math.fround(zp);
   for (let i = 0; i < nhwc.length; i++) nhwc[i] = Math.fround(s * Math.fround(rgb[i] - z));
-  const nchw = new Float32Array(nhwc.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) nchw[(k * h + y) * w + x] = nhwc[(y * w + x) * c + k];
-  // The pixels as bytes in NCHW, for the integer ONNX model (its input is the .tflite's uint8 input).
-  const nchwBytes = new Uint8Array(rgb.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) nchwBytes[(k * h + y) * w + x] = rgb[(y * w + x) * c + k];
-  return { rgb, width: w, height: h, channels: c, nhwc, nchw, nchwBytes };
+  const toNchw = (src) => {
+    const out = new src.constructor(src.length);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(k * h + y) * w + x] = src[(y * w + x) * c + k];
+    return out;
+  };
+  // nchwBytes: the pixels as bytes, for the integer ONNX model (its input is the .tflite's uint8 input).
+  return { rgb, width: w, height: h, channels: c, nhwc, nchw: toNchw(nhwc), nchwBytes: toNchw(rgb) };
 }
 
-const plural = (n) => `${n} thread${n > 1 ? 's' : ''}`;
+export const plural = (n) => `${n} thread${n > 1 ? 's' : ''}`;
 
 // A threaded model may start on one thread, the others joining as their workers come up:
 // waits (10 s at most) until the threads asked for are running, or fails.

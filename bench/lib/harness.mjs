@@ -1,5 +1,6 @@
 // The measurement itself, the same in Node and in the browser: warm-up, timed runs alternating
 // between engines, agreement of the outputs, the SIMD multiply-add peak; and the report.
+import { isInt8, parseEngine } from './engines.mjs';
 
 const now = () => performance.now();
 
@@ -15,8 +16,6 @@ function stats(times) {
   return { medianMs: median(times), minMs: Math.min(...times), meanMs: mean, sdMs: sd };
 }
 
-// Engines of the integer path: ours8*, tflite*, ort8* (bench/lib/engines.mjs names them).
-const isInt8Name = (n) => /^(ours8|tflite|ort8)/.test(n);
 
 /**
  * The largest |difference| of an int8 engine's dequantized probabilities from ours8 that still
@@ -30,7 +29,7 @@ const isInt8Name = (n) => /^(ours8|tflite|ort8)/.test(n);
  * Bound: 8 steps.
  */
 export const INT8_TOLERANCE = { ours: 0, tflite: 8 / 256, ort: 8 / 256 };
-const int8Tolerance = (name) => INT8_TOLERANCE[/^(ours|tflite|ort)/.exec(name)[1]];
+const int8Tolerance = (name) => INT8_TOLERANCE[parseEngine(name).kind];
 
 /**
  * Compares every engine's scores on the same input. Float engines against ours (the first
@@ -54,7 +53,7 @@ export async function checkAgreement(engines) {
   engines.forEach((e, i) => {
     result.top1[e.name] = top(outputs[i], 1)[0];
     result.top5[e.name] = top(outputs[i], 5).map((k) => ({ index: k, score: Number(outputs[i][k].toFixed(6)) }));
-    if (isInt8Name(e.name)) return;
+    if (isInt8(e.name)) return;
     if (i > 0) result.maxAbsDiff[e.name] = diff(outputs[0], outputs[i]);
     for (const j of float) result.maxAbsDiffAnyPair = Math.max(result.maxAbsDiffAnyPair, diff(outputs[i], outputs[j]));
     float.push(i);
@@ -63,7 +62,7 @@ export async function checkAgreement(engines) {
   if (ref >= 0) {
     const int8 = { reference: engines[ref].name, maxAbsDiff: {}, tolerance: {}, ok: {}, vsFloat: diff(outputs[ref], outputs[0]) };
     engines.forEach((e, i) => {
-      if (i === ref || !isInt8Name(e.name)) return;
+      if (i === ref || !isInt8(e.name)) return;
       int8.maxAbsDiff[e.name] = diff(outputs[ref], outputs[i]);
       int8.tolerance[e.name] = int8Tolerance(e.name);
       int8.ok[e.name] = int8.maxAbsDiff[e.name] <= int8.tolerance[e.name] && result.top1[e.name] === result.top1[engines[ref].name];
@@ -159,7 +158,7 @@ export function report(r) {
   const lines = [];
   const L = (s = '') => lines.push(s);
   const alpha = Number.isInteger(r.network.alpha) ? r.network.alpha.toFixed(1) : r.network.alpha;
-  const int8 = r.engines.some((e) => isInt8Name(e.name));
+  const int8 = r.engines.some((e) => isInt8(e.name));
   L(`MobileNetV2 ${alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32` +
     `${int8 ? `; int8 engines: the file's ${r.network.weightType} integers` : ''}), batch 1, input ${r.network.image}`);
   const load = (l) => (l ? l.map((x) => x.toFixed(2)).join(' ') : '?');
@@ -175,13 +174,13 @@ export function report(r) {
   const macs = r.network.multiplyAdds;
   const w = Math.max(...r.engines.map((e) => e.label.length)) + 2;
   // Each anchor's row: ours on one thread of the same precision (ours for float32, ours8 for int8) / anchor.
-  const rowRatio = (e) => r.ratios.find((x) => x.anchor === e.name && x.ours === (isInt8Name(e.name) ? 'ours8' : 'ours'));
+  const rowRatio = (e) => r.ratios.find((x) => x.anchor === e.name && x.ours === (isInt8(e.name) ? 'ours8' : 'ours'));
   const shown = new Set();
   L(`${pad('engine', w)}${lpad('median ms', 10)}${lpad('min ms', 9)}${lpad('mean ms', 9)}${lpad('GMAC/s', 9)}   ours/anchor median, min`);
   for (const e of r.engines) {
     const ratio = rowRatio(e);
     if (ratio) shown.add(ratio);
-    const tag = /^ours/.test(e.name) ? `(ours${isInt8Name(e.name) ? ', int8' : ''})` : '';
+    const tag = /^ours/.test(e.name) ? `(ours${isInt8(e.name) ? ', int8' : ''})` : '';
     L(`${pad(e.label, w)}${lpad(ms(e.medianMs), 10)}${lpad(ms(e.minMs), 9)}${lpad(ms(e.meanMs), 9)}` +
       `${lpad(((macs / e.medianMs) * 1e-6).toFixed(2), 9)}   ${ratio ? `${ratio.median.toFixed(3)}  ${ratio.min.toFixed(3)}` : tag}`);
   }
@@ -202,7 +201,7 @@ export function report(r) {
       ? `${top1[0]}${className(top1[0])} (${names.map((n) => a.top5[n][0].score.toFixed(4)).join(' / ')}) for ${names.join(', ')}`
       : names.map((n) => `${n} ${a.top1[n]}${className(a.top1[n])}`).join(', ');
   };
-  const floatNames = Object.keys(a.top1).filter((n) => !isInt8Name(n));
+  const floatNames = Object.keys(a.top1).filter((n) => !isInt8(n));
   if (floatNames.length > 1) {
     const diffs = Object.entries(a.maxAbsDiff).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ');
     L(`float32 agreement on ${r.network.image} (max |difference| of the ${a.classes} probabilities vs ours): ${diffs}; ` +
@@ -215,7 +214,7 @@ export function report(r) {
       .map(([k, v]) => `${k} ${v.toExponential(2)} (<= ${q.tolerance[k].toExponential(2)}: ${q.ok[k] ? 'ok' : 'EXCEEDED'})`).join(', ');
     L(`int8 agreement (max |difference| of the ${a.classes} dequantized probabilities vs ${q.reference}, tolerance): ` +
       `${diffs || 'no other int8 engine'}; ${q.reference} vs ours (float32) ${q.vsFloat.toExponential(2)}`);
-    L(`top-1 int8: ${top1Line(Object.keys(a.top1).filter(isInt8Name))}`);
+    L(`top-1 int8: ${top1Line(Object.keys(a.top1).filter(isInt8))}`);
   }
   if (r.coldStart) {
     L();

@@ -8,7 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { register, createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseEngine } from './engines.mjs';
+import {
+  createOrt, createOurs, createTfjs, createTflite, inputsNeeded, parseEngine,
+} from './engines.mjs';
 
 export const BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = path.resolve(BENCH, '..');
@@ -29,9 +31,9 @@ export const files = {
 
 /** Throws unless bench/prepare.sh made what `names` (the engines) need. */
 export function checkPrepared(names = []) {
-  const int8Onnx = names.some((n) => n.startsWith('ort8'));
+  const { onnxInt8 } = inputsNeeded(names);
   const missing = Object.entries(files)
-    .filter(([k, f]) => (k !== 'onnxInt8' || int8Onnx) && !existsSync(f))
+    .filter(([k, f]) => (k !== 'onnxInt8' || onnxInt8) && !existsSync(f))
     .map(([, f]) => path.relative(REPO, f));
   if (missing.length) {
     throw new Error(`missing ${missing.join(', ')}: run bench/prepare.sh (npm run bench does)`);
@@ -48,16 +50,15 @@ export async function readInputs(which = ['ours', 'ort1', 'tfjs']) {
   const config = JSON.parse(await readFile(files.config, 'utf8'));
   const manifest = JSON.parse(await readFile(files.manifest, 'utf8'));
   const rgb = new Uint8Array(await readFile(files.input));
-  const kinds = which.map(parseEngine);
-  const needs = (kind, precision) => kinds.some((k) => k.kind === kind && (!precision || k.precision === precision));
+  const needs = inputsNeeded(which);
   return {
     config,
     manifest,
     rgb,
-    modelBytes: needs('ours') || needs('tflite') ? new Uint8Array(await readFile(files.ourModel)) : null,
-    onnxBytes: needs('ort', 'fp32') ? new Uint8Array(await readFile(files.onnx)) : null,
-    onnxInt8Bytes: needs('ort', 'int8') ? new Uint8Array(await readFile(files.onnxInt8)) : null,
-    bin: needs('tfjs') ? asArrayBuffer(await readFile(files.weights)) : null,
+    modelBytes: needs.model ? new Uint8Array(await readFile(files.ourModel)) : null,
+    onnxBytes: needs.onnx ? new Uint8Array(await readFile(files.onnx)) : null,
+    onnxInt8Bytes: needs.onnxInt8 ? new Uint8Array(await readFile(files.onnxInt8)) : null,
+    bin: needs.tfjsWeights ? asArrayBuffer(await readFile(files.weights)) : null,
   };
 }
 
@@ -188,4 +189,28 @@ export async function wasmSizes(names, { browser = false } = {}) {
     });
   }
   return out;
+}
+
+/**
+ * Creates engine `name` (bench/lib/engines.mjs names), importing its module first. `cold`: for a
+ * cold start, one engine in a fresh process: ours answers without waiting for every thread's
+ * worker, and onnxruntime-web is the package as users import it (no instance hooks, whose loader
+ * thread would add to its time).
+ */
+export async function createEngine(name, data, input, { cold = false } = {}) {
+  const { kind, precision, threads } = parseEngine(name);
+  if (kind === 'ours') {
+    const { load } = await importOurs();
+    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, awaitAllThreads: !cold });
+  }
+  if (kind === 'ort') {
+    const ort = cold ? await import('onnxruntime-web') : await importOrt(threads);
+    const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;
+    return createOrt({ ort, threads, precision, onnxBytes, input });
+  }
+  if (kind === 'tflite') {
+    return withTflite(({ tflite, version, build }) =>
+      createTflite({ tflite, version, build, threads, modelBytes: data.modelBytes, manifest: data.manifest, input }));
+  }
+  return createTfjs({ tf: await importTfjs(), manifest: data.manifest, bin: data.bin, input });
 }

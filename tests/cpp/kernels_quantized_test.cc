@@ -363,6 +363,22 @@ TEST_P(QuantizedKernelsTest, QGemmStridesAndEdges) {
   for (int variant2 = 0; variant2 < 7; ++variant2) CheckQGemm(5, 1280, 12, 1280, 12, variant2 % 2, variant2, rng);
 }
 
+TEST_P(QuantizedKernelsTest, QGemmStagesRowsInGroups) {
+  // Rows are staged a group at a time (32 KiB of int16): many groups of whole tiles (k = 24),
+  // groups of 3 and of 1 row (k = 4100, 9000), and past one row per stage (k = 16400) the
+  // scalar kernel.
+  std::mt19937 rng(36);
+  int variant = 0;
+  for (int k : {24, 4100, 9000, 16400}) {
+    for (int m : {1, 5, 700}) {
+      if (static_cast<size_t>(m) * k > 2000000) continue;
+      ++variant;
+      CheckQGemm(m, k, 9, k, 9, variant % 2 == 0, variant, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 TEST_P(QuantizedKernelsTest, QGemmRequantizesEveryAccumulatorExactly) {
   // k = 1 and huge biases: the accumulators sweep a wide range, and multipliers with many
   // trailing zero bits make every rounding tie happen.
@@ -379,8 +395,8 @@ TEST_P(QuantizedKernelsTest, QGemmRequantizesEveryAccumulatorExactly) {
       if (trial % 3 == 0) mult[j].multiplier &= ~((1 << (16 + trial % 14)) - 1);
       if (mult[j].multiplier < (1 << 30)) mult[j].multiplier = 1 << 30;
     }
-    QOutput out;
-    out.zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+    // Plain, ReLU-like and ReLU6-like output stages (each a different requantization path).
+    const QOutput out = RandomOutput(rng, trial);
     const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
     std::vector<uint8_t> packed(PackedQGemmBytes(1, n));
     PackQGemm(w.data(), bias.data(), mult.data(), 1, n, zero_point, out, packed.data());

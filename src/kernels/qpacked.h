@@ -10,6 +10,16 @@
 // `clamp` only caps values whose result saturates the uint8 output anyway (or that no
 // input can reach). Channels where that does not fit 64 bits make `vector` 0, and the
 // kernels then requantize that layer with the scalar MultiplyByQuantizedMultiplier.
+//
+// ReLU layers (the output's minimum at or above its zero point) take a shorter exact form
+// in double precision. For acc >= 0 the folded form above is floor((acc * mult + R) / 2^S)
+// with S = 31 + rs and R = 2^30 + 2^(30 + rs) (2^30 when rs = 0); every acc < 0 gives the
+// minimum. So, with fscale = mult / 2^S and foffset = zero_point + R / 2^S - 1/2 + 2^-(S+1),
+//   out = clamp(round_to_nearest_even(acc * fscale + foffset), min, max)
+// where acc * fscale and the sum are exact in a double while the result can be unsaturated
+// (rs <= 12), the value sits on a 2^-S grid so the shifted rounding has no ties and gives
+// the floor, and adding 1.5 * 2^52 does that rounding and leaves the integer in the low 32
+// bits: a convert, a multiply and two adds per pair of values.
 #ifndef MNV2_KERNELS_QPACKED_H_
 #define MNV2_KERNELS_QPACKED_H_
 
@@ -47,16 +57,19 @@ struct QPackedHeader {
   int32_t vector;                // 1: the vector requantization is exact for every channel
   int32_t input_zero_point;
   int32_t scaled;  // some channel has pre != 1 (the kernels skip the min and multiply otherwise)
-  // The output's minimum is at or above its zero point (a ReLU or ReLU6): every sum <= 0
-  // gives the minimum, so the kernels requantize max(acc, 0) without sign or `corr`.
+  // The output's minimum is at or above its zero point (a ReLU or ReLU6) and every channel
+  // has the double-precision form (fscale, foffset): the kernels requantize with it.
   int32_t relu;
 };
 static_assert(sizeof(QPackedHeader) == 32, "header size");
 
 // Per-channel parameters, structure of arrays over `count` channels starting at `base`
-// (8-byte aligned): round (u64), then bias, mult, clamp, pre, corr, tfl_mult, tfl_shift (32-bit).
+// (8-byte aligned): round (u64), fscale, foffset (double), then bias, mult, clamp, pre, corr,
+// tfl_mult, tfl_shift (32-bit).
 struct QChannelParams {
   const uint64_t* round;
+  const double* fscale;
+  const double* foffset;
   const int32_t* bias;
   const uint32_t* mult;
   const uint32_t* clamp;
@@ -65,11 +78,13 @@ struct QChannelParams {
   const int32_t* tfl_mult;
   const int32_t* tfl_shift;
 };
-inline size_t QChannelParamsBytes(size_t count) { return count * (8 + 7 * 4) + (count & 1) * 4; }
+inline size_t QChannelParamsBytes(size_t count) { return count * (3 * 8 + 7 * 4) + (count & 1) * 4; }
 inline QChannelParams QChannelParamsAt(const uint8_t* base, size_t count) {
   QChannelParams p;
   p.round = reinterpret_cast<const uint64_t*>(base);
-  const uint32_t* u = reinterpret_cast<const uint32_t*>(base + 8 * count);
+  p.fscale = reinterpret_cast<const double*>(base + 8 * count);
+  p.foffset = p.fscale + count;
+  const uint32_t* u = reinterpret_cast<const uint32_t*>(base + 3 * 8 * count);
   p.bias = reinterpret_cast<const int32_t*>(u);
   p.mult = u + count;
   p.clamp = u + 2 * count;
@@ -124,6 +139,8 @@ struct QChannelVector {
   uint32_t mult = 0, clamp = 0, pre = 0, corr = 0;
 };
 bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool saturating, QChannelVector* out);
+// The double-precision form of a ReLU layer's channel (see above); false where it is not exact.
+bool QChannelReluForm(QuantizedMultiplier m, int64_t bound, int32_t zero_point, double* fscale, double* foffset);
 
 // Scalar versions of the kernels on the same packed buffers: HWY_SCALAR runs them, and
 // the vector kernels fall back to them where `vector` is 0.

@@ -61,21 +61,42 @@ bool QChannelForm(QuantizedMultiplier m, int64_t bound, int layer_rs, bool satur
   return true;
 }
 
+bool QChannelReluForm(QuantizedMultiplier m, int64_t bound, int32_t zero_point, double* fscale, double* foffset) {
+  *fscale = *foffset = 0;
+  if (m.multiplier < 0 || m.shift > 0) return false;
+  const int rs = -m.shift;
+  if (rs > 12 || zero_point < 0 || zero_point > 255) return false;
+  const int S = 31 + rs;
+  *fscale = std::ldexp(static_cast<double>(m.multiplier), -S);
+  // zero_point + R / 2^S - 1/2 + 2^-(S+1), R = 2^30 + 2^(30 + rs) (2^30 when rs = 0); every
+  // term is a power of two no finer than 2^-(S+1) and the sum stays below 2^9: exact.
+  const double half_or_zero = rs >= 1 ? 0.5 : 0.0;
+  *foffset = zero_point + (std::ldexp(1.0, 30 - S) + half_or_zero - 0.5 + std::ldexp(1.0, -S - 1));
+  // The integer lands in the low 32 bits: |acc * fscale + foffset| < 2^31 for every acc that
+  // can occur.
+  const double largest = static_cast<double>(std::max<int64_t>(bound, 0)) * *fscale + 512.0;
+  return largest < 2147483648.0;
+}
+
 namespace {
 
 // Writes the channel parameters of qpacked.h for `count` channels (n of them real, the rest
-// zero) at `base`. Returns whether the vector form is exact for all of them.
+// zero) at `base`. Returns whether the integer vector form is exact for all of them, and
+// clears h->relu unless they all have the ReLU form too.
 bool WriteChannelParams(const int32_t* bias, const QuantizedMultiplier* mult, const int64_t* bound, int n,
                         int count, int layer_rs, uint8_t* base, QPackedHeader* h) {
   const size_t cnt = static_cast<size_t>(count);
   std::memset(base, 0, QChannelParamsBytes(cnt));
   uint64_t* round = reinterpret_cast<uint64_t*>(base);
-  uint32_t* u = reinterpret_cast<uint32_t*>(base + 8 * cnt);
+  double* fscale = reinterpret_cast<double*>(base + 8 * cnt);
+  double* foffset = fscale + cnt;
+  uint32_t* u = reinterpret_cast<uint32_t*>(base + 3 * 8 * cnt);
   int32_t* b = reinterpret_cast<int32_t*>(u);
   bool vector = true;
   for (int c = 0; c < n; ++c) {
     QChannelVector r;
     vector = QChannelForm(mult[c], bound[c], layer_rs, true, &r) && vector;
+    if (h->relu && !QChannelReluForm(mult[c], bound[c], h->zero_point, &fscale[c], &foffset[c])) h->relu = 0;
     h->scaled |= r.pre != 1 ? 1 : 0;
     round[c] = r.round;
     b[c] = bias ? bias[c] : 0;
@@ -89,6 +110,8 @@ bool WriteChannelParams(const int32_t* bias, const QuantizedMultiplier* mult, co
   return vector;
 }
 
+// The header for a layer whose output is `out`: `relu` until WriteChannelParams finds a
+// channel without the ReLU form.
 QPackedHeader MakeHeader(const QOutput& out, int layer_rs, int32_t input_zero_point) {
   QPackedHeader h;
   std::memset(&h, 0, sizeof(h));
@@ -193,6 +216,7 @@ void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMulti
     }
     h.vector &= WriteChannelParams(folded, mult + p, bound, cols, kQGemmPanel, layer_rs, panel, &h) ? 1 : 0;
   }
+  if (h.relu) h.vector = 1;  // the ReLU form serves every channel
   std::memcpy(packed, &h, sizeof(h));
 }
 
@@ -262,7 +286,7 @@ void PackQDepthwise(const int16_t* weights, const int32_t* bias, const Quantized
     bound[c] = std::abs(b) + deviation * abs_sum;
   }
   h.vector = WriteChannelParams(folded.data(), mult, bound.data(), channels, channels, layer_rs,
-                                packed + sizeof(QPackedHeader), &h) ? 1 : 0;
+                                packed + sizeof(QPackedHeader), &h) || h.relu ? 1 : 0;
   std::memcpy(packed, &h, sizeof(h));
   int16_t* pairs = reinterpret_cast<int16_t*>(packed + QDepthwiseParamsBytes(channels));
   for (int p = 0; p < kQDwPairs; ++p) {

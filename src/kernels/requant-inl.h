@@ -38,12 +38,14 @@ using DI16 = hn::Full128<int16_t>;
 using DI32 = hn::Full128<int32_t>;
 using DU32 = hn::Full128<uint32_t>;
 using DU64 = hn::Full128<uint64_t>;
+using DF64 = hn::Full128<double>;
 using VI32 = hn::Vec<DI32>;
 
 // The requantization constants of four channels (lanes).
 struct Requant4 {
   hn::Vec<DU32> mult, clamp, pre, corr;
   hn::Vec<DU64> round_a, round_b;  // lanes as the products come out (see MulLanes)
+  hn::Vec<DF64> fscale_a, fscale_b, foffset_a, foffset_b;  // the ReLU form: lanes (0, 1), (2, 3)
 };
 
 HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
@@ -54,6 +56,11 @@ HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
   r.clamp = hn::LoadU(du32, p.clamp + c);
   r.pre = hn::LoadU(du32, p.pre + c);
   r.corr = hn::LoadU(du32, p.corr + c);
+  const DF64 df64;
+  r.fscale_a = hn::LoadU(df64, p.fscale + c);
+  r.fscale_b = hn::LoadU(df64, p.fscale + c + 2);
+  r.foffset_a = hn::LoadU(df64, p.foffset + c);
+  r.foffset_b = hn::LoadU(df64, p.foffset + c + 2);
   const auto r01 = hn::LoadU(du64, p.round + c);
   const auto r23 = hn::LoadU(du64, p.round + c + 2);
 #if HWY_TARGET == HWY_WASM
@@ -116,19 +123,16 @@ HWY_INLINE hn::Vec<DU32> NarrowLanes(hn::Vec<DU64> x, hn::Vec<DU64> y) {
 #endif
 }
 
-// (u * mult + round [- corr]) >> shift for four magnitudes u (already clamped and scaled).
-template <bool kCorrect>
+// (u * mult + round - corr) >> shift for four magnitudes u (already clamped and scaled).
 HWY_INLINE hn::Vec<DU32> ShiftedProduct4(hn::Vec<DU32> u, const Requant4& r, hn::Vec<DU32> corr, int shift) {
   hn::Vec<DU64> x, y;
   MulLanes(u, r.mult, &x, &y);
   x = hn::Add(x, r.round_a);
   y = hn::Add(y, r.round_b);
-  if (kCorrect) {
-    hn::Vec<DU64> cx, cy;
-    WidenLanes(corr, &cx, &cy);
-    x = hn::Sub(x, cx);
-    y = hn::Sub(y, cy);
-  }
+  hn::Vec<DU64> cx, cy;
+  WidenLanes(corr, &cx, &cy);
+  x = hn::Sub(x, cx);
+  y = hn::Sub(y, cy);
 #if HWY_TARGET == HWY_WASM
   // A shift amount whose splat was hoisted turned each i64x2.shr_u into two extract_lane,
   // two i64.shr_u and two replace_lane.
@@ -147,25 +151,43 @@ HWY_INLINE VI32 MultiplyQuantized4(VI32 acc, const Requant4& r, int shift) {
   auto u = hn::BitCast(du32, hn::Abs(acc));
   if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
   const auto corr = hn::And(hn::BitCast(du32, sign), r.corr);
-  const auto magnitude = hn::BitCast(di32, ShiftedProduct4<true>(u, r, corr, shift));
+  const auto magnitude = hn::BitCast(di32, ShiftedProduct4(u, r, corr, shift));
   return hn::Sub(hn::Xor(magnitude, sign), sign);
 }
 
+// The ReLU form of qpacked.h for four accumulators: zero point included, not yet clamped.
+HWY_INLINE VI32 ReluForm4(VI32 acc, const Requant4& r) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52: rounds to an integer in the low bits
+#if HWY_TARGET == HWY_WASM
+  // (Highway 1.0.3 has no double arithmetic on WebAssembly.)
+  const v128_t magic = wasm_f64x2_splat(kMagic);
+  const v128_t lo = wasm_f64x2_convert_low_i32x4(acc.raw);
+  const v128_t hi = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(acc.raw, acc.raw, 2, 3, 2, 3));
+  const v128_t a = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(lo, r.fscale_a.raw), r.foffset_a.raw), magic);
+  const v128_t b = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(hi, r.fscale_b.raw), r.foffset_b.raw), magic);
+  return VI32{wasm_i32x4_shuffle(a, b, 0, 2, 4, 6)};
+#else
+  const DF64 df64;
+  const DU32 du32;
+  const hn::Full64<int32_t> dh;
+  const auto magic = hn::Set(df64, kMagic);
+  const auto a = hn::Add(hn::Add(hn::Mul(hn::PromoteTo(df64, hn::LowerHalf(dh, acc)), r.fscale_a), r.foffset_a), magic);
+  const auto b = hn::Add(hn::Add(hn::Mul(hn::PromoteTo(df64, hn::UpperHalf(dh, acc)), r.fscale_b), r.foffset_b), magic);
+  return hn::BitCast(DI32(), hn::ConcatEven(du32, hn::BitCast(du32, b), hn::BitCast(du32, a)));
+#endif
+}
+
 // The output stage: zero point and clamp, still as int32 lanes. kRelu (the header's relu):
-// sums <= 0 all give the minimum, so only max(acc, 0) is requantized, as a magnitude.
+// the ReLU form, which has the zero point in its offset and needs no kScaled.
 template <bool kScaled = true, bool kRelu = false>
 HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h) {
   const DI32 di32;
-  const DU32 du32;
   VI32 v;
   if (kRelu) {
-    auto u = hn::BitCast(du32, hn::Max(acc, hn::Zero(di32)));
-    if (kScaled) u = hn::Mul(hn::Min(u, r.clamp), r.pre);
-    v = hn::BitCast(di32, ShiftedProduct4<false>(u, r, u, h.shift));
+    v = ReluForm4(acc, r);
   } else {
-    v = MultiplyQuantized4<kScaled>(acc, r, h.shift);
+    v = hn::Add(MultiplyQuantized4<kScaled>(acc, r, h.shift), hn::Set(di32, h.zero_point));
   }
-  v = hn::Add(v, hn::Set(di32, h.zero_point));
   return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
 }
 
@@ -175,13 +197,14 @@ HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h
 #endif
 
 // fn(kScaled, kRelu) for the layer's requantization variant (the header's scaled and relu), as
-// std::bool_constant arguments: where a kernel compiles its output stage once per variant.
+// std::bool_constant arguments: where a kernel compiles its output stage once per variant
+// (three: the ReLU form ignores kScaled).
 template <class Fn>
 HWY_INLINE decltype(auto) WithOutputVariant(const QPackedHeader& h, Fn&& fn) {
   using T = std::true_type;
   using F = std::false_type;
-  if (h.scaled) return h.relu ? fn(T(), T()) : fn(T(), F());
-  return h.relu ? fn(F(), T()) : fn(F(), F());
+  if (h.relu) return fn(F(), T());
+  return h.scaled ? fn(T(), F()) : fn(F(), F());
 }
 
 // OutputStage4 with the layer's variant chosen at run time, for code that is not hot

@@ -408,6 +408,42 @@ TEST_P(QuantizedKernelsTest, QGemmRequantizesEveryAccumulatorExactly) {
   }
 }
 
+TEST_P(QuantizedKernelsTest, QGemmReluFormIsExactOnEveryAccumulator) {
+  // ReLU layers requantize in double precision (qpacked.h). Every accumulator from below zero
+  // to past saturation, for right shifts 0..12 and multipliers whose trailing zero bits put
+  // results exactly on an integer (where a rounding without the form's 2^-(S+1) would go to
+  // the even neighbour): k = 1, weight 1, input zero point 0, so acc = bias + a.
+  std::vector<uint8_t> a(256);
+  for (int i = 0; i < 256; ++i) a[i] = static_cast<uint8_t>(i);
+  const std::vector<int16_t> w(8, 1);
+  std::mt19937 rng(37);
+  for (int rs : {0, 1, 2, 5, 9, 12}) {
+    for (int32_t multiplier : {1 << 30, 3 << 29, 0x5a000000, 0x7fffffff, 0x4321abcd}) {
+      QOutput out;
+      out.zero_point = std::uniform_int_distribution<int>(0, 200)(rng);
+      out.min = out.zero_point;
+      out.max = multiplier % 2 ? 255 : out.zero_point + 40;
+      const std::vector<QuantizedMultiplier> mult(8, QuantizedMultiplier{multiplier, -rs});
+      // Past the last unsaturated accumulator: (max - zero point + 1) / (multiplier / 2^(31 + rs)).
+      const int64_t end = static_cast<int64_t>(std::ldexp(out.max - out.zero_point + 2.0, 31 + rs) / multiplier);
+      for (int64_t base = -2048; base < end; base += 2048) {
+        std::vector<int32_t> bias(8);
+        for (int j = 0; j < 8; ++j) bias[j] = static_cast<int32_t>(base + 256 * j);
+        std::vector<uint8_t> packed(PackedQGemmBytes(1, 8));
+        PackQGemm(w.data(), bias.data(), mult.data(), 1, 8, 0, out, packed.data());
+        QPackedHeader h;
+        std::memcpy(&h, packed.data(), sizeof(h));
+        ASSERT_EQ(h.relu, 1) << "rs " << rs;
+        std::vector<uint8_t> got(256 * 8), want(256 * 8);
+        QGemm(a.data(), 1, 256, 1, packed.data(), 8, got.data(), 8);
+        qreference::Gemm(a.data(), 1, 256, 1, 0, w.data(), bias.data(), mult.data(), 8, out, want.data(), 8);
+        ASSERT_TRUE(SameBytes(got, want, "rs " + std::to_string(rs) + " multiplier " + std::to_string(multiplier) +
+                                             " accumulators from " + std::to_string(base)));
+      }
+    }
+  }
+}
+
 TEST_P(QuantizedKernelsTest, QGemmMobileNetV2Channels) {
   std::mt19937 rng(34);
   int variant = 0;

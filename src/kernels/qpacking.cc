@@ -170,9 +170,10 @@ int32_t MultiplyByQuantizedMultiplier(int32_t x, QuantizedMultiplier m) {
 QOutput QuantizedActivationRange(float scale, int32_t zero_point, float lo, float hi) {
   QOutput out;
   out.zero_point = zero_point;
-  // In double and clamped first: a tiny scale from an untrusted file puts f / scale far outside int.
+  // TFLite divides in float (QuantizeValue); the rounding and sum in double and clamped first:
+  // a tiny scale from an untrusted file puts f / scale far outside int (or at infinity).
   auto quantize = [&](float f) {
-    const double q = zero_point + std::round(static_cast<double>(f) / scale);
+    const double q = zero_point + std::round(static_cast<double>(f / scale));
     return static_cast<int32_t>(std::clamp(q, -1.0, 256.0));
   };
   out.min = std::isinf(lo) ? 0 : std::max<int32_t>(0, quantize(lo));

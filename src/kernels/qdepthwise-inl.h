@@ -91,7 +91,7 @@ HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_
     for (size_t i = 0; i < count; ++i, o += C) {
       VI32 lo, hi;
       QDwPixel8(x, w, bias_lo, bias_hi, &lo, &hi);
-      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq_lo, h), OutputStage4<kScaled, kRelu>(hi, rq_hi, h), o);
+      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq_lo, h), OutputStage4<kScaled, kRelu>(hi, rq_hi, h), h, o);
       for (int t = 0; t < 9; ++t) x[t] += pixel_step;
     }
   }
@@ -125,7 +125,7 @@ HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows,
       QDwPixel8(x, LoadQDwWeights(p.pairs, C, c), hn::LoadU(d32, p.params.bias + c),
                 hn::LoadU(d32, p.params.bias + c + 4), &lo, &hi);
       StoreBytes8(OutputStage4Any(lo, LoadRequant4(p.params, c), h),
-                  OutputStage4Any(hi, LoadRequant4(p.params, c + 4), h), out_row + static_cast<size_t>(ox) * C + c);
+                  OutputStage4Any(hi, LoadRequant4(p.params, c + 4), h), h, out_row + static_cast<size_t>(ox) * C + c);
     }
   }
 }

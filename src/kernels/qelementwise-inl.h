@@ -96,7 +96,7 @@ HWY_NOINLINE void QAdd(const uint8_t* a, const uint8_t* b, size_t n, const QAddP
                               MultiplyQuantized4(hn::ShiftLeft<20>(b_lo), rb, sb));
       const VI32 hi = hn::Add(MultiplyQuantized4(hn::ShiftLeft<20>(a_hi), ra, sa),
                               MultiplyQuantized4(hn::ShiftLeft<20>(b_hi), rb, sb));
-      StoreBytes8(OutputStage4(lo, ro, h), OutputStage4(hi, ro, h), out + i);
+      StoreBytes8(OutputStage4(lo, ro, h), OutputStage4(hi, ro, h), h, out + i);
     }
   }
 #endif
@@ -118,7 +118,7 @@ HWY_NOINLINE void QRequantize(const uint8_t* in, size_t n, const QRequantParams&
     for (; i + 8 <= n; i += 8) {
       VI32 lo, hi;
       LoadCentered8(in + i, p.input_zero_point, &lo, &hi);
-      StoreBytes8(OutputStage4(lo, r, h), OutputStage4(hi, r, h), out + i);
+      StoreBytes8(OutputStage4(lo, r, h), OutputStage4(hi, r, h), h, out + i);
     }
   }
 #endif

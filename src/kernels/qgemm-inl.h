@@ -80,10 +80,10 @@ HWY_INLINE void QGemmStore(const VI32 (&acc)[kRows][2], size_t rows, const QChan
     const VI32 lo = OutputStage4<kScaled, kRelu>(acc[r][0], rq0, h);
     const VI32 hi = OutputStage4<kScaled, kRelu>(acc[r][1], rq1, h);
     if (HWY_LIKELY(cols == 8)) {
-      StoreBytes8(lo, hi, c + r * c_stride);
+      StoreBytes8(lo, hi, h, c + r * c_stride);
     } else {
-      StoreBytes4(lo, c + r * c_stride, HWY_MIN(cols, size_t{4}));
-      if (cols > 4) StoreBytes4(hi, c + r * c_stride + 4, cols - 4);
+      StoreBytes4(lo, h, c + r * c_stride, HWY_MIN(cols, size_t{4}));
+      if (cols > 4) StoreBytes4(hi, h, c + r * c_stride + 4, cols - 4);
     }
   }
 }

@@ -177,18 +177,14 @@ HWY_INLINE VI32 ReluForm4(VI32 acc, const Requant4& r) {
 #endif
 }
 
-// The output stage: zero point and clamp, still as int32 lanes. kRelu (the header's relu):
-// the ReLU form, which has the zero point in its offset and needs no kScaled.
+// The output stage before the clamp: zero point added, as int32 lanes (StoreBytes8 and
+// StoreBytes4 narrow them with saturation and clamp the bytes, eight or four at a time).
+// kRelu (the header's relu): the ReLU form, which has the zero point in its offset and
+// needs no kScaled.
 template <bool kScaled = true, bool kRelu = false>
 HWY_INLINE VI32 OutputStage4(VI32 acc, const Requant4& r, const QPackedHeader& h) {
-  const DI32 di32;
-  VI32 v;
-  if (kRelu) {
-    v = ReluForm4(acc, r);
-  } else {
-    v = hn::Add(MultiplyQuantized4<kScaled>(acc, r, h.shift), hn::Set(di32, h.zero_point));
-  }
-  return hn::Min(hn::Max(v, hn::Set(di32, h.min)), hn::Set(di32, h.max));
+  if (kRelu) return ReluForm4(acc, r);
+  return hn::Add(MultiplyQuantized4<kScaled>(acc, r, h.shift), hn::Set(DI32(), h.zero_point));
 }
 
 // Inlines a lambda into its caller (the output stages' accumulators stay in registers).
@@ -215,18 +211,22 @@ HWY_INLINE VI32 OutputStage4Any(VI32 acc, const Requant4& r, const QPackedHeader
   });
 }
 
-// Eight int32 lanes (already within [0, 255]) to eight bytes.
-HWY_INLINE void StoreBytes8(VI32 lo, VI32 hi, uint8_t* HWY_RESTRICT out) {
+// Eight int32 lanes of OutputStage4 to eight bytes of the output: saturated to [0, 255]
+// by the narrowing, then clamped to the layer's [min, max].
+HWY_INLINE void StoreBytes8(VI32 lo, VI32 hi, const QPackedHeader& h, uint8_t* HWY_RESTRICT out) {
   const hn::Full64<uint8_t> du8;
   const hn::Full64<int16_t> di16h;
   const auto w = hn::Combine(DI16(), hn::DemoteTo(di16h, hi), hn::DemoteTo(di16h, lo));
-  hn::StoreU(hn::DemoteTo(du8, w), du8, out);
+  const auto bytes = hn::DemoteTo(du8, w);
+  const auto lo8 = hn::Set(du8, static_cast<uint8_t>(h.min)), hi8 = hn::Set(du8, static_cast<uint8_t>(h.max));
+  hn::StoreU(hn::Min(hn::Max(bytes, lo8), hi8), du8, out);
 }
 
-// Four int32 lanes (within [0, 255]) to the first `count` (<= 4) of four bytes.
-HWY_INLINE void StoreBytes4(VI32 v, uint8_t* HWY_RESTRICT out, size_t count) {
+// Four int32 lanes of OutputStage4 to the first `count` (<= 4) of four bytes, as StoreBytes8.
+HWY_INLINE void StoreBytes4(VI32 v, const QPackedHeader& h, uint8_t* HWY_RESTRICT out, size_t count) {
   const hn::Full32<uint8_t> du8;
-  const auto bytes = hn::DemoteTo(du8, v);
+  const auto lo8 = hn::Set(du8, static_cast<uint8_t>(h.min)), hi8 = hn::Set(du8, static_cast<uint8_t>(h.max));
+  const auto bytes = hn::Min(hn::Max(hn::DemoteTo(du8, v), lo8), hi8);
   if (count == 4) {
     hn::StoreU(bytes, du8, out);
     return;

@@ -244,9 +244,14 @@ void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value
       }
       const uint8_t* row = in + static_cast<size_t>(iy) * s.in_w * in_c;
       if (inside_x) {
-        // A few bytes: a plain loop beats a memcpy call.
+        // A few bytes: a plain loop beats a memcpy call, and a memcpy of constant size (the
+        // 3x3 RGB stem's 9 bytes) is two moves.
         const uint8_t* src = row + static_cast<size_t>(ix0) * in_c;
-        for (size_t i = 0; i < run; ++i) dst[i] = src[i];
+        if (run == 9) {
+          std::memcpy(dst, src, 9);
+        } else {
+          for (size_t i = 0; i < run; ++i) dst[i] = src[i];
+        }
         continue;
       }
       for (int kx = 0; kx < s.kernel_w; ++kx) {

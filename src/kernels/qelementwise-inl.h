@@ -31,9 +31,7 @@ static inline uint8_t QClampByte(int64_t v, const QOutput& out) {
 }
 
 static inline uint8_t QAddScalar(uint8_t a, uint8_t b, const QAddParams& p) {
-  const int32_t x = (a - p.a_zero_point) * (1 << 20);
-  const int32_t y = (b - p.b_zero_point) * (1 << 20);
-  const int32_t sum = MultiplyByQuantizedMultiplier(x, p.a_mult) + MultiplyByQuantizedMultiplier(y, p.b_mult);
+  const int32_t sum = p.a_rescaled[a] + p.b_rescaled[b];
   return QClampByte(static_cast<int64_t>(MultiplyByQuantizedMultiplier(sum, p.out_mult)) + p.out.zero_point, p.out);
 }
 
@@ -72,31 +70,28 @@ HWY_INLINE void LoadCentered8(const uint8_t* HWY_RESTRICT p, int32_t zero_point,
 }
 #endif
 
-// out may alias a or b: each vector is read before it is written.
+// out may alias a or b: each group is read before it is written. The inputs' rescaling
+// comes from the per-byte tables, eight sums at a time, and the sums are requantized as
+// vectors.
 HWY_NOINLINE void QAdd(const uint8_t* a, const uint8_t* b, size_t n, const QAddParams& p, uint8_t* out) {
   size_t i = 0;
 #if HWY_TARGET != HWY_SCALAR
-  constexpr int64_t kInputBound = int64_t{255} << 20;
-  Requant4 ra, rb, ro;
-  int sa, sb, so;
-  QPackedHeader h{};
-  h.zero_point = p.out.zero_point;
-  h.min = p.out.min;
-  h.max = p.out.max;
-  // Each rescaled input is at most 255 * 2^20 in magnitude, so their sum stays below 2^29.
-  if (BroadcastRequant(p.a_mult, kInputBound, false, &ra, &sa) &&
-      BroadcastRequant(p.b_mult, kInputBound, false, &rb, &sb) &&
-      BroadcastRequant(p.out_mult, 2 * kInputBound, true, &ro, &so)) {
+  // Each rescaled input is at most 255 * 2^20 in magnitude (a multiplier below one), so their
+  // sum stays below 2^29.
+  constexpr int64_t kSumBound = int64_t{2 * 255} << 20;
+  Requant4 ro;
+  int so;
+  if (BroadcastRequant(p.out_mult, kSumBound, true, &ro, &so)) {
+    const DI32 d32;
+    QPackedHeader h{};
+    h.zero_point = p.out.zero_point;
+    h.min = p.out.min;
+    h.max = p.out.max;
     h.shift = so;
     for (; i + 8 <= n; i += 8) {
-      VI32 a_lo, a_hi, b_lo, b_hi;
-      LoadCentered8(a + i, p.a_zero_point, &a_lo, &a_hi);
-      LoadCentered8(b + i, p.b_zero_point, &b_lo, &b_hi);
-      const VI32 lo = hn::Add(MultiplyQuantized4(hn::ShiftLeft<20>(a_lo), ra, sa),
-                              MultiplyQuantized4(hn::ShiftLeft<20>(b_lo), rb, sb));
-      const VI32 hi = hn::Add(MultiplyQuantized4(hn::ShiftLeft<20>(a_hi), ra, sa),
-                              MultiplyQuantized4(hn::ShiftLeft<20>(b_hi), rb, sb));
-      StoreBytes8(OutputStage4(lo, ro, h), OutputStage4(hi, ro, h), h, out + i);
+      HWY_ALIGN int32_t sums[8];
+      for (size_t j = 0; j < 8; ++j) sums[j] = p.a_rescaled[a[i + j]] + p.b_rescaled[b[i + j]];
+      StoreBytes8(OutputStage4(hn::Load(d32, sums), ro, h), OutputStage4(hn::Load(d32, sums + 4), ro, h), h, out + i);
     }
   }
 #endif

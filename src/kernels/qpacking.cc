@@ -320,6 +320,10 @@ QAddParams PrepareQAdd(float a_scale, int32_t a_zero_point, float b_scale, int32
   p.b_mult = QuantizeMultiplier(b_scale / twice_max_input_scale);
   p.out_mult = QuantizeMultiplier(twice_max_input_scale / ((1 << kLeftShift) * out_scale));
   p.out = out;
+  for (int q = 0; q < 256; ++q) {
+    p.a_rescaled[q] = MultiplyByQuantizedMultiplier((q - a_zero_point) * (1 << kLeftShift), p.a_mult);
+    p.b_rescaled[q] = MultiplyByQuantizedMultiplier((q - b_zero_point) * (1 << kLeftShift), p.b_mult);
+  }
   return p;
 }
 

@@ -95,6 +95,9 @@ struct QAddParams {
   int32_t a_zero_point = 0, b_zero_point = 0;
   QuantizedMultiplier a_mult, b_mult, out_mult;
   QOutput out;
+  // Each input rescaled, per byte value: MultiplyByQuantizedMultiplier((q - zero point) * 2^20,
+  // mult). Filled by PrepareQAdd; QAdd reads them.
+  int32_t a_rescaled[256] = {}, b_rescaled[256] = {};
 };
 QAddParams PrepareQAdd(float a_scale, int32_t a_zero_point, float b_scale, int32_t b_zero_point, float out_scale,
                        const QOutput& out);

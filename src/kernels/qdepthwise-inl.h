@@ -188,6 +188,9 @@ HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows,
   }
 }
 
+// The largest padding row (in_w * channels bytes) kept on the stack.
+constexpr size_t kQDwZeroRowBytes = 16384;
+
 // Smallest ox with a window starting inside the input, and one past the last ending inside.
 static inline int QDwFirstInterior(int pad, int stride) { return pad <= 0 ? 0 : (pad + stride - 1) / stride; }
 static inline int QDwEndInterior(int in, int pad, int stride) {
@@ -232,8 +235,17 @@ HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* c
     return;
   }
   const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);
+  // A padding row (top or bottom) reads a row of input zero points, which add nothing: the
+  // row's interior then runs the interior kernel, only its two ends the border one.
+  const size_t row_bytes = static_cast<size_t>(s.in_w) * static_cast<size_t>(s.channels);
+  const uint8_t* r[3] = {rows[0], rows[1], rows[2]};
+  HWY_ALIGN uint8_t zero_row[kQDwZeroRowBytes];
+  if ((!r[0] || !r[1] || !r[2]) && row_bytes <= sizeof(zero_row)) {
+    memset(zero_row, h.input_zero_point, row_bytes);
+    for (const uint8_t*& row : r) row = row ? row : zero_row;
+  }
   WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
-    QDwRow<decltype(scaled)::value, decltype(relu)::value>(s, rows, p, h, out_row);
+    QDwRow<decltype(scaled)::value, decltype(relu)::value>(s, r, p, h, out_row);
   });
 }
 #else   // HWY_SCALAR

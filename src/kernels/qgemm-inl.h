@@ -12,8 +12,8 @@
 // x86) multiplies it with the panel's 8 channels x 2 weights: 8 multiply-adds per
 // instruction, no shuffle, and no reduction across lanes at the end, so the output stage
 // requantizes the accumulators as they are. Staging once per group instead of widening in
-// every tile made the large-k layers about 20% faster. Like the float GEMM, the tile is a
-// separate HWY_NOINLINE function so that V8 tiers it up early.
+// every tile made the large-k layers about 20% faster. Like the float GEMM, the tiles of a
+// panel run in a separate HWY_NOINLINE function so that V8 tiers it up early.
 
 // Target-independent includes.
 #include <stddef.h>
@@ -88,52 +88,57 @@ HWY_INLINE void QGemmStore(const VI32 (&acc)[kRows][2], size_t rows, const QChan
   }
 }
 
-// `rows` (<= kRows) staged rows of `kc` (a multiple of 8) int16 inputs, `x_stride` apart, times
-// one panel; rows past `rows` repeat the last one and are not stored. The layer's
-// requantization variant (h.scaled, h.relu) is chosen per tile, in the output stage only: one
-// copy of the multiply loop per tile size keeps the module small.
+// `row_count` staged rows of `kc` (a multiple of 8) int16 inputs, `x_stride` apart, times one
+// panel, kRows rows per tile; a last tile of fewer rows repeats its last row and does not
+// store the repeats. The layer's requantization variant (h.scaled, h.relu) is chosen per
+// tile, in the output stage only: one copy of the multiply loop per tile size keeps the
+// module small. One call per panel and group: the panel's setup is shared by its tiles.
 template <size_t kRows>
-HWY_NOINLINE void QGemmTile(const int16_t* HWY_RESTRICT x_rows, size_t x_stride, size_t rows, size_t kc,
-                            const uint8_t* HWY_RESTRICT panel, uint8_t* HWY_RESTRICT c, size_t c_stride,
-                            size_t cols, const QPackedHeader& h) {
+HWY_NOINLINE void QGemmTiles(const int16_t* HWY_RESTRICT x_rows, size_t x_stride, size_t row_count, size_t kc,
+                             const uint8_t* HWY_RESTRICT panel, uint8_t* HWY_RESTRICT c, size_t c_stride,
+                             size_t cols, const QPackedHeader& h) {
   static_assert(kRows >= 1 && kRows <= kQGemmRows, "rows");
-  const int16_t* x[kRows];
-  for (size_t r = 0; r < kRows; ++r) x[r] = x_rows + HWY_MIN(r, rows - 1) * x_stride;
   static_assert(kQGemmPanel == 8, "two vectors of four channels");
   const DI32 d32;
   const QChannelParams params = QChannelParamsAt(panel, kQGemmPanel);
-  const int16_t* HWY_RESTRICT w = reinterpret_cast<const int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
-
-  VI32 acc[kRows][2], odd[kRows][2];
+  const int16_t* HWY_RESTRICT weights = reinterpret_cast<const int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
   const auto bias0 = hn::LoadU(d32, params.bias), bias1 = hn::LoadU(d32, params.bias + 4);
-  for (size_t r = 0; r < kRows; ++r) {
-    acc[r][0] = bias0;
-    acc[r][1] = bias1;
-    odd[r][0] = odd[r][1] = hn::Zero(d32);
-  }
-  for (size_t i = 0; i < kc; i += 8, w += kQGemmPanel * 8) {
-    QGemmPair<0>(x, i, w, acc, odd);
-    QGemmPair<1>(x, i, w, acc, odd);
-    QGemmPair<2>(x, i, w, acc, odd);
-    QGemmPair<3>(x, i, w, acc, odd);
-  }
-  for (size_t r = 0; r < kRows; ++r) {
-    acc[r][0] = hn::RearrangeToOddPlusEven(acc[r][0], odd[r][0]);
-    acc[r][1] = hn::RearrangeToOddPlusEven(acc[r][1], odd[r][1]);
-  }
+  for (size_t row = 0; row < row_count; row += kRows, x_rows += kRows * x_stride, c += kRows * c_stride) {
+    const size_t rows = HWY_MIN(kRows, row_count - row);
+    const int16_t* x[kRows];
+    for (size_t r = 0; r < kRows; ++r) x[r] = x_rows + HWY_MIN(r, rows - 1) * x_stride;
+    VI32 acc[kRows][2], odd[kRows][2];
+    for (size_t r = 0; r < kRows; ++r) {
+      acc[r][0] = bias0;
+      acc[r][1] = bias1;
+      odd[r][0] = odd[r][1] = hn::Zero(d32);
+    }
+    const int16_t* HWY_RESTRICT w = weights;
+    for (size_t i = 0; i < kc; i += 8, w += kQGemmPanel * 8) {
+      QGemmPair<0>(x, i, w, acc, odd);
+      QGemmPair<1>(x, i, w, acc, odd);
+      QGemmPair<2>(x, i, w, acc, odd);
+      QGemmPair<3>(x, i, w, acc, odd);
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      acc[r][0] = hn::RearrangeToOddPlusEven(acc[r][0], odd[r][0]);
+      acc[r][1] = hn::RearrangeToOddPlusEven(acc[r][1], odd[r][1]);
+    }
 
-  if (HWY_LIKELY(h.vector)) {
-    return WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
-      QGemmStore<decltype(scaled)::value, decltype(relu)::value>(acc, rows, params, c, c_stride, cols, h);
-    });
-  }
-  for (size_t r = 0; r < kRows; ++r) {
-    if (r >= rows) break;
-    HWY_ALIGN int32_t buf[8];
-    hn::Store(acc[r][0], d32, buf);
-    hn::Store(acc[r][1], d32, buf + 4);
-    for (size_t j = 0; j < cols; ++j) {
-      c[r * c_stride + j] = QRequantScalar(buf[j], params.tfl_mult[j], params.tfl_shift[j], h);
+    if (HWY_LIKELY(h.vector)) {
+      WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
+        QGemmStore<decltype(scaled)::value, decltype(relu)::value>(acc, rows, params, c, c_stride, cols, h);
+      });
+      continue;
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      if (r >= rows) break;
+      HWY_ALIGN int32_t buf[8];
+      hn::Store(acc[r][0], d32, buf);
+      hn::Store(acc[r][1], d32, buf + 4);
+      for (size_t j = 0; j < cols; ++j) {
+        c[r * c_stride + j] = QRequantScalar(buf[j], params.tfl_mult[j], params.tfl_shift[j], h);
+      }
     }
   }
 }
@@ -169,21 +174,16 @@ HWY_INLINE void QGemmPanels(const uint8_t* HWY_RESTRICT a, size_t a_stride, size
   for (size_t row0 = 0; row0 < m; row0 += group) {
     const size_t group_rows = HWY_MIN(group, m - row0);
     QGemmStageRows(a + row0 * a_stride, a_stride, group_rows, k, kc, staged);
-    // Panel-outer: one panel's weights stay in L1 while the staged rows stream past. A last
-    // tile of fewer than kQGemmRows rows runs the full tile (repeating its last row) except
-    // for a single row (the classifier's).
+    // Panel-outer: one panel's weights stay in L1 while the staged rows stream past. A single
+    // last row (the classifier's, or one past whole tiles) takes the one-row tile.
+    const size_t single = group_rows % kQGemmRows == 1 ? 1 : 0;
+    const size_t tiled = group_rows - single;
     const uint8_t* panel = packed_panels;
     for (size_t col = 0; col < n; col += kQGemmPanel, panel += panel_bytes) {
       const size_t cols = HWY_MIN(static_cast<size_t>(kQGemmPanel), n - col);
-      for (size_t row = 0; row < group_rows; row += kQGemmRows) {
-        const size_t rows = HWY_MIN(kQGemmRows, group_rows - row);
-        uint8_t* out = c + (row0 + row) * c_stride + col;
-        if (rows == 1) {
-          QGemmTile<1>(staged + row * kc, kc, 1, kc, panel, out, c_stride, cols, h);
-        } else {
-          QGemmTile<kQGemmRows>(staged + row * kc, kc, rows, kc, panel, out, c_stride, cols, h);
-        }
-      }
+      uint8_t* out = c + row0 * c_stride + col;
+      if (tiled > 0) QGemmTiles<kQGemmRows>(staged, kc, tiled, kc, panel, out, c_stride, cols, h);
+      if (single) QGemmTiles<1>(staged + tiled * kc, kc, 1, kc, panel, out + tiled * c_stride, c_stride, cols, h);
     }
   }
 }

@@ -48,6 +48,9 @@ enum class RowSource {
   kExpand,  // the 1x1 expansion of the block input, computed into the ring
   kStem,    // the stem convolution of the image, computed into the ring
   kInput,   // the block input itself (a block without expansion)
+  // The 1x1 expansion of the whole block input, computed by all threads before the
+  // depthwise (QuantizedEngine, small blocks with several threads: no row expanded twice).
+  kExpanded,
 };
 
 // One inverted residual block: [expand] -> depthwise -> project [+ input].

@@ -18,6 +18,9 @@ using model::QuantParams;
 
 // A band holds at least this many output pixels, so the projection GEMM has rows to tile.
 constexpr int kMinBandPixels = 48;
+// The largest expansion a block holds whole when several threads share it (MobileNetV2
+// 1.0/224: the blocks from 28x28 on, 150 KB at most).
+constexpr size_t kMaxExpandedBytes = 160 * 1024;
 
 Status Unsupported(const std::string& message) {
   return Status(ErrorCode::kUnsupportedModel, "the integer path cannot run this model: " + message);
@@ -186,9 +189,15 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
                                       OutputStage(b.add_output, model::Activation::kNone));
     }
     const ConvGeometry& g = b.depthwise.g;
+    // Shared by several threads, a small block's ring would expand each thread's window rows
+    // twice (a third of the expansion at 7x7); its whole expansion is cheaper to hold.
+    if (plan.source == RowSource::kExpand && threads > 1 && RowBytes(g.in_w, g.in_c) * g.in_h <= kMaxExpandedBytes) {
+      plan.source = RowSource::kExpanded;
+    }
     plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
-    plan.ring_rows =
-        plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
+    plan.ring_rows = plan.source == RowSource::kExpand || plan.source == RowSource::kStem
+                         ? std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3)
+                         : 0;
     e->blocks_.push_back(std::move(plan));
   }
   Result<QPointwisePlan> head = PlanGemm(net.head.g, net.head.q, net.head.activation, false, "the head");
@@ -236,12 +245,13 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   // thread the scratch of the largest block and the stem's im2col rows, then the head and
   // classifier outputs.
   size_t buffer = e->stem_fused_ ? 0 : RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h;
-  size_t ring = 0, band = 0;
+  size_t ring = 0, band = 0, expanded = 0;
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const QInvertedResidualPlan& b = e->blocks_[i];
     const ConvGeometry& g = b.depthwise.g;
     buffer = std::max(buffer, RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
     ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
+    if (b.source == RowSource::kExpanded) expanded = std::max(expanded, RowBytes(g.in_w, g.in_c) * g.in_h);
     band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
   }
   const size_t input_bytes = RowBytes(net.input.width, 3) * net.input.height;
@@ -256,7 +266,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->pooled_offset_ = e->head_offset_ + Align(pixels * net.head.g.out_c);
   e->logits_offset_ = e->pooled_offset_ + Align(net.head.g.out_c);
   e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
-  e->arena_.assign(e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes)), 0);
+  e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
+  e->arena_.assign(e->expanded_offset_ + Align(expanded), 0);
 
   e->input_.assign(input_bytes, 0);
   e->output_.assign(net.classifier.classes, 0);
@@ -288,6 +299,9 @@ const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const ui
   const ConvGeometry& g = b.depthwise.g;
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
+  if (b.source == RowSource::kExpanded) {
+    return arena_.data() + expanded_offset_ + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
+  }
   return arena_.data() + ring_offset_ + t * scratch_stride_ +
          static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
 }
@@ -323,7 +337,7 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
     const int oy1 = std::min(oy0 + b.band_rows, row_end);
     int lo, hi;
     WindowRows(g, oy0, oy1, &lo, &hi);
-    if (b.source != RowSource::kInput) {
+    if (b.source == RowSource::kExpand || b.source == RowSource::kStem) {
       ProduceRows(b, in, std::max(lo, produced), hi, t);
       produced = hi;
     }
@@ -357,6 +371,17 @@ void QuantizedEngine::RunShare(int t) {
     const bool first_fused = i == 0 && stem_fused_;
     uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
     const QInvertedResidualPlan& b = blocks_[i];
+    if (b.source == RowSource::kExpanded) {
+      // The whole expansion first, its pixels shared evenly.
+      const QPointwisePlan& x = b.expand;
+      workers_->Share(x.g.in_h * x.g.in_w, t, &begin, &end);
+      if (begin < end) {
+        kernels::QGemm(buffers[cur] + static_cast<size_t>(begin) * x.g.in_c, x.g.in_c, end - begin, x.g.in_c,
+                       x.packed.data(), x.g.out_c, arena + expanded_offset_ + static_cast<size_t>(begin) * x.g.out_c,
+                       x.g.out_c);
+      }
+      workers_->Sync();
+    }
     workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
     if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
     workers_->Sync();

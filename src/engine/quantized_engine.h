@@ -109,7 +109,7 @@ class QuantizedEngine {
   size_t buffer_bytes_ = 0;      // each of the two activation buffers at the start of the arena
   // Thread t's ring, band and im2col rows are at ring_offset_ etc. + t * scratch_stride_.
   size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, scratch_stride_ = 0, head_offset_ = 0,
-         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0;
+         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0;
   std::unique_ptr<Workers> workers_;
   std::vector<uint8_t> output_;
   std::vector<float> scores_, features_;

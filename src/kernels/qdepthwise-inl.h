@@ -70,28 +70,41 @@ HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bia
 // Start of each 8-channel group: multiples of 8, the last one re-based to channels - 8.
 HWY_INLINE size_t QDwGroupStart(size_t group, size_t channels) { return HWY_MIN(group * 8, channels - 8); }
 
+// What the interior kernels keep for one group of 8 channels starting at c.
+struct QDwGroup {
+  QDwWeights w;
+  VI32 bias_lo, bias_hi;
+  Requant4 rq_lo, rq_hi;
+};
+HWY_INLINE QDwGroup LoadQDwGroup(const QDepthwisePacked& p, size_t channels, size_t c) {
+  const DI32 d32;
+  QDwGroup q;
+  q.w = LoadQDwWeights(p.pairs, channels, c);
+  q.bias_lo = hn::LoadU(d32, p.params.bias + c);
+  q.bias_hi = hn::LoadU(d32, p.params.bias + c + 4);
+  q.rq_lo = LoadRequant4(p.params, c);
+  q.rq_hi = LoadRequant4(p.params, c + 4);
+  return q;
+}
+
 // `count` consecutive output pixels whose windows lie inside the input. r0/r1/r2 point at
 // the first pixel's top-left tap in the three rows; pixels are pixel_step bytes apart.
 template <bool kScaled, bool kRelu>
 HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t pixel_step,
                               size_t count, size_t channels, const QDepthwisePacked& p, const QPackedHeader& h,
                               uint8_t* HWY_RESTRICT out) {
-  const DI32 d32;
   const size_t C = channels;
   const size_t groups = (C + 7) / 8;
   for (size_t g = 0; g < groups; ++g) {
     const size_t c = QDwGroupStart(g, C);
-    const QDwWeights w = LoadQDwWeights(p.pairs, C, c);
-    const auto bias_lo = hn::LoadU(d32, p.params.bias + c);
-    const auto bias_hi = hn::LoadU(d32, p.params.bias + c + 4);
-    const Requant4 rq_lo = LoadRequant4(p.params, c), rq_hi = LoadRequant4(p.params, c + 4);
+    const QDwGroup q = LoadQDwGroup(p, C, c);
     const uint8_t* x[9] = {r0 + c, r0 + C + c, r0 + 2 * C + c, r1 + c, r1 + C + c, r1 + 2 * C + c,
                            r2 + c, r2 + C + c, r2 + 2 * C + c};
     uint8_t* o = out + c;
     for (size_t i = 0; i < count; ++i, o += C) {
       VI32 lo, hi;
-      QDwPixel8(x, w, bias_lo, bias_hi, &lo, &hi);
-      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq_lo, h), OutputStage4<kScaled, kRelu>(hi, rq_hi, h), h, o);
+      QDwPixel8(x, q.w, q.bias_lo, q.bias_hi, &lo, &hi);
+      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, q.rq_lo, h), OutputStage4<kScaled, kRelu>(hi, q.rq_hi, h), h, o);
       for (int t = 0; t < 9; ++t) x[t] += pixel_step;
     }
   }
@@ -113,10 +126,8 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
   using V16 = hn::Vec<DI16>;
   for (size_t g = 0; g < groups; ++g) {
     const size_t c = QDwGroupStart(g, C);
-    const QDwWeights w = LoadQDwWeights(p.pairs, C, c);
-    const auto bias_lo = hn::LoadU(d32, p.params.bias + c);
-    const auto bias_hi = hn::LoadU(d32, p.params.bias + c + 4);
-    const Requant4 rq_lo = LoadRequant4(p.params, c), rq_hi = LoadRequant4(p.params, c + 4);
+    const QDwGroup q = LoadQDwGroup(p, C, c);
+    const QDwWeights& w = q.w;
     const uint8_t* x0 = r0 + c;
     const uint8_t* x1 = r1 + c;
     const uint8_t* x2 = r2 + c;
@@ -135,7 +146,7 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
     for (size_t i = 0; i < count; ++i, o += C) {
       V16 lo2, hi2, e2;
       column(i + 2, &lo2, &hi2, &e2);
-      VI32 lo = bias_lo, hi = bias_hi, lo_odd = hn::Zero(d32), hi_odd = hn::Zero(d32);
+      VI32 lo = q.bias_lo, hi = q.bias_hi, lo_odd = hn::Zero(d32), hi_odd = hn::Zero(d32);
       lo = hn::ReorderWidenMulAccumulate(d32, lo0, w.w[0][0], lo, lo_odd);
       hi = hn::ReorderWidenMulAccumulate(d32, hi0, w.w[0][1], hi, hi_odd);
       lo = hn::ReorderWidenMulAccumulate(d32, lo1, w.w[1][0], lo, lo_odd);
@@ -148,7 +159,7 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
       hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, e2, hn::Zero(d16)), w.w[4][1], hi, hi_odd);
       lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
       hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
-      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq_lo, h), OutputStage4<kScaled, kRelu>(hi, rq_hi, h), h, o);
+      StoreBytes8(OutputStage4<kScaled, kRelu>(lo, q.rq_lo, h), OutputStage4<kScaled, kRelu>(hi, q.rq_hi, h), h, o);
       lo0 = lo1, hi0 = hi1, e0 = e1;
       lo1 = lo2, hi1 = hi2, e1 = e2;
     }

@@ -386,6 +386,13 @@ TEST(QuantizedRealModel, ActivationMemoryIsSmall) {
   ASSERT_NE(e, nullptr);
   std::printf("  integer engine activation memory: %zu bytes\n", e->ActivationBytes());
   EXPECT_LE(e->ActivationBytes(), 700000u);  // the float engine needs 953 KB
+  // Threads add their rings and bands, and the whole expansion of the blocks from 28x28 on.
+  for (int threads : {2, 4}) {
+    std::unique_ptr<engine::QuantizedEngine> t = MakeEngine(*net, threads);
+    ASSERT_NE(t, nullptr);
+    std::printf("  with %d threads: %zu bytes\n", threads, t->ActivationBytes());
+    EXPECT_LE(t->ActivationBytes(), 700000u + 300000u * (threads - 1));
+  }
 }
 
 }  // namespace

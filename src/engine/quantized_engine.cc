@@ -163,6 +163,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   // Block 0 reads stem rows from its ring unless it needs the whole stem output (a residual).
   e->stem_fused_ = !net.blocks.front().has_expand && !net.blocks.front().residual;
 
+  int expanded_blocks = 0;
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const model::InvertedResidual& b = net.blocks[i];
     QInvertedResidualPlan plan;
@@ -193,6 +194,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
     // twice (a third of the expansion at 7x7); its whole expansion is cheaper to hold.
     if (plan.source == RowSource::kExpand && threads > 1 && RowBytes(g.in_w, g.in_c) * g.in_h <= kMaxExpandedBytes) {
       plan.source = RowSource::kExpanded;
+      plan.expanded_slot = expanded_blocks++ % 2;
     }
     plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
     plan.ring_rows = plan.source == RowSource::kExpand || plan.source == RowSource::kStem
@@ -267,7 +269,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->logits_offset_ = e->pooled_offset_ + Align(net.head.g.out_c);
   e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
   e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
-  e->arena_.assign(e->expanded_offset_ + Align(expanded), 0);
+  e->expanded_bytes_ = Align(expanded);
+  e->arena_.assign(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2), 0);
 
   e->input_.assign(input_bytes, 0);
   e->output_.assign(net.classifier.classes, 0);
@@ -300,7 +303,7 @@ const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const ui
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
   if (b.source == RowSource::kExpanded) {
-    return arena_.data() + expanded_offset_ + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
+    return arena_.data() + ExpandedOffset(b) + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
   }
   return arena_.data() + ring_offset_ + t * scratch_stride_ +
          static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
@@ -355,11 +358,23 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
   }
 }
 
+size_t QuantizedEngine::ExpandedOffset(const QInvertedResidualPlan& b) const {
+  return expanded_offset_ + static_cast<size_t>(b.expanded_slot) * expanded_bytes_;
+}
+
+void QuantizedEngine::ExpandWhole(const QInvertedResidualPlan& b, const uint8_t* in, int first_pixel, int pixels) {
+  if (pixels <= 0) return;
+  const QPointwisePlan& x = b.expand;
+  kernels::QGemm(in + static_cast<size_t>(first_pixel) * x.g.in_c, x.g.in_c, pixels, x.g.in_c, x.packed.data(),
+                 x.g.out_c, arena_.data() + ExpandedOffset(b) + static_cast<size_t>(first_pixel) * x.g.out_c, x.g.out_c);
+}
+
 void QuantizedEngine::RunShare(int t) {
   uint8_t* arena = arena_.data();
   int begin, end;
   uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
   int cur = 0;  // the buffer holding the running activation
+  bool expanded_ahead = false;  // the block's whole expansion was done with the block before
   if (!stem_fused_) {
     const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
     workers_->Share(stem_.g.out_h, t, &begin, &end);
@@ -371,19 +386,21 @@ void QuantizedEngine::RunShare(int t) {
     const bool first_fused = i == 0 && stem_fused_;
     uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
     const QInvertedResidualPlan& b = blocks_[i];
-    if (b.source == RowSource::kExpanded) {
+    if (b.source == RowSource::kExpanded && !expanded_ahead) {
       // The whole expansion first, its pixels shared evenly.
-      const QPointwisePlan& x = b.expand;
-      workers_->Share(x.g.in_h * x.g.in_w, t, &begin, &end);
-      if (begin < end) {
-        kernels::QGemm(buffers[cur] + static_cast<size_t>(begin) * x.g.in_c, x.g.in_c, end - begin, x.g.in_c,
-                       x.packed.data(), x.g.out_c, arena + expanded_offset_ + static_cast<size_t>(begin) * x.g.out_c,
-                       x.g.out_c);
-      }
+      workers_->Share(b.expand.g.in_h * b.expand.g.in_w, t, &begin, &end);
+      ExpandWhole(b, buffers[cur], begin, end - begin);
       workers_->Sync();
     }
     workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
     if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
+    // A next block that expands its whole input starts before the barrier, each thread on the
+    // rows it has just written (into the other expansion buffer: this block's may still be read).
+    const QInvertedResidualPlan* next = i + 1 < blocks_.size() ? &blocks_[i + 1] : nullptr;
+    expanded_ahead = next != nullptr && next->source == RowSource::kExpanded &&
+                     next->expand.g.in_h == b.project.g.out_h && next->expand.g.in_w == b.project.g.out_w &&
+                     (b.source != RowSource::kExpanded || next->expanded_slot != b.expanded_slot);
+    if (expanded_ahead) ExpandWhole(*next, out, begin * b.project.g.out_w, (end - begin) * b.project.g.out_w);
     workers_->Sync();
     cur = first_fused ? 0 : 1 - cur;
   }

@@ -46,6 +46,7 @@ struct QInvertedResidualPlan {
   kernels::QAddParams add;
   int band_rows = 1;  // output rows per step
   int ring_rows = 3;  // depthwise input rows kept in the ring
+  int expanded_slot = 0;  // kExpanded: which of the two whole-expansion buffers (alternating)
 };
 
 class QuantizedEngine {
@@ -86,6 +87,10 @@ class QuantizedEngine {
   void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin, int row_end, int t);
   void ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t);
   const uint8_t* RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row, int t) const;
+  // kExpanded: where the block's whole expansion is in the arena; ExpandWhole computes pixels
+  // [first_pixel, first_pixel + pixels) of it from the block input `in`.
+  size_t ExpandedOffset(const QInvertedResidualPlan& b) const;
+  void ExpandWhole(const QInvertedResidualPlan& b, const uint8_t* in, int first_pixel, int pixels);
   void StemRow(int row, uint8_t* out, int t);
 
   model::InputSpec input_spec_;
@@ -109,7 +114,7 @@ class QuantizedEngine {
   size_t buffer_bytes_ = 0;      // each of the two activation buffers at the start of the arena
   // Thread t's ring, band and im2col rows are at ring_offset_ etc. + t * scratch_stride_.
   size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, scratch_stride_ = 0, head_offset_ = 0,
-         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0;
+         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0, expanded_bytes_ = 0;
   std::unique_ptr<Workers> workers_;
   std::vector<uint8_t> output_;
   std::vector<float> scores_, features_;

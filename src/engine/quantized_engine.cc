@@ -245,7 +245,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
 
   // Memory: two activation buffers (a block reads one and writes the other), then for each
   // thread the scratch of the largest block and the stem's im2col rows, then the head and
-  // classifier outputs.
+  // classifier outputs, the requantized input, and with threads the whole expansions (two
+  // alternating buffers).
   size_t buffer = e->stem_fused_ ? 0 : RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h;
   size_t ring = 0, band = 0, expanded = 0;
   for (size_t i = 0; i < net.blocks.size(); ++i) {

@@ -2,7 +2,8 @@
 // reference kernels define it: 8-bit activations, int32 accumulators and biases,
 // fixed-point requantization. Same plan-once, run-many structure as Engine, and the
 // same fused inverted residual blocks: a few rows are expanded into an 8-bit ring
-// buffer, filtered and projected band by band.
+// buffer, filtered and projected band by band (with threads, the blocks from 28x28 on hold
+// their whole expansion instead: see RowSource::kExpanded).
 //
 // Activations are carried as uint8 throughout (an int8 tensor as value + 128; see
 // kernels/quantized_kernels.h), so uint8 per-tensor and int8 per-channel models run

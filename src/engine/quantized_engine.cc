@@ -396,11 +396,10 @@ void QuantizedEngine::RunShare(int t) {
     workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
     if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
     // A next block that expands its whole input starts before the barrier, each thread on the
-    // rows it has just written (into the other expansion buffer: this block's may still be read).
+    // rows it has just written (its input is this block's output), into the other expansion
+    // buffer (consecutive kExpanded blocks alternate slots): this block's may still be read.
     const QInvertedResidualPlan* next = i + 1 < blocks_.size() ? &blocks_[i + 1] : nullptr;
-    expanded_ahead = next != nullptr && next->source == RowSource::kExpanded &&
-                     next->expand.g.in_h == b.project.g.out_h && next->expand.g.in_w == b.project.g.out_w &&
-                     (b.source != RowSource::kExpanded || next->expanded_slot != b.expanded_slot);
+    expanded_ahead = next != nullptr && next->source == RowSource::kExpanded;
     if (expanded_ahead) ExpandWhole(*next, out, begin * b.project.g.out_w, (end - begin) * b.project.g.out_w);
     workers_->Sync();
     cur = first_fused ? 0 : 1 - cur;

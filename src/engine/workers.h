@@ -69,10 +69,9 @@ class Workers {
   static void Loop(const std::shared_ptr<Team>& team, int t);
   static int Running(unsigned started, int size);
 
-  // Sync's spin before it sleeps: a few hundred microseconds, longer than a block's usual
-  // imbalance between threads. Waking a sleeping thread costs tens of microseconds per barrier
-  // (more in a browser's workers): with 20,000 spins, 2 threads took 8.7 ms (int8) and 11.8 ms
-  // (float32) in Node, with 200,000 7.6 and 11.0 ms (A/B, MobileNetV2 1.0/224).
+  // Sync's spins before it sleeps. A/B, MobileNetV2 1.0/224 on 2 threads in Node: with 20,000
+  // spins 8.7 ms (int8) and 11.8 ms (float32), with 200,000 7.6 and 11.0 ms, with 1,000,000
+  // 7.6 and 10.8 ms.
   static constexpr int kSpins = 200000;
   int size_ = 1;
   std::shared_ptr<Team> team_ = std::make_shared<Team>();

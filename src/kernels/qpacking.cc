@@ -217,7 +217,7 @@ void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMulti
     }
     h.vector &= WriteChannelParams(folded, mult + p, bound, cols, kQGemmPanel, layer_rs, panel, &h) ? 1 : 0;
   }
-  if (h.relu) h.vector = 1;  // the ReLU form serves every channel
+  h.vector |= h.relu;  // the ReLU form serves every channel
   std::memcpy(packed, &h, sizeof(h));
 }
 
@@ -292,7 +292,8 @@ void PackQDepthwise(const int16_t* weights, const int32_t* bias, const Quantized
     bound[c] = std::abs(b) + deviation * abs_sum;
   }
   h.vector = WriteChannelParams(folded.data(), mult, bound.data(), channels, channels, layer_rs,
-                                packed + sizeof(QPackedHeader), &h) || h.relu ? 1 : 0;
+                                packed + sizeof(QPackedHeader), &h) ? 1 : 0;
+  h.vector |= h.relu;  // the ReLU form serves every channel
   std::memcpy(packed, &h, sizeof(h));
   int16_t* pairs = reinterpret_cast<int16_t*>(packed + QDepthwiseParamsBytes(channels));
   for (int p = 0; p < kQDwPairs; ++p) {

@@ -92,8 +92,18 @@ mnv2::model::Limits ModelLimits(double max_model_bytes, double max_memory_bytes)
   return limits;
 }
 
-// Plans a loaded network; null (and the error) when loading or planning failed.
-Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precision) {
+// A .tflite file in memory, to read again.
+struct TfliteSource {
+  const uint8_t* data;
+  size_t size;
+  mnv2::model::Limits limits;
+};
+
+// Plans a loaded network; null (and the error) when loading or planning failed. A network
+// read for the integer path alone (float_weights false) that the integer engine cannot run
+// after all is read again, in full, from `source`.
+Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precision,
+                       const TfliteSource* source = nullptr) {
   if (!net.ok()) {
     Fail(net.status());
     return nullptr;
@@ -118,7 +128,16 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precis
     }
   }
   if (!m->qengine) {
-    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(n, load_threads);
+    mnv2::Result<mnv2::model::Network> full = mnv2::Status::Ok();
+    if (!n.float_weights && source) {
+      full = mnv2::model::LoadTflite(source->data, source->size, source->limits);
+      if (!full.ok()) {
+        Fail(full.status());
+        return nullptr;
+      }
+    }
+    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine =
+        mnv2::engine::Engine::Create(n.float_weights ? n : *full, load_threads);
     if (!engine.ok()) {
       Fail(engine.status());
       return nullptr;
@@ -141,7 +160,11 @@ Mnv2Model* mnv2_load(const uint8_t* data, size_t size) { return mnv2_load_with(d
 
 Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, double max_model_bytes,
                           double max_memory_bytes) {
-  return FromNetwork(mnv2::model::LoadTflite(data, size, ModelLimits(max_model_bytes, max_memory_bytes)), precision);
+  const TfliteSource source{data, size, ModelLimits(max_model_bytes, max_memory_bytes)};
+  // Unless float32 is asked for, the float weights are read only if the integer path cannot run.
+  mnv2::model::BuildOptions options;
+  options.integer_only = precision == MNV2_PRECISION_AUTO || precision == MNV2_PRECISION_INT8;
+  return FromNetwork(mnv2::model::LoadTflite(data, size, source.limits, options), precision, &source);
 }
 
 Mnv2Model* mnv2_load_limited(const uint8_t* data, size_t size, double max_model_bytes, double max_memory_bytes) {

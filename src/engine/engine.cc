@@ -77,6 +77,9 @@ bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int threads) {
+  if (!net.float_weights) {
+    return Status(ErrorCode::kInvalidArgument, "the network was read without its float weights (for the integer engine)");
+  }
   std::unique_ptr<Engine> e(new Engine());
   e->workers_ = std::make_unique<Workers>(threads);
   e->input_spec_ = net.input;

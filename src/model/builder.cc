@@ -24,7 +24,8 @@ std::string ShapeString(const std::vector<int32_t>& shape) {
 // Walks the operator list in order; knows which tensor is the running activation.
 class Builder {
  public:
-  Builder(const Graph& g, const Limits& limits) : g_(g), limits_(limits) {}
+  Builder(const Graph& g, const Limits& limits, const BuildOptions& options)
+      : g_(g), limits_(limits), options_(options) {}
 
   Result<Network> Build() {
     MNV2_RETURN_IF_ERROR(CheckOpsSupported());
@@ -99,6 +100,9 @@ class Builder {
     }
     net.weight_type = TensorTypeName(g_.tensors[head_weights_].type);
     net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
+    // Float weights skipped for an integer path that turned out unable to run: read it all.
+    if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
+    net.float_weights = !skipped_;
     qg_.available = quant_ok_;
     qg_.unavailable_reason = reason_;
     net.quant = std::move(qg_);
@@ -324,7 +328,7 @@ class Builder {
   // Dequantizes constant tensor `index` of the expected shape to float32. Per-channel scales
   // run along the tensor's quantized_dimension.
   Status ReadConstant(int32_t index, const std::vector<int32_t>& shape, const std::string& what,
-                      std::vector<float>* out) {
+                      std::vector<float>* out, bool values = true) {
     if (index < 0) return Unsupported(what + " is missing");
     const Tensor& t = g_.tensors[index];
     const std::string name = what + " (" + TensorName(index) + ")";
@@ -344,6 +348,10 @@ class Builder {
                                                  std::to_string(count * static_cast<int64_t>(elem)));
     }
     MNV2_RETURN_IF_ERROR(ReserveWeights(count, name));
+    if (!values) {
+      out->clear();
+      return Status::Ok();
+    }
     out->resize(static_cast<size_t>(count));
     if (t.type == TensorType::kFloat32) {
       std::memcpy(out->data(), t.data, t.data_size);
@@ -404,6 +412,15 @@ class Builder {
         return Unsupported(name + " has unsupported type " + TensorTypeName(t.type));
     }
     return Status::Ok();
+  }
+
+  // A layer's weights, as ReadConstant, but checked only (left empty) while the integer path
+  // can still run the network and the options ask for that path alone.
+  Status ReadWeights(int32_t index, const std::vector<int32_t>& shape, const std::string& what,
+                     std::vector<float>* out) {
+    const bool skip = options_.integer_only && quant_ok_;
+    skipped_ = skipped_ || skip;
+    return ReadConstant(index, shape, what, out, !skip);
   }
 
   // Reads the optional bias input (index 2) of a conv/FC op; absent bias means zeros.
@@ -475,7 +492,7 @@ class Builder {
     }
     conv->name = g_.tensors[op.outputs[0]].name;
     MNV2_RETURN_IF_ERROR(Geometry(op, in, kh, kw, out_c, where, &conv->g));
-    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {out_c, kh, kw, conv->g.in_c}, where + " weights", &conv->weights));
+    MNV2_RETURN_IF_ERROR(ReadWeights(op.inputs[1], {out_c, kh, kw, conv->g.in_c}, where + " weights", &conv->weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, out_c, where, &conv->bias));
     ReadLayerQuantization(op, in, out_c, 0, where, &conv->q);
     if (what == "head") head_weights_ = op.inputs[1];
@@ -515,7 +532,7 @@ class Builder {
     DepthwiseConv2D& dw = b->depthwise;
     dw.name = g_.tensors[op.outputs[0]].name;
     MNV2_RETURN_IF_ERROR(Geometry(op, in, 3, 3, channels, where, &dw.g));
-    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {1, 3, 3, channels}, where + " weights", &dw.weights));
+    MNV2_RETURN_IF_ERROR(ReadWeights(op.inputs[1], {1, 3, 3, channels}, where + " weights", &dw.weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, channels, where, &dw.bias));
     ReadLayerQuantization(op, in, channels, 3, where, &dw.q);
     MNV2_RETURN_IF_ERROR(ToActivation(op.options.activation, where, &dw.activation));
@@ -617,7 +634,7 @@ class Builder {
     }
     c->name = g_.tensors[op.outputs[0]].name;
     c->classes = w.shape[0];
-    MNV2_RETURN_IF_ERROR(ReadConstant(op.inputs[1], {c->classes, features}, where + " weights", &c->weights));
+    MNV2_RETURN_IF_ERROR(ReadWeights(op.inputs[1], {c->classes, features}, where + " weights", &c->weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, c->classes, where, &c->bias));
     ReadLayerQuantization(op, in, c->classes, 0, where, &c->q);
     if (Elements(g_.tensors[cur_]) != c->classes) return Unsupported(where + " output has the wrong size");
@@ -626,6 +643,8 @@ class Builder {
 
   const Graph& g_;
   const Limits& limits_;
+  const BuildOptions options_;
+  bool skipped_ = false;  // some float weights were not read (options_.integer_only)
   int64_t weight_bytes_ = 0, layer_peak_ = 0, input_elements_ = 0;  // for CheckMemory
   size_t next_ = 0;      // next operator to read
   int32_t cur_ = -1;     // tensor holding the running activation
@@ -637,16 +656,18 @@ class Builder {
 
 }  // namespace
 
-Result<Network> BuildNetwork(const Graph& graph, const Limits& limits) { return Builder(graph, limits).Build(); }
+Result<Network> BuildNetwork(const Graph& graph, const Limits& limits, const BuildOptions& options) {
+  return Builder(graph, limits, options).Build();
+}
 
-Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits) {
+Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits, const BuildOptions& options) {
   if (size > limits.max_model_bytes) {
     return Status(ErrorCode::kModelTooLarge, "the model file is " + std::to_string(size) + " bytes; the limit is " +
                                                  std::to_string(limits.max_model_bytes));
   }
   Result<Graph> graph = ReadTflite(data, size);
   if (!graph.ok()) return graph.status();
-  return BuildNetwork(*graph, limits);
+  return BuildNetwork(*graph, limits, options);
 }
 
 }  // namespace model

@@ -25,9 +25,19 @@ struct Limits {
                                          // output: a bound on what loading and running allocate
 };
 
-Result<Network> BuildNetwork(const Graph& graph, const Limits& limits = {});
+// What to read besides the structure. A network the integer path runs needs no float
+// weights (megabytes, and the longest part of a cold load): with integer_only, the weights
+// of conv, depthwise and classifier layers are checked (shape, size) but left empty, and the
+// Network says so (float_weights false). When the integer path cannot run the network, the
+// graph is read again in full: such a network always has its float weights.
+struct BuildOptions {
+  bool integer_only = false;
+};
+
+Result<Network> BuildNetwork(const Graph& graph, const Limits& limits = {}, const BuildOptions& options = {});
 // ReadTflite + BuildNetwork. The bytes may be freed afterwards.
-Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits = {});
+Result<Network> LoadTflite(const uint8_t* data, size_t size, const Limits& limits = {},
+                           const BuildOptions& options = {});
 
 }  // namespace model
 }  // namespace mnv2

@@ -124,6 +124,9 @@ struct Network {
   bool softmax = true;
   float softmax_beta = 1.0f;
   QuantizedGraph quant;
+  // False when read for the integer path alone (BuildOptions::integer_only): the float
+  // weights of the layers are empty, and only the quantized engine can run the network.
+  bool float_weights = true;
 
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"

@@ -69,6 +69,36 @@ TEST(CApiPrecision, FloatModelsRunInFp32AndRefuseInt8) {
   EXPECT_NE(std::string(mnv2_last_error_message()).find("integer"), std::string::npos) << mnv2_last_error_message();
 }
 
+// A quantized model the integer engine refuses only when planning (its SOFTMAX output is not
+// TFLite's 1/256 steps): loaded for the integer path first, without float weights, it is read
+// again with them, and by default runs in float32 exactly as when float32 is asked for.
+TEST(CApiPrecision, FallsBackToFloat32WithTheFloatWeights) {
+  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
+  testing::TensorDef& out = g.tensors[g.outputs[0]];
+  ASSERT_EQ(out.scale.size(), 1u);
+  out.scale[0] = 1.0f / 128;
+  const std::vector<uint8_t> bytes = testing::WriteTflite(g);
+  EXPECT_EQ(mnv2_load_with(bytes.data(), bytes.size(), MNV2_PRECISION_INT8, 0, 0), nullptr);
+  EXPECT_NE(std::string(mnv2_last_error_message()).find("SOFTMAX output"), std::string::npos) << mnv2_last_error_message();
+  Mnv2Model* automatic = mnv2_load(bytes.data(), bytes.size());
+  Mnv2Model* fp32 = mnv2_load_with(bytes.data(), bytes.size(), MNV2_PRECISION_FP32, 0, 0);
+  ASSERT_TRUE(automatic && fp32) << mnv2_last_error_message();
+  EXPECT_STREQ(mnv2_precision(automatic), "fp32");
+  std::vector<uint8_t> pixels(16 * 16 * 3);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37 % 251);
+  for (Mnv2Model* m : {automatic, fp32}) {
+    ASSERT_EQ(mnv2_classify_pixels(m, pixels.data(), 16, 16, 3, 48, 0), 0) << mnv2_last_error_message();
+  }
+  float sum = 0;
+  for (int i = 0; i < mnv2_num_classes(fp32); ++i) {
+    EXPECT_EQ(mnv2_scores(automatic)[i], mnv2_scores(fp32)[i]) << i;
+    sum += mnv2_scores(fp32)[i];
+  }
+  EXPECT_NEAR(sum, 1.0f, 1e-5f);
+  mnv2_free(automatic);
+  mnv2_free(fp32);
+}
+
 TEST(CApiPrecision, RejectsUnknownPrecisions) {
   const std::vector<uint8_t> bytes = Model("mobilenet_v2_1.0_224_quant.tflite");
   EXPECT_EQ(mnv2_load_with(bytes.data(), bytes.size(), 3, 0, 0), nullptr);

@@ -100,6 +100,66 @@ TEST(NetworkBuilder, DequantizesInt8PerChannel) {
   }
 }
 
+// Read for the integer path alone, a quantized model has the same network without its float
+// weights (the integer ones are all there); with float32, the weights.
+TEST(NetworkBuilder, IntegerOnlyLeavesTheFloatWeightsOut) {
+  model::BuildOptions integer_only;
+  integer_only.integer_only = true;
+  for (const char* file : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"}) {
+    SCOPED_TRACE(file);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + file));
+    Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, integer_only);
+    ASSERT_TRUE(full.ok() && lean.ok());
+    EXPECT_TRUE(full->float_weights);
+    EXPECT_FALSE(lean->float_weights);
+    ASSERT_TRUE(lean->quant.available);
+    ASSERT_EQ(lean->blocks.size(), full->blocks.size());
+    EXPECT_EQ(lean->MultiplyAdds(), full->MultiplyAdds());
+    EXPECT_TRUE(lean->stem.weights.empty() && lean->head.weights.empty() && lean->classifier.weights.empty());
+    EXPECT_FALSE(full->stem.weights.empty() || full->head.weights.empty() || full->classifier.weights.empty());
+    EXPECT_EQ(lean->stem.q.weights, full->stem.q.weights);
+    EXPECT_EQ(lean->classifier.q.weights, full->classifier.q.weights);
+    for (size_t i = 0; i < lean->blocks.size(); ++i) {
+      EXPECT_TRUE(lean->blocks[i].depthwise.weights.empty() && lean->blocks[i].project.weights.empty());
+      EXPECT_EQ(lean->blocks[i].depthwise.q.weights, full->blocks[i].depthwise.q.weights);
+      EXPECT_EQ(lean->blocks[i].project.q.bias, full->blocks[i].project.q.bias);
+    }
+  }
+}
+
+// ... and a model the integer path cannot run (float, or quantized but with a float input or
+// an unscaled output) comes back whole either way.
+TEST(NetworkBuilder, IntegerOnlyReadsTheFloatWeightsOfOtherModels) {
+  model::BuildOptions integer_only;
+  integer_only.integer_only = true;
+  testing::SyntheticSpec float_spec;
+  float_spec.alpha = 0.35f;
+  float_spec.resolution = 32;
+  float_spec.classes = 4;
+  testing::GraphDef float_input = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
+  testing::TensorDef& in = float_input.tensors[float_input.inputs[0]];
+  in.type = static_cast<int8_t>(model::TensorType::kFloat32);
+  in.scale.clear();
+  in.zero_point.clear();
+  // The integer path fails at the very end here, after every weight was skipped.
+  testing::GraphDef float_output = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
+  float_output.tensors[float_output.outputs[0]].scale.clear();
+  for (const std::vector<uint8_t>& bytes : {testing::SyntheticMobileNetV2(float_spec), testing::WriteTflite(float_input),
+                                            testing::WriteTflite(float_output)}) {
+    Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, integer_only);
+    ASSERT_TRUE(full.ok()) << full.status().ToString();
+    ASSERT_TRUE(lean.ok()) << lean.status().ToString();
+    EXPECT_FALSE(lean->quant.available);
+    EXPECT_TRUE(lean->float_weights);
+    EXPECT_EQ(lean->stem.weights, full->stem.weights);
+    EXPECT_EQ(lean->blocks.back().project.weights, full->blocks.back().project.weights);
+    EXPECT_EQ(lean->classifier.weights, full->classifier.weights);
+    EXPECT_FALSE(lean->classifier.weights.empty());
+  }
+}
+
 class SyntheticFamily : public ::testing::TestWithParam<testing::SyntheticSpec> {};
 
 TEST_P(SyntheticFamily, BuildsWithShapesFromTheFile) {

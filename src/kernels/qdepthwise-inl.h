@@ -111,9 +111,11 @@ HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_
 }
 
 // QDwInterior for stride 1, sliding along the row: consecutive pixels share two of their
-// three window columns, so each column's inputs are widened (and rows 0 and 1 interleaved
-// into the pairs (0, 3), (1, 4), (2, 5)) once instead of three times: per pixel and 8
-// channels 3 loads and 6 interleaves instead of 9 and 10, the same 10 dot products.
+// three window columns, so each column's inputs are widened and interleaved once instead of
+// three times. Rows 0 and 1 of a column form the pairs (0, 3), (1, 4), (2, 5); row 2 of
+// columns k - 1 and k forms one pair that serves twice: as taps (6, 7) of the pixel starting
+// at column k - 1, and with the weights (0, w8) as tap 8 of the pixel before it. Per pixel
+// and 8 channels: 3 loads and 4 interleaves instead of 9 and 10, the same 10 dot products.
 template <bool kScaled, bool kRelu>
 HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t count,
                                 size_t channels, const QDepthwisePacked& p, const QPackedHeader& h,
@@ -128,24 +130,32 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
     const size_t c = QDwGroupStart(g, C);
     const QDwGroup q = LoadQDwGroup(p, C, c);
     const QDwWeights& w = q.w;
+    // Tap 8's weights as the second of a pair: (w8, 0) -> (0, w8) in each 32-bit lane.
+    const V16 w8_lo = hn::BitCast(d16, hn::ShiftLeft<16>(hn::BitCast(d32, w.w[4][0])));
+    const V16 w8_hi = hn::BitCast(d16, hn::ShiftLeft<16>(hn::BitCast(d32, w.w[4][1])));
     const uint8_t* x0 = r0 + c;
     const uint8_t* x1 = r1 + c;
     const uint8_t* x2 = r2 + c;
-    // Column k: rows 0 and 1 as (row 0, row 1) pairs of channels 0..3 and 4..7, row 2 widened.
-    auto column = [&](size_t k, V16* lo, V16* hi, V16* bottom) {
+    // Column k: rows 0 and 1 as (row 0, row 1) pairs of channels 0..3 and 4..7; row 2 widened
+    // and paired with the previous column's row 2 (`bottom`, updated).
+    auto column = [&](size_t k, V16* lo, V16* hi, V16* bottom, V16* pair_lo, V16* pair_hi) {
       const auto a = hn::PromoteTo(d16, hn::LoadU(du8, x0 + k * C));
       const auto b = hn::PromoteTo(d16, hn::LoadU(du8, x1 + k * C));
+      const auto e = hn::PromoteTo(d16, hn::LoadU(du8, x2 + k * C));
       *lo = hn::InterleaveLower(d16, a, b);
       *hi = hn::InterleaveUpper(d16, a, b);
-      *bottom = hn::PromoteTo(d16, hn::LoadU(du8, x2 + k * C));
+      *pair_lo = hn::InterleaveLower(d16, *bottom, e);
+      *pair_hi = hn::InterleaveUpper(d16, *bottom, e);
+      *bottom = e;
     };
-    V16 lo0, hi0, e0, lo1, hi1, e1;
-    column(0, &lo0, &hi0, &e0);
-    column(1, &lo1, &hi1, &e1);
+    V16 lo0, hi0, lo1, hi1, pair1_lo, pair1_hi;
+    V16 bottom = hn::Zero(d16);  // (column 0's pair is not used)
+    column(0, &lo0, &hi0, &bottom, &pair1_lo, &pair1_hi);
+    column(1, &lo1, &hi1, &bottom, &pair1_lo, &pair1_hi);
     uint8_t* o = out + c;
     for (size_t i = 0; i < count; ++i, o += C) {
-      V16 lo2, hi2, e2;
-      column(i + 2, &lo2, &hi2, &e2);
+      V16 lo2, hi2, pair2_lo, pair2_hi;
+      column(i + 2, &lo2, &hi2, &bottom, &pair2_lo, &pair2_hi);
       VI32 lo = q.bias_lo, hi = q.bias_hi, lo_odd = hn::Zero(d32), hi_odd = hn::Zero(d32);
       lo = hn::ReorderWidenMulAccumulate(d32, lo0, w.w[0][0], lo, lo_odd);
       hi = hn::ReorderWidenMulAccumulate(d32, hi0, w.w[0][1], hi, hi_odd);
@@ -153,15 +163,15 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
       hi = hn::ReorderWidenMulAccumulate(d32, hi1, w.w[1][1], hi, hi_odd);
       lo = hn::ReorderWidenMulAccumulate(d32, lo2, w.w[2][0], lo, lo_odd);
       hi = hn::ReorderWidenMulAccumulate(d32, hi2, w.w[2][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveLower(d16, e0, e1), w.w[3][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, e0, e1), w.w[3][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveLower(d16, e2, hn::Zero(d16)), w.w[4][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, e2, hn::Zero(d16)), w.w[4][1], hi, hi_odd);
+      lo = hn::ReorderWidenMulAccumulate(d32, pair1_lo, w.w[3][0], lo, lo_odd);
+      hi = hn::ReorderWidenMulAccumulate(d32, pair1_hi, w.w[3][1], hi, hi_odd);
+      lo = hn::ReorderWidenMulAccumulate(d32, pair2_lo, w8_lo, lo, lo_odd);
+      hi = hn::ReorderWidenMulAccumulate(d32, pair2_hi, w8_hi, hi, hi_odd);
       lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
       hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
       StoreBytes8(OutputStage4<kScaled, kRelu>(lo, q.rq_lo, h), OutputStage4<kScaled, kRelu>(hi, q.rq_hi, h), h, o);
-      lo0 = lo1, hi0 = hi1, e0 = e1;
-      lo1 = lo2, hi1 = hi2, e1 = e2;
+      lo0 = lo1, hi0 = hi1;
+      lo1 = lo2, hi1 = hi2, pair1_lo = pair2_lo, pair1_hi = pair2_hi;
     }
   }
 }

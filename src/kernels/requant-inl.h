@@ -215,8 +215,14 @@ HWY_INLINE VI32 OutputStage4Any(VI32 acc, const Requant4& r, const QPackedHeader
 // by the narrowing, then clamped to the layer's [min, max].
 HWY_INLINE void StoreBytes8(VI32 lo, VI32 hi, const QPackedHeader& h, uint8_t* HWY_RESTRICT out) {
   const hn::Full64<uint8_t> du8;
+#if HWY_TARGET == HWY_WASM
+  // One i16x8.narrow_i32x4_s of both halves, whose lanes it keeps in order (a narrowing per
+  // half and a shuffle to join them otherwise).
+  const auto w = hn::ReorderDemote2To(DI16(), lo, hi);
+#else
   const hn::Full64<int16_t> di16h;
   const auto w = hn::Combine(DI16(), hn::DemoteTo(di16h, hi), hn::DemoteTo(di16h, lo));
+#endif
   const auto bytes = hn::DemoteTo(du8, w);
   const auto lo8 = hn::Set(du8, static_cast<uint8_t>(h.min)), hi8 = hn::Set(du8, static_cast<uint8_t>(h.max));
   hn::StoreU(hn::Min(hn::Max(bytes, lo8), hi8), du8, out);

@@ -3,9 +3,12 @@
 //
 // The micro-kernel computes kRows (<= kGemmRows) rows x one panel of
 // kGemmPanel = 8 columns with all accumulators in registers. It is a separate
-// HWY_NOINLINE function called once per tile: V8 only tiers a WebAssembly
-// function up to its optimizing compiler after it has been called often, so a
-// small hot function beats one long call with the hot loop inside.
+// HWY_NOINLINE function called once per tile, for the native build; in the
+// WebAssembly module binaryen inlines it into Gemm, its only caller. That is
+// fine for V8, which tiers a function up after it has been called often: Gemm
+// runs once per band of every layer, so only the first inference runs it
+// mostly in the baseline tier. (Keeping the int8 tiles apart with an indirect call measured
+// slower, on the first inference and after it.)
 
 // Target-independent includes.
 #include <stddef.h>

@@ -12,8 +12,9 @@
 // x86) multiplies it with the panel's 8 channels x 2 weights: 8 multiply-adds per
 // instruction, no shuffle, and no reduction across lanes at the end, so the output stage
 // requantizes the accumulators as they are. Staging once per group instead of widening in
-// every tile made the large-k layers about 20% faster. Like the float GEMM, the tiles of a
-// panel run in a separate HWY_NOINLINE function so that V8 tiers it up early.
+// every tile made the large-k layers about 20% faster. Like the float GEMM's tile, the tiles
+// of a panel are a separate HWY_NOINLINE function, inlined into QGemm in the WebAssembly
+// module (see gemm-inl.h).
 
 // Target-independent includes.
 #include <stddef.h>

@@ -7,8 +7,8 @@
 // WebAssembly module binaryen inlines it into Gemm, its only caller. That is
 // fine for V8, which tiers a function up after it has been called often: Gemm
 // runs once per band of every layer, so only the first inference runs it
-// mostly in the baseline tier. (Keeping the int8 tiles apart with an indirect call measured
-// slower, on the first inference and after it.)
+// mostly in the baseline tier. (Keeping the int8 tiles apart with an indirect
+// call measured slower, on the first inference and after it.)
 
 // Target-independent includes.
 #include <stddef.h>

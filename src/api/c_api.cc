@@ -2,13 +2,13 @@
 
 #include <malloc.h>
 
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
 
 #include "common/thread_local.h"
-#include "engine/engine.h"
-#include "engine/quantized_engine.h"
+#include "engine/planned.h"
 #include "image/image.h"
 #include "kernels/kernels.h"
 #include "model/builder.h"
@@ -25,32 +25,12 @@ struct ModelSummary {
   double multiply_adds = 0;
 };
 
-// One of the two engines runs the model: integer for quantized models (unless fp32 was
-// asked for), float32 otherwise.
+// The model on one of the two engines (engine/planned.h), and what the API keeps with it.
 struct Mnv2Model {
   ModelSummary summary;
-  std::unique_ptr<mnv2::engine::Engine> engine;
-  std::unique_ptr<mnv2::engine::QuantizedEngine> qengine;
+  mnv2::engine::PlannedModel planned;
   std::vector<std::string> labels;
   mnv2::image::Limits image_limits;
-
-  void SetImage(const mnv2::image::Image& img, mnv2::image::Fit fit) {
-    if (qengine) {
-      qengine->SetImage(img, fit);
-    } else {
-      engine->SetImage(img, fit);
-    }
-  }
-  void Run() {
-    if (qengine) {
-      qengine->Run();
-    } else {
-      engine->Run();
-    }
-  }
-  const float* scores() const { return qengine ? qengine->scores() : engine->scores(); }
-  const float* features() const { return qengine ? qengine->features() : engine->features(); }
-  std::vector<mnv2::engine::Prediction> Top(int k) const { return qengine ? qengine->Top(k) : engine->Top(k); }
 };
 
 namespace {
@@ -72,8 +52,8 @@ int Succeed() {
 
 int Classify(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit) {
   if (!img.ok()) return Fail(img.status());
-  m->SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
-  m->Run();
+  m->planned.SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+  m->planned.Run();
   return Succeed();
 }
 
@@ -92,58 +72,38 @@ mnv2::model::Limits ModelLimits(double max_model_bytes, double max_memory_bytes)
   return limits;
 }
 
-// A .tflite file in memory, to read again.
-struct TfliteSource {
-  const uint8_t* data;
-  size_t size;
-  mnv2::model::Limits limits;
-};
+// The C API's precision numbers (MNV2_PRECISION_*) as the engine's; false for others.
+bool ToPrecision(int precision, mnv2::engine::Precision* out) {
+  switch (precision) {
+    case MNV2_PRECISION_AUTO: *out = mnv2::engine::Precision::kAuto; return true;
+    case MNV2_PRECISION_FP32: *out = mnv2::engine::Precision::kFp32; return true;
+    case MNV2_PRECISION_INT8: *out = mnv2::engine::Precision::kInt8; return true;
+    default:
+      Fail(mnv2::Status(mnv2::ErrorCode::kInvalidArgument,
+                        "precision must be auto (0), fp32 (1) or int8 (2), not " + std::to_string(precision)));
+      return false;
+  }
+}
 
-// Plans a loaded network; null (and the error) when loading or planning failed. A network
-// read for the integer path alone (float_weights false) that the integer engine cannot run
-// after all is read again, in full, from `source`.
-Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, int precision,
-                       const TfliteSource* source = nullptr) {
+// Plans a loaded network; null (and the error) when loading or planning failed. `reread`
+// reads the model again with its float weights (PlannedModel::Plan).
+Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engine::Precision precision,
+                       const std::function<mnv2::Result<mnv2::model::Network>()>& reread = nullptr) {
   if (!net.ok()) {
     Fail(net.status());
-    return nullptr;
-  }
-  if (precision != MNV2_PRECISION_AUTO && precision != MNV2_PRECISION_FP32 && precision != MNV2_PRECISION_INT8) {
-    Fail(mnv2::Status(mnv2::ErrorCode::kInvalidArgument,
-                      "precision must be auto (0), fp32 (1) or int8 (2), not " + std::to_string(precision)));
     return nullptr;
   }
   const mnv2::model::Network& n = *net;
   ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
                        n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
+  mnv2::Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(n, precision, load_threads, reread);
+  if (!planned.ok()) {
+    Fail(planned.status());
+    return nullptr;
+  }
   auto m = std::make_unique<Mnv2Model>();
   m->summary = std::move(summary);
-  if (precision == MNV2_PRECISION_INT8 || (precision == MNV2_PRECISION_AUTO && n.quant.available)) {
-    mnv2::Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(n, load_threads);
-    if (q.ok()) {
-      m->qengine = std::move(*q);
-    } else if (precision == MNV2_PRECISION_INT8) {
-      Fail(q.status());
-      return nullptr;
-    }
-  }
-  if (!m->qengine) {
-    mnv2::Result<mnv2::model::Network> full = mnv2::Status::Ok();
-    if (!n.float_weights && source) {
-      full = mnv2::model::LoadTflite(source->data, source->size, source->limits);
-      if (!full.ok()) {
-        Fail(full.status());
-        return nullptr;
-      }
-    }
-    mnv2::Result<std::unique_ptr<mnv2::engine::Engine>> engine =
-        mnv2::engine::Engine::Create(n.float_weights ? n : *full, load_threads);
-    if (!engine.ok()) {
-      Fail(engine.status());
-      return nullptr;
-    }
-    m->engine = std::move(*engine);
-  }
+  m->planned = std::move(*planned);
   Succeed();
   return m.release();
 }
@@ -160,11 +120,11 @@ Mnv2Model* mnv2_load(const uint8_t* data, size_t size) { return mnv2_load_with(d
 
 Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, double max_model_bytes,
                           double max_memory_bytes) {
-  const TfliteSource source{data, size, ModelLimits(max_model_bytes, max_memory_bytes)};
-  // Unless float32 is asked for, the float weights are read only if the integer path cannot run.
-  mnv2::model::BuildOptions options;
-  options.integer_only = precision == MNV2_PRECISION_AUTO || precision == MNV2_PRECISION_INT8;
-  return FromNetwork(mnv2::model::LoadTflite(data, size, source.limits, options), precision, &source);
+  mnv2::engine::Precision p;
+  if (!ToPrecision(precision, &p)) return nullptr;
+  const mnv2::model::Limits limits = ModelLimits(max_model_bytes, max_memory_bytes);
+  return FromNetwork(mnv2::model::LoadTflite(data, size, limits, mnv2::engine::PlannedModel::ReadOptions(p)), p,
+                     [&] { return mnv2::model::LoadTflite(data, size, limits); });
 }
 
 Mnv2Model* mnv2_load_limited(const uint8_t* data, size_t size, double max_model_bytes, double max_memory_bytes) {
@@ -176,7 +136,7 @@ Mnv2Model* mnv2_load_tfjs(const char* model_json, size_t json_size, const uint8_
   return FromNetwork(mnv2::model::LoadTfjs(model_json, json_size, weights, weights_size,
                                            mnv2::model::InputRange{input_min, input_max},
                                            ModelLimits(max_model_bytes, max_memory_bytes)),
-                     MNV2_PRECISION_AUTO);
+                     mnv2::engine::Precision::kAuto);
 }
 
 void mnv2_free(Mnv2Model* model) { delete model; }
@@ -192,11 +152,11 @@ int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int h
   return Classify(model, mnv2::image::FromPixels(data, width, height, channels, stride, model->image_limits), fit);
 }
 
-const float* mnv2_scores(const Mnv2Model* model) { return model ? model->scores() : nullptr; }
-const float* mnv2_features(const Mnv2Model* model) { return model ? model->features() : nullptr; }
+const float* mnv2_scores(const Mnv2Model* model) { return model ? model->planned.scores() : nullptr; }
+const float* mnv2_features(const Mnv2Model* model) { return model ? model->planned.features() : nullptr; }
 int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices) {
   if (!model || !indices) return 0;
-  const std::vector<mnv2::engine::Prediction> top = model->Top(k);
+  const std::vector<mnv2::engine::Prediction> top = model->planned.Top(k);
   for (size_t i = 0; i < top.size(); ++i) indices[i] = top[i].index;
   return static_cast<int>(top.size());
 }
@@ -223,14 +183,14 @@ float mnv2_alpha(const Mnv2Model* model) { return model ? model->summary.alpha :
 int mnv2_quantized(const Mnv2Model* model) { return model && model->summary.quantized ? 1 : 0; }
 const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->summary.weight_type.c_str() : ""; }
 double mnv2_multiply_adds(const Mnv2Model* model) { return model ? model->summary.multiply_adds : 0.0; }
-const char* mnv2_precision(const Mnv2Model* model) { return model && model->qengine ? "int8" : "fp32"; }
+const char* mnv2_precision(const Mnv2Model* model) { return model && model->planned.integer() ? "int8" : "fp32"; }
 int mnv2_set_threads(int threads) {
   load_threads = mnv2::engine::Workers::Clamp(threads);
   return load_threads;
 }
 int mnv2_threads(const Mnv2Model* model) {
   if (!model) return 0;
-  return model->qengine ? model->qengine->threads() : model->engine->threads();
+  return model->planned.threads();
 }
 const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
 

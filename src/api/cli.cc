@@ -9,8 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/engine.h"
-#include "engine/quantized_engine.h"
+#include "engine/planned.h"
 #include "image/image.h"
 #include "model/builder.h"
 #include "model/labels.h"
@@ -142,6 +141,12 @@ Result<mnv2::model::Network> LoadModel(const std::string& path) {
   return mnv2::model::LoadTflite(bytes->data(), bytes->size());
 }
 
+mnv2::engine::Precision ToPrecision(const std::string& precision) {
+  if (precision == "int8") return mnv2::engine::Precision::kInt8;
+  if (precision == "fp32") return mnv2::engine::Precision::kFp32;
+  return mnv2::engine::Precision::kAuto;
+}
+
 int Info(const Args& a) {
   Result<mnv2::model::Network> net = LoadModel(a.model);
   if (!net.ok()) {
@@ -170,7 +175,12 @@ int Classify(const Args& a) {
     std::fprintf(stderr, "mnv2: no image given\n%s", kUsage);
     return 2;
   }
-  Result<mnv2::model::Network> net = LoadModel(a.model);
+  const mnv2::engine::Precision precision = ToPrecision(a.precision);
+  Result<std::vector<uint8_t>> model_bytes = ReadFile(a.model);
+  Result<mnv2::model::Network> net =
+      model_bytes.ok() ? mnv2::model::LoadTflite(model_bytes->data(), model_bytes->size(), {},
+                                                 mnv2::engine::PlannedModel::ReadOptions(precision))
+                       : Result<mnv2::model::Network>(model_bytes.status());
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -187,27 +197,14 @@ int Classify(const Args& a) {
     }
     labels = std::move(*parsed);
   }
-  // The integer engine for quantized models unless --precision fp32, the float engine otherwise.
-  std::unique_ptr<mnv2::engine::QuantizedEngine> qengine;
-  std::unique_ptr<mnv2::engine::Engine> fengine;
   const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
-  if (a.precision == "int8" || (a.precision.empty() && net->quant.available)) {
-    Result<std::unique_ptr<mnv2::engine::QuantizedEngine>> q = mnv2::engine::QuantizedEngine::Create(*net, threads);
-    if (q.ok()) {
-      qengine = std::move(*q);
-    } else if (a.precision == "int8") {
-      std::fprintf(stderr, "mnv2: %s\n", q.status().ToString().c_str());
-      return 1;
-    }
+  Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(
+      *net, precision, threads, [&] { return mnv2::model::LoadTflite(model_bytes->data(), model_bytes->size()); });
+  if (!planned.ok()) {
+    std::fprintf(stderr, "mnv2: %s\n", planned.status().ToString().c_str());
+    return 1;
   }
-  if (!qengine) {
-    Result<std::unique_ptr<mnv2::engine::Engine>> engine = mnv2::engine::Engine::Create(*net, threads);
-    if (!engine.ok()) {
-      std::fprintf(stderr, "mnv2: %s\n", engine.status().ToString().c_str());
-      return 1;
-    }
-    fengine = std::move(*engine);
-  }
+  mnv2::engine::PlannedModel& model = *planned;
   int failures = 0;
   for (const std::string& path : a.images) {
     Result<std::vector<uint8_t>> bytes = ReadFile(path);
@@ -226,19 +223,11 @@ int Classify(const Args& a) {
       continue;
     }
     const mnv2::image::Fit fit = a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
-    if (qengine) {
-      qengine->SetImage(*img, fit);
-    } else {
-      fengine->SetImage(*img, fit);
-    }
+    model.SetImage(*img, fit);
     const auto start = std::chrono::steady_clock::now();
-    if (qengine) {
-      qengine->Run();
-    } else {
-      fengine->Run();
-    }
+    model.Run();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const std::vector<mnv2::engine::Prediction> top = qengine ? qengine->Top(a.top) : fengine->Top(a.top);
+    const std::vector<mnv2::engine::Prediction> top = model.Top(a.top);
     auto label = [&](int index) { return labels.empty() ? std::string() : labels[index]; };
     if (a.json) {
       std::string line = "{\"image\": " + JsonString(path) + ", \"top\": [";

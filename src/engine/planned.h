@@ -1,0 +1,63 @@
+// A model planned on one of the two engines: the integer engine for quantized models (unless
+// float32 is asked for), the float32 engine otherwise. The C API and the native CLI run their
+// models through it, so both choose the same way.
+#ifndef MNV2_ENGINE_PLANNED_H_
+#define MNV2_ENGINE_PLANNED_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "engine/quantized_engine.h"
+#include "image/image.h"
+#include "model/builder.h"
+#include "model/network.h"
+
+namespace mnv2 {
+namespace engine {
+
+enum class Precision { kAuto, kFp32, kInt8 };
+
+class PlannedModel {
+ public:
+  // How to read a model that will be planned in `precision`: without its float weights unless
+  // float32 is asked for (they are read again only if the float engine has to run it).
+  static model::BuildOptions ReadOptions(Precision precision);
+
+  // The integer engine for kInt8 (its error if it cannot run `net`) and for kAuto where it
+  // can; the float engine otherwise. A network read without its float weights that the float
+  // engine has to run is read again in full by `reread`.
+  static Result<PlannedModel> Plan(const model::Network& net, Precision precision, int threads,
+                                   const std::function<Result<model::Network>()>& reread);
+
+  bool integer() const { return integer_ != nullptr; }
+  int threads() const { return integer_ ? integer_->threads() : float_->threads(); }
+  void SetImage(const image::Image& img, image::Fit fit) {
+    if (integer_) {
+      integer_->SetImage(img, fit);
+    } else {
+      float_->SetImage(img, fit);
+    }
+  }
+  void Run() {
+    if (integer_) {
+      integer_->Run();
+    } else {
+      float_->Run();
+    }
+  }
+  const float* scores() const { return integer_ ? integer_->scores() : float_->scores(); }
+  const float* features() const { return integer_ ? integer_->features() : float_->features(); }
+  std::vector<Prediction> Top(int k) const { return integer_ ? integer_->Top(k) : float_->Top(k); }
+
+ private:
+  std::unique_ptr<QuantizedEngine> integer_;
+  std::unique_ptr<Engine> float_;
+};
+
+}  // namespace engine
+}  // namespace mnv2
+
+#endif  // MNV2_ENGINE_PLANNED_H_

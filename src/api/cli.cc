@@ -135,10 +135,13 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   return error->empty();
 }
 
-Result<mnv2::model::Network> LoadModel(const std::string& path) {
-  Result<std::vector<uint8_t>> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  return mnv2::model::LoadTflite(bytes->data(), bytes->size());
+// The model file's bytes into *bytes, and the network read from them with `options`.
+Result<mnv2::model::Network> LoadModel(const std::string& path, const mnv2::model::BuildOptions& options,
+                                       std::vector<uint8_t>* bytes) {
+  Result<std::vector<uint8_t>> read = ReadFile(path);
+  if (!read.ok()) return read.status();
+  *bytes = std::move(*read);
+  return mnv2::model::LoadTflite(bytes->data(), bytes->size(), {}, options);
 }
 
 mnv2::engine::Precision ToPrecision(const std::string& precision) {
@@ -148,7 +151,8 @@ mnv2::engine::Precision ToPrecision(const std::string& precision) {
 }
 
 int Info(const Args& a) {
-  Result<mnv2::model::Network> net = LoadModel(a.model);
+  std::vector<uint8_t> bytes;
+  Result<mnv2::model::Network> net = LoadModel(a.model, {}, &bytes);
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -176,11 +180,8 @@ int Classify(const Args& a) {
     return 2;
   }
   const mnv2::engine::Precision precision = ToPrecision(a.precision);
-  Result<std::vector<uint8_t>> model_bytes = ReadFile(a.model);
-  Result<mnv2::model::Network> net =
-      model_bytes.ok() ? mnv2::model::LoadTflite(model_bytes->data(), model_bytes->size(), {},
-                                                 mnv2::engine::PlannedModel::ReadOptions(precision))
-                       : Result<mnv2::model::Network>(model_bytes.status());
+  std::vector<uint8_t> model_bytes;
+  Result<mnv2::model::Network> net = LoadModel(a.model, mnv2::engine::PlannedModel::ReadOptions(precision), &model_bytes);
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -199,7 +200,7 @@ int Classify(const Args& a) {
   }
   const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(
-      *net, precision, threads, [&] { return mnv2::model::LoadTflite(model_bytes->data(), model_bytes->size()); });
+      *net, precision, threads, [&] { return mnv2::model::LoadTflite(model_bytes.data(), model_bytes.size()); });
   if (!planned.ok()) {
     std::fprintf(stderr, "mnv2: %s\n", planned.status().ToString().c_str());
     return 1;

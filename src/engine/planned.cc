@@ -22,15 +22,16 @@ Result<PlannedModel> PlannedModel::Plan(const model::Network& net, Precision pre
     }
     if (precision == Precision::kInt8) return q.status();
   }
-  Result<model::Network> full = Status::Ok();
-  if (!net.float_weights && reread) {
-    full = reread();
-    if (!full.ok()) return full.status();
-  }
-  Result<std::unique_ptr<Engine>> f = Engine::Create(net.float_weights ? net : *full, threads);
-  if (!f.ok()) return f.status();
-  m.float_ = std::move(*f);
-  return m;
+  auto plan_float = [&](const model::Network& with_weights) -> Result<PlannedModel> {
+    Result<std::unique_ptr<Engine>> f = Engine::Create(with_weights, threads);
+    if (!f.ok()) return f.status();
+    m.float_ = std::move(*f);
+    return std::move(m);
+  };
+  if (net.float_weights || !reread) return plan_float(net);  // (Engine::Create refuses a network without)
+  const Result<model::Network> full = reread();
+  if (!full.ok()) return full.status();
+  return plan_float(*full);
 }
 
 }  // namespace engine

@@ -231,15 +231,16 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
   }
   if (ox_lo > 0) QDwBorder(s, rows, p, h, out_row, 0, ox_lo);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
-  bool slid = false;
-  if constexpr (kRelu) {  // (every depthwise layer of MobileNetV2: one more copy, not three)
-    if (s.stride == 1) {
+  // The sliding kernel is compiled for the ReLU variant only (every depthwise layer of
+  // MobileNetV2: one more copy, not three).
+  const bool slide = kRelu && s.stride == 1;
+  if constexpr (kRelu) {
+    if (slide) {
       QDwInteriorS1<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first,
                                     static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
-      slid = true;
     }
   }
-  if (!slid) {
+  if (!slide) {
     QDwInterior<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
                                 static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
   }

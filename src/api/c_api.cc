@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 
-#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -85,10 +84,8 @@ bool ToPrecision(int precision, mnv2::engine::Precision* out) {
   }
 }
 
-// Plans a loaded network; null (and the error) when loading or planning failed. `reread`
-// reads the model again with its float weights (PlannedModel::Plan).
-Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engine::Precision precision,
-                       const std::function<mnv2::Result<mnv2::model::Network>()>& reread = nullptr) {
+// Plans a loaded network; null (and the error) when loading or planning failed.
+Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engine::Precision precision) {
   if (!net.ok()) {
     Fail(net.status());
     return nullptr;
@@ -96,7 +93,7 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engi
   const mnv2::model::Network& n = *net;
   ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
                        n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
-  mnv2::Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(n, precision, load_threads, reread);
+  mnv2::Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(n, precision, load_threads);
   if (!planned.ok()) {
     Fail(planned.status());
     return nullptr;
@@ -123,8 +120,7 @@ Mnv2Model* mnv2_load_with(const uint8_t* data, size_t size, int precision, doubl
   mnv2::engine::Precision p;
   if (!ToPrecision(precision, &p)) return nullptr;
   const mnv2::model::Limits limits = ModelLimits(max_model_bytes, max_memory_bytes);
-  return FromNetwork(mnv2::model::LoadTflite(data, size, limits, mnv2::engine::PlannedModel::ReadOptions(p)), p,
-                     [&] { return mnv2::model::LoadTflite(data, size, limits); });
+  return FromNetwork(mnv2::model::LoadTflite(data, size, limits, mnv2::engine::PlannedModel::ReadOptions()), p);
 }
 
 Mnv2Model* mnv2_load_limited(const uint8_t* data, size_t size, double max_model_bytes, double max_memory_bytes) {

@@ -135,12 +135,10 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   return error->empty();
 }
 
-// The model file's bytes into *bytes, and the network read from them with `options`.
-Result<mnv2::model::Network> LoadModel(const std::string& path, const mnv2::model::BuildOptions& options,
-                                       std::vector<uint8_t>* bytes) {
-  Result<std::vector<uint8_t>> read = ReadFile(path);
-  if (!read.ok()) return read.status();
-  *bytes = std::move(*read);
+// The network in a model file, read with `options`.
+Result<mnv2::model::Network> LoadModel(const std::string& path, const mnv2::model::BuildOptions& options) {
+  Result<std::vector<uint8_t>> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
   return mnv2::model::LoadTflite(bytes->data(), bytes->size(), {}, options);
 }
 
@@ -151,8 +149,7 @@ mnv2::engine::Precision ToPrecision(const std::string& precision) {
 }
 
 int Info(const Args& a) {
-  std::vector<uint8_t> bytes;
-  Result<mnv2::model::Network> net = LoadModel(a.model, {}, &bytes);
+  Result<mnv2::model::Network> net = LoadModel(a.model, {});
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -180,8 +177,7 @@ int Classify(const Args& a) {
     return 2;
   }
   const mnv2::engine::Precision precision = ToPrecision(a.precision);
-  std::vector<uint8_t> model_bytes;
-  Result<mnv2::model::Network> net = LoadModel(a.model, mnv2::engine::PlannedModel::ReadOptions(precision), &model_bytes);
+  Result<mnv2::model::Network> net = LoadModel(a.model, mnv2::engine::PlannedModel::ReadOptions());
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -199,8 +195,7 @@ int Classify(const Args& a) {
     labels = std::move(*parsed);
   }
   const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
-  Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(
-      *net, precision, threads, [&] { return mnv2::model::LoadTflite(model_bytes.data(), model_bytes.size()); });
+  Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(*net, precision, threads);
   if (!planned.ok()) {
     std::fprintf(stderr, "mnv2: %s\n", planned.status().ToString().c_str());
     return 1;

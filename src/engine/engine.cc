@@ -23,13 +23,43 @@ size_t OutRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_w)
 // Buffers in the arena start on 64-byte boundaries.
 size_t Align(size_t floats) { return (floats + 15) / 16 * 16; }
 
-PointwisePlan PlanPointwise(const ConvGeometry& g, model::Activation act, const std::vector<float>& weights,
+// A layer's float weights: the network's, or (a network read without them) made from the
+// layer's stored integers (model::DequantizeWeights), which the plans pack straight away.
+struct LayerWeights {
+  const std::vector<float>& floats;
+  const model::LayerQuantization& q;
+  bool channels_last;  // depthwise layout
+
+  // Whether there are `count` weights to plan from.
+  bool Has(size_t count) const { return floats.empty() ? model::HasIntegerWeights(q, count) : floats.size() == count; }
+  // Elements [begin, end): in the network's floats, or made into `buffer`.
+  const float* Range(size_t begin, size_t end, std::vector<float>* buffer) const {
+    if (!floats.empty()) return floats.data() + begin;
+    buffer->resize(end - begin);
+    model::DequantizeWeights(q, channels_last, begin, end, buffer->data());
+    return buffer->data();
+  }
+};
+LayerWeights WeightsOf(const model::Conv2D& c) { return {c.weights, c.q, false}; }
+LayerWeights WeightsOf(const model::DepthwiseConv2D& d) { return {d.weights, d.q, true}; }
+LayerWeights WeightsOf(const model::Classifier& d) { return {d.weights, d.q, false}; }
+
+// Packed one panel of output channels at a time (PackGemmWeights on n <= kGemmPanel packs
+// exactly that panel), so that weights made from integers need only a panel's buffer.
+PointwisePlan PlanPointwise(const ConvGeometry& g, model::Activation act, const LayerWeights& weights,
                             const std::vector<float>& bias) {
   PointwisePlan p;
   p.g = g;
   model::ActivationRange(act, &p.out_min, &p.out_max);
   p.packed.resize(kernels::PackedGemmWeightsFloats(g.in_c, g.out_c));
-  kernels::PackGemmWeights(weights.data(), bias.data(), g.in_c, g.out_c, p.packed.data());
+  const size_t k = static_cast<size_t>(g.in_c), panel_floats = kernels::PackedGemmWeightsFloats(g.in_c, 1);
+  std::vector<float> buffer;
+  for (int o = 0; o < g.out_c; o += kernels::kGemmPanel) {
+    const int n = std::min(kernels::kGemmPanel, g.out_c - o);
+    const size_t begin = static_cast<size_t>(o) * k;
+    kernels::PackGemmWeights(weights.Range(begin, begin + static_cast<size_t>(n) * k, &buffer), bias.data() + o,
+                             g.in_c, n, p.packed.data() + static_cast<size_t>(o / kernels::kGemmPanel) * panel_floats);
+  }
   return p;
 }
 
@@ -39,7 +69,25 @@ PointwisePlan PlanDense(const model::Classifier& d) {
   g.in_h = g.in_w = g.out_h = g.out_w = 1;
   g.in_c = d.features;
   g.out_c = d.classes;
-  return PlanPointwise(g, d.activation, d.weights, d.bias);
+  return PlanPointwise(g, d.activation, WeightsOf(d), d.bias);
+}
+
+size_t WeightCount(const ConvGeometry& g, bool depthwise) {
+  return static_cast<size_t>(g.kernel_h) * g.kernel_w * g.out_c * (depthwise ? 1 : g.in_c);
+}
+
+// Whether every layer has its weights, as floats or as stored integers.
+bool HasAllWeights(const model::Network& net) {
+  bool ok = WeightsOf(net.stem).Has(WeightCount(net.stem.g, false)) && WeightsOf(net.head).Has(WeightCount(net.head.g, false));
+  for (const model::InvertedResidual& b : net.blocks) {
+    ok = ok && (!b.has_expand || WeightsOf(b.expand).Has(WeightCount(b.expand.g, false))) &&
+         WeightsOf(b.depthwise).Has(WeightCount(b.depthwise.g, true)) &&
+         WeightsOf(b.project).Has(WeightCount(b.project.g, false));
+  }
+  for (const model::Classifier& d : net.hidden) {
+    ok = ok && WeightsOf(d).Has(static_cast<size_t>(d.features) * d.classes);
+  }
+  return ok && WeightsOf(net.classifier).Has(static_cast<size_t>(net.classifier.features) * net.classifier.classes);
 }
 
 kernels::ConvShape ToConvShape(const ConvGeometry& g) {
@@ -77,8 +125,8 @@ bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int threads) {
-  if (!net.float_weights) {
-    return Status(ErrorCode::kInvalidArgument, "the network was read without its float weights (for the integer engine)");
+  if (!HasAllWeights(net)) {
+    return Status(ErrorCode::kInvalidArgument, "a layer of the network has neither its float weights nor its stored integers");
   }
   std::unique_ptr<Engine> e(new Engine());
   e->workers_ = std::make_unique<Workers>(threads);
@@ -88,26 +136,30 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
   model::ActivationRange(net.stem.activation, &e->stem_min_, &e->stem_max_);
   const kernels::ConvShape stem_shape = ToConvShape(net.stem.g);
   e->stem_packed_.resize(kernels::PackedConvWeightsFloats(stem_shape));
-  kernels::PackConvWeights(stem_shape, net.stem.weights.data(), net.stem.bias.data(), e->stem_packed_.data());
+  std::vector<float> buffer;
+  kernels::PackConvWeights(stem_shape, WeightsOf(net.stem).Range(0, WeightCount(net.stem.g, false), &buffer),
+                           net.stem.bias.data(), e->stem_packed_.data());
   e->stem_fused_ = !net.blocks.front().has_expand;
 
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const model::InvertedResidual& b = net.blocks[i];
     InvertedResidualPlan plan;
     plan.source = b.has_expand ? RowSource::kExpand : i == 0 ? RowSource::kStem : RowSource::kInput;
-    if (b.has_expand) plan.expand = PlanPointwise(b.expand.g, b.expand.activation, b.expand.weights, b.expand.bias);
+    if (b.has_expand) plan.expand = PlanPointwise(b.expand.g, b.expand.activation, WeightsOf(b.expand), b.expand.bias);
     const ConvGeometry& g = b.depthwise.g;
     plan.depthwise.g = g;
     model::ActivationRange(b.depthwise.activation, &plan.depthwise.out_min, &plan.depthwise.out_max);
-    plan.depthwise.weights = b.depthwise.weights;
+    const size_t dw_count = WeightCount(g, true);
+    const float* dw = WeightsOf(b.depthwise).Range(0, dw_count, &buffer);
+    plan.depthwise.weights.assign(dw, dw + dw_count);
     plan.depthwise.bias = b.depthwise.bias;
-    plan.project = PlanPointwise(b.project.g, b.project.activation, b.project.weights, b.project.bias);
+    plan.project = PlanPointwise(b.project.g, b.project.activation, WeightsOf(b.project), b.project.bias);
     plan.residual = b.residual;
     plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
     plan.ring_rows = plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
     e->blocks_.push_back(std::move(plan));
   }
-  e->head_ = PlanPointwise(net.head.g, net.head.activation, net.head.weights, net.head.bias);
+  e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
   e->PlanMemory(net);
 
   size_t widest = 0;

@@ -71,6 +71,8 @@ class Engine {
  public:
   // threads > 1: every block's output rows are shared among that many threads (each with its
   // own ring and band buffers; Workers::Clamp bounds the count). The results do not depend on it.
+  // A network read without its float weights is planned from its layers' stored integers,
+  // with the same results.
   static Result<std::unique_ptr<Engine>> Create(const model::Network& network, int threads = 1);
 
   // The threads the next Run uses (Workers::running: under Emscripten, fewer until all have started).

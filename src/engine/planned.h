@@ -4,7 +4,6 @@
 #ifndef MNV2_ENGINE_PLANNED_H_
 #define MNV2_ENGINE_PLANNED_H_
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,15 +21,13 @@ enum class Precision { kAuto, kFp32, kInt8 };
 
 class PlannedModel {
  public:
-  // How to read a model that will be planned in `precision`: without its float weights unless
-  // float32 is asked for (they are read again only if the float engine has to run it).
-  static model::BuildOptions ReadOptions(Precision precision);
+  // How to read a model for Plan: without its float weights where its layers' stored
+  // integers are enough (whichever engine then runs it).
+  static model::BuildOptions ReadOptions();
 
   // The integer engine for kInt8 (its error if it cannot run `net`) and for kAuto where it
-  // can; the float engine otherwise. A network read without its float weights that the float
-  // engine has to run is read again in full by `reread`.
-  static Result<PlannedModel> Plan(const model::Network& net, Precision precision, int threads,
-                                   const std::function<Result<model::Network>()>& reread);
+  // can; the float engine otherwise.
+  static Result<PlannedModel> Plan(const model::Network& net, Precision precision, int threads);
 
   bool integer() const { return integer_ != nullptr; }
   int threads() const { return integer_ ? integer_->threads() : float_->threads(); }

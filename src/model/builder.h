@@ -25,13 +25,15 @@ struct Limits {
                                          // output: a bound on what loading and running allocate
 };
 
-// What to read besides the structure. A network the integer path runs needs no float
-// weights (megabytes, and the longest part of a cold load): with integer_only, the weights
-// of conv, depthwise and classifier layers are checked (shape, size) but left empty, and the
-// Network says so (float_weights false). When the integer path cannot run the network, the
-// graph is read again in full: such a network always has its float weights.
+// What to read besides the structure. Float weights are megabytes, and dequantizing them was
+// the longest part of a cold load; a quantized model's engines can do without them: with
+// skip_float_weights, a network that the integer path can run keeps each layer's weights as
+// the file stores them (LayerQuantization) and its float weights are checked (shape, size)
+// but left empty (Network::float_weights false). The float engine then makes them from the
+// stored integers as it packs them. Any other network (float weights, or a graph the integer
+// path cannot run) is read in full, the graph read again if weights were already skipped.
 struct BuildOptions {
-  bool integer_only = false;
+  bool skip_float_weights = false;
 };
 
 Result<Network> BuildNetwork(const Graph& graph, const Limits& limits = {}, const BuildOptions& options = {});

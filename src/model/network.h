@@ -26,6 +26,9 @@ struct QuantParams {
   bool is_signed = false;  // int8 rather than uint8
 };
 
+// real = scale * (q - zero_point) in float32: how every integer constant is dequantized.
+inline float Dequantize(float q, float scale, float zero_point) { return scale * (q - zero_point); }
+
 // A layer's integers as the file stores them, for the integer path (empty when the
 // layer or its activations are not 8-bit quantized).
 struct LayerQuantization {
@@ -36,6 +39,16 @@ struct LayerQuantization {
   std::vector<int32_t> weight_zero_points;  // as many as weight_scales
   std::vector<int32_t> bias;                // one per output channel (zeros when the file has none)
 };
+
+// Whether q holds `count` stored weights with a scale and zero point for each channel (or
+// one for the tensor): what DequantizeWeights needs.
+bool HasIntegerWeights(const LayerQuantization& q, size_t count);
+// Elements [begin, end) of a layer's float weights, made from its stored integers (a network
+// read without its float weights, BuildOptions::skip_float_weights): the floats the builder
+// would have read. The channel of element i is i / (count / channels) in conv and dense
+// layouts ([out_c][...]) and i % channels in depthwise ones ([kh][kw][channels]):
+// channels_last. Needs HasIntegerWeights.
+void DequantizeWeights(const LayerQuantization& q, bool channels_last, size_t begin, size_t end, float* out);
 
 // Spatial geometry shared by convolutions: NHWC input [in_h, in_w, in_c] to output [out_h, out_w, out_c].
 struct ConvGeometry {
@@ -124,8 +137,8 @@ struct Network {
   bool softmax = true;
   float softmax_beta = 1.0f;
   QuantizedGraph quant;
-  // False when read for the integer path alone (BuildOptions::integer_only): the float
-  // weights of the layers are empty, and only the quantized engine can run the network.
+  // False when read with BuildOptions::skip_float_weights: the layers' float weights are
+  // empty, and every layer has its stored integers (q) to make them from.
   bool float_weights = true;
 
   // Facts about the file, for model.info and the CLI.

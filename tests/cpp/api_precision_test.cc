@@ -70,9 +70,9 @@ TEST(CApiPrecision, FloatModelsRunInFp32AndRefuseInt8) {
 }
 
 // A quantized model the integer engine refuses only when planning (its SOFTMAX output is not
-// TFLite's 1/256 steps): loaded for the integer path first, without float weights, it is read
-// again with them, and by default runs in float32 exactly as when float32 is asked for.
-TEST(CApiPrecision, FallsBackToFloat32WithTheFloatWeights) {
+// TFLite's 1/256 steps): read without float weights, it runs by default on the float engine,
+// which makes them from the stored integers, exactly as when float32 is asked for.
+TEST(CApiPrecision, FallsBackToFloat32) {
   testing::GraphDef g = testing::SyntheticMobileNetV2Graph(testing::TinyUint8Spec());
   testing::TensorDef& out = g.tensors[g.outputs[0]];
   ASSERT_EQ(out.scale.size(), 1u);

@@ -2,12 +2,14 @@
 // whole family, and against an independent TFLite runtime on real models and photos.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <random>
 
 #include "engine/engine.h"
+#include "engine/planned.h"
 #include "image/image.h"
 #include "json.h"
 #include "kernels/reference.h"
@@ -115,6 +117,17 @@ TEST_P(EngineFamily, MatchesScalarReference) {
     }
   }
   for (size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].score, top[i].score);
+  // Read without its float weights (a quantized network's layers keep their stored integers,
+  // from which the engine makes them): the same bytes.
+  Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, engine::PlannedModel::ReadOptions());
+  ASSERT_TRUE(lean.ok()) << lean.status().ToString();
+  EXPECT_EQ(lean->float_weights, !lean->quant.available);
+  Result<std::unique_ptr<engine::Engine>> le = engine::Engine::Create(*lean);
+  ASSERT_TRUE(le.ok()) << le.status().ToString();
+  std::copy(input.begin(), input.end(), (*le)->input());
+  (*le)->Run();
+  for (int i = 0; i < net->feature_size(); ++i) ASSERT_EQ((*le)->features()[i], (*e)->features()[i]) << "lean, feature " << i;
+  for (int i = 0; i < net->num_classes(); ++i) ASSERT_EQ((*le)->scores()[i], (*e)->scores()[i]) << "lean, class " << i;
 }
 
 using testing::WeightType;
@@ -233,6 +246,41 @@ TEST(RealModel, ThreadsGiveTheSameScores) {
       if (one.empty()) one = scores;
       ASSERT_EQ(scores, one) << threads << " threads, run " << run;
     }
+  }
+}
+
+// Both real models read without their float weights: the float engine makes them from the
+// stored integers (per tensor for uint8; per channel for int8, along the first dimension of
+// the convolutions and the last of the depthwise ones) and gives the very same scores.
+TEST(RealModel, FloatWeightsMadeFromTheStoredIntegersGiveTheSameScores) {
+  const std::vector<uint8_t> photo = ReadFileOrFail(SharedPath("images/cat.bmp"));
+  Result<image::Image> img = image::Decode(photo.data(), photo.size());
+  ASSERT_TRUE(img.ok());
+  for (const char* file : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"}) {
+    SCOPED_TRACE(file);
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + file));
+    Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, engine::PlannedModel::ReadOptions());
+    ASSERT_TRUE(full.ok() && lean.ok());
+    ASSERT_FALSE(lean->float_weights);
+    std::vector<float> scores[2];
+    int i = 0;
+    for (const Network* net : {&*full, &*lean}) {
+      Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(*net);
+      ASSERT_TRUE(e.ok()) << e.status().ToString();
+      (*e)->SetImage(*img);
+      (*e)->Run();
+      scores[i++].assign((*e)->scores(), (*e)->scores() + (*e)->num_classes());
+    }
+    EXPECT_EQ(scores[0], scores[1]);
+    EXPECT_EQ(std::max_element(scores[1].begin(), scores[1].end()) - scores[1].begin(), 286);  // Egyptian cat
+    // A layer with neither kind of weights is refused, not read past.
+    Network broken = std::move(*lean);
+    broken.blocks[5].project.q.weights.pop_back();
+    Result<std::unique_ptr<engine::Engine>> e = engine::Engine::Create(broken);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(e.status().message().find("neither its float weights nor its stored integers"), std::string::npos);
   }
 }
 

@@ -100,16 +100,16 @@ TEST(NetworkBuilder, DequantizesInt8PerChannel) {
   }
 }
 
-// Read for the integer path alone, a quantized model has the same network without its float
-// weights (the integer ones are all there); with float32, the weights.
-TEST(NetworkBuilder, IntegerOnlyLeavesTheFloatWeightsOut) {
-  model::BuildOptions integer_only;
-  integer_only.integer_only = true;
+// Read with skip_float_weights, a quantized model has the same network without its float
+// weights (the stored integers are all there); read in full, the weights.
+TEST(NetworkBuilder, SkipFloatWeightsLeavesThemOutOfQuantizedModels) {
+  model::BuildOptions lean_options;
+  lean_options.skip_float_weights = true;
   for (const char* file : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"}) {
     SCOPED_TRACE(file);
     const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + file));
     Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
-    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, integer_only);
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, lean_options);
     ASSERT_TRUE(full.ok() && lean.ok());
     EXPECT_TRUE(full->float_weights);
     EXPECT_FALSE(lean->float_weights);
@@ -130,9 +130,9 @@ TEST(NetworkBuilder, IntegerOnlyLeavesTheFloatWeightsOut) {
 
 // ... and a model the integer path cannot run (float, or quantized but with a float input or
 // an unscaled output) comes back whole either way.
-TEST(NetworkBuilder, IntegerOnlyReadsTheFloatWeightsOfOtherModels) {
-  model::BuildOptions integer_only;
-  integer_only.integer_only = true;
+TEST(NetworkBuilder, SkipFloatWeightsReadsThemForOtherModels) {
+  model::BuildOptions lean_options;
+  lean_options.skip_float_weights = true;
   testing::SyntheticSpec float_spec;
   float_spec.alpha = 0.35f;
   float_spec.resolution = 32;
@@ -148,7 +148,7 @@ TEST(NetworkBuilder, IntegerOnlyReadsTheFloatWeightsOfOtherModels) {
   for (const std::vector<uint8_t>& bytes : {testing::SyntheticMobileNetV2(float_spec), testing::WriteTflite(float_input),
                                             testing::WriteTflite(float_output)}) {
     Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
-    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, integer_only);
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, lean_options);
     ASSERT_TRUE(full.ok()) << full.status().ToString();
     ASSERT_TRUE(lean.ok()) << lean.status().ToString();
     EXPECT_FALSE(lean->quant.available);

@@ -42,17 +42,15 @@ kernels::ConvShape ToConvShape(const ConvGeometry& g) {
   return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
 }
 
-// The weights of `channels` output channels minus their zero points, as int16, in the file's
-// layout; `channel_of(i)` names the output channel of element i.
-template <class ChannelOf>
-std::vector<int16_t> CenteredWeights(const LayerQuantization& q, ChannelOf channel_of) {
+// A layer's stored weights minus their channels' zero points, as int16, in the file's layout
+// (channels_last: depthwise).
+std::vector<int16_t> CenteredWeights(const LayerQuantization& q, bool channels_last) {
   std::vector<int16_t> w(q.weights.size());
-  const bool per_channel = q.weight_zero_points.size() > 1;
-  for (size_t i = 0; i < w.size(); ++i) {
-    const int32_t stored = q.weights_signed ? static_cast<int8_t>(q.weights[i]) : q.weights[i];
-    const int32_t zero_point = q.weight_zero_points[per_channel ? channel_of(i) : 0];
-    w[i] = static_cast<int16_t>(stored - zero_point);
-  }
+  const int32_t flip = model::StoredWeightFlip(q);
+  model::ForEachChannelRun(q, channels_last, 0, w.size(), [&](size_t c, size_t i, size_t n) {
+    const int32_t zero_point = q.weight_zero_points[c];
+    for (size_t j = i; j < i + n; ++j) w[j] = static_cast<int16_t>(model::StoredWeight(q, j, flip) - zero_point);
+  });
   return w;
 }
 
@@ -96,7 +94,7 @@ Result<QPointwisePlan> PlanGemm(const ConvGeometry& g, const LayerQuantization& 
   }
   if (q.weights.size() != static_cast<size_t>(taps) * g.out_c) return Unsupported(name + " has no integer weights");
   MNV2_RETURN_IF_ERROR(CheckAccumulator(q, p.depth, name));
-  const std::vector<int16_t> w = CenteredWeights(q, [&](size_t i) { return i / taps; });
+  const std::vector<int16_t> w = CenteredWeights(q, false);
   std::vector<int16_t> padded;
   const int16_t* weights = w.data();
   if (p.depth != taps) {
@@ -117,7 +115,7 @@ Result<QDepthwisePlan> PlanDepthwise(const model::DepthwiseConv2D& dw) {
   const int C = dw.g.in_c;
   if (dw.q.weights.size() != static_cast<size_t>(9) * C) return Unsupported(dw.name + " has no integer weights");
   MNV2_RETURN_IF_ERROR(CheckAccumulator(dw.q, 9, dw.name));
-  const std::vector<int16_t> w = CenteredWeights(dw.q, [&](size_t i) { return i % C; });
+  const std::vector<int16_t> w = CenteredWeights(dw.q, true);
   const std::vector<kernels::QuantizedMultiplier> m = Multipliers(dw.q, C, false);
   p.packed.resize(kernels::PackedQDepthwiseBytes(C));
   kernels::PackQDepthwise(w.data(), dw.q.bias.data(), m.data(), C, CarrierZeroPoint(dw.q.input),

@@ -1,6 +1,5 @@
 #include "model/network.h"
 
-#include <algorithm>
 #include <limits>
 
 namespace mnv2 {
@@ -27,32 +26,11 @@ bool HasIntegerWeights(const LayerQuantization& q, size_t count) {
 }
 
 void DequantizeWeights(const LayerQuantization& q, bool channels_last, size_t begin, size_t end, float* out) {
-  // Runs of elements that share a channel: `inner` long in conv and dense layouts, one long
-  // in depthwise ones (the channel then cycles), the whole range with one scale.
-  const size_t channels = q.weight_scales.size();
-  const size_t inner = q.weights.size() / channels;
-  size_t c = 0, run = end - begin;
-  if (channels > 1 && channels_last) {
-    c = begin % channels;
-    run = 1;
-  } else if (channels > 1) {
-    c = begin / inner;
-    run = inner - begin % inner;
-  }
-  auto convert = [&](auto load) {
-    for (size_t i = begin; i < end; c = c + 1 == channels ? 0 : c + 1) {
-      const size_t n = std::min(run, end - i);
-      const float scale = q.weight_scales[c], zero = static_cast<float>(q.weight_zero_points[c]);
-      for (size_t j = 0; j < n; ++j) *out++ = Dequantize(static_cast<float>(load(q.weights[i + j])), scale, zero);
-      i += n;
-      run = channels_last ? 1 : inner;
-    }
-  };
-  if (q.weights_signed) {
-    convert([](uint8_t v) { return static_cast<int8_t>(v); });
-  } else {
-    convert([](uint8_t v) { return v; });
-  }
+  const int32_t flip = StoredWeightFlip(q);
+  ForEachChannelRun(q, channels_last, begin, end, [&](size_t c, size_t i, size_t n) {
+    const float scale = q.weight_scales[c], zero = static_cast<float>(q.weight_zero_points[c]);
+    for (size_t j = i; j < i + n; ++j) *out++ = Dequantize(static_cast<float>(StoredWeight(q, j, flip)), scale, zero);
+  });
 }
 
 namespace {

@@ -40,6 +40,32 @@ struct LayerQuantization {
   std::vector<int32_t> bias;                // one per output channel (zeros when the file has none)
 };
 
+// Stored weight i of q as the integer it stands for: (byte ^ flip) - flip, with flip 128 for
+// int8 (two's complement) and 0 for uint8.
+inline int32_t StoredWeightFlip(const LayerQuantization& q) { return q.weights_signed ? 128 : 0; }
+inline int32_t StoredWeight(const LayerQuantization& q, size_t i, int32_t flip) { return (q.weights[i] ^ flip) - flip; }
+
+// Calls fn(channel, i, n) for each run of n elements from i on that share the scale and zero
+// point of `channel`, covering elements [begin, end) of q's stored weights in order: runs of
+// count / channels in conv and dense layouts ([out_c][...]), of one element cycling through
+// the channels in depthwise ones ([kh][kw][channels], channels_last), one run with one scale.
+template <class Fn>
+void ForEachChannelRun(const LayerQuantization& q, bool channels_last, size_t begin, size_t end, Fn&& fn) {
+  const size_t channels = q.weight_scales.size();
+  const size_t inner = channels > 1 && !channels_last ? q.weights.size() / channels : 1;
+  size_t c = 0, run = end - begin;
+  if (channels > 1) {
+    c = channels_last ? begin % channels : begin / inner;
+    run = inner - begin % inner;
+  }
+  for (size_t i = begin; i < end; c = c + 1 == channels ? 0 : c + 1) {
+    const size_t n = run < end - i ? run : end - i;
+    fn(c, i, n);
+    i += n;
+    run = inner;
+  }
+}
+
 // Whether q holds `count` stored weights with a scale and zero point for each channel (or
 // one for the tensor): what DequantizeWeights needs.
 bool HasIntegerWeights(const LayerQuantization& q, size_t count);

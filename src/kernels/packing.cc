@@ -25,7 +25,8 @@ size_t PackedGemmWeightsFloats(int k, int n) {
 void PackGemmWeights(const float* weights, const float* bias, int k, int n, float* packed) {
   const size_t kk = k > 0 ? static_cast<size_t>(k) : 0;
   const size_t nn = n > 0 ? static_cast<size_t>(n) : 0;
-  std::fill(packed, packed + PackedGemmWeightsFloats(k, n), 0.0f);
+  // Only the padding of a last partial panel, or a missing bias, is not written below.
+  if (bias == nullptr || nn % kGemmPanel != 0) std::fill(packed, packed + PackedGemmWeightsFloats(k, n), 0.0f);
   const size_t panel_floats = kGemmPanel * (kk + 1);
   for (size_t o = 0; o < nn; ++o) {
     float* panel = packed + (o / kGemmPanel) * panel_floats;

@@ -229,32 +229,39 @@ TEST(KernelsReferenceTest, HandComputed) {
 class KernelsTest : public hwy::TestWithParamTarget {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(KernelsTest);
 
+// Every float of the packed panels is written (the buffer starts at -1): a partial last panel
+// and a missing bias are zero-padded, full panels take their values only.
 TEST_P(KernelsTest, PackGemmWeightsLayout) {
-  const int k = 2, n = 9;
-  std::vector<float> w(n * k), bias(n);
-  for (int o = 0; o < n; ++o) {
-    bias[o] = 1000.0f + o;
-    for (int i = 0; i < k; ++i) w[o * k + i] = 10.0f * o + i;
-  }
-  ASSERT_EQ(PackedGemmWeightsFloats(k, n), 2u * 8u * (1u + k));
-  std::vector<float> packed(PackedGemmWeightsFloats(k, n), -1.0f);
-  PackGemmWeights(w.data(), bias.data(), k, n, packed.data());
-  for (int p = 0; p < 2; ++p) {
-    const float* panel = packed.data() + p * 8 * (1 + k);
-    for (int j = 0; j < 8; ++j) {
-      const int o = p * 8 + j;
-      EXPECT_EQ(panel[j], o < n ? bias[o] : 0.0f) << "bias " << o;
-      for (int i = 0; i < k; ++i) {
-        EXPECT_EQ(panel[8 * (1 + i) + j], o < n ? w[o * k + i] : 0.0f) << o << "," << i;
+  const int k = 2;
+  for (int n : {9, 16}) {
+    SCOPED_TRACE(n);
+    std::vector<float> w(n * k), bias(n);
+    for (int o = 0; o < n; ++o) {
+      bias[o] = 1000.0f + o;
+      for (int i = 0; i < k; ++i) w[o * k + i] = 10.0f * o + i;
+    }
+    ASSERT_EQ(PackedGemmWeightsFloats(k, n), 2u * 8u * (1u + k));
+    std::vector<float> packed(PackedGemmWeightsFloats(k, n), -1.0f);
+    PackGemmWeights(w.data(), bias.data(), k, n, packed.data());
+    for (int p = 0; p < 2; ++p) {
+      const float* panel = packed.data() + p * 8 * (1 + k);
+      for (int j = 0; j < 8; ++j) {
+        const int o = p * 8 + j;
+        EXPECT_EQ(panel[j], o < n ? bias[o] : 0.0f) << "bias " << o;
+        for (int i = 0; i < k; ++i) {
+          EXPECT_EQ(panel[8 * (1 + i) + j], o < n ? w[o * k + i] : 0.0f) << o << "," << i;
+        }
       }
     }
+    std::fill(packed.begin(), packed.end(), -1.0f);
+    PackGemmWeights(w.data(), nullptr, k, n, packed.data());
+    for (int j = 0; j < 8; ++j) EXPECT_EQ(packed[j], 0.0f);
+    EXPECT_EQ(packed[8], w[0]);
+    // Exercise dispatch so that TearDown sees an initialized target.
+    float a[2] = {1.0f, 2.0f}, c[16];
+    Gemm(a, 2, 1, k, packed.data(), n, c, 16, -kInf, kInf);
+    EXPECT_EQ(c[8], 80.0f + 2.0f * 81.0f);
   }
-  PackGemmWeights(w.data(), nullptr, k, n, packed.data());
-  for (int j = 0; j < 8; ++j) EXPECT_EQ(packed[j], 0.0f);
-  // Exercise dispatch so that TearDown sees an initialized target.
-  float a[2] = {1.0f, 2.0f}, c[9];
-  Gemm(a, 2, 1, k, packed.data(), n, c, 9, -kInf, kInf);
-  EXPECT_EQ(c[8], 80.0f + 2.0f * 81.0f);
 }
 
 TEST_P(KernelsTest, PackConvWeightsLayout) {

@@ -349,6 +349,30 @@ class Builder {
                                                  std::to_string(count * static_cast<int64_t>(elem)));
     }
     MNV2_RETURN_IF_ERROR(ReserveWeights(count, name));
+    // Integer data: real = scale[c] * (q - zero_point[c]). Its quantization is checked whether
+    // or not the values are read, so that reading without them refuses the same files.
+    const bool is_float = t.type == TensorType::kFloat32 || t.type == TensorType::kFloat16;
+    const Quantization& q = t.quant;
+    const int rank = static_cast<int>(shape.size());
+    int64_t channels = 1, inner = count;
+    if (!is_float) {
+      if (q.scale.size() > 1) {
+        inner = 1;
+        if (q.quantized_dimension < 0 || q.quantized_dimension >= rank ||
+            static_cast<int64_t>(q.scale.size()) != shape[q.quantized_dimension]) {
+          return Unsupported(name + " has " + std::to_string(q.scale.size()) + " scales along dimension " +
+                             std::to_string(q.quantized_dimension));
+        }
+        channels = shape[q.quantized_dimension];
+        for (int d = q.quantized_dimension + 1; d < rank; ++d) inner *= shape[d];
+      } else if (q.scale.size() != 1) {
+        return Unsupported(name + " is an integer tensor without quantization scale");
+      }
+      if (!q.zero_point.empty() && q.zero_point.size() != q.scale.size()) {
+        return Unsupported(name + " has " + std::to_string(q.zero_point.size()) + " zero points for " +
+                           std::to_string(q.scale.size()) + " scales");
+      }
+    }
     if (!values) {
       out->clear();
       return Status::Ok();
@@ -369,26 +393,6 @@ class Builder {
         if (!std::isfinite((*out)[i])) return Status(ErrorCode::kModelFormat, "malformed TFLite model: " + name + " holds a non-finite value");
       }
       return Status::Ok();
-    }
-    // Integer data: real = scale[c] * (q - zero_point[c]).
-    const Quantization& q = t.quant;
-    const int rank = static_cast<int>(shape.size());
-    int64_t channels = 1, inner = count;
-    if (q.scale.size() > 1) {
-      inner = 1;
-      if (q.quantized_dimension < 0 || q.quantized_dimension >= rank ||
-          static_cast<int64_t>(q.scale.size()) != shape[q.quantized_dimension]) {
-        return Unsupported(name + " has " + std::to_string(q.scale.size()) + " scales along dimension " +
-                           std::to_string(q.quantized_dimension));
-      }
-      channels = shape[q.quantized_dimension];
-      for (int d = q.quantized_dimension + 1; d < rank; ++d) inner *= shape[d];
-    } else if (q.scale.size() != 1) {
-      return Unsupported(name + " is an integer tensor without quantization scale");
-    }
-    if (!q.zero_point.empty() && q.zero_point.size() != q.scale.size()) {
-      return Unsupported(name + " has " + std::to_string(q.zero_point.size()) + " zero points for " +
-                         std::to_string(q.scale.size()) + " scales");
     }
     // Runs of `inner` elements share one channel's scale and zero point.
     auto dequantize = [&](auto load) {

@@ -160,6 +160,39 @@ TEST(NetworkBuilder, SkipFloatWeightsReadsThemForOtherModels) {
   }
 }
 
+// Found by the model fuzzer: read without float weights, a per-channel layer whose zero points
+// outnumber its scales was accepted while the full read refuses it. Both readings check a
+// weight tensor's quantization alike, values read or not.
+TEST(NetworkBuilder, SkipFloatWeightsRefusesWhatTheFullReadRefuses) {
+  model::BuildOptions lean_options;
+  lean_options.skip_float_weights = true;
+  testing::SyntheticSpec spec = testing::TinyUint8Spec();
+  spec.weights = testing::WeightType::kInt8PerChannel;
+  spec.quantize_edges = true;
+  {
+    const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(spec);
+    Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, lean_options);
+    ASSERT_TRUE(lean.ok()) << lean.status().ToString();
+    ASSERT_FALSE(lean->float_weights);  // the edit below lands on weights that were skipped
+  }
+  testing::GraphDef g = testing::SyntheticMobileNetV2Graph(spec);
+  int edited = 0;
+  for (testing::TensorDef& t : g.tensors) {
+    if (t.name.find("depthwise") != std::string::npos && t.scale.size() > 1) {
+      t.zero_point.assign(t.scale.size() + 5, 0);
+      ++edited;
+    }
+  }
+  ASSERT_GT(edited, 0);
+  const std::vector<uint8_t> bytes = testing::WriteTflite(g);
+  for (const model::BuildOptions& options : {model::BuildOptions(), lean_options}) {
+    Result<Network> net = model::LoadTflite(bytes.data(), bytes.size(), {}, options);
+    ASSERT_FALSE(net.ok());
+    EXPECT_EQ(net.status().code(), ErrorCode::kUnsupportedModel);
+    EXPECT_NE(net.status().message().find("zero points for"), std::string::npos) << net.status().message();
+  }
+}
+
 class SyntheticFamily : public ::testing::TestWithParam<testing::SyntheticSpec> {};
 
 TEST_P(SyntheticFamily, BuildsWithShapesFromTheFile) {

@@ -135,11 +135,12 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   return error->empty();
 }
 
-// The network in a model file, read with `options`.
-Result<mnv2::model::Network> LoadModel(const std::string& path, const mnv2::model::BuildOptions& options) {
+// The network in a model file, read as PlannedModel::Plan wants it (no float weights for
+// 8-bit layers; `info` needs none either).
+Result<mnv2::model::Network> LoadModel(const std::string& path) {
   Result<std::vector<uint8_t>> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
-  return mnv2::model::LoadTflite(bytes->data(), bytes->size(), {}, options);
+  return mnv2::model::LoadTflite(bytes->data(), bytes->size(), {}, mnv2::engine::PlannedModel::ReadOptions());
 }
 
 mnv2::engine::Precision ToPrecision(const std::string& precision) {
@@ -149,7 +150,7 @@ mnv2::engine::Precision ToPrecision(const std::string& precision) {
 }
 
 int Info(const Args& a) {
-  Result<mnv2::model::Network> net = LoadModel(a.model, {});
+  Result<mnv2::model::Network> net = LoadModel(a.model);
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
@@ -177,7 +178,7 @@ int Classify(const Args& a) {
     return 2;
   }
   const mnv2::engine::Precision precision = ToPrecision(a.precision);
-  Result<mnv2::model::Network> net = LoadModel(a.model, mnv2::engine::PlannedModel::ReadOptions());
+  Result<mnv2::model::Network> net = LoadModel(a.model);
   if (!net.ok()) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;

@@ -46,10 +46,9 @@ kernels::ConvShape ToConvShape(const ConvGeometry& g) {
 // (channels_last: depthwise).
 std::vector<int16_t> CenteredWeights(const LayerQuantization& q, bool channels_last) {
   std::vector<int16_t> w(q.weights.size());
-  const int32_t flip = model::StoredWeightFlip(q);
   model::ForEachChannelRun(q, channels_last, 0, w.size(), [&](size_t c, size_t i, size_t n) {
     const int32_t zero_point = q.weight_zero_points[c];
-    for (size_t j = i; j < i + n; ++j) w[j] = static_cast<int16_t>(model::StoredWeight(q, j, flip) - zero_point);
+    for (size_t j = i; j < i + n; ++j) w[j] = static_cast<int16_t>(model::StoredWeight(q, j) - zero_point);
   });
   return w;
 }

@@ -102,7 +102,6 @@ class Builder {
     net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
     // Float weights skipped for a network whose layers turned out not all 8-bit: read it all.
     if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
-    net.float_weights = !skipped_;
     qg_.available = quant_ok_;
     qg_.unavailable_reason = reason_;
     net.quant = std::move(qg_);

@@ -26,10 +26,9 @@ bool HasIntegerWeights(const LayerQuantization& q, size_t count) {
 }
 
 void DequantizeWeights(const LayerQuantization& q, bool channels_last, size_t begin, size_t end, float* out) {
-  const int32_t flip = StoredWeightFlip(q);
   ForEachChannelRun(q, channels_last, begin, end, [&](size_t c, size_t i, size_t n) {
     const float scale = q.weight_scales[c], zero = static_cast<float>(q.weight_zero_points[c]);
-    for (size_t j = i; j < i + n; ++j) *out++ = Dequantize(static_cast<float>(StoredWeight(q, j, flip)), scale, zero);
+    for (size_t j = i; j < i + n; ++j) *out++ = Dequantize(static_cast<float>(StoredWeight(q, j)), scale, zero);
   });
 }
 

@@ -40,10 +40,12 @@ struct LayerQuantization {
   std::vector<int32_t> bias;                // one per output channel (zeros when the file has none)
 };
 
-// Stored weight i of q as the integer it stands for: (byte ^ flip) - flip, with flip 128 for
-// int8 (two's complement) and 0 for uint8.
-inline int32_t StoredWeightFlip(const LayerQuantization& q) { return q.weights_signed ? 128 : 0; }
-inline int32_t StoredWeight(const LayerQuantization& q, size_t i, int32_t flip) { return (q.weights[i] ^ flip) - flip; }
+// Stored weight i of q as the integer it stands for: int8 bytes are two's complement, which
+// (byte ^ 128) - 128 undoes without a branch (0 for uint8).
+inline int32_t StoredWeight(const LayerQuantization& q, size_t i) {
+  const int32_t flip = q.weights_signed ? 128 : 0;
+  return (q.weights[i] ^ flip) - flip;
+}
 
 // Calls fn(channel, i, n) for each run of n elements from i on that share the scale and zero
 // point of `channel`, covering elements [begin, end) of q's stored weights in order: runs of
@@ -163,9 +165,6 @@ struct Network {
   bool softmax = true;
   float softmax_beta = 1.0f;
   QuantizedGraph quant;
-  // False when read with BuildOptions::skip_float_weights: the layers' float weights are
-  // empty, and every layer has its stored integers (q) to make them from.
-  bool float_weights = true;
 
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"

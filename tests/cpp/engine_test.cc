@@ -121,7 +121,7 @@ TEST_P(EngineFamily, MatchesScalarReference) {
   // from which the engine makes them): the same bytes.
   Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, engine::PlannedModel::ReadOptions());
   ASSERT_TRUE(lean.ok()) << lean.status().ToString();
-  EXPECT_EQ(lean->float_weights, !lean->quant.available);
+  EXPECT_EQ(lean->stem.weights.empty(), lean->quant.available);
   Result<std::unique_ptr<engine::Engine>> le = engine::Engine::Create(*lean);
   ASSERT_TRUE(le.ok()) << le.status().ToString();
   std::copy(input.begin(), input.end(), (*le)->input());
@@ -262,7 +262,7 @@ TEST(RealModel, FloatWeightsMadeFromTheStoredIntegersGiveTheSameScores) {
     Result<Network> full = model::LoadTflite(bytes.data(), bytes.size());
     Result<Network> lean = model::LoadTflite(bytes.data(), bytes.size(), {}, engine::PlannedModel::ReadOptions());
     ASSERT_TRUE(full.ok() && lean.ok());
-    ASSERT_FALSE(lean->float_weights);
+    ASSERT_TRUE(lean->stem.weights.empty() && lean->classifier.weights.empty());
     std::vector<float> scores[2];
     int i = 0;
     for (const Network* net : {&*full, &*lean}) {

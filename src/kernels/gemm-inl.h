@@ -10,11 +10,13 @@
 // mostly in the baseline tier. (Keeping the int8 tiles apart with an indirect
 // call measured slower, on the first inference and after it.)
 //
-// kGemmRows is 4: 8 accumulators, 2 weight vectors and the 4 rows' broadcasts (V8's
-// optimizing compiler loads all of an iteration's before the first multiply) and one
-// product fill 15 SIMD registers, all V8 allocates on x86-64. 6 rows spilled 4
-// accumulators and 2 broadcasts to the machine stack on every step along k (see
-// qgemm-inl.h for what such spills cost); 4 rows measured 4% faster on the network.
+// Rows per tile (kGemmRows below): 4 in WebAssembly SIMD, where 8 accumulators, 2 weight
+// vectors, the 4 rows' broadcasts (V8's optimizing compiler loads all of an iteration's
+// before the first multiply) and one product fill the 15 SIMD registers V8 allocates on
+// x86-64. 6 rows spilled 4 accumulators and 2 broadcasts to the machine stack on every step
+// along k (see qgemm-inl.h for what such spills cost); 4 rows measured 4% faster on the
+// network. Elsewhere 6 (12 accumulators): native compilers schedule loads next to their
+// use, and the WebAssembly build without SIMD ran 4% slower with 4.
 
 // Target-independent includes.
 #include <stddef.h>
@@ -41,11 +43,17 @@ namespace hn = hwy::HWY_NAMESPACE;
 // kRows rows of A (each k floats, row stride a_stride) times one packed panel
 // (bias[8], then k rows of 8 weights). Writes the first `cols` (1..8) columns
 // of kRows rows of C. Reads exactly k floats per row of A.
+#if HWY_TARGET == HWY_WASM
+constexpr size_t kGemmRows = 4;
+#else
+constexpr size_t kGemmRows = 6;
+#endif
+
 template <size_t kRows>
 HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
                            const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
                            size_t cols, float out_min, float out_max) {
-  static_assert(kRows >= 1 && kRows <= static_cast<size_t>(kGemmRows), "rows");
+  static_assert(kRows >= 1 && kRows <= kGemmRows, "rows");
   const PanelTag d;
   using V = hn::Vec<PanelTag>;
   constexpr size_t N = kPanelLanes;
@@ -93,31 +101,30 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t 
   }
 }
 
-// All panels for one block of kRows rows.
+// The last rows (fewer than kGemmRows) of a panel: one tile of exactly `rows` rows.
+template <size_t kRows>
+HWY_INLINE void GemmLastRows(size_t rows, const float* HWY_RESTRICT a, size_t a_stride, size_t k,
+                             const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, size_t cols,
+                             float out_min, float out_max) {
+  if constexpr (kRows >= 1) {
+    if (rows == kRows) return GemmTile<kRows>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
+    GemmLastRows<kRows - 1>(rows, a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
+  }
+}
+
 // One panel of kGemmPanel output columns for all m rows: the panel (k + 1 rows of
 // weights) stays in L1 while the rows of A stream past it, which suits our shapes:
 // bands of few rows against wide weight matrices late in the network.
 HWY_INLINE void GemmPanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
                           size_t cols, float out_min, float out_max) {
-  static_assert(kGemmRows == 4, "update the switch below");
   size_t row = 0;
   for (; row + kGemmRows <= m; row += kGemmRows) {
     GemmTile<kGemmRows>(a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride, cols,
                         out_min, out_max);
   }
-  a += row * a_stride;
-  c += row * c_stride;
-  switch (m - row) {
-    case 3:
-      return GemmTile<3>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
-    case 2:
-      return GemmTile<2>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
-    case 1:
-      return GemmTile<1>(a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
-    default:
-      return;
-  }
+  GemmLastRows<kGemmRows - 1>(m - row, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride, cols,
+                              out_min, out_max);
 }
 
 HWY_NOINLINE void Gemm(const float* HWY_RESTRICT a, size_t a_stride, int m, int k,

@@ -21,8 +21,6 @@ namespace kernels {
 //   for each panel p: bias[kGemmPanel], then for each k: W[p*kGemmPanel + j][k], j < kGemmPanel
 // (zero padded where n is not a multiple of kGemmPanel).
 constexpr int kGemmPanel = 8;
-// Rows of A processed per micro-kernel call (see gemm-inl.h).
-constexpr int kGemmRows = 4;
 
 size_t PackedGemmWeightsFloats(int k, int n);
 // weights: [n][k] row-major (TFLite's OHWI for a 1x1 conv, or FC's [out][in]); bias may be null.

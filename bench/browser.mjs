@@ -59,7 +59,7 @@ async function openAndWait(context, url, key, { echo = false } = {}) {
   return { result, ua };
 }
 
-const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 3 });
+const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 7 });
 const loadavgAtStart = os.loadavg();
 checkPrepared(args.engines);
 const { chromium } = await import('playwright-core');

@@ -40,15 +40,16 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// kRows rows of A (each k floats, row stride a_stride) times one packed panel
-// (bias[8], then k rows of 8 weights). Writes the first `cols` (1..8) columns
-// of kRows rows of C. Reads exactly k floats per row of A.
+// Rows per tile (see above).
 #if HWY_TARGET == HWY_WASM
 constexpr size_t kGemmRows = 4;
 #else
 constexpr size_t kGemmRows = 6;
 #endif
 
+// kRows rows of A (each k floats, row stride a_stride) times one packed panel
+// (bias[8], then k rows of 8 weights). Writes the first `cols` (1..8) columns
+// of kRows rows of C. Reads exactly k floats per row of A.
 template <size_t kRows>
 HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, size_t a_stride, size_t k,
                            const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,

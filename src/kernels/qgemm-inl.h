@@ -22,8 +22,8 @@
 // the machine stack on every iteration. Besides their own cost, those stack accesses can
 // collide with loads of rows and weights whose addresses share their low 12 bits (4K
 // aliasing, the likely cause): some processes, and some stack depths of the caller within
-// one process, ran the int8 network 35-140% slower than others. One pair keeps 14 vectors live, spills nothing and
-// measured 5% faster besides.
+// one process, ran the int8 network 35-140% slower than others. One pair keeps 14 vectors
+// live, spills nothing and measured 5% faster besides.
 
 // Target-independent includes.
 #include <stddef.h>

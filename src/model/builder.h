@@ -29,9 +29,9 @@ struct Limits {
 // the longest part of a cold load; a quantized model's engines can do without them: with
 // skip_float_weights, a network that the integer path can run keeps each layer's weights as
 // the file stores them (LayerQuantization) and its float weights are checked (shape, size)
-// but left empty. The float engine then makes them from the
-// stored integers as it packs them. Any other network (float weights, or a graph the integer
-// path cannot run) is read in full, the graph read again if weights were already skipped.
+// but left empty. The float engine then makes them from the stored integers as it packs
+// them. Any other network (float weights, or a graph the integer path cannot run) is read in
+// full, the graph read again if weights were already skipped.
 struct BuildOptions {
   bool skip_float_weights = false;
 };

@@ -30,9 +30,17 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Output channel panels computed together (32 channels: 4 AVX2 or 8 WASM
-// accumulators).
+// Output channel panels computed together. In WebAssembly SIMD 2 (16 channels: 4
+// accumulators): V8's optimizing compiler loads all of a tap's weight vectors before the
+// first multiply, and 4 panels (8 accumulators, 8 weights, the broadcast) spilled an
+// accumulator and a weight vector to the machine stack on every tap, whose store and reload
+// then lay on the accumulator's dependency chain: the stem ran at 40% of the multiply-add
+// peak. Elsewhere 4 (32 channels: 4 AVX2 or 8 SSE accumulators).
+#if HWY_TARGET == HWY_WASM
+constexpr size_t kConvBlockPanels = 2;
+#else
 constexpr size_t kConvBlockPanels = 4;
+#endif
 
 // One output row, output channels [oc0, oc0 + kPanels * kGemmPanel) clipped to
 // out_c. oc0 is a multiple of kGemmPanel.
@@ -96,31 +104,29 @@ HWY_NOINLINE void ConvRow(const ConvShape& s, const float* HWY_RESTRICT in,
   }
 }
 
-// See kernels.h. out must not overlap in or packed.
-// See kernels.h: output row `oy`, all channels, into out_row.
+// The last panels of a row (fewer than kConvBlockPanels): one block of exactly `panels`.
+template <size_t kPanels>
+HWY_INLINE void ConvLastPanels(size_t panels, const ConvShape& s, const float* HWY_RESTRICT in,
+                               const float* HWY_RESTRICT packed, size_t oc0, int oy, float* HWY_RESTRICT out_row,
+                               float out_min, float out_max) {
+  if constexpr (kPanels >= 1) {
+    if (panels == kPanels) return ConvRow<kPanels>(s, in, packed, oc0, oy, out_row, out_min, out_max);
+    ConvLastPanels<kPanels - 1>(panels, s, in, packed, oc0, oy, out_row, out_min, out_max);
+  }
+}
+
+// See kernels.h: output row `oy`, all channels, into out_row. out must not overlap in or
+// packed.
 HWY_NOINLINE void ConvDirectRow(const ConvShape& s, const float* HWY_RESTRICT in,
                                 const float* HWY_RESTRICT packed, int oy, float* HWY_RESTRICT out_row,
                                 float out_min, float out_max) {
   if (oy < 0 || oy >= s.out_h || s.out_c <= 0 || s.out_w <= 0) return;
   const size_t panels = (static_cast<size_t>(s.out_c) + kGemmPanel - 1) / kGemmPanel;
-  static_assert(kConvBlockPanels == 4, "update the switch below");
   size_t p = 0;
   for (; p + kConvBlockPanels <= panels; p += kConvBlockPanels) {
     ConvRow<kConvBlockPanels>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
   }
-  switch (panels - p) {
-    case 3:
-      ConvRow<3>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-      break;
-    case 2:
-      ConvRow<2>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-      break;
-    case 1:
-      ConvRow<1>(s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
-      break;
-    default:
-      break;
-  }
+  ConvLastPanels<kConvBlockPanels - 1>(panels - p, s, in, packed, p * kGemmPanel, oy, out_row, out_min, out_max);
 }
 
 }  // namespace HWY_NAMESPACE

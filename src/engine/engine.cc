@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "common/out_of_line.h"
 #include "kernels/kernels.h"
 
 namespace mnv2 {
@@ -349,7 +350,7 @@ void Engine::Run() {
   float* arena = arena_.data();
   const PointwisePlan& h = head_;
   const int pixels = h.g.in_h * h.g.in_w;
-  kernels::GlobalAveragePool(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
+  OutOfLine(&kernels::GlobalAveragePool)(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
   const float* x = features_.data();
   for (size_t i = 0; i < hidden_.size(); ++i) {
     const PointwisePlan& d = hidden_[i];

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/numbers.h"
+#include "common/out_of_line.h"
 
 namespace mnv2 {
 namespace engine {
@@ -103,8 +104,8 @@ Result<QPointwisePlan> PlanGemm(const ConvGeometry& g, const LayerQuantization& 
   }
   const std::vector<kernels::QuantizedMultiplier> m = Multipliers(q, g.out_c, fully_connected);
   p.packed.resize(kernels::PackedQGemmBytes(p.depth, g.out_c));
-  kernels::PackQGemm(weights, q.bias.data(), m.data(), p.depth, g.out_c, CarrierZeroPoint(q.input),
-                     OutputStage(q.output, activation), p.packed.data());
+  OutOfLine(&kernels::PackQGemm)(weights, q.bias.data(), m.data(), p.depth, g.out_c, CarrierZeroPoint(q.input),
+                                 OutputStage(q.output, activation), p.packed.data());
   return p;
 }
 
@@ -172,7 +173,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
       if (!expand.ok()) return expand.status();
       plan.expand = std::move(*expand);
     }
-    Result<QDepthwisePlan> dw = PlanDepthwise(b.depthwise);
+    Result<QDepthwisePlan> dw = OutOfLine(&PlanDepthwise)(b.depthwise);
     if (!dw.ok()) return dw.status();
     plan.depthwise = std::move(*dw);
     Result<QPointwisePlan> project = PlanGemm(b.project.g, b.project.q, b.project.activation, false, b.project.name);
@@ -423,7 +424,7 @@ void QuantizedEngine::Run() {
   uint8_t* head_out = arena + head_offset_;
   uint8_t* pooled = arena + pooled_offset_;
   uint8_t* logits = arena + logits_offset_;
-  kernels::QGlobalAveragePool(head_out, static_cast<size_t>(pixels), h.g.out_c, pool_, pooled);
+  OutOfLine(&kernels::QGlobalAveragePool)(head_out, static_cast<size_t>(pixels), h.g.out_c, pool_, pooled);
   const QPointwisePlan& c = classifier_;
   kernels::QGemm(pooled, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, softmax_ ? logits : output_.data(),
                  c.g.out_c);

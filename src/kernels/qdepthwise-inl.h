@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/out_of_line.h"
 #include "kernels/qpacked.h"
 
 #if defined(MNV2_KERNELS_QDEPTHWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -253,7 +254,7 @@ HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* c
   QPackedHeader h;
   memcpy(&h, packed, sizeof(h));
   if (s.channels < 8 || !h.vector) {
-    QDepthwiseRowScalar(s, rows, packed, out_row, 0, s.out_w);
+    OutOfLine(&QDepthwiseRowScalar)(s, rows, packed, out_row, 0, s.out_w);
     return;
   }
   const QDepthwisePacked p = QDepthwiseAt(packed, s.channels);

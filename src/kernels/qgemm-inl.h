@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/out_of_line.h"
 #include "kernels/qpacked.h"
 
 // A loop the compiler must not unroll (see above).
@@ -214,7 +215,9 @@ HWY_NOINLINE void QGemm(const uint8_t* HWY_RESTRICT a, size_t a_stride, int m, i
   memcpy(&h, packed, sizeof(h));
   const size_t mm = static_cast<size_t>(m), nn = static_cast<size_t>(n), kk = static_cast<size_t>(k);
   // Past a row per stage (k > 16384; no real layer), the exact scalar kernel.
-  if (QGemmChunks(k) * 8 * sizeof(int16_t) > kQGemmStageBytes) return QGemmScalar(a, a_stride, m, k, packed, n, c, c_stride);
+  if (QGemmChunks(k) * 8 * sizeof(int16_t) > kQGemmStageBytes) {
+    return OutOfLine(&QGemmScalar)(a, a_stride, m, k, packed, n, c, c_stride);
+  }
   QGemmPanels(a, a_stride, mm, kk, packed + sizeof(QPackedHeader), nn, c, c_stride, h);
 }
 #else   // HWY_SCALAR: one lane is no vector.

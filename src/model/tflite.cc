@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/out_of_line.h"
 #include "model/flatbuffer.h"
 
 namespace mnv2 {
@@ -251,7 +252,7 @@ Result<Graph> ReadTflite(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     const FbTable t = tensors.Table(i);
     if (!reader.ok() || !t.present()) return FormatError(reader.error());
-    MNV2_RETURN_IF_ERROR(ReadTensor(t, buffers, reader, i, &g.tensors[i]));
+    MNV2_RETURN_IF_ERROR(OutOfLine(&ReadTensor)(t, buffers, reader, i, &g.tensors[i]));
     if (!reader.ok()) return FormatError(reader.error());
   }
 
@@ -289,7 +290,7 @@ Result<Graph> ReadTflite(const uint8_t* data, size_t size) {
                               (op.code < 0 ? "custom '" + op.custom_code + "'" : BuiltinOpName(op.code)) + ")";
     for (int32_t t : op.inputs) MNV2_RETURN_IF_ERROR(check_index(t, true, where));
     for (int32_t t : op.outputs) MNV2_RETURN_IF_ERROR(check_index(t, false, where));
-    MNV2_RETURN_IF_ERROR(ReadOptions(op.code, o, &op.options));
+    MNV2_RETURN_IF_ERROR(OutOfLine(&ReadOptions)(op.code, o, &op.options));
     if (!reader.ok()) return FormatError(reader.error());
   }
   return g;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/out_of_line.h"
+#include "engine/warm_up.h"
 #include "kernels/kernels.h"
 
 namespace mnv2 {
@@ -159,6 +160,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
     plan.ring_rows = plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
     e->blocks_.push_back(std::move(plan));
+    if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
   e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
   e->PlanMemory(net);
@@ -288,6 +290,28 @@ void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int fir
                   p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * InRowFloats(g), p.g.out_c,
                   p.out_min, p.out_max);
     row += rows;
+  }
+}
+
+void Engine::WarmUp() const {
+  const kernels::ConvShape stem = WarmUpShape(ToConvShape(stem_g_));
+  const size_t width = kWarmUpPixels * WarmUpWidth(stem, 0, blocks_);
+  const std::vector<float> in(width, 0.0f);
+  std::vector<float> out(width);
+  const float* rows[3] = {in.data(), in.data(), in.data()};
+  auto gemm = [&](const PointwisePlan& p) {
+    kernels::Gemm(in.data(), p.g.in_c, kWarmUpPixels, p.g.in_c, p.packed.data(), p.g.out_c, out.data(), p.g.out_c,
+                  p.out_min, p.out_max);
+  };
+  for (int round = 0; round < kWarmUpRounds; ++round) {
+    kernels::ConvDirectRow(stem, in.data(), stem_packed_.data(), 0, out.data(), stem_min_, stem_max_);
+    for (const InvertedResidualPlan& b : blocks_) {
+      if (!b.expand.packed.empty()) gemm(b.expand);
+      const DepthwisePlan& d = b.depthwise;
+      kernels::DepthwiseConv3x3Row(WarmUpShape(d.g), rows, d.weights.data(), d.bias.data(), out.data(), d.out_min,
+                                   d.out_max);
+      gemm(b.project);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/numbers.h"
 #include "common/out_of_line.h"
+#include "engine/warm_up.h"
 
 namespace mnv2 {
 namespace engine {
@@ -199,6 +200,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
                          ? std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3)
                          : 0;
     e->blocks_.push_back(std::move(plan));
+    if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
   Result<QPointwisePlan> head = PlanGemm(net.head.g, net.head.q, net.head.activation, false, "the head");
   if (!head.ok()) return head.status();
@@ -286,6 +288,26 @@ void QuantizedEngine::SetImage(const image::Image& img, image::Fit fit) {
   }
   const image::Image resized = image::Resize(img, w, h, fit);
   if (resized.rgb.size() == input_.size()) std::copy(resized.rgb.begin(), resized.rgb.end(), input_.begin());
+}
+
+void QuantizedEngine::WarmUp() const {
+  const kernels::ConvShape stem = WarmUpShape(stem_shape_);
+  const size_t width = kWarmUpPixels * WarmUpWidth(stem, stem_.depth, blocks_);
+  const std::vector<uint8_t> in(width, 0);
+  std::vector<uint8_t> out(width);
+  const uint8_t* rows[3] = {in.data(), in.data(), in.data()};
+  auto gemm = [&](const QPointwisePlan& p, int m) {
+    kernels::QGemm(in.data(), p.depth, m, p.depth, p.packed.data(), p.g.out_c, out.data(), p.g.out_c);
+  };
+  for (int round = 0; round < kWarmUpRounds; ++round) {
+    kernels::QIm2ColRow(stem, in.data(), 0, stem_pad_, out.data());
+    gemm(stem_, stem.out_w);
+    for (const QInvertedResidualPlan& b : blocks_) {
+      if (!b.expand.packed.empty()) gemm(b.expand, kWarmUpPixels);
+      kernels::QDepthwiseConv3x3Row(WarmUpShape(b.depthwise.g), rows, b.depthwise.packed.data(), out.data());
+      gemm(b.project, kWarmUpPixels);
+    }
+  }
 }
 
 // One stem output row: its im2col rows, then the GEMM.

@@ -93,6 +93,8 @@ class QuantizedEngine {
   size_t ExpandedOffset(const QInvertedResidualPlan& b) const;
   void ExpandWhole(const QInvertedResidualPlan& b, const uint8_t* in, int first_pixel, int pixels);
   void StemRow(int row, uint8_t* out, int t);
+  // The kernels of the stem and of the blocks planned so far, on zeros (engine/warm_up.h).
+  void WarmUp() const;
 
   model::InputSpec input_spec_;
   std::vector<kernels::QRequantParams> input_requantize_;  // QUANTIZE ops after the input

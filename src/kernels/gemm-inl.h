@@ -5,10 +5,10 @@
 // kGemmPanel = 8 columns with all accumulators in registers. It is a separate
 // HWY_NOINLINE function called once per tile, for the native build; in the
 // WebAssembly module binaryen inlines it into Gemm, its only caller. That is
-// fine for V8, which tiers a function up after it has been called often: Gemm
-// runs once per band of every layer, so only the first inference runs it
-// mostly in the baseline tier. (Keeping the int8 tiles apart with an indirect
-// call measured slower, on the first inference and after it.)
+// fine for V8, which tiers a function up once it has used up its tiering
+// budget: the engines spend it while the model loads (engine/warm_up.h), and
+// the first inference finds Gemm optimized. (Keeping the int8 tiles apart
+// with an indirect call measured slower, on the first inference and after it.)
 //
 // Rows per tile (kGemmRows below): 4 in WebAssembly SIMD, where 8 accumulators, 2 weight
 // vectors, the 4 rows' broadcasts (V8's optimizing compiler loads all of an iteration's

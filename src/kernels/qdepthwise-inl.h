@@ -1,6 +1,6 @@
 // Quantized depthwise 3x3 (depth multiplier 1), NHWC, 8 channels per step (layout in
 // qpacked.h). The nine taps run as five pairs: the inputs of two taps are widened to
-// int16 and interleaved, so that ReorderWidenMulAccumulate (i32x4.dot_i16x8_s) adds
+// int16 and interleaved, so that DotPairs (i32x4.dot_i16x8_s) adds
 // both products of a channel at once into its int32 lane.
 //
 // The input zero point is folded into the bias, so padding taps read the zero point
@@ -61,8 +61,8 @@ HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bia
   for (int p = 0; p < kQDwPairs; ++p) {
     const auto a = tap(kQDwPairTaps[p][0]);
     const auto b = kQDwPairTaps[p][1] < 0 ? hn::Zero(d16) : tap(kQDwPairTaps[p][1]);
-    lo = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveLower(d16, a, b), w.w[p][0], lo, lo_odd);
-    hi = hn::ReorderWidenMulAccumulate(d32, hn::InterleaveUpper(d16, a, b), w.w[p][1], hi, hi_odd);
+    lo = DotPairs(lo, hn::InterleaveLower(d16, a, b), w.w[p][0], lo_odd);
+    hi = DotPairs(hi, hn::InterleaveUpper(d16, a, b), w.w[p][1], hi_odd);
   }
   *sum_lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
   *sum_hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
@@ -158,16 +158,16 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
       V16 lo2, hi2, pair2_lo, pair2_hi;
       column(i + 2, &lo2, &hi2, &bottom, &pair2_lo, &pair2_hi);
       VI32 lo = q.bias_lo, hi = q.bias_hi, lo_odd = hn::Zero(d32), hi_odd = hn::Zero(d32);
-      lo = hn::ReorderWidenMulAccumulate(d32, lo0, w.w[0][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, hi0, w.w[0][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, lo1, w.w[1][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, hi1, w.w[1][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, lo2, w.w[2][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, hi2, w.w[2][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, pair1_lo, w.w[3][0], lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, pair1_hi, w.w[3][1], hi, hi_odd);
-      lo = hn::ReorderWidenMulAccumulate(d32, pair2_lo, w8_lo, lo, lo_odd);
-      hi = hn::ReorderWidenMulAccumulate(d32, pair2_hi, w8_hi, hi, hi_odd);
+      lo = DotPairs(lo, lo0, w.w[0][0], lo_odd);
+      hi = DotPairs(hi, hi0, w.w[0][1], hi_odd);
+      lo = DotPairs(lo, lo1, w.w[1][0], lo_odd);
+      hi = DotPairs(hi, hi1, w.w[1][1], hi_odd);
+      lo = DotPairs(lo, lo2, w.w[2][0], lo_odd);
+      hi = DotPairs(hi, hi2, w.w[2][1], hi_odd);
+      lo = DotPairs(lo, pair1_lo, w.w[3][0], lo_odd);
+      hi = DotPairs(hi, pair1_hi, w.w[3][1], hi_odd);
+      lo = DotPairs(lo, pair2_lo, w8_lo, lo_odd);
+      hi = DotPairs(hi, pair2_hi, w8_hi, hi_odd);
       lo = hn::RearrangeToOddPlusEven(lo, lo_odd);
       hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
       StoreBytes8(OutputStage4<kScaled, kRelu>(lo, q.rq_lo, h), OutputStage4<kScaled, kRelu>(hi, q.rq_hi, h), h, o);

@@ -8,7 +8,7 @@
 // The micro-kernel takes kRows (<= kQGemmRows) rows x one panel of 8 output channels,
 // whose int32 accumulators hold one channel per lane (two vectors per row), starting
 // from the bias. For each pair (k, k+1), a splatting load puts a row's pair in every
-// 32-bit lane and ReorderWidenMulAccumulate (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on
+// 32-bit lane and DotPairs (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on
 // x86) multiplies it with the panel's 8 channels x 2 weights: 8 multiply-adds per
 // instruction, no shuffle, and no reduction across lanes at the end, so the output stage
 // requantizes the accumulators as they are. Staging once per group instead of widening in
@@ -83,13 +83,12 @@ template <size_t kRows>
 HWY_INLINE void QGemmPair(const int16_t* const (&x)[kRows], size_t i, const int16_t* HWY_RESTRICT w,
                           VI32 (&acc)[kRows][2], VI32 (&odd)[kRows][2]) {
   const DI16 d16;
-  const DI32 d32;
   const auto w0 = hn::LoadU(d16, w);
   const auto w1 = hn::LoadU(d16, w + 8);
   for (size_t r = 0; r < kRows; ++r) {
     const auto pair = LoadPair(x[r] + i);
-    acc[r][0] = hn::ReorderWidenMulAccumulate(d32, pair, w0, acc[r][0], odd[r][0]);
-    acc[r][1] = hn::ReorderWidenMulAccumulate(d32, pair, w1, acc[r][1], odd[r][1]);
+    acc[r][0] = DotPairs(acc[r][0], pair, w0, odd[r][0]);
+    acc[r][1] = DotPairs(acc[r][1], pair, w1, odd[r][1]);
   }
 }
 

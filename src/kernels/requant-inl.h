@@ -41,6 +41,22 @@ using DU64 = hn::Full128<uint64_t>;
 using DF64 = hn::Full128<double>;
 using VI32 = hn::Vec<DI32>;
 
+// sum + the products of a's and b's int16 pairs: lane j adds a[2j] b[2j] + a[2j + 1] b[2j + 1]
+// (i32x4.dot_i16x8_s and an add on WebAssembly, pmaddwd natively; a target that keeps the odd
+// products apart adds them to `odd`, which RearrangeToOddPlusEven folds in at the end).
+// Without SIMD (HWY_EMU128) in plain int32 arithmetic on the lanes: Highway's emulation
+// sign-extends every lane with two shifts and keeps a second sum, which made the int8
+// network take twice as long as float32 in the WebAssembly module without SIMD.
+HWY_INLINE VI32 DotPairs(VI32 sum, hn::Vec<DI16> a, hn::Vec<DI16> b, VI32& odd) {
+#if HWY_TARGET == HWY_EMU128
+  (void)odd;
+  for (size_t j = 0; j < 4; ++j) sum.raw[j] += a.raw[2 * j] * b.raw[2 * j] + a.raw[2 * j + 1] * b.raw[2 * j + 1];
+  return sum;
+#else
+  return hn::ReorderWidenMulAccumulate(DI32(), a, b, sum, odd);
+#endif
+}
+
 // The requantization constants of four channels (lanes).
 struct Requant4 {
   hn::Vec<DU32> mult, clamp, pre, corr;

@@ -374,7 +374,8 @@ void Engine::Run() {
   float* arena = arena_.data();
   const PointwisePlan& h = head_;
   const int pixels = h.g.in_h * h.g.in_w;
-  OutOfLine(&kernels::GlobalAveragePool)(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c, features_.data());
+  OutOfLine(&kernels::GlobalAveragePool)(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c,
+                                         features_.data());
   const float* x = features_.data();
   for (size_t i = 0; i < hidden_.size(); ++i) {
     const PointwisePlan& d = hidden_[i];

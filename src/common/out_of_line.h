@@ -6,7 +6,7 @@
 // baseline tier (Liftoff) until the function has used its tiering budget, which the loops
 // draw on by the size of their bodies, and then compiles it again with its optimizing tier
 // (TurboFan) on a background thread: a loop over the tensors, the channels or the weights
-// inside such a function had V8 spend 7 to 25 ms per function compiling code that would
+// inside such a function had V8 spend up to 25 ms per function compiling code that would
 // never run again, on the same two cores as the load, and delayed the compiles that the
 // first inference was waiting for. A loop's body called through OutOfLine stays a function
 // of its own, whose tiering costs what its own size does.

@@ -4,7 +4,7 @@
 // up its tiering budget, then compiles it again with its optimizing tier (TurboFan) on a
 // background thread; the calls made once that compile is done run the optimized code. The
 // first inference used to be what spent the kernels' budgets, so it ran them in the baseline
-// tier until their compiles came back (4-14 ms each): 21 ms in Node for an int8 inference
+// tier until their compiles came back (3-14 ms each): 21 ms in Node for an int8 inference
 // that takes 9 ms from the second on. Each engine instead runs the kernels of its first two
 // blocks (the 1x1 GEMMs and both depthwise strides) kWarmUpRounds times on a few pixels of
 // zeros as soon as those blocks are planned: V8 then compiles them while the larger blocks'
@@ -25,7 +25,7 @@ namespace mnv2 {
 namespace engine {
 
 #if defined(__EMSCRIPTEN__)
-// Enough for V8 to optimize each kernel: about 1-3 ms of baseline-tier calls in all.
+// Enough for Node's V8 to optimize each kernel: 1-3 ms of baseline-tier calls in the int8 engine.
 constexpr int kWarmUpRounds = 100;
 #else
 constexpr int kWarmUpRounds = 1;

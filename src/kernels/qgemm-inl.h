@@ -8,11 +8,11 @@
 // The micro-kernel takes kRows (<= kQGemmRows) rows x one panel of 8 output channels,
 // whose int32 accumulators hold one channel per lane (two vectors per row), starting
 // from the bias. For each pair (k, k+1), a splatting load puts a row's pair in every
-// 32-bit lane and DotPairs (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on
-// x86) multiplies it with the panel's 8 channels x 2 weights: 8 multiply-adds per
-// instruction, no shuffle, and no reduction across lanes at the end, so the output stage
-// requantizes the accumulators as they are. Staging once per group instead of widening in
-// every tile made the large-k layers about 20% faster. Like the float GEMM's tile, the tiles
+// 32-bit lane and DotPairs (i32x4.dot_i16x8_s on WebAssembly, pmaddwd on x86) multiplies
+// it with the panel's 8 channels x 2 weights: 8 multiply-adds per instruction, no shuffle,
+// and no reduction across lanes at the end, so the output stage requantizes the
+// accumulators as they are. Staging once per group instead of widening in every tile made
+// the large-k layers about 20% faster. Like the float GEMM's tile, the tiles
 // of a panel are a separate HWY_NOINLINE function, inlined into QGemm in the WebAssembly
 // module (see gemm-inl.h).
 //

@@ -124,6 +124,11 @@ bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
   return true;
 }
 
+// Floats left free before a block's band for GemmSkippingZeros.
+size_t BandRoom(const InvertedResidualPlan& b) {
+  return b.project_skips_zeros ? Align(kernels::GemmSkippingZerosRoom(b.project.g.in_c)) : 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int threads) {
@@ -157,6 +162,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     plan.depthwise.bias = b.depthwise.bias;
     plan.project = PlanPointwise(b.project.g, b.project.activation, WeightsOf(b.project), b.project.bias);
     plan.residual = b.residual;
+    plan.project_skips_zeros = plan.depthwise.out_min == 0.0f;
     plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
     plan.ring_rows = plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
     e->blocks_.push_back(std::move(plan));
@@ -202,11 +208,19 @@ void Engine::PlanMemory(const model::Network& net) {
   // A block's ring and band buffers, for one thread.
   auto scratch_of = [](const InvertedResidualPlan& b) {
     const ConvGeometry& g = b.depthwise.g;
-    return Align(b.ring_rows * InRowFloats(g)) + Align(b.band_rows * OutRowFloats(g));
+    return Align(b.ring_rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
   };
   const int threads = workers_->size();
   scratch_stride_ = 0;
-  for (const InvertedResidualPlan& b : blocks_) scratch_stride_ = std::max(scratch_stride_, scratch_of(b));
+  columns_stride_ = 0;
+  for (const InvertedResidualPlan& b : blocks_) {
+    scratch_stride_ = std::max(scratch_stride_, scratch_of(b));
+    if (b.project_skips_zeros) {
+      const ConvGeometry& g = b.depthwise.g;
+      columns_stride_ = std::max(columns_stride_, kernels::GemmSkippingZerosColumns(b.band_rows * g.out_w, g.out_c));
+    }
+  }
+  columns_.assign(columns_stride_ * threads, 0);
   if (!stem_fused_) add(OutputFloats(net.stem.g), 0, false);
   for (const InvertedResidualPlan& b : blocks_) {
     const size_t scratch = scratch_of(b);
@@ -233,7 +247,7 @@ void Engine::PlanMemory(const model::Network& net) {
     b.in_offset = offset(l.in_low, l.in);
     b.out_offset = offset(l.out_low, l.out);
     b.ring_offset = Align(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
-    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g));
+    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
   }
   head_in_offset_ = blocks_.back().out_offset;
   head_out_offset_ = offset(layers[k].out_low, layers[k].out);
@@ -303,6 +317,18 @@ void Engine::WarmUp() const {
     kernels::Gemm(in.data(), p.g.in_c, kWarmUpPixels, p.g.in_c, p.packed.data(), p.g.out_c, out.data(), p.g.out_c,
                   p.out_min, p.out_max);
   };
+  // Ones, not zeros, for the projections that skip zero columns: zeros would skip the loop to warm.
+  std::vector<float> ones;
+  std::vector<uint32_t> columns;
+  auto project = [&](const InvertedResidualPlan& b) {
+    const PointwisePlan& p = b.project;
+    if (!b.project_skips_zeros) return gemm(p);
+    const size_t room = kernels::GemmSkippingZerosRoom(p.g.in_c);
+    ones.assign(room + kWarmUpPixels * static_cast<size_t>(p.g.in_c), 1.0f);
+    columns.resize(kernels::GemmSkippingZerosColumns(kWarmUpPixels, p.g.in_c));
+    kernels::GemmSkippingZeros(ones.data() + room, kWarmUpPixels, p.g.in_c, p.packed.data(), p.g.out_c, out.data(),
+                               p.g.out_c, p.out_min, p.out_max, columns.data());
+  };
   for (int round = 0; round < kWarmUpRounds; ++round) {
     kernels::ConvDirectRow(stem, in.data(), stem_packed_.data(), 0, out.data(), stem_min_, stem_max_);
     for (const InvertedResidualPlan& b : blocks_) {
@@ -310,7 +336,7 @@ void Engine::WarmUp() const {
       const DepthwisePlan& d = b.depthwise;
       kernels::DepthwiseConv3x3Row(WarmUpShape(d.g), rows, d.weights.data(), d.bias.data(), out.data(), d.out_min,
                                    d.out_max);
-      gemm(b.project);
+      project(b);
     }
   }
 }
@@ -339,8 +365,14 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
                                    b.depthwise.out_max);
     }
     float* dst = out + static_cast<size_t>(oy0) * out_row;
-    kernels::Gemm(band, p.g.in_c, (oy1 - oy0) * p.g.in_w, p.g.in_c, p.packed.data(), p.g.out_c, dst,
-                  p.g.out_c, p.out_min, p.out_max);
+    const int pixels = (oy1 - oy0) * p.g.in_w;
+    if (b.project_skips_zeros) {
+      kernels::GemmSkippingZeros(band, pixels, p.g.in_c, p.packed.data(), p.g.out_c, dst, p.g.out_c, p.out_min,
+                                 p.out_max, columns_.data() + t * columns_stride_);
+    } else {
+      kernels::Gemm(band, p.g.in_c, pixels, p.g.in_c, p.packed.data(), p.g.out_c, dst, p.g.out_c, p.out_min,
+                    p.out_max);
+    }
     if (b.residual) {
       kernels::Add(dst, in + static_cast<size_t>(oy0) * out_row, static_cast<size_t>(oy1 - oy0) * out_row, dst,
                    -kInf, kInf);

@@ -60,10 +60,13 @@ struct InvertedResidualPlan {
   DepthwisePlan depthwise;
   PointwisePlan project;
   bool residual = false;
+  // The depthwise ends in a ReLU, whose zeros the projection skips (kernels::GemmSkippingZeros).
+  bool project_skips_zeros = false;
   int band_rows = 1;  // output rows per step
   int ring_rows = 3;  // depthwise input rows kept in the ring
   // Places in the arena, in floats: the block's input and output, its ring of depthwise
-  // input rows and its band of depthwise output rows (the projection's input).
+  // input rows and its band of depthwise output rows (the projection's input; after the
+  // room GemmSkippingZeros needs).
   size_t in_offset = 0, out_offset = 0, ring_offset = 0, band_offset = 0;
 };
 
@@ -97,7 +100,7 @@ class Engine {
 
   // Peak activation memory of this plan in bytes (arena and scratch, not weights or the input image),
   // and what running layer by layer, each tensor whole, would need.
-  size_t ActivationBytes() const { return arena_.size() * sizeof(float); }
+  size_t ActivationBytes() const { return arena_.size() * sizeof(float) + columns_.size() * sizeof(uint32_t); }
   static size_t LayerByLayerActivationBytes(const model::Network& network);
 
  private:
@@ -130,6 +133,9 @@ class Engine {
   std::vector<float> input_;  // the image as the model's input tensor
   std::vector<float> arena_;  // every activation and block scratch buffer, placed by PlanMemory
   size_t scratch_stride_ = 0;  // floats between two threads' ring and band buffers
+  // Each thread's column lists for GemmSkippingZeros, columns_stride_ apart.
+  std::vector<uint32_t> columns_;
+  size_t columns_stride_ = 0;
   std::unique_ptr<Workers> workers_;
   std::vector<float> features_, scores_;
 };

@@ -27,6 +27,9 @@ namespace mnv2 {
 namespace kernels {
 
 HWY_EXPORT(Gemm);
+HWY_EXPORT(GemmSkippingZerosRoom);
+HWY_EXPORT(GemmSkippingZerosColumns);
+HWY_EXPORT(GemmSkippingZeros);
 HWY_EXPORT(DepthwiseConv3x3Row);
 HWY_EXPORT(ConvDirectRow);
 HWY_EXPORT(Add);
@@ -36,6 +39,14 @@ HWY_EXPORT(Softmax);
 void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
           size_t c_stride, float out_min, float out_max) {
   HWY_DYNAMIC_DISPATCH(Gemm)(a, a_stride, m, k, packed, n, c, c_stride, out_min, out_max);
+}
+
+size_t GemmSkippingZerosRoom(int k) { return HWY_DYNAMIC_DISPATCH(GemmSkippingZerosRoom)(k); }
+size_t GemmSkippingZerosColumns(int m, int k) { return HWY_DYNAMIC_DISPATCH(GemmSkippingZerosColumns)(m, k); }
+
+void GemmSkippingZeros(float* a, int m, int k, const float* packed, int n, float* c, size_t c_stride, float out_min,
+                       float out_max, uint32_t* columns) {
+  HWY_DYNAMIC_DISPATCH(GemmSkippingZeros)(a, m, k, packed, n, c, c_stride, out_min, out_max, columns);
 }
 
 void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* const rows[3], const float* weights,

@@ -10,6 +10,7 @@
 #define MNV2_KERNELS_KERNELS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace mnv2 {
 namespace kernels {
@@ -30,6 +31,17 @@ void PackGemmWeights(const float* weights, const float* bias, int k, int n, floa
 // not overlap a or packed. Parallel callers may split the m rows.
 void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
           size_t c_stride, float out_min, float out_max);
+
+// The same product for an A with many exact zeros (a ReLU's output), faster: for each
+// register tile of rows it keeps the columns of A where some row is nonzero, and multiplies
+// those alone. The sums are Gemm's, in the same order, for finite weights (a skipped
+// column would only have added +0 or -0; an infinite or NaN weight would have made a NaN).
+// a: m contiguous rows of k floats, preceded by GemmSkippingZerosRoom(k) writable floats;
+// both are overwritten. columns: scratch of GemmSkippingZerosColumns(m, k) uint32s.
+size_t GemmSkippingZerosRoom(int k);
+size_t GemmSkippingZerosColumns(int m, int k);
+void GemmSkippingZeros(float* a, int m, int k, const float* packed, int n, float* c, size_t c_stride, float out_min,
+                       float out_max, uint32_t* columns);
 
 // ---------------------------------------------------------------------------
 // Depthwise 3x3 convolution (depth multiplier 1), stride 1 or 2, zero padding

@@ -109,6 +109,72 @@ void CheckGemm(int m, int k, int n, size_t a_stride, size_t c_stride, const Acti
       what.str()));
 }
 
+// Where the A of CheckGemmSkippingZeros has zeros.
+enum class Zeros {
+  kNone,          // nowhere
+  kScattered,     // a ReLU of uniform values: half of them, anywhere
+  kWholeColumns,  // two columns in three zero in every row, the others scattered
+  kAll,           // everywhere
+  kNegative,      // -0.0f in every third column (kept: only +0.0f is skipped), +0.0f elsewhere
+};
+constexpr Zeros kAllZeros[] = {Zeros::kNone, Zeros::kScattered, Zeros::kWholeColumns, Zeros::kAll,
+                               Zeros::kNegative};
+
+std::vector<float> MatrixWithZeros(int m, int k, Zeros zeros, std::mt19937& rng) {
+  std::vector<float> a = RandomVector(static_cast<size_t>(m) * k, rng, zeros == Zeros::kNone ? 0.1f : -1.0f);
+  for (int i = 0; i < m; ++i) {
+    for (int col = 0; col < k; ++col) {
+      float& x = a[static_cast<size_t>(i) * k + col];
+      switch (zeros) {
+        case Zeros::kNone: break;
+        case Zeros::kScattered: x = std::max(x, 0.0f); break;
+        case Zeros::kWholeColumns: x = col % 3 == 0 ? std::max(x, 0.0f) : 0.0f; break;
+        case Zeros::kAll: x = 0.0f; break;
+        case Zeros::kNegative: x = col % 3 == 0 ? -0.0f : 0.0f; break;
+      }
+    }
+  }
+  return a;
+}
+
+// Runs GemmSkippingZeros and checks that it computes what Gemm does on the same A (equal
+// floats: a skipped column adds nothing), agrees with the reference, writes nothing outside
+// the m x n window of c and nothing before its room or past A (exact sizes, for ASan).
+void CheckGemmSkippingZeros(int m, int k, int n, size_t c_stride, Zeros zeros, const Activation& act,
+                            std::mt19937& rng) {
+  std::ostringstream what;
+  what << "GemmSkippingZeros m=" << m << " k=" << k << " n=" << n << " c_stride=" << c_stride << " zeros "
+       << static_cast<int>(zeros) << " " << act.name;
+  SCOPED_TRACE(what.str());
+  const std::vector<float> a = MatrixWithZeros(m, k, zeros, rng);
+  const std::vector<float> w = RandomVector(static_cast<size_t>(n) * k, rng);
+  const std::vector<float> bias = RandomVector(n, rng);
+  std::vector<float> packed(PackedGemmWeightsFloats(k, n));
+  PackGemmWeights(w.data(), bias.data(), k, n, packed.data());
+  const size_t c_size = m == 0 ? 0 : (m - 1) * c_stride + n;
+
+  std::vector<float> want(c_size, kCanary);
+  Gemm(a.data(), k, m, k, packed.data(), n, want.data(), c_stride, act.lo, act.hi);
+  const size_t room = GemmSkippingZerosRoom(k);
+  std::vector<float> buffer(room + a.size(), kCanary);
+  std::copy(a.begin(), a.end(), buffer.begin() + room);
+  std::vector<uint32_t> columns(GemmSkippingZerosColumns(m, k));
+  std::vector<float> got(c_size, kCanary);
+  GemmSkippingZeros(buffer.data() + room, m, k, packed.data(), n, got.data(), c_stride, act.lo, act.hi,
+                    columns.data());
+  size_t differ = 0;
+  for (size_t i = 0; i < c_size; ++i) {
+    if (!(got[i] == want[i])) {
+      if (differ++ < 5) ADD_FAILURE() << "[" << i << "] got " << got[i] << ", Gemm " << want[i];
+    }
+  }
+  ASSERT_EQ(differ, 0u);
+  std::vector<float> ref(c_size, kCanary);
+  reference::Gemm(a.data(), k, m, k, w.data(), bias.data(), n, ref.data(), c_stride, act.lo, act.hi);
+  ASSERT_TRUE(AllNear(
+      got.data(), ref.data(), c_size, [k](float r) { return DotTolerance(k, r); }, what.str()));
+}
+
 // Computes the output in two row ranges split at `split` (and checks both
 // against the reference), then computes only rows [split, out_h) into a fresh
 // buffer and checks rows before `split` were not touched.
@@ -340,6 +406,39 @@ TEST_P(KernelsTest, GemmMobileNetV2Channels) {
   for (int head : AllMobileNetShapes().head) {
     CheckGemm(1, head, 1001, head, 1001, kActivations[0], true, rng);
     if (HasFatalFailure()) return;
+  }
+}
+
+TEST_P(KernelsTest, GemmSkippingZerosMatchesGemm) {
+  std::mt19937 rng(11);
+  int variant = 0;
+  for (int m = 1; m <= 13; ++m) {
+    for (int k : {1, 3, 4, 5, 8, 17, 32}) {
+      for (int n : {1, 8, 9, 20}) {
+        for (Zeros zeros : kAllZeros) {
+          ++variant;
+          CheckGemmSkippingZeros(m, k, n, n + variant % 3, zeros, kActivations[variant % 3], rng);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+  // Many tiles and panels.
+  for (Zeros zeros : kAllZeros) CheckGemmSkippingZeros(100, 64, 100, 100, zeros, kActivations[2], rng);
+  // k = 0: bias only. m = 0 and n = 0: nothing.
+  CheckGemmSkippingZeros(7, 0, 11, 11, Zeros::kNone, kActivations[0], rng);
+  CheckGemmSkippingZeros(0, 5, 3, 3, Zeros::kScattered, kActivations[0], rng);
+  CheckGemmSkippingZeros(6, 5, 0, 3, Zeros::kScattered, kActivations[0], rng);
+  if (HasFatalFailure()) return;
+  // The projections of MobileNetV2: a band of 56 pixels (49 on the 7x7 maps) of the
+  // depthwise's ReLU6 output.
+  for (const auto& kn : AllMobileNetShapes().gemm_kn) {
+    for (int m : {49, 56}) {
+      ++variant;
+      const Zeros zeros = variant % 2 ? Zeros::kScattered : Zeros::kWholeColumns;
+      CheckGemmSkippingZeros(m, kn.first, kn.second, kn.second, zeros, kActivations[variant % 3], rng);
+      if (HasFatalFailure()) return;
+    }
   }
 }
 

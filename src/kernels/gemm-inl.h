@@ -193,14 +193,15 @@ size_t GemmSkippingZerosColumns(int m, int k) {
   return static_cast<size_t>(m) / kGemmRows * (static_cast<size_t>(k) + 1);
 }
 
-// One column of a tile, `column` (its kRows values), to `values` and its weights' offset
-// to `offsets[kept]`, both moved on when `keep` (0 or 1) is 1: written either way.
+// Where GatherNonzeroColumns writes. Every column's kRows values are written at `values`;
+// Keep(col, 1) then records the column's weights' offset and moves on, Keep(col, 0) leaves
+// the next column to write over it.
 template <size_t kRows>
 struct ColumnWriter {
   float* HWY_RESTRICT values;
   uint32_t* HWY_RESTRICT offsets;
   size_t kept = 0;
-  HWY_INLINE void Offset(size_t col, size_t keep) {
+  HWY_INLINE void Keep(size_t col, size_t keep) {
     offsets[kept] = static_cast<uint32_t>(col * kGemmPanel);
     kept += keep;
     values += keep * kRows;
@@ -235,13 +236,13 @@ HWY_NOINLINE size_t GatherNonzeroColumns(const float* HWY_RESTRICT tile, size_t 
       const auto u01 = hn::BitCast(d64, hn::InterleaveUpper(d, r0, r1));  // r0[2] r1[2] r0[3] r1[3]
       const auto u23 = hn::BitCast(d64, hn::InterleaveUpper(d, r2, r3));
       hn::StoreU(hn::BitCast(d, hn::InterleaveLower(d64, t01, t23)), d, out.values);
-      out.Offset(col, hn::ExtractLane(keep, 0) & 1);
+      out.Keep(col, hn::ExtractLane(keep, 0) & 1);
       hn::StoreU(hn::BitCast(d, hn::InterleaveUpper(d64, t01, t23)), d, out.values);
-      out.Offset(col + 1, hn::ExtractLane(keep, 1) & 1);
+      out.Keep(col + 1, hn::ExtractLane(keep, 1) & 1);
       hn::StoreU(hn::BitCast(d, hn::InterleaveLower(d64, u01, u23)), d, out.values);
-      out.Offset(col + 2, hn::ExtractLane(keep, 2) & 1);
+      out.Keep(col + 2, hn::ExtractLane(keep, 2) & 1);
       hn::StoreU(hn::BitCast(d, hn::InterleaveUpper(d64, u01, u23)), d, out.values);
-      out.Offset(col + 3, hn::ExtractLane(keep, 3) & 1);
+      out.Keep(col + 3, hn::ExtractLane(keep, 3) & 1);
     }
   }
 #endif
@@ -253,7 +254,7 @@ HWY_NOINLINE size_t GatherNonzeroColumns(const float* HWY_RESTRICT tile, size_t 
       any |= bits;
       out.values[r] = rows[r][col];
     }
-    out.Offset(col, any != 0);
+    out.Keep(col, any != 0);
   }
   return out.kept;
 }

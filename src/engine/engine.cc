@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/out_of_line.h"
+#include "engine/shapes.h"
 #include "engine/warm_up.h"
 #include "kernels/kernels.h"
 
@@ -90,14 +91,6 @@ bool HasAllWeights(const model::Network& net) {
     ok = ok && WeightsOf(d).Has(static_cast<size_t>(d.features) * d.classes);
   }
   return ok && WeightsOf(net.classifier).Has(static_cast<size_t>(net.classifier.features) * net.classifier.classes);
-}
-
-kernels::ConvShape ToConvShape(const ConvGeometry& g) {
-  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
-}
-
-kernels::DepthwiseShape ToDepthwiseShape(const ConvGeometry& g) {
-  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
 }
 
 // Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.

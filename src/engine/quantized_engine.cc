@@ -8,6 +8,7 @@
 
 #include "common/numbers.h"
 #include "common/out_of_line.h"
+#include "engine/shapes.h"
 #include "engine/warm_up.h"
 
 namespace mnv2 {
@@ -38,10 +39,6 @@ kernels::QOutput OutputStage(const QuantParams& q, model::Activation activation)
   float lo, hi;
   model::ActivationRange(activation, &lo, &hi);
   return kernels::QuantizedActivationRange(q.scale, CarrierZeroPoint(q), lo, hi);
-}
-
-kernels::ConvShape ToConvShape(const ConvGeometry& g) {
-  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.stride, g.pad_top, g.pad_left};
 }
 
 // A layer's stored weights minus their channels' zero points, as int16, in the file's layout
@@ -352,7 +349,7 @@ void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t*
 void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin,
                                int row_end, int t) {
   const ConvGeometry& g = b.depthwise.g;
-  const kernels::DepthwiseShape ds{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
+  const kernels::DepthwiseShape ds = ToDepthwiseShape(g);
   const QPointwisePlan& p = b.project;
   const size_t dw_row = RowBytes(g.out_w, g.out_c), out_row = RowBytes(p.g.out_w, p.g.out_c);
   uint8_t* band = arena_.data() + band_offset_ + t * scratch_stride_;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "engine/shapes.h"
 #include "kernels/kernels.h"
 #include "model/network.h"
 
@@ -37,7 +38,10 @@ constexpr int kWarmUpPixels = 16;
 
 // Depthwise layer `g` narrowed to one row of kWarmUpPixels input columns.
 inline kernels::DepthwiseShape WarmUpShape(const model::ConvGeometry& g) {
-  return {g.in_h, kWarmUpPixels, g.in_c, g.out_h, (kWarmUpPixels - 1) / g.stride + 1, g.stride, g.pad_top, g.pad_left};
+  kernels::DepthwiseShape s = ToDepthwiseShape(g);
+  s.in_w = kWarmUpPixels;
+  s.out_w = (kWarmUpPixels - 1) / g.stride + 1;
+  return s;
 }
 
 // The stem narrowed to its first output row, from kernel_h input rows of kWarmUpPixels columns.

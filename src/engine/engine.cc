@@ -311,16 +311,16 @@ void Engine::WarmUp() const {
                   p.out_min, p.out_max);
   };
   // Ones, not zeros, for the projections that skip zero columns: zeros would skip the loop to warm.
-  std::vector<float> ones;
-  std::vector<uint32_t> columns;
+  // (Gathering ones in place leaves ones: the buffer serves every round and block.)
+  const int widest = static_cast<int>(width / kWarmUpPixels);
+  std::vector<float> ones(kernels::GemmSkippingZerosRoom(widest) + width, 1.0f);
+  std::vector<uint32_t> columns(kernels::GemmSkippingZerosColumns(kWarmUpPixels, widest));
   auto project = [&](const InvertedResidualPlan& b) {
     const PointwisePlan& p = b.project;
     if (!b.project_skips_zeros) return gemm(p);
-    const size_t room = kernels::GemmSkippingZerosRoom(p.g.in_c);
-    ones.assign(room + kWarmUpPixels * static_cast<size_t>(p.g.in_c), 1.0f);
-    columns.resize(kernels::GemmSkippingZerosColumns(kWarmUpPixels, p.g.in_c));
-    kernels::GemmSkippingZeros(ones.data() + room, kWarmUpPixels, p.g.in_c, p.packed.data(), p.g.out_c, out.data(),
-                               p.g.out_c, p.out_min, p.out_max, columns.data());
+    kernels::GemmSkippingZeros(ones.data() + kernels::GemmSkippingZerosRoom(p.g.in_c), kWarmUpPixels, p.g.in_c,
+                               p.packed.data(), p.g.out_c, out.data(), p.g.out_c, p.out_min, p.out_max,
+                               columns.data());
   };
   for (int round = 0; round < kWarmUpRounds; ++round) {
     kernels::ConvDirectRow(stem, in.data(), stem_packed_.data(), 0, out.data(), stem_min_, stem_max_);

@@ -109,7 +109,8 @@ class Engine {
   // Thread t's share of the network: its rows of every block, with a barrier after each.
   void RunShare(int t);
   void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end, int t);
-  // The kernels of the stem and of the blocks planned so far, on zeros (engine/warm_up.h).
+  // The kernels of the stem and of the blocks planned so far, on zeros, or ones where zeros
+  // would be skipped (engine/warm_up.h).
   void WarmUp() const;
   void ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t);
   const float* RingRow(const InvertedResidualPlan& b, const float* in, int row, int t) const;

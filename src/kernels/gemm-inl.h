@@ -55,7 +55,9 @@ constexpr size_t kGemmRows = 6;
 // Where a tile reads its rows of A and its weights, step by step along k: Start(weights)
 // with the panel's first row of weights, then per step Value(r), row r's value, and
 // Weights(), the step's 8 weights; Next() moves on.
-// Dense: all k columns of kRows rows, row stride a_stride, the panel's rows in order.
+// Dense: all k columns of kRows rows, row stride a_stride, the panel's rows in order. `w`
+// moves on by itself rather than being computed from `step`: computed, the WebAssembly
+// loop took two more shifts and adds per step (read in the module's disassembly).
 template <size_t kRows>
 struct DenseColumns {
   const float* HWY_RESTRICT rows[kRows];

@@ -115,7 +115,7 @@ enum class Zeros {
   kScattered,     // a ReLU of uniform values: half of them, anywhere
   kWholeColumns,  // two columns in three zero in every row, the others scattered
   kAll,           // everywhere
-  kNegative,      // -0.0f in every third column (kept: only +0.0f is skipped), +0.0f elsewhere
+  kNegative,      // -0.0f in every third column (nonzero bits), +0.0f elsewhere
 };
 constexpr Zeros kAllZeros[] = {Zeros::kNone, Zeros::kScattered, Zeros::kWholeColumns, Zeros::kAll,
                                Zeros::kNegative};

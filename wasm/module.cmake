@@ -26,7 +26,7 @@ target_link_options(mnv2_module PRIVATE
   -sENVIRONMENT=web,worker
   # Linked for size (binaryen -Oz); emmalloc: the engine allocates once per model, and
   # dlmalloc's speed on many small blocks is 8 kB the module does not need.
-  -Oz -sMALLOC=emmalloc
+  -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
   # Out of memory is an error the C API reports, not an abort.
   -sABORTING_MALLOC=0

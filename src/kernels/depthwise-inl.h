@@ -174,7 +174,8 @@ HWY_NOINLINE void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* cons
   } else if (C >= hn::Lanes(d4)) {
     DwRow(d4, s, rows, weights, bias, out_row, out_min, out_max);
   } else {
-    DwRow(d1, s, rows, weights, bias, out_row, out_min, out_max);
+    // Fewer channels than lanes (no MobileNetV2 layer): the border form takes every pixel.
+    DwBorder(d1, s, rows, weights, bias, out_row, 0, s.out_w, out_min, out_max);
   }
 }
 

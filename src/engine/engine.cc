@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/out_of_line.h"
+#include "engine/bands.h"
 #include "engine/shapes.h"
 #include "engine/warm_up.h"
 #include "kernels/kernels.h"
@@ -16,8 +17,6 @@ namespace {
 using model::ConvGeometry;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-// A band holds at least this many output pixels, so the projection GEMM has rows to tile.
-constexpr int kMinBandPixels = 48;
 
 size_t InputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_h) * g.in_w * g.in_c; }
 size_t OutputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_h) * g.out_w * g.out_c; }
@@ -93,12 +92,6 @@ bool HasAllWeights(const model::Network& net) {
   return ok && WeightsOf(net.classifier).Has(static_cast<size_t>(net.classifier.features) * net.classifier.classes);
 }
 
-// Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.
-void WindowRows(const ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
-  *lo = std::max(0, oy0 * g.stride - g.pad_top);
-  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
-}
-
 // Whether the block may write its output over its own input, both starting at the
 // same place: every band's output must end before the first input row still unread.
 bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
@@ -156,8 +149,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     plan.project = PlanPointwise(b.project.g, b.project.activation, WeightsOf(b.project), b.project.bias);
     plan.residual = b.residual;
     plan.project_skips_zeros = plan.depthwise.out_min == 0.0f;
-    plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
-    plan.ring_rows = plan.source == RowSource::kInput ? 0 : std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3);
+    plan.band_rows = BandRows(g);
+    if (plan.source != RowSource::kInput) plan.ring = PlanRing(g, plan.band_rows);
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
@@ -201,7 +194,7 @@ void Engine::PlanMemory(const model::Network& net) {
   // A block's ring and band buffers, for one thread.
   auto scratch_of = [](const InvertedResidualPlan& b) {
     const ConvGeometry& g = b.depthwise.g;
-    return Align(b.ring_rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
+    return Align(b.ring.rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
   };
   const int threads = workers_->size();
   scratch_stride_ = 0;
@@ -240,7 +233,7 @@ void Engine::PlanMemory(const model::Network& net) {
     b.in_offset = offset(l.in_low, l.in);
     b.out_offset = offset(l.out_low, l.out);
     b.ring_offset = Align(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
-    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
+    b.band_offset = b.ring_offset + Align(b.ring.rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
   }
   head_in_offset_ = blocks_.back().out_offset;
   head_out_offset_ = offset(layers[k].out_low, layers[k].out);
@@ -274,7 +267,7 @@ const float* Engine::RingRow(const InvertedResidualPlan& b, const float* in, int
   const ConvGeometry& g = b.depthwise.g;
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * InRowFloats(g);
-  return arena_.data() + b.ring_offset + t * scratch_stride_ + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g);
+  return arena_.data() + b.ring_offset + t * scratch_stride_ + static_cast<size_t>(b.ring.Slot(row)) * InRowFloats(g);
 }
 
 void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t) {
@@ -284,15 +277,15 @@ void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int fir
     const kernels::ConvShape s = ToConvShape(stem_g_);
     for (int row = first; row < last; ++row) {
       kernels::ConvDirectRow(s, input_.data(), stem_packed_.data(), row,
-                             ring + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g), stem_min_, stem_max_);
+                             ring + static_cast<size_t>(b.ring.Slot(row)) * InRowFloats(g), stem_min_, stem_max_);
     }
     return;
   }
   const PointwisePlan& p = b.expand;
   for (int row = first; row < last;) {
     // Rows contiguous in the ring: up to its end.
-    const int slot = row % b.ring_rows;
-    const int rows = std::min(last - row, b.ring_rows - slot);
+    const int slot = b.ring.Slot(row);
+    const int rows = std::min(last - row, b.ring.rows - slot);
     kernels::Gemm(in + static_cast<size_t>(row) * InRowFloats(p.g), p.g.in_c, rows * p.g.in_w, p.g.in_c,
                   p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * InRowFloats(g), p.g.out_c,
                   p.out_min, p.out_max);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/bands.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "model/network.h"
@@ -63,7 +64,7 @@ struct InvertedResidualPlan {
   // The depthwise ends in a ReLU, whose zeros the projection skips (kernels::GemmSkippingZeros).
   bool project_skips_zeros = false;
   int band_rows = 1;  // output rows per step
-  int ring_rows = 3;  // depthwise input rows kept in the ring
+  RingLayout ring;  // its depthwise input rows (none when they are read in place)
   // Places in the arena, in floats: the block's input and output, its ring of depthwise
   // input rows and its band of depthwise output rows (the projection's input; after the
   // room GemmSkippingZeros needs).

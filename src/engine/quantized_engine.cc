@@ -8,6 +8,7 @@
 
 #include "common/numbers.h"
 #include "common/out_of_line.h"
+#include "engine/bands.h"
 #include "engine/shapes.h"
 #include "engine/warm_up.h"
 
@@ -19,8 +20,6 @@ using model::ConvGeometry;
 using model::LayerQuantization;
 using model::QuantParams;
 
-// A band holds at least this many output pixels, so the projection GEMM has rows to tile.
-constexpr int kMinBandPixels = 48;
 // The largest expansion a block holds whole when several threads share it (MobileNetV2
 // 1.0/224: the blocks from 28x28 on, 150 KB at most).
 constexpr size_t kMaxExpandedBytes = 160 * 1024;
@@ -133,12 +132,6 @@ std::vector<kernels::QRequantParams> RequantizeChain(QuantParams from, const std
   return chain;
 }
 
-// Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.
-void WindowRows(const ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
-  *lo = std::max(0, oy0 * g.stride - g.pad_top);
-  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Network& net, int threads) {
@@ -192,10 +185,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
       plan.source = RowSource::kExpanded;
       plan.expanded_slot = expanded_blocks++ % 2;
     }
-    plan.band_rows = std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
-    plan.ring_rows = plan.source == RowSource::kExpand || plan.source == RowSource::kStem
-                         ? std::min(g.in_h, (plan.band_rows - 1) * g.stride + 3)
-                         : 0;
+    plan.band_rows = BandRows(g);
+    if (plan.source == RowSource::kExpand || plan.source == RowSource::kStem) plan.ring = PlanRing(g, plan.band_rows);
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
@@ -250,7 +241,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
     const QInvertedResidualPlan& b = e->blocks_[i];
     const ConvGeometry& g = b.depthwise.g;
     buffer = std::max(buffer, RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
-    ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
+    ring = std::max(ring, static_cast<size_t>(b.ring.rows) * RowBytes(g.in_w, g.in_c));
     if (b.source == RowSource::kExpanded) expanded = std::max(expanded, RowBytes(g.in_w, g.in_c) * g.in_h);
     band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
   }
@@ -324,7 +315,7 @@ const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const ui
     return arena_.data() + ExpandedOffset(b) + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
   }
   return arena_.data() + ring_offset_ + t * scratch_stride_ +
-         static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
+         static_cast<size_t>(b.ring.Slot(row)) * RowBytes(g.in_w, g.in_c);
 }
 
 void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t) {
@@ -332,14 +323,14 @@ void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t*
   uint8_t* ring = arena_.data() + ring_offset_ + t * scratch_stride_;
   const size_t row_bytes = RowBytes(g.in_w, g.in_c);
   if (b.source == RowSource::kStem) {
-    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(row % b.ring_rows) * row_bytes, t);
+    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(b.ring.Slot(row)) * row_bytes, t);
     return;
   }
   const QPointwisePlan& p = b.expand;
   for (int row = first; row < last;) {
     // Rows contiguous in the ring: up to its end.
-    const int slot = row % b.ring_rows;
-    const int rows = std::min(last - row, b.ring_rows - slot);
+    const int slot = b.ring.Slot(row);
+    const int rows = std::min(last - row, b.ring.rows - slot);
     kernels::QGemm(in + static_cast<size_t>(row) * RowBytes(p.g.in_w, p.g.in_c), p.g.in_c, rows * p.g.in_w, p.g.in_c,
                    p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * row_bytes, p.g.out_c);
     row += rows;

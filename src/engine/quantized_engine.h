@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "engine/bands.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "kernels/quantized_kernels.h"
@@ -46,7 +47,7 @@ struct QInvertedResidualPlan {
   bool residual = false;
   kernels::QAddParams add;
   int band_rows = 1;  // output rows per step
-  int ring_rows = 3;  // depthwise input rows kept in the ring
+  RingLayout ring;  // its depthwise input rows (none when they are read in place)
   int expanded_slot = 0;  // kExpanded: which of the two whole-expansion buffers (alternating)
 };
 

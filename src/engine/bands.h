@@ -25,30 +25,13 @@ inline void WindowRows(const model::ConvGeometry& g, int oy0, int oy1, int* lo, 
   *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
 }
 
-// The ring of a block's depthwise input rows: `rows` slots, input row r in slot
-// (r + shift) % rows (Slot). It holds a band's window, (band_rows - 1) * stride + 3 rows.
-// After the first band, each band adds band_rows * stride new rows; with the slots a multiple
-// of that and the shift aligning the first band's end to one, every band's new rows are one
-// run of slots, which the expansion fills in one GEMM call. (A run split at the ring's end
-// made two calls of few rows each, with partial register tiles: the float32 network ran 3-5%
-// slower; the int8 one, whose GEMM stages its rows, the same.) A ring that would hold the
-// whole input holds it, unshifted.
-struct RingLayout {
-  int rows = 0;
-  int shift = 0;
-  int Slot(int row) const { return (row + shift) % rows; }
-};
-
-inline RingLayout PlanRing(const model::ConvGeometry& g, int band_rows) {
-  const int window = (band_rows - 1) * g.stride + 3;
-  const int step = band_rows * g.stride;
-  int lo, first_end;
-  WindowRows(g, 0, std::min(band_rows, g.out_h), &lo, &first_end);
-  RingLayout ring;
-  ring.shift = (step - first_end % step) % step;
-  ring.rows = (std::max(window, ring.shift + first_end) + step - 1) / step * step;
-  if (ring.rows >= g.in_h) ring = {g.in_h, 0};
-  return ring;
+// Slots of the ring that holds a block's depthwise input rows (input row r in slot
+// r % slots) while bands of band_rows output rows run: one band's window, or the whole input.
+// (Aligning the ring so that each band's new rows are one run of slots, filled by one
+// expansion GEMM call instead of two, was tried: no change in Node or natively, beyond the
+// +-3% that a different build's code layout alone moves the float32 network by.)
+inline int RingRows(const model::ConvGeometry& g, int band_rows) {
+  return std::min(g.in_h, (band_rows - 1) * g.stride + 3);
 }
 
 }  // namespace engine

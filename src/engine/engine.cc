@@ -150,7 +150,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     plan.residual = b.residual;
     plan.project_skips_zeros = plan.depthwise.out_min == 0.0f;
     plan.band_rows = BandRows(g);
-    if (plan.source != RowSource::kInput) plan.ring = PlanRing(g, plan.band_rows);
+    if (plan.source != RowSource::kInput) plan.ring_rows = RingRows(g, plan.band_rows);
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
@@ -194,7 +194,7 @@ void Engine::PlanMemory(const model::Network& net) {
   // A block's ring and band buffers, for one thread.
   auto scratch_of = [](const InvertedResidualPlan& b) {
     const ConvGeometry& g = b.depthwise.g;
-    return Align(b.ring.rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
+    return Align(b.ring_rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
   };
   const int threads = workers_->size();
   scratch_stride_ = 0;
@@ -233,7 +233,7 @@ void Engine::PlanMemory(const model::Network& net) {
     b.in_offset = offset(l.in_low, l.in);
     b.out_offset = offset(l.out_low, l.out);
     b.ring_offset = Align(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
-    b.band_offset = b.ring_offset + Align(b.ring.rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
+    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
   }
   head_in_offset_ = blocks_.back().out_offset;
   head_out_offset_ = offset(layers[k].out_low, layers[k].out);
@@ -267,7 +267,7 @@ const float* Engine::RingRow(const InvertedResidualPlan& b, const float* in, int
   const ConvGeometry& g = b.depthwise.g;
   if (row < 0 || row >= g.in_h) return nullptr;
   if (b.source == RowSource::kInput) return in + static_cast<size_t>(row) * InRowFloats(g);
-  return arena_.data() + b.ring_offset + t * scratch_stride_ + static_cast<size_t>(b.ring.Slot(row)) * InRowFloats(g);
+  return arena_.data() + b.ring_offset + t * scratch_stride_ + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g);
 }
 
 void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t) {
@@ -277,15 +277,15 @@ void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int fir
     const kernels::ConvShape s = ToConvShape(stem_g_);
     for (int row = first; row < last; ++row) {
       kernels::ConvDirectRow(s, input_.data(), stem_packed_.data(), row,
-                             ring + static_cast<size_t>(b.ring.Slot(row)) * InRowFloats(g), stem_min_, stem_max_);
+                             ring + static_cast<size_t>(row % b.ring_rows) * InRowFloats(g), stem_min_, stem_max_);
     }
     return;
   }
   const PointwisePlan& p = b.expand;
   for (int row = first; row < last;) {
     // Rows contiguous in the ring: up to its end.
-    const int slot = b.ring.Slot(row);
-    const int rows = std::min(last - row, b.ring.rows - slot);
+    const int slot = row % b.ring_rows;
+    const int rows = std::min(last - row, b.ring_rows - slot);
     kernels::Gemm(in + static_cast<size_t>(row) * InRowFloats(p.g), p.g.in_c, rows * p.g.in_w, p.g.in_c,
                   p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * InRowFloats(g), p.g.out_c,
                   p.out_min, p.out_max);

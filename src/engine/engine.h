@@ -64,7 +64,7 @@ struct InvertedResidualPlan {
   // The depthwise ends in a ReLU, whose zeros the projection skips (kernels::GemmSkippingZeros).
   bool project_skips_zeros = false;
   int band_rows = 1;  // output rows per step
-  RingLayout ring;  // its depthwise input rows (none when they are read in place)
+  int ring_rows = 0;  // depthwise input rows kept in the ring (RingRows; 0: read in place)
   // Places in the arena, in floats: the block's input and output, its ring of depthwise
   // input rows and its band of depthwise output rows (the projection's input; after the
   // room GemmSkippingZeros needs).

@@ -186,7 +186,9 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
       plan.expanded_slot = expanded_blocks++ % 2;
     }
     plan.band_rows = BandRows(g);
-    if (plan.source == RowSource::kExpand || plan.source == RowSource::kStem) plan.ring = PlanRing(g, plan.band_rows);
+    if (plan.source == RowSource::kExpand || plan.source == RowSource::kStem) {
+      plan.ring_rows = RingRows(g, plan.band_rows);
+    }
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
@@ -241,7 +243,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
     const QInvertedResidualPlan& b = e->blocks_[i];
     const ConvGeometry& g = b.depthwise.g;
     buffer = std::max(buffer, RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
-    ring = std::max(ring, static_cast<size_t>(b.ring.rows) * RowBytes(g.in_w, g.in_c));
+    ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
     if (b.source == RowSource::kExpanded) expanded = std::max(expanded, RowBytes(g.in_w, g.in_c) * g.in_h);
     band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
   }
@@ -315,7 +317,7 @@ const uint8_t* QuantizedEngine::RingRow(const QInvertedResidualPlan& b, const ui
     return arena_.data() + ExpandedOffset(b) + static_cast<size_t>(row) * RowBytes(g.in_w, g.in_c);
   }
   return arena_.data() + ring_offset_ + t * scratch_stride_ +
-         static_cast<size_t>(b.ring.Slot(row)) * RowBytes(g.in_w, g.in_c);
+         static_cast<size_t>(row % b.ring_rows) * RowBytes(g.in_w, g.in_c);
 }
 
 void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t) {
@@ -323,14 +325,14 @@ void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t*
   uint8_t* ring = arena_.data() + ring_offset_ + t * scratch_stride_;
   const size_t row_bytes = RowBytes(g.in_w, g.in_c);
   if (b.source == RowSource::kStem) {
-    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(b.ring.Slot(row)) * row_bytes, t);
+    for (int row = first; row < last; ++row) StemRow(row, ring + static_cast<size_t>(row % b.ring_rows) * row_bytes, t);
     return;
   }
   const QPointwisePlan& p = b.expand;
   for (int row = first; row < last;) {
     // Rows contiguous in the ring: up to its end.
-    const int slot = b.ring.Slot(row);
-    const int rows = std::min(last - row, b.ring.rows - slot);
+    const int slot = row % b.ring_rows;
+    const int rows = std::min(last - row, b.ring_rows - slot);
     kernels::QGemm(in + static_cast<size_t>(row) * RowBytes(p.g.in_w, p.g.in_c), p.g.in_c, rows * p.g.in_w, p.g.in_c,
                    p.packed.data(), p.g.out_c, ring + static_cast<size_t>(slot) * row_bytes, p.g.out_c);
     row += rows;

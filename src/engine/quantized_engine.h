@@ -47,7 +47,7 @@ struct QInvertedResidualPlan {
   bool residual = false;
   kernels::QAddParams add;
   int band_rows = 1;  // output rows per step
-  RingLayout ring;  // its depthwise input rows (none when they are read in place)
+  int ring_rows = 0;  // depthwise input rows kept in the ring (RingRows; 0: read in place)
   int expanded_slot = 0;  // kExpanded: which of the two whole-expansion buffers (alternating)
 };
 

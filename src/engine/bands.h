@@ -28,8 +28,8 @@ inline void WindowRows(const model::ConvGeometry& g, int oy0, int oy1, int* lo, 
 // Slots of the ring that holds a block's depthwise input rows (input row r in slot
 // r % slots) while bands of band_rows output rows run: one band's window, or the whole input.
 // (Aligning the ring so that each band's new rows are one run of slots, filled by one
-// expansion GEMM call instead of two, was tried: no change in Node or natively, beyond the
-// +-3% that a different build's code layout alone moves the float32 network by.)
+// expansion GEMM call instead of two, was tried: no change natively, nor in Node beyond the
+// 2-3% by which a build's code layout alone can move the float32 network there.)
 inline int RingRows(const model::ConvGeometry& g, int band_rows) {
   return std::min(g.in_h, (band_rows - 1) * g.stride + 3);
 }

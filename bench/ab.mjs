@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { eachArg } from './lib/args.mjs';
 import { createOurs, parseEngine, prepareInput } from './lib/engines.mjs';
-import { median } from './lib/harness.mjs';
+import { measure, median } from './lib/harness.mjs';
 import { REPO, checkPrepared, readInputs } from './lib/node-io.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -35,15 +35,9 @@ async function child(root, engine, warmup, runs) {
   const data = await readInputs([engine]);
   const input = prepareInput(data.manifest, data.rgb);
   const e = await createOurs({ load, modelBytes: data.modelBytes, input, precision, threads });
-  for (let i = 0; i < warmup; i++) await e.run();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await e.run();
-    times.push(performance.now() - t0);
-  }
+  const [{ medianMs, label }] = await measure([e], { warmup, runs });
   e.dispose();
-  process.stdout.write(`${JSON.stringify({ medianMs: median(times), label: e.label })}\n`);
+  process.stdout.write(`${JSON.stringify({ medianMs, label })}\n`);
 }
 
 /** A copy of the package whose dist/ holds the modules of `dist` (the repository's for the rest). */

@@ -201,9 +201,9 @@ void Engine::PlanMemory(const model::Network& net) {
   columns_stride_ = 0;
   for (const InvertedResidualPlan& b : blocks_) {
     scratch_stride_ = std::max(scratch_stride_, scratch_of(b));
-    if (b.project_skips_zeros) {
-      const ConvGeometry& g = b.depthwise.g;
-      columns_stride_ = std::max(columns_stride_, kernels::GemmSkippingZerosColumns(b.band_rows * g.out_w, g.out_c));
+    if (b.project_skips_zeros) {  // RunBlock's largest call
+      const ConvGeometry& g = b.project.g;
+      columns_stride_ = std::max(columns_stride_, kernels::GemmSkippingZerosColumns(b.band_rows * g.in_w, g.in_c));
     }
   }
   columns_.assign(columns_stride_ * threads, 0);
@@ -295,7 +295,8 @@ void Engine::ProduceRows(const InvertedResidualPlan& b, const float* in, int fir
 
 void Engine::WarmUp() const {
   const kernels::ConvShape stem = WarmUpShape(ToConvShape(stem_g_));
-  const size_t width = kWarmUpPixels * WarmUpWidth(stem, 0, blocks_);
+  const size_t widest = WarmUpWidth(stem, 0, blocks_);
+  const size_t width = kWarmUpPixels * widest;
   const std::vector<float> in(width, 0.0f);
   std::vector<float> out(width);
   const float* rows[3] = {in.data(), in.data(), in.data()};
@@ -305,9 +306,8 @@ void Engine::WarmUp() const {
   };
   // Ones, not zeros, for the projections that skip zero columns: zeros would skip the loop to warm.
   // (Gathering ones in place leaves ones: the buffer serves every round and block.)
-  const int widest = static_cast<int>(width / kWarmUpPixels);
-  std::vector<float> ones(kernels::GemmSkippingZerosRoom(widest) + width, 1.0f);
-  std::vector<uint32_t> columns(kernels::GemmSkippingZerosColumns(kWarmUpPixels, widest));
+  std::vector<float> ones(kernels::GemmSkippingZerosRoom(static_cast<int>(widest)) + width, 1.0f);
+  std::vector<uint32_t> columns(kernels::GemmSkippingZerosColumns(kWarmUpPixels, static_cast<int>(widest)));
   auto project = [&](const InvertedResidualPlan& b) {
     const PointwisePlan& p = b.project;
     if (!b.project_skips_zeros) return gemm(p);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseEngineArgs } from './lib/args.mjs';
 import { engineSets } from './lib/engines.mjs';
-import { median, report } from './lib/harness.mjs';
+import { median, peakReached, report } from './lib/harness.mjs';
 import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 
 const CHROMIUM = process.env.MNV2_CHROMIUM ?? '/usr/bin/chromium';
@@ -131,11 +131,7 @@ try {
     agreement: bench.agreement,
     coldStart,
     wasmSize: await wasmSizes(args.engines, { browser: true }),
-    peak: bench.peak && {
-      ...bench.peak,
-      oursGmacs: (bench.multiplyAdds / bench.engines[0].medianMs) * 1e-6,
-      oursFraction: ((bench.multiplyAdds / bench.engines[0].medianMs) * 1e-6) / bench.peak.gmacs,
-    },
+    peak: peakReached(bench.peak, bench.engines, bench.multiplyAdds),
     labels,
   };
   for (const line of report(full)) console.log(line);

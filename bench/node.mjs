@@ -3,14 +3,16 @@
 // path against @tensorflow/tfjs-tflite on the same .tflite file and onnxruntime-web on the same
 // integer network; see bench/README.md.
 //   node bench/node.mjs [--warmup N] [--runs N] [--cold N] [--engines float|int8|ours,ours2,...] [--no-peak]
-// Prints the report, then one line of JSON with every figure.
-import { spawn } from 'node:child_process';
+//                       [--with-nsfwjs]
+// Prints the report, then one line of JSON with every figure. --with-nsfwjs (npm run bench) then
+// runs bench/nsfwjs.mjs with the same --warmup and --runs.
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEngineArgs } from './lib/args.mjs';
 import { engineSets, prepareInput } from './lib/engines.mjs';
-import { checkAgreement, measure, measurePeak, median, ratios, report } from './lib/harness.mjs';
+import { checkAgreement, measure, measurePeak, median, peakReached, ratios, report } from './lib/harness.mjs';
 import {
   BENCH, REPO, checkPrepared, createEngine, files, readInputs, wasmSizes,
 } from './lib/node-io.mjs';
@@ -55,7 +57,9 @@ async function coldStarts(names, repeats) {
   return { how: 'fresh Node process each: import of the engine to its first result, model bytes already in memory', repeats, engines };
 }
 
-const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 5 });
+const argv = process.argv.slice(2);
+const withNsfwjs = argv.includes('--with-nsfwjs');
+const args = parseEngineArgs(argv.filter((a) => a !== '--with-nsfwjs'), { ...SETS, cold: 5 });
 const loadavgAtStart = os.loadavg();
 checkPrepared(args.engines);
 const data = await readInputs(args.engines);
@@ -85,7 +89,6 @@ if (args.cold > 0) {
   coldStart = await coldStarts(args.engines, args.cold);
 }
 
-const ours = results.find((r) => r.name === 'ours');
 // GMAC/s: the multiply-adds our model reports (model.info.multiplyAdds), the same network as the export's.
 const multiplyAdds = engines[0].multiplyAdds;
 if (multiplyAdds !== data.manifest.multiply_adds) {
@@ -108,10 +111,15 @@ const full = {
   agreement,
   coldStart,
   wasmSize: await wasmSizes(args.engines),
-  peak: peak && { ...peak, oursGmacs: (multiplyAdds / ours.medianMs) * 1e-6, oursFraction: ((multiplyAdds / ours.medianMs) * 1e-6) / peak.gmacs },
+  peak: peakReached(peak, results, multiplyAdds),
   labels,
 };
 for (const line of report(full)) console.log(line);
 delete full.labels;
 console.log(JSON.stringify(full));
+if (withNsfwjs) {
+  const nsfwjs = ['--warmup', String(args.warmup), '--runs', String(args.runs)];
+  const child = spawnSync(process.execPath, [path.join(BENCH, 'nsfwjs.mjs'), ...nsfwjs], { cwd: REPO, stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
 process.exit(0);

@@ -99,30 +99,57 @@ export async function measure(engines, { warmup = 20, runs = 40, onRound } = {})
 }
 
 /**
- * WebAssembly SIMD multiply-add peak of this machine (bench/peak/peak.cc): for each number of
- * independent chains, `warmup` calls (so that V8 tiers the function up) and `calls` timed calls;
- * the best call of the best chain count is the peak.
+ * WebAssembly SIMD multiply-add peaks of this machine (bench/peak/peak.cc), float32 (`muladd_N`:
+ * f32x4.mul + f32x4.add, 4 multiply-adds per step of a chain) and integer (`dot_N`:
+ * i32x4.dot_i16x8_s + i32x4.add, 8 per step): for each number of independent chains, `warmup` calls
+ * (so that V8 tiers the function up) and `calls` timed calls; the best call of the best chain count is
+ * the peak. The float figures sit at the top level of the result, the integer ones under `int8`.
  */
 export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, calls = 30 } = {}) {
   const { instance } = await WebAssembly.instantiate(wasmBytes, {});
-  const variants = [];
   let sink = 0;
-  for (const name of Object.keys(instance.exports).filter((n) => n.startsWith('muladd_'))) {
-    const chains = Number(name.slice('muladd_'.length));
-    const f = instance.exports[name];
-    for (let i = 0; i < warmup; i++) sink += f(iters, 1, 0.999, 0.001);
-    let best = Infinity;
-    for (let i = 0; i < calls; i++) {
-      const t0 = now();
-      sink += f(iters, 1 + i * 1e-3, 0.999, 0.001);
-      best = Math.min(best, now() - t0);
+  const family = (prefix, macsPerStep, seed, mul, add) => {
+    const variants = [];
+    for (const name of Object.keys(instance.exports).filter((n) => n.startsWith(prefix))) {
+      const chains = Number(name.slice(prefix.length));
+      const f = instance.exports[name];
+      for (let i = 0; i < warmup; i++) sink += f(iters, seed(0), mul, add);
+      let best = Infinity;
+      for (let i = 0; i < calls; i++) {
+        const t0 = now();
+        sink += f(iters, seed(i), mul, add);
+        best = Math.min(best, now() - t0);
+      }
+      variants.push({ chains, bestMs: best, gmacs: (iters * chains * macsPerStep) / (best * 1e6) });
     }
-    const gmacs = (iters * chains * 4) / (best * 1e6);
-    variants.push({ chains, bestMs: best, gmacs });
-  }
+    const top = variants.reduce((a, b) => (b.gmacs > a.gmacs ? b : a));
+    return { gmacs: top.gmacs, chains: top.chains, variants };
+  };
+  const float = family('muladd_', 4, (i) => 1 + i * 1e-3, 0.999, 0.001);
+  const int8 = family('dot_', 8, (i) => i + 1, 3, 1);
   if (!Number.isFinite(sink)) throw new Error('peak microbenchmark diverged');
-  const best = variants.reduce((a, b) => (b.gmacs > a.gmacs ? b : a));
-  return { gmacs: best.gmacs, gflops: 2 * best.gmacs, chains: best.chains, variants };
+  return { ...float, gflops: 2 * float.gmacs, int8 };
+}
+
+/**
+ * What ours reached against the peaks (result.peak): float32 (`ours`, one thread) against the
+ * float peak and, when it ran, int8 (`ours8`) against the integer one. Both do the network's
+ * multiplyAdds (the float engine skips some, see the README: this counts them as done).
+ */
+export function peakReached(peak, results, multiplyAdds) {
+  if (!peak) return undefined;
+  const gmacs = (name) => {
+    const e = results.find((r) => r.name === name);
+    return e && (multiplyAdds / e.medianMs) * 1e-6;
+  };
+  const ours = gmacs('ours');
+  const ours8 = gmacs('ours8');
+  return {
+    ...peak,
+    oursGmacs: ours,
+    oursFraction: ours / peak.gmacs,
+    int8: peak.int8 && { ...peak.int8, ours8Gmacs: ours8, ours8Fraction: ours8 && ours8 / peak.int8.gmacs },
+  };
 }
 
 /**
@@ -237,6 +264,15 @@ export function report(r) {
       `= ${r.peak.gflops.toFixed(2)} GFLOP/s (one thread)`);
     L(`ours: ${(macs / 1e6).toFixed(1)} M multiply-adds in ${ms(ours.medianMs)} ms = ${reached.toFixed(2)} GMAC/s ` +
       `= ${((100 * reached) / r.peak.gmacs).toFixed(1)}% of that peak`);
+    const q = r.peak.int8;
+    if (q) {
+      L(`WASM SIMD integer multiply-add peak (i32x4.dot_i16x8_s + add, ${q.chains} independent chains): ` +
+        `${q.gmacs.toFixed(2)} GMAC/s (one thread), ${(q.gmacs / r.peak.gmacs).toFixed(2)}x the float32 peak`);
+      if (q.ours8Gmacs) {
+        L(`ours8: ${(macs / 1e6).toFixed(1)} M multiply-adds in ${ms(macs / (q.ours8Gmacs * 1e6))} ms = ` +
+          `${q.ours8Gmacs.toFixed(2)} GMAC/s = ${(100 * q.ours8Fraction).toFixed(1)}% of that peak`);
+      }
+    }
   }
   return lines;
 }

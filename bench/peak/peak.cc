@@ -5,6 +5,11 @@
 //   em++ -O3 -msimd128 --no-entry -sSTANDALONE_WASM -o peak.wasm peak.cc   (bench/prepare.sh)
 // The recurrence cannot be simplified without fast-math, and m < 1 keeps the values finite
 // and away from denormals.
+//
+// The integer peak, for the int8 engine: N independent chains acc = i32x4.add(
+// i32x4.dot_i16x8_s(acc, m), c), the instructions of its GEMM's inner loop (Highway's
+// ReorderWidenMulAccumulate on int16). One dot is 8 multiply-adds, so each call of dot_N
+// performs iters * N * 8. Integer arithmetic wraps, so any m and c will do.
 #include <wasm_simd128.h>
 
 #define CHAIN_DECL(i) v128_t a##i = wasm_f32x4_splat(seed + 0.01f * i);
@@ -31,6 +36,23 @@
     return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3);     \
   }
 
+#define DOT_DECL(i) v128_t a##i = wasm_i32x4_splat(seed + i);
+#define DOT_STEP(i) a##i = wasm_i32x4_add(wasm_i32x4_dot_i16x8(a##i, m), c);
+#define DOT_SUM(i) s = wasm_i32x4_add(s, a##i);
+
+#define DOT_FUNCTION(CHAINS)                                                               \
+  __attribute__((export_name("dot_" #CHAINS))) int dot_##CHAINS(int iters, int seed, int mul, \
+                                                                int add) {                 \
+    const v128_t m = wasm_i16x8_splat(static_cast<int16_t>(mul)), c = wasm_i32x4_splat(add); \
+    REP##CHAINS(DOT_DECL)                                                                  \
+    for (int i = 0; i < iters; ++i) {                                                      \
+      REP##CHAINS(DOT_STEP)                                                                \
+    }                                                                                      \
+    v128_t s = wasm_i32x4_splat(0);                                                        \
+    REP##CHAINS(DOT_SUM)                                                                   \
+    return wasm_i32x4_extract_lane(s, 0) + wasm_i32x4_extract_lane(s, 3);                 \
+  }
+
 extern "C" {
 PEAK_FUNCTION(4)
 PEAK_FUNCTION(6)
@@ -38,4 +60,10 @@ PEAK_FUNCTION(8)
 PEAK_FUNCTION(10)
 PEAK_FUNCTION(12)
 PEAK_FUNCTION(14)
+DOT_FUNCTION(4)
+DOT_FUNCTION(6)
+DOT_FUNCTION(8)
+DOT_FUNCTION(10)
+DOT_FUNCTION(12)
+DOT_FUNCTION(14)
 }

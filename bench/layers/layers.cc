@@ -21,6 +21,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/bands.h"
 #include "kernels/kernels.h"
 #include "kernels/quantized_kernels.h"
 
@@ -119,8 +120,11 @@ Timing TimeLayer(const Layer& l, int repeats, std::mt19937& rng) {
     PackQGemm(w.data(), bias.data(), mult.data(), l.k, l.n, 0, out, packed.data());
     packedf.resize(PackedGemmWeightsFloats(l.k, l.n));
     PackGemmWeights(wf.data(), bf.data(), l.k, l.n, packedf.data());
-    // Bands of at least 48 pixels, whole rows, as the engines' (src/engine/bands.h).
-    const int band = l.w * std::max(1, (48 + l.w - 1) / l.w);
+    // The engines' bands: whole rows, at least kMinBandPixels pixels.
+    mnv2::model::ConvGeometry g;
+    g.out_h = l.h;
+    g.out_w = l.w;
+    const int band = l.w * mnv2::engine::BandRows(g);
     const int m = static_cast<int>(in_pixels);
     runq = [&, band, m] {
       for (int r = 0; r < m; r += band)

@@ -1,6 +1,7 @@
 #include "model/tflite.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "common/out_of_line.h"
 #include "model/flatbuffer.h"
@@ -195,27 +196,41 @@ size_t TensorTypeSize(TensorType type) {
 }
 
 std::string BuiltinOpName(int32_t code) {
-  switch (code) {
-    case kOpAdd: return "ADD";
-    case kOpAveragePool2D: return "AVERAGE_POOL_2D";
-    case kOpConv2D: return "CONV_2D";
-    case kOpDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
-    case kOpDequantize: return "DEQUANTIZE";
-    case kOpFullyConnected: return "FULLY_CONNECTED";
-    case kOpRelu: return "RELU";
-    case kOpRelu6: return "RELU6";
-    case kOpReshape: return "RESHAPE";
-    case kOpSoftmax: return "SOFTMAX";
-    case kOpMean: return "MEAN";
-    case kOpSqueeze: return "SQUEEZE";
-    case kOpQuantize: return "QUANTIZE";
-    case 2: return "CONCATENATION";
-    case 17: return "MAX_POOL_2D";
-    case 18: return "MUL";
-    case 34: return "PAD";
-    case 41: return "SUB";
-    default: return "BUILTIN_" + std::to_string(code);
+  // TFLite's BuiltinOperator enum (schema.fbs) in code order, separated by spaces; '@' stands
+  // for "STABLEHLO_". One string rather than a table of pointers: the WebAssembly module
+  // carries it, and every byte of that is downloaded.
+  static const char kNames[] =
+      "ADD AVERAGE_POOL_2D CONCATENATION CONV_2D DEPTHWISE_CONV_2D DEPTH_TO_SPACE DEQUANTIZE EMBEDDING_LOOKUP "
+      "FLOOR FULLY_CONNECTED HASHTABLE_LOOKUP L2_NORMALIZATION L2_POOL_2D LOCAL_RESPONSE_NORMALIZATION LOGISTIC "
+      "LSH_PROJECTION LSTM MAX_POOL_2D MUL RELU RELU_N1_TO_1 RELU6 RESHAPE RESIZE_BILINEAR RNN SOFTMAX "
+      "SPACE_TO_DEPTH SVDF TANH CONCAT_EMBEDDINGS SKIP_GRAM CALL CUSTOM EMBEDDING_LOOKUP_SPARSE PAD "
+      "UNIDIRECTIONAL_SEQUENCE_RNN GATHER BATCH_TO_SPACE_ND SPACE_TO_BATCH_ND TRANSPOSE MEAN SUB DIV SQUEEZE "
+      "UNIDIRECTIONAL_SEQUENCE_LSTM STRIDED_SLICE BIDIRECTIONAL_SEQUENCE_RNN EXP TOPK_V2 SPLIT LOG_SOFTMAX "
+      "DELEGATE BIDIRECTIONAL_SEQUENCE_LSTM CAST PRELU MAXIMUM ARG_MAX MINIMUM LESS NEG PADV2 GREATER "
+      "GREATER_EQUAL LESS_EQUAL SELECT SLICE SIN TRANSPOSE_CONV SPARSE_TO_DENSE TILE EXPAND_DIMS EQUAL NOT_EQUAL "
+      "LOG SUM SQRT RSQRT SHAPE POW ARG_MIN FAKE_QUANT REDUCE_PROD REDUCE_MAX PACK LOGICAL_OR ONE_HOT LOGICAL_AND "
+      "LOGICAL_NOT UNPACK REDUCE_MIN FLOOR_DIV REDUCE_ANY SQUARE ZEROS_LIKE FILL FLOOR_MOD RANGE "
+      "RESIZE_NEAREST_NEIGHBOR LEAKY_RELU SQUARED_DIFFERENCE MIRROR_PAD ABS SPLIT_V UNIQUE CEIL REVERSE_V2 ADD_N "
+      "GATHER_ND COS WHERE RANK ELU REVERSE_SEQUENCE MATRIX_DIAG QUANTIZE MATRIX_SET_DIAG ROUND HARD_SWISH IF "
+      "WHILE NON_MAX_SUPPRESSION_V4 NON_MAX_SUPPRESSION_V5 SCATTER_ND SELECT_V2 DENSIFY SEGMENT_SUM BATCH_MATMUL "
+      "PLACEHOLDER_FOR_GREATER_OP_CODES CUMSUM CALL_ONCE BROADCAST_TO RFFT2D CONV_3D IMAG REAL COMPLEX_ABS "
+      "HASHTABLE HASHTABLE_FIND HASHTABLE_IMPORT HASHTABLE_SIZE REDUCE_ALL CONV_3D_TRANSPOSE VAR_HANDLE "
+      "READ_VARIABLE ASSIGN_VARIABLE BROADCAST_ARGS RANDOM_STANDARD_NORMAL BUCKETIZE RANDOM_UNIFORM MULTINOMIAL "
+      "GELU DYNAMIC_UPDATE_SLICE RELU_0_TO_1 UNSORTED_SEGMENT_PROD UNSORTED_SEGMENT_MAX UNSORTED_SEGMENT_SUM ATAN2 "
+      "UNSORTED_SEGMENT_MIN SIGN BITCAST BITWISE_XOR RIGHT_SHIFT @LOGISTIC @ADD @DIVIDE @MULTIPLY @MAXIMUM "
+      "@RESHAPE @CLAMP @CONCATENATE @BROADCAST_IN_DIM @CONVOLUTION @SLICE @CUSTOM_CALL @REDUCE @ABS @AND @COSINE "
+      "@EXPONENTIAL @FLOOR @LOG @MINIMUM @NEGATE @OR @POWER @REMAINDER @RSQRT @SELECT @SUBTRACT @TANH @SCATTER "
+      "@COMPARE @CONVERT @DYNAMIC_SLICE @DYNAMIC_UPDATE_SLICE @PAD @IOTA @DOT_GENERAL @REDUCE_WINDOW @SORT @WHILE "
+      "@GATHER @TRANSPOSE DILATE @RNG_BIT_GENERATOR REDUCE_WINDOW";
+  const char* name = code < 0 ? nullptr : kNames;
+  for (int32_t i = 0; i < code && name != nullptr; ++i) {
+    name = std::strchr(name, ' ');
+    if (name != nullptr) ++name;
   }
+  if (name == nullptr) return code == 225 ? "TEMP_STREAMING_CONV_2D" : "BUILTIN_" + std::to_string(code);
+  const char* end = std::strchr(name, ' ');
+  if (end == nullptr) end = name + std::strlen(name);
+  return *name == '@' ? "STABLEHLO_" + std::string(name + 1, end) : std::string(name, end);
 }
 
 Result<Graph> ReadTflite(const uint8_t* data, size_t size) {

@@ -28,7 +28,8 @@ enum BuiltinOp : int32_t {
   kOpFullyConnected = 9, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
   kOpMean = 40, kOpSqueeze = 43, kOpQuantize = 114,
 };
-// "CONV_2D", ... or "BUILTIN_<n>" for the ones we do not name.
+// TFLite's name of a builtin operator ("CONV_2D", "RESIZE_BILINEAR", ...), or "BUILTIN_<n>" for a code
+// newer than the schema this was written from.
 std::string BuiltinOpName(int32_t code);
 
 enum class FusedActivation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3, kTanh = 4, kSignBit = 5 };

@@ -320,6 +320,33 @@ TEST(UnsupportedModel, UnknownOpIsNamed) {
   EXPECT_NE(s.message().find("operator 5"), std::string::npos) << s.message();
 }
 
+TEST(UnsupportedModel, EveryBuiltinHasItsSchemaName) {
+  EXPECT_EQ(model::BuiltinOpName(0), "ADD");
+  EXPECT_EQ(model::BuiltinOpName(23), "RESIZE_BILINEAR");
+  EXPECT_EQ(model::BuiltinOpName(56), "ARG_MAX");
+  EXPECT_EQ(model::BuiltinOpName(127), "PLACEHOLDER_FOR_GREATER_OP_CODES");
+  EXPECT_EQ(model::BuiltinOpName(161), "RIGHT_SHIFT");
+  EXPECT_EQ(model::BuiltinOpName(162), "STABLEHLO_LOGISTIC");
+  EXPECT_EQ(model::BuiltinOpName(203), "DILATE");
+  EXPECT_EQ(model::BuiltinOpName(205), "REDUCE_WINDOW");
+  EXPECT_EQ(model::BuiltinOpName(225), "TEMP_STREAMING_CONV_2D");
+  // Codes the schema does not have (yet) keep their number.
+  EXPECT_EQ(model::BuiltinOpName(206), "BUILTIN_206");
+  EXPECT_EQ(model::BuiltinOpName(-3), "BUILTIN_-3");
+  for (int32_t code = 0; code <= 205; ++code) {
+    const std::string name = model::BuiltinOpName(code);
+    EXPECT_FALSE(name.empty() || name.rfind("BUILTIN_", 0) == 0 || name.find(' ') != std::string::npos) << code;
+  }
+}
+
+// The segmentation model's first operator this engine does not run, by its name.
+TEST(UnsupportedModel, DeepLabNamesResizeBilinear) {
+  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/deeplabv3_mnv2_pascal_quant.tflite"));
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), ErrorCode::kUnsupportedOp) << s.ToString();
+  EXPECT_NE(s.message().find("is RESIZE_BILINEAR"), std::string::npos) << s.message();
+}
+
 TEST(UnsupportedModel, CustomOpIsNamed) {
   testing::GraphDef g = SmallGraph();
   g.ops[3].code = 32;

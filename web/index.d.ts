@@ -132,7 +132,11 @@ export interface ModelInfo {
 export interface Model {
   readonly info: ModelInfo;
   readonly disposed: boolean;
-  /** The best classes, best first. Calls made without awaiting run in order. */
+  /**
+   * The best classes, best first. Equal scores (a quantized model's probabilities come in steps of
+   * 1/256) rank by the model's pre-softmax logits, then by index; class 0 of a 1001-class ImageNet
+   * model ("background", or unlabelled) is never listed. Calls made without awaiting run in order.
+   */
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
   /** The pooled features before the classifier. */
   embed(input: ImageInput, options?: RunOptions): Promise<Float32Array>;

@@ -152,7 +152,8 @@ const float* mnv2_scores(const Mnv2Model* model) { return model ? model->planned
 const float* mnv2_features(const Mnv2Model* model) { return model ? model->planned.features() : nullptr; }
 int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices) {
   if (!model || !indices) return 0;
-  const std::vector<mnv2::engine::Prediction> top = model->planned.Top(k);
+  const std::vector<mnv2::engine::Prediction> top =
+      model->planned.Top(k, mnv2::model::FirstRankedClass(model->summary.num_classes, model->labels));
   for (size_t i = 0; i < top.size(); ++i) indices[i] = top[i].index;
   return static_cast<int>(top.size());
 }

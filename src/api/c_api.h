@@ -61,7 +61,8 @@ const float* mnv2_scores(const Mnv2Model* model);
 const float* mnv2_features(const Mnv2Model* model);
 
 /* Writes the indices of the k best classes of the last classify, best first, into
- * `indices` (room for k); returns how many were written. */
+ * `indices` (room for k); returns how many were written. Equal scores rank by the pre-softmax
+ * logits, then by index; class 0 of a 1001-class ImageNet model (background) is never ranked. */
 int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices);
 
 /* Label file text (one class per line); 0 or an error code when it does not fit the model. */

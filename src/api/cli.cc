@@ -224,7 +224,8 @@ int Classify(const Args& a) {
     const auto start = std::chrono::steady_clock::now();
     model.Run();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const std::vector<mnv2::engine::Prediction> top = model.Top(a.top);
+    const std::vector<mnv2::engine::Prediction> top =
+        model.Top(a.top, mnv2::model::FirstRankedClass(net->num_classes(), labels));
     auto label = [&](int index) { return labels.empty() ? std::string() : labels[index]; };
     if (a.json) {
       std::string line = "{\"image\": " + JsonString(path) + ", \"top\": [";

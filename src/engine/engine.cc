@@ -170,6 +170,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
   e->input_.assign(InputFloats(net.stem.g), 0.0f);
   e->features_.assign(net.head.g.out_c, 0.0f);
   e->scores_.assign(net.classifier.classes, 0.0f);
+  e->logits_.assign(net.classifier.classes, 0.0f);
   return e;
 }
 
@@ -402,20 +403,35 @@ void Engine::Run() {
     x = y;
   }
   const PointwisePlan& c = classifier_;
-  kernels::Gemm(x, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, scores_.data(), c.g.out_c, c.out_min,
+  kernels::Gemm(x, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, logits_.data(), c.g.out_c, c.out_min,
                 c.out_max);
-  if (softmax_) kernels::Softmax(scores_.data(), num_classes(), softmax_beta_, scores_.data());
+  if (softmax_) {
+    kernels::Softmax(logits_.data(), num_classes(), softmax_beta_, scores_.data());
+  } else {
+    std::copy(logits_.begin(), logits_.end(), scores_.begin());
+  }
 }
 
-std::vector<Prediction> TopScores(const float* scores, size_t n, int k) {
-  std::vector<Prediction> all(n);
-  for (size_t i = 0; i < n; ++i) all[i] = {static_cast<int>(i), scores[i]};
-  k = std::max(0, std::min<int>(k, static_cast<int>(n)));
-  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Prediction& a, const Prediction& b) {
-    return a.score > b.score || (a.score == b.score && a.index < b.index);
-  });
-  all.resize(k);
-  return all;
+std::vector<Prediction> TopScores(const float* scores, const float* logits, size_t n, int k, int first) {
+  auto better = [](const Prediction& a, const Prediction& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.logit != b.logit) return a.logit > b.logit;
+    return a.index < b.index;
+  };
+  // Insertion into a sorted list of at most k: k is usually a handful (at most the classes: well
+  // under a million comparisons), and the code is far smaller in the WebAssembly module than
+  // std::partial_sort's.
+  const size_t keep = static_cast<size_t>(std::max(0, k));
+  std::vector<Prediction> top;
+  for (size_t i = static_cast<size_t>(std::max(0, first)); i < n && keep > 0; ++i) {
+    const Prediction p{static_cast<int>(i), scores[i], logits[i]};
+    if (top.size() == keep && !better(p, top.back())) continue;
+    if (top.size() == keep) top.pop_back();
+    size_t at = top.size();
+    while (at > 0 && better(p, top[at - 1])) --at;
+    top.insert(top.begin() + static_cast<std::ptrdiff_t>(at), p);
+  }
+  return top;
 }
 
 }  // namespace engine

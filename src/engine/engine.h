@@ -26,10 +26,12 @@ namespace engine {
 struct Prediction {
   int index = 0;
   float score = 0.0f;
+  float logit = 0.0f;  // the class's pre-softmax logit (its score when the model has no softmax)
 };
 
-// The k best of n scores, best first (ties: lower index first).
-std::vector<Prediction> TopScores(const float* scores, size_t n, int k);
+// The k best of classes [first, n), best first: by score, equal scores by logit (a quantized
+// model's probabilities come in steps of 1/256, so most tie at 0), then by lower index.
+std::vector<Prediction> TopScores(const float* scores, const float* logits, size_t n, int k, int first = 0);
 
 // The weights of one 1x1 convolution, packed for kernels::Gemm.
 struct PointwisePlan {
@@ -97,7 +99,11 @@ class Engine {
   // Results of the last Run().
   const float* features() const { return features_.data(); }  // pooled, before the classifier
   const float* scores() const { return scores_.data(); }       // probabilities (or logits without softmax)
-  std::vector<Prediction> Top(int k) const { return TopScores(scores_.data(), scores_.size(), k); }
+  const float* logits() const { return logits_.data(); }       // the classifier's output, before the softmax
+  // The k best classes from `first` on (TopScores).
+  std::vector<Prediction> Top(int k, int first = 0) const {
+    return TopScores(scores_.data(), logits_.data(), scores_.size(), k, first);
+  }
 
   // Peak activation memory of this plan in bytes (arena and scratch, not weights or the input image),
   // and what running layer by layer, each tensor whole, would need.
@@ -139,7 +145,7 @@ class Engine {
   std::vector<uint32_t> columns_;
   size_t columns_stride_ = 0;
   std::unique_ptr<Workers> workers_;
-  std::vector<float> features_, scores_;
+  std::vector<float> features_, logits_, scores_;
 };
 
 }  // namespace engine

@@ -47,7 +47,10 @@ class PlannedModel {
   }
   const float* scores() const { return integer_ ? integer_->scores() : float_->scores(); }
   const float* features() const { return integer_ ? integer_->features() : float_->features(); }
-  std::vector<Prediction> Top(int k) const { return integer_ ? integer_->Top(k) : float_->Top(k); }
+  const float* logits() const { return integer_ ? integer_->logits() : float_->logits(); }
+  std::vector<Prediction> Top(int k, int first = 0) const {
+    return integer_ ? integer_->Top(k, first) : float_->Top(k, first);
+  }
 
  private:
   std::unique_ptr<QuantizedEngine> integer_;

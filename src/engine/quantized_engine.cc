@@ -224,6 +224,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
       return Unsupported("the SOFTMAX input scale is too small");
     }
     e->softmax_params_ = kernels::PrepareQSoftmax(net.softmax_beta, qg.softmax_input.scale);
+    e->logits_scale_ = qg.softmax_input.scale;
+    e->logits_zero_point_ = CarrierZeroPoint(qg.softmax_input);
     last = out;
   }
   e->output_requantize_ = RequantizeChain(last, qg.output_requantize);
@@ -266,6 +268,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->input_.assign(input_bytes, 0);
   e->output_.assign(net.classifier.classes, 0);
   e->scores_.assign(net.classifier.classes, 0.0f);
+  e->logits_.assign(net.classifier.classes, 0.0f);
   e->features_.assign(net.head.g.out_c, 0.0f);
   return e;
 }
@@ -445,6 +448,11 @@ void QuantizedEngine::Run() {
     kernels::QRequantize(output_.data(), output_.size(), p, output_.data());
   }
   for (size_t i = 0; i < output_.size(); ++i) scores_[i] = output_scale_ * (output_[i] - output_zero_point_);
+  if (softmax_) {
+    for (size_t i = 0; i < logits_.size(); ++i) logits_[i] = logits_scale_ * (logits[i] - logits_zero_point_);
+  } else {
+    std::copy(scores_.begin(), scores_.end(), logits_.begin());
+  }
   for (size_t i = 0; i < features_.size(); ++i) features_[i] = feature_scale_ * (pooled[i] - feature_zero_point_);
 }
 

@@ -77,7 +77,11 @@ class QuantizedEngine {
   const uint8_t* output() const { return output_.data(); }
   const float* scores() const { return scores_.data(); }      // probabilities (or logits without softmax)
   const float* features() const { return features_.data(); }  // pooled, before the classifier
-  std::vector<Prediction> Top(int k) const { return TopScores(scores_.data(), scores_.size(), k); }
+  const float* logits() const { return logits_.data(); }      // the classifier's output, before the softmax
+  // The k best classes from `first` on (TopScores).
+  std::vector<Prediction> Top(int k, int first = 0) const {
+    return TopScores(scores_.data(), logits_.data(), scores_.size(), k, first);
+  }
 
   // Activation and scratch memory of this plan in bytes (not weights or the input image).
   size_t ActivationBytes() const { return arena_.size(); }
@@ -110,8 +114,9 @@ class QuantizedEngine {
   bool softmax_ = false;
   kernels::QSoftmaxParams softmax_params_;
   std::vector<kernels::QRequantParams> output_requantize_;  // QUANTIZE ops at the end
-  float output_scale_ = 1.0f, feature_scale_ = 1.0f;
-  int32_t output_zero_point_ = 0, feature_zero_point_ = 0;
+  // Real values of the output, the pooled features and the softmax's input: scale * (carrier - zero point).
+  float output_scale_ = 1.0f, feature_scale_ = 1.0f, logits_scale_ = 1.0f;
+  int32_t output_zero_point_ = 0, feature_zero_point_ = 0, logits_zero_point_ = 0;
 
   std::vector<uint8_t> input_;   // the image as the input tensor
   std::vector<uint8_t> arena_;   // activations and scratch, placed below
@@ -121,7 +126,7 @@ class QuantizedEngine {
          pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0, expanded_bytes_ = 0;
   std::unique_ptr<Workers> workers_;
   std::vector<uint8_t> output_;
-  std::vector<float> scores_, features_;
+  std::vector<float> scores_, logits_, features_;
 };
 
 }  // namespace engine

@@ -23,5 +23,11 @@ Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_cl
   return labels;
 }
 
+int FirstRankedClass(int num_classes, const std::vector<std::string>& labels) {
+  constexpr int kImageNetWithBackground = 1001;
+  if (num_classes != kImageNetWithBackground) return 0;
+  return labels.empty() || labels[0] == "background" ? 1 : 0;
+}
+
 }  // namespace model
 }  // namespace mnv2

@@ -14,6 +14,11 @@ namespace model {
 // label fewer than `num_classes` lacks the background class: "background" is put first.
 Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_classes);
 
+// The first class a top-k list may name: 1 for a 1001-class model whose class 0 is TF-slim's
+// "background" (labelled so, or not labelled at all), which no ImageNet photo is trained to be;
+// 0 otherwise.
+int FirstRankedClass(int num_classes, const std::vector<std::string>& labels);
+
 }  // namespace model
 }  // namespace mnv2
 

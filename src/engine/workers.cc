@@ -2,8 +2,24 @@
 
 #include <algorithm>
 
+#if defined(__EMSCRIPTEN__) && !MNV2_SINGLE_THREADED
+#include <emscripten/threading.h>
+#endif
+
 namespace mnv2 {
 namespace engine {
+namespace {
+
+// Whether the calling thread may wait on a condition variable or join (see workers.h).
+bool MaySleep() {
+#if defined(__EMSCRIPTEN__) && !MNV2_SINGLE_THREADED
+  return !emscripten_is_main_browser_thread();
+#else
+  return true;
+#endif
+}
+
+}  // namespace
 
 int Workers::Clamp(int threads) {
 #if MNV2_SINGLE_THREADED
@@ -42,8 +58,9 @@ Workers::~Workers() {
   }
   team_->start.notify_all();
   // A thread not started yet sees `stop` when it starts (and keeps the team alive until then).
+  const bool may_join = MaySleep();
   for (size_t i = 0; i < threads_.size(); ++i) {
-    if (started >> (i + 1) & 1u) {
+    if (may_join && (started >> (i + 1) & 1u)) {
       threads_[i].join();
     } else {
       threads_[i].detach();
@@ -67,7 +84,7 @@ void Workers::Loop(const std::shared_ptr<Team>& team, int t) {
     lock.unlock();
     (*job)(t);
     lock.lock();
-    if (--team->pending == 0) team->done.notify_one();
+    if (team->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) team->done.notify_one();
   }
 }
 
@@ -78,7 +95,7 @@ void Workers::Run(const std::function<void(int)>& job) {
     team.active = Running(team.started.load(), size_);
     if (team.active > 1) {
       team.job = &job;
-      team.pending = team.active - 1;
+      team.pending.store(team.active - 1, std::memory_order_relaxed);
       ++team.generation;
     }
   }
@@ -88,8 +105,12 @@ void Workers::Run(const std::function<void(int)>& job) {
   }
   team.start.notify_all();
   job(0);
+  if (!MaySleep()) {
+    while (team.pending.load(std::memory_order_acquire) != 0) {
+    }
+  }
   std::unique_lock<std::mutex> lock(team.mutex);
-  team.done.wait(lock, [&] { return team.pending == 0; });
+  team.done.wait(lock, [&] { return team.pending.load(std::memory_order_relaxed) == 0; });
   team.job = nullptr;
 }
 
@@ -111,6 +132,11 @@ void Workers::Sync() {
   // on a busy machine can hand the core to another process for a whole time slice).
   for (int spins = 0; spins < kSpins; ++spins) {
     if (team.round.load(std::memory_order_acquire) != round) return;
+  }
+  if (!MaySleep()) {
+    while (team.round.load(std::memory_order_acquire) == round) {
+    }
+    return;
   }
   std::unique_lock<std::mutex> lock(team.mutex);
   team.synced.wait(lock, [&] { return team.round.load(std::memory_order_acquire) != round; });

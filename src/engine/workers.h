@@ -10,6 +10,11 @@
 // wait for it): until then Run uses the threads started so far (the calling thread at least;
 // the results are the same for any count), and the destructor leaves threads not yet started
 // to stop on their own. Natively the constructor returns once every thread runs.
+//
+// A browser's main thread never sleeps here: Emscripten only simulates a wait there by spinning,
+// and prints "Blocking on the main thread is very dangerous" into the page's console the first
+// time it does. There, Run and Sync wait by spinning themselves (the same work, without the
+// warning), and the destructor detaches the threads instead of joining them.
 #ifndef MNV2_ENGINE_WORKERS_H_
 #define MNV2_ENGINE_WORKERS_H_
 
@@ -58,7 +63,7 @@ class Workers {
     std::condition_variable start, done, synced;
     const std::function<void(int)>* job = nullptr;
     unsigned generation = 0;  // incremented per Run (guarded by mutex)
-    int pending = 0;          // threads still in the current job (guarded by mutex)
+    std::atomic<int> pending{0};  // threads still in the current job (changed under mutex)
     int active = 1;           // threads in the current job (set by Run under mutex)
     bool stop = false;
     std::atomic<unsigned> started{0};  // bit t: thread t has started (set under mutex)

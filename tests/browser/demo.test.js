@@ -67,6 +67,7 @@ eachEngine('the demo', (ctx) => {
       assert.equal(await isChecked(page, '#simd'), true);
       assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP headers make the page cross-origin isolated');
       assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
 
     test('photos chosen with the file input: top-1 equals the reference', async () => {
@@ -85,6 +86,7 @@ eachEngine('the demo', (ctx) => {
       assert.equal(await textOf(page, '#runs'), String(photos.length));
       assert.match(await textOf(page, '#caption'), new RegExp(photos.at(-1).name.replace('.', '\\.')));
       assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
 
     test('the sample gallery lists the photos; clicking each classifies it', async () => {
@@ -94,6 +96,7 @@ eachEngine('the demo', (ctx) => {
       await checkAll((photo) => classifySample(page, photo.name));
       assert.equal(await attrOf(page, `#gallery button[data-name="${photos.at(-1).name}"]`, 'aria-pressed'), 'true');
       assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
 
     test('long labels stay inside the result card, on a desktop and on a phone', async () => {
@@ -171,6 +174,7 @@ eachEngine('the demo', (ctx) => {
       assert.equal(await isChecked(page, '#simd'), false);
       await checkAll((photo) => classifyFile(page, photo.file));
       assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
   });
 
@@ -200,6 +204,7 @@ eachEngine('the demo', (ctx) => {
       await page.waitForSelector('#error', { visible: true });
       assert.equal((await shownError(page)).code, 'E_IMAGE_DECODE');
       assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
   });
 
@@ -242,6 +247,7 @@ eachEngine('the webcam (fake camera)', (ctx) => {
         assert.equal(await textOf(page, '#camera'), 'Start webcam');
         assert.equal(await page.evaluate(() => document.querySelector('#video').srcObject), null);
         assert.deepEqual(await page.errors(), []);
+        assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
       });
     });
   }

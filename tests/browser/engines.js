@@ -14,6 +14,7 @@
 //   await page.screenshot(file, { fullPage: true });
 //   const { width, height } = await page.setViewport(390, 844);   // the viewport reached
 //   await page.errors();                                   // uncaught errors of the page so far
+//   await page.consoleMessages();                          // its console's warnings and errors so far
 //   await page.close(); await browser.close();
 //
 // MNV2_BROWSERS=chromium,firefox picks engines (default: all three); CHROMIUM_PATH, FIREFOX_PATH,
@@ -133,12 +134,16 @@ async function launchChromium({ fakeCamera = false } = {}) {
 
 class PlaywrightPage extends Page {
   #errors = [];
+  #console = [];
 
   constructor(page, context) {
     super();
     this.page = page;
     this.context = context;
     page.on('pageerror', (e) => this.#errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') this.#console.push(`${m.type()}: ${m.text()}`);
+    });
   }
 
   async goto(url) { await this.page.goto(url); }
@@ -151,6 +156,7 @@ class PlaywrightPage extends Page {
     return { width, height };
   }
   async errors() { return [...this.#errors]; }
+  async consoleMessages() { return [...this.#console]; }
   close() { return this.context.close(); }
 }
 
@@ -194,12 +200,16 @@ async function launchFirefox({ fakeCamera = false } = {}) {
 
 class PuppeteerPage extends Page {
   #errors = [];
+  #console = [];
 
   constructor(page, context) {
     super();
     this.page = page;
     this.context = context;
     page.on('pageerror', (e) => this.#errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'warn' || m.type() === 'error') this.#console.push(`${m.type()}: ${m.text()}`);
+    });
   }
 
   async goto(url) { await this.page.goto(url, { waitUntil: 'load' }); }
@@ -217,6 +227,7 @@ class PuppeteerPage extends Page {
     return { width, height };
   }
   async errors() { return [...this.#errors]; }
+  async consoleMessages() { return [...this.#console]; }
   close() { return this.context.close(); }
 }
 
@@ -386,12 +397,21 @@ class WebDriverPage extends Page {
 
   async goto(url) {
     await this.command('POST', '/url', { url });
-    // WebDriver classic has no page events: the page records its own uncaught errors from here on.
+    // WebDriver classic has no page events: the page records its own uncaught errors, and what its
+    // console.warn / console.error print, from here on (not what the page printed while loading).
     await this.evaluate(() => {
       if (window.__mnv2Errors) return;
       window.__mnv2Errors = [];
+      window.__mnv2Console = [];
       addEventListener('error', (e) => window.__mnv2Errors.push(e.message));
       addEventListener('unhandledrejection', (e) => window.__mnv2Errors.push(String(e.reason?.message ?? e.reason)));
+      for (const type of ['warn', 'error']) {
+        const original = console[type].bind(console);
+        console[type] = (...args) => {
+          window.__mnv2Console.push(`${type}: ${args.map(String).join(' ')}`);
+          original(...args);
+        };
+      }
     });
   }
 
@@ -449,6 +469,10 @@ class WebDriverPage extends Page {
 
   async errors() {
     return (await this.evaluate(() => window.__mnv2Errors ?? [])) ?? [];
+  }
+
+  async consoleMessages() {
+    return (await this.evaluate(() => window.__mnv2Console ?? [])) ?? [];
   }
 
   async close() {

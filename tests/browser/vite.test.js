@@ -130,6 +130,7 @@ function classifyInApp(browser, url) {
       worker: JSON.parse(document.querySelector('#worker').textContent),
     }));
     assert.deepEqual(await page.errors(), []);
+    assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     return result;
   });
 }

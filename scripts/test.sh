@@ -1,39 +1,106 @@
 #!/usr/bin/env bash
 # The test command. Installs what it needs, then runs every suite:
 #   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan (with the regression
-#      tests of what the fuzzers found), then each libFuzzer target on MNV2_FUZZ_RUNS (500000)
-#      inputs from a fixed seed (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
+#      tests of what the fuzzers found), then each libFuzzer target on a fixed number of inputs
+#      from a fixed seed, about a minute each (reproducible; scripts/fuzz.sh SECONDS runs the
+#      open-ended search);
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
 #      engines: Chromium, Firefox ESR and WebKitGTK (one engine at a time; WebKit on its own Xvfb display).
-set -euo pipefail
+# A suite that fails does not stop the others. The command ends with a table of every step (tests,
+# passed, failed, skipped, seconds) and a last line "total: N passed, M failed"; it exits non-zero
+# if anything failed. Each step's whole output is also in build-logs/STEP.log.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh browser
 jobs=$(nproc)
+logs=build-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+rows=()
+started=$SECONDS
 
-echo "== C++, native (Release)"
-scripts/build.sh build -DMNV2_BUILD_TESTS=ON
-ctest --test-dir build --output-on-failure -j"$jobs"
+# step NAME KIND COMMAND...: runs COMMAND, its output shown and kept in build-logs/, and adds a
+# row to the table. KIND says how to count its tests: ctest, node (node:test), fuzz, or none.
+step() {
+  local name=$1 kind=$2
+  shift 2
+  local log="$logs/$(echo "$name" | tr 'A-Z' 'a-z' | tr -cs 'a-z0-9\n' '-' | sed 's/-$//').log"
+  echo
+  echo "== $name"
+  local begin=$SECONDS status=0
+  "$@" 2>&1 | tee "$log" || status=$?
+  local seconds=$((SECONDS - begin)) tests=- passed=- failed=- skipped=-
+  case $kind in
+    ctest)
+      # "100% tests passed, 0 tests failed out of 296", summed over the ctest runs of the step.
+      read -r tests failed < <(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2 \1/p' "$log" |
+        awk '{t += $1; f += $2} END {print t + 0, f + 0}')
+      skipped=$(grep -c '(Skipped)$' "$log")
+      passed=$((tests - failed - skipped))
+      ;;
+    node)
+      # node:test's TAP summary: "# tests 264", "# pass 264", "# fail 0", "# skipped 0".
+      tests=$(sed -n 's/^# tests \([0-9]*\)$/\1/p' "$log" | tail -1)
+      passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+      failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+      skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -1)
+      tests=${tests:-0} passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
+      ;;
+    fuzz)
+      # scripts/fuzz.sh: "fuzz model: 120000 executions in 58s, clean" per fuzzer.
+      passed=$(grep -c '^fuzz [a-z]*: .*, clean$' "$log")
+      failed=$(grep -c '^fuzz [a-z]*: .*FAILED' "$log")
+      tests=$((passed + failed)) skipped=0
+      ;;
+  esac
+  # A command that failed counts as one failure when no test result says so (a build error).
+  if [ $status -ne 0 ] && { [ "$failed" = - ] || [ "$failed" -eq 0 ]; }; then failed=1; fi
+  rows+=("$name|$tests|$passed|$failed|$skipped|$seconds")
+  return 0
+}
 
-echo "== C++, AddressSanitizer + UndefinedBehaviorSanitizer"
-scripts/build.sh build-asan -DMNV2_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+native_tests() {
+  scripts/build.sh build -DMNV2_BUILD_TESTS=ON && ctest --test-dir build --output-on-failure -j"$jobs"
+}
+sanitizer_tests() {
+  scripts/build.sh build-asan -DMNV2_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir build-asan --output-on-failure -j"$jobs"
+}
+wasm_tests() {
+  local status=0
+  scripts/build-wasm.sh --tests || return 1
+  for variant in simd nosimd; do
+    ctest --test-dir build-wasm-$variant --output-on-failure -j"$jobs" || status=1
+  done
+  return $status
+}
+js_prepare() {
+  scripts/prepare-models.sh && npm ci --no-audit --no-fund
+}
 
-echo "== Fuzzing smoke run (libFuzzer, ASan + UBSan)"
-MNV2_FUZZ_RUNS=${MNV2_FUZZ_RUNS:-500000} scripts/fuzz.sh
+step "setup (Debian packages)" none scripts/setup.sh browser
+step "C++ native" ctest native_tests
+step "C++ ASan + UBSan" ctest sanitizer_tests
+# Inputs per fuzzer: 35-60 s each on this repository's 2-core machine, the three side by side.
+step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
+step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
+step "npm ci, models" none js_prepare
+step "JavaScript API (node:test)" node node --test tests/js/
+step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency=1 tests/browser/
 
-echo "== C++, WebAssembly (SIMD and no SIMD) under Node"
-scripts/build-wasm.sh --tests
-for variant in simd nosimd; do
-  ctest --test-dir build-wasm-$variant --output-on-failure -j"$jobs"
+total_tests=0 total_passed=0 total_failed=0
+echo
+echo "== Summary"
+printf '%-40s %7s %7s %7s %8s %8s\n' suite tests passed failed skipped seconds
+for row in "${rows[@]}"; do
+  IFS='|' read -r name tests passed failed skipped seconds <<<"$row"
+  printf '%-40s %7s %7s %7s %8s %8s\n' "$name" "$tests" "$passed" "$failed" "$skipped" "$seconds"
+  [ "$tests" != - ] && total_tests=$((total_tests + tests))
+  [ "$passed" != - ] && total_passed=$((total_passed + passed))
+  [ "$failed" != - ] && total_failed=$((total_failed + failed))
 done
-
-echo "== JavaScript API (node:test)"
-scripts/prepare-models.sh
-npm ci --no-audit --no-fund
-node --test tests/js/
-
-echo "== Browser (Chromium, Firefox ESR, WebKitGTK)"
-node --test --test-concurrency=1 tests/browser/
+printf '%-40s %7s %7s %7s %8s %8s\n' all "$total_tests" "$total_passed" "$total_failed" "" "$((SECONDS - started))"
+echo "total: $total_passed passed, $total_failed failed"
+[ $total_failed -eq 0 ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] [--threads N] IMAGE...
+// mobilenetv2-wasm info [--model M] [--json] [--precision P]
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
 import { readFile } from 'node:fs/promises';
 import { MAX_THREADS } from '../web/core.js';
@@ -7,11 +8,13 @@ import { load, Mnv2Error } from '../web/node.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
                                  [--precision int8|fp32] [--threads N] [--no-simd] IMAGE...
+       mobilenetv2-wasm info [--model M.tflite] [--json] [--precision int8|fp32]
 
-Prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
-  --model M    a MobileNetV2 .tflite model (default: the bundled ImageNet model)
+classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
+info      prints what the model is: family, width multiplier, input size, classes, multiply-adds, parameters.
+  --model M    a MobileNetV1 or MobileNetV2 .tflite model (default: the bundled ImageNet model)
   --labels L   label file, one class name per line
-  --json       one JSON object per image and line: {"image", "top": [{index, label, score}], "ms"}
+  --json       one JSON object per image and line: {"image", "top": [{index, label, score}], "ms"} (info: model.info)
   --crop       center-crop to the model's aspect ratio instead of resizing the whole image
   --raw WxH    the images are raw interleaved RGB bytes of W x H pixels
   --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32
@@ -25,7 +28,8 @@ function parse(argv) {
     if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
     return argv[i + 1];
   };
-  if (argv[0] !== 'classify') throw new Error(argv[0] ? `unknown command '${argv[0]}'` : 'no command');
+  if (argv[0] !== 'classify' && argv[0] !== 'info') throw new Error(argv[0] ? `unknown command '${argv[0]}'` : 'no command');
+  a.command = argv[0];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--model') a.model = value(i++, arg);
@@ -49,7 +53,8 @@ function parse(argv) {
     } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else a.images.push(arg);
   }
-  if (!a.images.length) throw new Error('no image given');
+  if (a.command === 'info' && a.images.length) throw new Error('info takes no image');
+  if (a.command === 'classify' && !a.images.length) throw new Error('no image given');
   return a;
 }
 
@@ -67,6 +72,26 @@ async function readRaw(path, { width, height }) {
     throw new Mnv2Error('E_INVALID_ARGUMENT', `raw image holds ${data.length} bytes, not ${width}x${height}x3`);
   }
   return data;
+}
+
+function printInfo(info, json) {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(info)}\n`);
+    return;
+  }
+  const rows = [
+    ['family', info.family],
+    ['alpha', info.alpha],
+    ['input', `${info.inputSize.width}x${info.inputSize.height}`],
+    ['classes', info.numClasses],
+    ['features', info.featureSize],
+    ['weights', info.weightType],
+    ['multiply-adds', `${(info.multiplyAdds / 1e6).toFixed(1)} M`],
+    ['parameters', `${(info.parameters / 1e6).toFixed(2)} M`],
+    ['precision', info.precision],
+    ['build', `${info.simd ? 'WebAssembly SIMD' : 'WebAssembly'} (target ${info.target}), ${info.threads} thread${info.threads > 1 ? 's' : ''}`],
+  ];
+  for (const [name, value] of rows) process.stdout.write(`${name.padEnd(14)}${value}\n`);
 }
 
 async function main(argv) {
@@ -87,6 +112,11 @@ async function main(argv) {
   } catch (e) {
     process.stderr.write(`mobilenetv2-wasm: ${args.model ?? 'default model'}: ${e.code ?? 'ERROR'}: ${e.message}\n`);
     return 1;
+  }
+  if (args.command === 'info') {
+    printInfo(model.info, args.json);
+    model.dispose();
+    return 0;
   }
   let failures = 0;
   for (const image of args.images) {

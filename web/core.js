@@ -343,6 +343,8 @@ class Model {
       weightType: m.UTF8ToString(m._mnv2_weight_type(h)),
       precision: m.UTF8ToString(m._mnv2_precision(h)),
       multiplyAdds: m._mnv2_multiply_adds(h),
+      parameters: m._mnv2_parameters(h),
+      family: m.UTF8ToString(m._mnv2_family(h)),
       labels: source.labels !== null,
       limits: source.limits,
     });

@@ -112,6 +112,8 @@ export interface ModelInfo {
    * starts on 1 and rises to the count as its workers load. After dispose(): the last count.
    */
   threads: number;
+  /** Which network of the MobileNet family the file holds. */
+  family: 'mobilenet_v1' | 'mobilenet_v2';
   inputSize: { width: number; height: number };
   numClasses: number;
   /** Length of `embed()`'s result. */
@@ -123,7 +125,10 @@ export interface ModelInfo {
   weightType: 'float32' | 'float16' | 'uint8' | 'uint16' | 'int8';
   /** Arithmetic used at run time. */
   precision: 'int8' | 'fp32';
+  /** Multiply-adds of one inference. */
   multiplyAdds: number;
+  /** Weights and biases of the network. */
+  parameters: number;
   labels: boolean;
   /** The limits in force. */
   limits: Readonly<Limits>;

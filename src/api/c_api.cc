@@ -21,7 +21,8 @@ struct ModelSummary {
   float alpha = 0;
   bool quantized = false;
   std::string weight_type;
-  double multiply_adds = 0;
+  double multiply_adds = 0, parameters = 0;
+  const char* family = "";
 };
 
 // The model on one of the two engines (engine/planned.h), and what the API keeps with it.
@@ -92,7 +93,8 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engi
   }
   const mnv2::model::Network& n = *net;
   ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
-                       n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds())};
+                       n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds()),
+                       static_cast<double>(n.Parameters()), mnv2::model::FamilyName(n.family())};
   mnv2::Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(n, precision, load_threads);
   if (!planned.ok()) {
     Fail(planned.status());
@@ -180,6 +182,8 @@ float mnv2_alpha(const Mnv2Model* model) { return model ? model->summary.alpha :
 int mnv2_quantized(const Mnv2Model* model) { return model && model->summary.quantized ? 1 : 0; }
 const char* mnv2_weight_type(const Mnv2Model* model) { return model ? model->summary.weight_type.c_str() : ""; }
 double mnv2_multiply_adds(const Mnv2Model* model) { return model ? model->summary.multiply_adds : 0.0; }
+double mnv2_parameters(const Mnv2Model* model) { return model ? model->summary.parameters : 0.0; }
+const char* mnv2_family(const Mnv2Model* model) { return model ? model->summary.family : ""; }
 const char* mnv2_precision(const Mnv2Model* model) { return model && model->planned.integer() ? "int8" : "fp32"; }
 int mnv2_set_threads(int threads) {
   load_threads = mnv2::engine::Workers::Clamp(threads);

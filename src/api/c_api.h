@@ -80,6 +80,10 @@ int mnv2_quantized(const Mnv2Model* model);
 /* "float32", "float16", "uint8" or "int8". */
 const char* mnv2_weight_type(const Mnv2Model* model);
 double mnv2_multiply_adds(const Mnv2Model* model);
+/* Weights and biases of the network. */
+double mnv2_parameters(const Mnv2Model* model);
+/* "mobilenet_v1" or "mobilenet_v2". */
+const char* mnv2_family(const Mnv2Model* model);
 
 /* The SIMD target the kernels run on, e.g. "WASM", "EMU128", "AVX2". */
 const char* mnv2_simd_target(void);

@@ -158,9 +158,11 @@ int Info(const Args& a) {
   const mnv2::model::Network& n = *net;
   std::printf("input       %dx%dx%d, %s (real = %g * (pixel - %g))\n", n.input.height, n.input.width,
               n.input.channels, n.input.quantized ? "quantized" : "float", n.input.scale, n.input.zero_point);
-  std::printf("alpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\nclasses     %d\n", n.alpha(),
-              n.weight_type.c_str(), n.blocks.size(), n.feature_size(), n.num_classes());
-  std::printf("multiply-adds %.1f M\n", static_cast<double>(n.MultiplyAdds()) / 1e6);
+  std::printf("family      %s\nalpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\nclasses     %d\n",
+              mnv2::model::FamilyName(n.family()), n.alpha(), n.weight_type.c_str(), n.blocks.size(), n.feature_size(),
+              n.num_classes());
+  std::printf("multiply-adds %.1f M\nparameters    %.2f M\n", static_cast<double>(n.MultiplyAdds()) / 1e6,
+              static_cast<double>(n.Parameters()) / 1e6);
   std::printf("integer path  %s\n", n.quant.available ? "yes (int8 is the default precision)"
                                                       : ("no: " + n.quant.unavailable_reason).c_str());
   for (size_t i = 0; i < n.blocks.size(); ++i) {

@@ -34,6 +34,25 @@ inline int RingRows(const model::ConvGeometry& g, int band_rows) {
   return std::min(g.in_h, (band_rows - 1) * g.stride + 3);
 }
 
+// Whether a block may write its output over its own input, both starting at the same place
+// (one thread): every band's output (out_row elements per output row) must end before the
+// first input row (in_row elements, the same unit) still unread. With `ring`, the input is
+// expanded into the ring as the bands go (rows below a band's window are done with); without,
+// the depthwise reads it in place. Not for a block that reads its input again (a residual).
+inline bool OutputMayOverlapInput(const model::ConvGeometry& g, size_t in_row, size_t out_row, int band_rows,
+                                  bool ring) {
+  for (int oy0 = 0; oy0 < g.out_h; oy0 += band_rows) {
+    const int oy1 = std::min(oy0 + band_rows, g.out_h);
+    int lo, hi;
+    WindowRows(g, oy0, oy1, &lo, &hi);
+    // Rows below `unread` are no longer needed: expanded into the ring, or read for good.
+    int unread = ring ? hi : std::min(g.in_h, oy1 * g.stride - g.pad_top);
+    if (oy1 == g.out_h) unread = g.in_h;
+    if (static_cast<size_t>(oy1) * out_row > static_cast<size_t>(unread) * in_row) return false;
+  }
+  return true;
+}
+
 }  // namespace engine
 }  // namespace mnv2
 

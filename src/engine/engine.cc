@@ -80,7 +80,8 @@ size_t WeightCount(const ConvGeometry& g, bool depthwise) {
 
 // Whether every layer has its weights, as floats or as stored integers.
 bool HasAllWeights(const model::Network& net) {
-  bool ok = WeightsOf(net.stem).Has(WeightCount(net.stem.g, false)) && WeightsOf(net.head).Has(WeightCount(net.head.g, false));
+  bool ok = WeightsOf(net.stem).Has(WeightCount(net.stem.g, false)) &&
+            (!net.has_head || WeightsOf(net.head).Has(WeightCount(net.head.g, false)));
   for (const model::InvertedResidual& b : net.blocks) {
     ok = ok && (!b.has_expand || WeightsOf(b.expand).Has(WeightCount(b.expand.g, false))) &&
          WeightsOf(b.depthwise).Has(WeightCount(b.depthwise.g, true)) &&
@@ -92,22 +93,12 @@ bool HasAllWeights(const model::Network& net) {
   return ok && WeightsOf(net.classifier).Has(static_cast<size_t>(net.classifier.features) * net.classifier.classes);
 }
 
-// Whether the block may write its output over its own input, both starting at the
-// same place: every band's output must end before the first input row still unread.
+// Whether the block may write its output over its own input (bands.h).
 bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
   if (b.residual || b.source == RowSource::kStem) return false;
   const ConvGeometry& g = b.depthwise.g;
-  const size_t in_row = InRowFloats(b.source == RowSource::kExpand ? b.expand.g : g);
-  for (int oy0 = 0; oy0 < g.out_h; oy0 += b.band_rows) {
-    const int oy1 = std::min(oy0 + b.band_rows, g.out_h);
-    int lo, hi;
-    WindowRows(g, oy0, oy1, &lo, &hi);
-    // Rows below `unread` are no longer needed: expanded into the ring, or read for good.
-    int unread = b.source == RowSource::kExpand ? hi : std::min(g.in_h, oy1 * g.stride - g.pad_top);
-    if (oy1 == g.out_h) unread = g.in_h;
-    if (static_cast<size_t>(oy1) * OutRowFloats(b.project.g) > static_cast<size_t>(unread) * in_row) return false;
-  }
-  return true;
+  return engine::OutputMayOverlapInput(g, InRowFloats(b.source == RowSource::kExpand ? b.expand.g : g),
+                                       OutRowFloats(b.project.g), b.band_rows, b.source == RowSource::kExpand);
 }
 
 // Floats left free before a block's band for GemmSkippingZeros.
@@ -154,7 +145,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
-  e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
+  if (net.has_head) e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
   e->PlanMemory(net);
 
   size_t widest = 0;
@@ -168,7 +159,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
   e->softmax_beta_ = net.softmax_beta;
 
   e->input_.assign(InputFloats(net.stem.g), 0.0f);
-  e->features_.assign(net.head.g.out_c, 0.0f);
+  e->features_.assign(net.feature_size(), 0.0f);
   e->scores_.assign(net.classifier.classes, 0.0f);
   e->logits_.assign(net.classifier.classes, 0.0f);
   return e;
@@ -215,7 +206,7 @@ void Engine::PlanMemory(const model::Network& net) {
     // thread's rows of the input may still be unread, so nothing is written over it.
     add(OutputFloats(b.project.g), scratch + (threads - 1) * scratch_stride_, threads == 1 && OutputMayOverlapInput(b));
   }
-  add(OutputFloats(net.head.g), 0, false);
+  if (net.has_head) add(OutputFloats(net.head.g), 0, false);
 
   size_t arena = 0;
   for (const Layer& l : layers) {
@@ -237,7 +228,9 @@ void Engine::PlanMemory(const model::Network& net) {
     b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
   }
   head_in_offset_ = blocks_.back().out_offset;
-  head_out_offset_ = offset(layers[k].out_low, layers[k].out);
+  const model::ConvGeometry& pooled = net.pooled_geometry();
+  pooled_offset_ = net.has_head ? offset(layers[k].out_low, layers[k].out) : head_in_offset_;
+  pooled_pixels_ = pooled.out_h * pooled.out_w;
   arena_.assign(arena, 0.0f);
 }
 
@@ -251,7 +244,7 @@ size_t Engine::LayerByLayerActivationBytes(const model::Network& net) {
     peak = std::max(peak, kept + expanded + filtered);
     peak = std::max(peak, kept + filtered + OutputFloats(b.project.g));
   }
-  peak = std::max(peak, InputFloats(net.head.g) + OutputFloats(net.head.g));
+  if (net.has_head) peak = std::max(peak, InputFloats(net.head.g) + OutputFloats(net.head.g));
   return peak * sizeof(float);
 }
 
@@ -382,19 +375,17 @@ void Engine::RunShare(int t) {
     workers_->Sync();
   }
   const PointwisePlan& h = head_;
+  if (h.packed.empty()) return;  // no head: the last block's output is pooled
   workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
   const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
   kernels::Gemm(arena + head_in_offset_ + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(),
-                h.g.out_c, arena + head_out_offset_ + begin * out_row, h.g.out_c, h.out_min, h.out_max);
+                h.g.out_c, arena + pooled_offset_ + begin * out_row, h.g.out_c, h.out_min, h.out_max);
 }
 
 void Engine::Run() {
   workers_->Run([this](int t) { RunShare(t); });
-  float* arena = arena_.data();
-  const PointwisePlan& h = head_;
-  const int pixels = h.g.in_h * h.g.in_w;
-  OutOfLine(&kernels::GlobalAveragePool)(arena + head_out_offset_, static_cast<size_t>(pixels), h.g.out_c,
-                                         features_.data());
+  OutOfLine(&kernels::GlobalAveragePool)(arena_.data() + pooled_offset_, static_cast<size_t>(pooled_pixels_),
+                                         feature_size(), features_.data());
   const float* x = features_.data();
   for (size_t i = 0; i < hidden_.size(); ++i) {
     const PointwisePlan& d = hidden_[i];

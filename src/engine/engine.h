@@ -86,7 +86,7 @@ class Engine {
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }
-  int feature_size() const { return head_.g.out_c; }
+  int feature_size() const { return static_cast<int>(features_.size()); }
 
   // Converts an RGB image of any size to the input tensor: resized with `fit`, then mapped
   // through the input's quantization (real = scale * (pixel - zero_point)).
@@ -130,8 +130,10 @@ class Engine {
   bool stem_fused_ = false;  // computed band by band inside block 0
   size_t stem_offset_ = 0;   // where the stem writes when it is not fused
   std::vector<InvertedResidualPlan> blocks_;
-  PointwisePlan head_;
-  size_t head_in_offset_ = 0, head_out_offset_ = 0;
+  PointwisePlan head_;  // none (packed empty) in MobileNetV1
+  size_t head_in_offset_ = 0;
+  size_t pooled_offset_ = 0;  // the map the pooling averages: the head's output, or the last block's
+  int pooled_pixels_ = 0;
   std::vector<PointwisePlan> hidden_;  // dense layers between the pooling and the classifier
   std::vector<float> hidden_out_;      // their outputs, alternating between its two halves
   PointwisePlan classifier_;  // a 1x1 "convolution" over the pooled 1x1 map

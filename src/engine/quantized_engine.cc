@@ -192,17 +192,22 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
     e->blocks_.push_back(std::move(plan));
     if (e->blocks_.size() == kWarmUpBlocks) e->WarmUp();
   }
-  Result<QPointwisePlan> head = PlanGemm(net.head.g, net.head.q, net.head.activation, false, "the head");
-  if (!head.ok()) return head.status();
-  e->head_ = std::move(*head);
+  if (net.has_head) {
+    Result<QPointwisePlan> head = PlanGemm(net.head.g, net.head.q, net.head.activation, false, "the head");
+    if (!head.ok()) return head.status();
+    e->head_ = std::move(*head);
+  }
 
-  const size_t pixels = static_cast<size_t>(net.head.g.out_h) * net.head.g.out_w;
-  const QuantParams& head_out = net.head.q.output;
+  // The pooled map: the head's output, or (MobileNetV1) the last block's.
+  const ConvGeometry& pooled = net.pooled_geometry();
+  const size_t pixels = static_cast<size_t>(pooled.out_h) * pooled.out_w;
+  e->pooled_pixels_ = static_cast<int>(pixels);
+  const QuantParams& map = net.has_head ? net.head.q.output : net.blocks.back().project.q.output;
   if (qg.pool_is_mean) {
-    e->pool_ = kernels::PrepareQMean(head_out.scale, CarrierZeroPoint(head_out), qg.pool_output.scale,
-                                     CarrierZeroPoint(qg.pool_output), head_out.is_signed, pixels);
+    e->pool_ = kernels::PrepareQMean(map.scale, CarrierZeroPoint(map), qg.pool_output.scale,
+                                     CarrierZeroPoint(qg.pool_output), map.is_signed, pixels);
   } else {
-    e->pool_ = kernels::PrepareQAveragePool(head_out.is_signed, kernels::QOutput());
+    e->pool_ = kernels::PrepareQAveragePool(map.is_signed, kernels::QOutput());
   }
   ConvGeometry cg;
   cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
@@ -235,31 +240,59 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->feature_scale_ = qg.pool_output.scale;
   e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
 
-  // Memory: two activation buffers (a block reads one and writes the other), then for each
-  // thread the scratch of the largest block and the stem's im2col rows, then the head and
-  // classifier outputs, the requantized input, and with threads the whole expansions (two
-  // alternating buffers).
-  size_t buffer = e->stem_fused_ ? 0 : RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h;
-  size_t ring = 0, band = 0, expanded = 0;
+  // Memory: the running activations, then for each thread the scratch of the largest block and
+  // the stem's im2col rows, then the head and classifier outputs, the requantized input, and with
+  // threads the whole expansions (two alternating buffers). The activations take turns at the two
+  // ends of one region: each block reads its input at one end and writes its output at the other
+  // (the stem's output, unless fused, at the low end), so the region is the largest input plus
+  // output of one block.
+  const size_t stem_bytes = e->stem_fused_ ? 0 : Align(RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h);
+  // One thread may write a block's output over its own input where it is read no more (bands.h).
+  const bool one_thread = Workers::Clamp(threads) == 1;
+  size_t activations = stem_bytes, ring = 0, band = 0, expanded = 0;
+  size_t in = stem_bytes;      // the running activation's bytes
+  bool low = !e->stem_fused_;  // and whether at the low end (a fused stem writes nothing there)
+  std::vector<bool> out_low(net.blocks.size());
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const QInvertedResidualPlan& b = e->blocks_[i];
     const ConvGeometry& g = b.depthwise.g;
-    buffer = std::max(buffer, RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+    const size_t out = Align(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+    const bool in_place = one_thread && low && in > 0 && !b.residual &&
+                          (b.source == RowSource::kInput || b.source == RowSource::kExpand) &&
+                          OutputMayOverlapInput(g, RowBytes(b.source == RowSource::kExpand ? b.expand.g.in_w : g.in_w,
+                                                            b.source == RowSource::kExpand ? b.expand.g.in_c : g.in_c),
+                                                RowBytes(b.project.g.out_w, b.project.g.out_c), b.band_rows,
+                                                b.source == RowSource::kExpand);
+    out_low[i] = in_place || !low;
+    activations = std::max(activations, in_place ? std::max(in, out) : in + out);
+    low = out_low[i];
+    in = out;
     ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
     if (b.source == RowSource::kExpanded) expanded = std::max(expanded, RowBytes(g.in_w, g.in_c) * g.in_h);
     band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
   }
   const size_t input_bytes = RowBytes(net.input.width, 3) * net.input.height;
-  e->buffer_bytes_ = Align(buffer);
-  e->ring_offset_ = 2 * e->buffer_bytes_;
+  e->activation_bytes_ = activations;
+  size_t previous = 0;  // where the last activation was written: the stem's output at 0
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    QInvertedResidualPlan& b = e->blocks_[i];
+    const size_t out = Align(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+    b.in_offset = previous;
+    b.out_offset = out_low[i] ? 0 : activations - out;
+    previous = b.out_offset;
+  }
+  e->ring_offset_ = activations;
   e->band_offset_ = e->ring_offset_ + Align(ring);
   e->im2col_offset_ = e->band_offset_ + Align(band);
   e->scratch_stride_ = e->im2col_offset_ + Align(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) -
                        e->ring_offset_;
   e->workers_ = std::make_unique<Workers>(threads);
   e->head_offset_ = e->ring_offset_ + e->scratch_stride_ * e->workers_->size();
-  e->pooled_offset_ = e->head_offset_ + Align(pixels * net.head.g.out_c);
-  e->logits_offset_ = e->pooled_offset_ + Align(net.head.g.out_c);
+  // Without a head the last block's output is pooled where it is.
+  e->map_offset_ = net.has_head ? e->head_offset_ : e->blocks_.back().out_offset;
+  const size_t features = static_cast<size_t>(net.feature_size());
+  e->pooled_offset_ = e->head_offset_ + (net.has_head ? Align(pixels * features) : 0);
+  e->logits_offset_ = e->pooled_offset_ + Align(features);
   e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
   e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
   e->expanded_bytes_ = Align(expanded);
@@ -269,7 +302,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->output_.assign(net.classifier.classes, 0);
   e->scores_.assign(net.classifier.classes, 0.0f);
   e->logits_.assign(net.classifier.classes, 0.0f);
-  e->features_.assign(net.head.g.out_c, 0.0f);
+  e->features_.assign(features, 0.0f);
   return e;
 }
 
@@ -386,28 +419,25 @@ void QuantizedEngine::ExpandWhole(const QInvertedResidualPlan& b, const uint8_t*
 void QuantizedEngine::RunShare(int t) {
   uint8_t* arena = arena_.data();
   int begin, end;
-  uint8_t* buffers[2] = {arena, arena + buffer_bytes_};
-  int cur = 0;  // the buffer holding the running activation
   bool expanded_ahead = false;  // the block's whole expansion was done with the block before
   if (!stem_fused_) {
     const size_t row = RowBytes(stem_.g.out_w, stem_.g.out_c);
     workers_->Share(stem_.g.out_h, t, &begin, &end);
-    for (int oy = begin; oy < end; ++oy) StemRow(oy, buffers[0] + static_cast<size_t>(oy) * row, t);
+    for (int oy = begin; oy < end; ++oy) StemRow(oy, arena + static_cast<size_t>(oy) * row, t);
     workers_->Sync();
   }
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    // A fused stem feeds block 0 through its ring; the buffers start with block 0's output.
-    const bool first_fused = i == 0 && stem_fused_;
-    uint8_t* out = buffers[first_fused ? 0 : 1 - cur];
     const QInvertedResidualPlan& b = blocks_[i];
+    uint8_t* in = arena + b.in_offset;
+    uint8_t* out = arena + b.out_offset;
     if (b.source == RowSource::kExpanded && !expanded_ahead) {
       // The whole expansion first, its pixels shared evenly.
       workers_->Share(b.expand.g.in_h * b.expand.g.in_w, t, &begin, &end);
-      ExpandWhole(b, buffers[cur], begin, end - begin);
+      ExpandWhole(b, in, begin, end - begin);
       workers_->Sync();
     }
     workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
-    if (begin < end) RunBlock(b, buffers[cur], out, begin, end, t);
+    if (begin < end) RunBlock(b, in, out, begin, end, t);
     // A next block that expands its whole input starts before the barrier, each thread on the
     // rows it has just written (its input is this block's output), into the other expansion
     // buffer (consecutive kExpanded blocks alternate slots): this block's may still be read.
@@ -415,13 +445,13 @@ void QuantizedEngine::RunShare(int t) {
     expanded_ahead = next != nullptr && next->source == RowSource::kExpanded;
     if (expanded_ahead) ExpandWhole(*next, out, begin * b.project.g.out_w, (end - begin) * b.project.g.out_w);
     workers_->Sync();
-    cur = first_fused ? 0 : 1 - cur;
   }
   const QPointwisePlan& h = head_;
+  if (h.packed.empty()) return;  // no head: Run pools the last block's output (map_offset_)
   workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
   const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
-  kernels::QGemm(buffers[cur] + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(), h.g.out_c,
-                 arena + head_offset_ + begin * out_row, h.g.out_c);
+  kernels::QGemm(arena + blocks_.back().out_offset + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(),
+                 h.g.out_c, arena + head_offset_ + begin * out_row, h.g.out_c);
 }
 
 void QuantizedEngine::Run() {
@@ -434,12 +464,10 @@ void QuantizedEngine::Run() {
     }
   }
   workers_->Run([this](int t) { RunShare(t); });
-  const QPointwisePlan& h = head_;
-  const int pixels = h.g.in_h * h.g.in_w;
-  uint8_t* head_out = arena + head_offset_;
   uint8_t* pooled = arena + pooled_offset_;
   uint8_t* logits = arena + logits_offset_;
-  OutOfLine(&kernels::QGlobalAveragePool)(head_out, static_cast<size_t>(pixels), h.g.out_c, pool_, pooled);
+  OutOfLine(&kernels::QGlobalAveragePool)(arena + map_offset_, static_cast<size_t>(pooled_pixels_), feature_size(),
+                                          pool_, pooled);
   const QPointwisePlan& c = classifier_;
   kernels::QGemm(pooled, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, softmax_ ? logits : output_.data(),
                  c.g.out_c);

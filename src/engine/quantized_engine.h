@@ -49,6 +49,7 @@ struct QInvertedResidualPlan {
   int band_rows = 1;  // output rows per step
   int ring_rows = 0;  // depthwise input rows kept in the ring (RingRows; 0: read in place)
   int expanded_slot = 0;  // kExpanded: which of the two whole-expansion buffers (alternating)
+  size_t in_offset = 0, out_offset = 0;  // the block's input and output in the arena
 };
 
 class QuantizedEngine {
@@ -63,7 +64,7 @@ class QuantizedEngine {
 
   const model::InputSpec& input_spec() const { return input_spec_; }
   int num_classes() const { return classifier_.g.out_c; }
-  int feature_size() const { return head_.g.out_c; }
+  int feature_size() const { return static_cast<int>(features_.size()); }
 
   // Resizes an RGB image to the input tensor (its bytes are the pixels: a uint8 input stores
   // them, an int8 input stores pixel - 128, the same carrier bytes).
@@ -108,7 +109,8 @@ class QuantizedEngine {
   uint8_t stem_pad_ = 0;     // the stem input's zero point: what its padding reads
   bool stem_fused_ = false;  // computed band by band inside block 0
   std::vector<QInvertedResidualPlan> blocks_;
-  QPointwisePlan head_;
+  QPointwisePlan head_;  // none (packed empty) in MobileNetV1
+  int pooled_pixels_ = 0;
   kernels::QPoolParams pool_;
   QPointwisePlan classifier_;
   bool softmax_ = false;
@@ -120,10 +122,10 @@ class QuantizedEngine {
 
   std::vector<uint8_t> input_;   // the image as the input tensor
   std::vector<uint8_t> arena_;   // activations and scratch, placed below
-  size_t buffer_bytes_ = 0;      // each of the two activation buffers at the start of the arena
+  size_t activation_bytes_ = 0;  // the running activations at the start of the arena (both ends)
   // Thread t's ring, band and im2col rows are at ring_offset_ etc. + t * scratch_stride_.
   size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, scratch_stride_ = 0, head_offset_ = 0,
-         pooled_offset_ = 0, logits_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0, expanded_bytes_ = 0;
+         pooled_offset_ = 0, logits_offset_ = 0, map_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0, expanded_bytes_ = 0;
   std::unique_ptr<Workers> workers_;
   std::vector<uint8_t> output_;
   std::vector<float> scores_, logits_, features_;

@@ -58,16 +58,20 @@ class Builder {
       net.blocks.emplace_back();
       MNV2_RETURN_IF_ERROR(ReadBlock(&net.blocks.back(), static_cast<int>(net.blocks.size()) - 1));
     }
-    if (net.blocks.empty()) return Unsupported("no inverted residual block follows the stem");
-    MNV2_RETURN_IF_ERROR(ReadConv(&net.head, "head"));
-    if (net.head.g.kernel_h != 1 || net.head.g.kernel_w != 1 || net.head.g.stride != 1) {
-      return Unsupported("the head convolution '" + net.head.name + "' is not 1x1 stride 1");
+    if (net.blocks.empty()) return Unsupported("no depthwise-separable block follows the stem");
+    // MobileNetV2 has a 1x1 head convolution before the pooling; MobileNetV1 pools its last block.
+    net.has_head = Peek(kOpConv2D);
+    if (net.has_head) {
+      MNV2_RETURN_IF_ERROR(ReadConv(&net.head, "head"));
+      if (net.head.g.kernel_h != 1 || net.head.g.kernel_w != 1 || net.head.g.stride != 1) {
+        return Unsupported("the head convolution '" + net.head.name + "' is not 1x1 stride 1");
+      }
     }
-    MNV2_RETURN_IF_ERROR(ReadGlobalPool(net.head.g));
+    MNV2_RETURN_IF_ERROR(ReadGlobalPool(net.pooled_geometry()));
     qg_.pool_is_mean = g_.operators[next_ - 1].code == kOpMean;
     qg_.pool_output = Quant8(cur_, "the pooling output");
     SkipReshapes();
-    MNV2_RETURN_IF_ERROR(ReadClassifier(&net.classifier, net.head.g.out_c));
+    MNV2_RETURN_IF_ERROR(ReadClassifier(&net.classifier, net.feature_size()));
     SkipReshapes();
     net.softmax = false;
     if (Peek(kOpSoftmax)) {
@@ -98,7 +102,7 @@ class Builder {
       return Unsupported("the output tensor " + ShapeString(g_.tensors[cur_].shape) + " does not hold " +
                          std::to_string(net.classifier.classes) + " classes");
     }
-    net.weight_type = TensorTypeName(g_.tensors[head_weights_].type);
+    net.weight_type = TensorTypeName(g_.tensors[feature_weights_].type);
     net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
     // Float weights skipped for a network whose layers turned out not all 8-bit: read it all.
     if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
@@ -173,7 +177,7 @@ class Builder {
     const size_t index = next_ - 1;
     if (op.inputs.empty() || op.inputs[0] != cur_) {
       return Unsupported(std::string(what) + " (operator " + std::to_string(index) +
-                         ") does not read the previous layer's output: the graph is not a MobileNetV2 chain");
+                         ") does not read the previous layer's output: the graph is not a MobileNet chain");
     }
     if (op.outputs.size() != 1) {
       return Unsupported(std::string(what) + " (operator " + std::to_string(index) + ") has " +
@@ -500,7 +504,7 @@ class Builder {
     MNV2_RETURN_IF_ERROR(ReadWeights(op.inputs[1], {out_c, kh, kw, conv->g.in_c}, where + " weights", &conv->weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, out_c, where, &conv->bias));
     ReadLayerQuantization(op, in, out_c, 0, where, &conv->q);
-    if (what == "head") head_weights_ = op.inputs[1];
+    if (what != "classifier") feature_weights_ = op.inputs[1];
     return ToActivation(op.options.activation, where, &conv->activation);
   }
 
@@ -596,7 +600,7 @@ class Builder {
                            "]; only the spatial axes [1, 2] are supported");
       }
     } else {
-      return Unsupported("expected AVERAGE_POOL_2D or MEAN after the head convolution, found " +
+      return Unsupported("expected AVERAGE_POOL_2D or MEAN after the last convolution, found " +
                          (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
     }
     if (Elements(g_.tensors[cur_]) != head.out_c) {
@@ -653,7 +657,7 @@ class Builder {
   int64_t weight_bytes_ = 0, layer_peak_ = 0, input_elements_ = 0;  // for CheckMemory
   size_t next_ = 0;      // next operator to read
   int32_t cur_ = -1;     // tensor holding the running activation
-  int32_t head_weights_ = 0;
+  int32_t feature_weights_ = 0;  // of the last convolution before the pooling: the file's weight type
   QuantizedGraph qg_;     // what the integer path needs, gathered on the way
   bool quant_ok_ = true;  // the integer path can run
   std::string reason_;    // why not, when it cannot

@@ -37,16 +37,32 @@ int64_t ConvMacs(const ConvGeometry& g, bool depthwise) {
   const int64_t per_output = static_cast<int64_t>(g.kernel_h) * g.kernel_w * (depthwise ? 1 : g.in_c);
   return static_cast<int64_t>(g.out_h) * g.out_w * g.out_c * per_output;
 }
+
+int64_t ConvParameters(const ConvGeometry& g, bool depthwise) {
+  return static_cast<int64_t>(g.kernel_h) * g.kernel_w * g.out_c * (depthwise ? 1 : g.in_c) + g.out_c;
+}
 }  // namespace
 
+const char* FamilyName(Family f) { return f == Family::kMobileNetV1 ? "mobilenet_v1" : "mobilenet_v2"; }
+
 int64_t Network::MultiplyAdds() const {
-  int64_t macs = ConvMacs(stem.g, false) + ConvMacs(head.g, false);
+  int64_t macs = ConvMacs(stem.g, false) + (has_head ? ConvMacs(head.g, false) : 0);
   for (const InvertedResidual& b : blocks) {
     if (b.has_expand) macs += ConvMacs(b.expand.g, false);
     macs += ConvMacs(b.depthwise.g, true) + ConvMacs(b.project.g, false);
   }
   for (const Classifier& d : hidden) macs += static_cast<int64_t>(d.features) * d.classes;
   return macs + static_cast<int64_t>(classifier.features) * classifier.classes;
+}
+
+int64_t Network::Parameters() const {
+  int64_t n = ConvParameters(stem.g, false) + (has_head ? ConvParameters(head.g, false) : 0);
+  for (const InvertedResidual& b : blocks) {
+    if (b.has_expand) n += ConvParameters(b.expand.g, false);
+    n += ConvParameters(b.depthwise.g, true) + ConvParameters(b.project.g, false);
+  }
+  for (const Classifier& d : hidden) n += (static_cast<int64_t>(d.features) + 1) * d.classes;
+  return n + (static_cast<int64_t>(classifier.features) + 1) * classifier.classes;
 }
 
 }  // namespace model

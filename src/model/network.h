@@ -107,8 +107,15 @@ struct DepthwiseConv2D {
   LayerQuantization q;
 };
 
-// expand (1x1, optional: the first block has none) -> depthwise 3x3 -> project (1x1, linear),
-// plus the block's input when `residual` (same shape in and out).
+// The networks of the MobileNet family this engine runs: a stem convolution, a chain of
+// depthwise-separable blocks, [a 1x1 head,] global average pooling and a classifier.
+enum class Family { kMobileNetV1, kMobileNetV2 };
+const char* FamilyName(Family f);  // "mobilenet_v1", "mobilenet_v2"
+
+// One depthwise-separable block: [expand 1x1] -> depthwise 3x3 -> project 1x1 [+ input].
+// MobileNetV2's inverted residual expands (all but its first block), projects linearly and adds
+// the block's input when `residual` (same shape in and out). MobileNetV1's block has neither
+// expansion nor residual, and its projection (the pointwise convolution) has a ReLU6.
 struct InvertedResidual {
   bool has_expand = false;
   Conv2D expand;
@@ -157,8 +164,9 @@ struct Network {
   InputSpec input;
   Conv2D stem;
   std::vector<InvertedResidual> blocks;
-  Conv2D head;  // the last 1x1 convolution (1280 channels at alpha <= 1)
-  // Global average pooling over head's output, then the hidden dense layers of heads such as
+  bool has_head = true;  // MobileNetV2's last 1x1 convolution; MobileNetV1 pools its last block
+  Conv2D head;           // (1280 channels at alpha <= 1)
+  // Global average pooling over the head's output (the last block's without a head), then the hidden dense layers of heads such as
   // Keras' Dense(256, relu) -> Dense(128, relu) -> Dense(5) (usually none), then:
   std::vector<Classifier> hidden;
   Classifier classifier;
@@ -169,16 +177,28 @@ struct Network {
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"
   bool quantized = false;   // weights stored as integers
-  // The width multiplier, from the last block's 320 * alpha channels: rounded to a multiple of 8,
-  // they give 0.35, 0.5, 0.75, 1.0, 1.3, 1.4 exactly, which the stem's 32 * alpha does not.
+  // MobileNetV2 expands; MobileNetV1 never does.
+  Family family() const {
+    for (const InvertedResidual& b : blocks) {
+      if (b.has_expand) return Family::kMobileNetV2;
+    }
+    return Family::kMobileNetV1;
+  }
+  // The width multiplier, from the last block's channels: 320 * alpha in MobileNetV2 (rounded to
+  // a multiple of 8, they give 0.35, 0.5, 0.75, 1.0, 1.3, 1.4 exactly, which the stem's 32 * alpha
+  // does not), 1024 * alpha in MobileNetV1.
   float alpha() const {
+    const float full = family() == Family::kMobileNetV1 ? 1024.0f : 320.0f;
     const int c = blocks.empty() ? stem.g.out_c * 10 : blocks.back().project.g.out_c;
-    return std::round(static_cast<float>(c) / 320.0f * 100.0f) / 100.0f;
+    return std::round(static_cast<float>(c) / full * 100.0f) / 100.0f;
   }
   int num_classes() const { return classifier.classes; }
-  int feature_size() const { return head.g.out_c; }
-  // Multiply-adds of one inference.
+  // The pooled map: the head's output, or the last block's.
+  const ConvGeometry& pooled_geometry() const { return has_head || blocks.empty() ? head.g : blocks.back().project.g; }
+  int feature_size() const { return pooled_geometry().out_c; }
+  // Multiply-adds of one inference, and the weights and biases.
   int64_t MultiplyAdds() const;
+  int64_t Parameters() const;
 };
 
 }  // namespace model

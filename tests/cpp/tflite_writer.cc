@@ -251,23 +251,8 @@ class Synth {
 
   bool quantized() const { return s_.weights == WeightType::kUInt8 || s_.weights == WeightType::kInt8PerChannel; }
 
-  GraphDef Build() {
-    const int input = Activation({1, s_.resolution, s_.resolution, 3}, "input");
-    if (quantized()) {
-      g.tensors[input].type = 3;
-      g.tensors[input].scale = {1.0f / 128};
-      g.tensors[input].zero_point = {128};
-    }
-    g.inputs = {input};
-    cur_ = input;
-    if (s_.quantize_edges) {
-      const int q = Activation({1, s_.resolution, s_.resolution, 3}, "input_int8");
-      g.tensors[q].type = 9;
-      g.tensors[q].scale = {1.0f / 128};
-      g.tensors[q].zero_point = {0};
-      g.ops.push_back({114, {cur_}, {q}, nullptr, 0});
-      cur_ = q;
-    }
+  // MobileNetV2's stem, 17 inverted residual blocks and head (Sandler et al. 2018, Table 2).
+  void BuildV2Blocks() {
     const float a = s_.alpha;
     Conv(MakeDivisible(32 * a), 3, 2, 3, "stem");
     struct Stage { int t, c, n, s; };
@@ -292,6 +277,44 @@ class Synth {
       }
     }
     Conv(s_.head_channels ? s_.head_channels : a > 1.0f ? MakeDivisible(1280 * a) : 1280, 1, 1, 3, "head");
+  }
+
+  // MobileNetV1's stem and 13 depthwise-separable blocks (Howard et al. 2017, Table 1).
+  void BuildV1Blocks() {
+    const float a = s_.alpha;
+    Conv(static_cast<int>(32 * a), 3, 2, 3, "stem");
+    struct Block { int s, c; };
+    const Block blocks[] = {{1, 64},  {2, 128}, {1, 128}, {2, 256}, {1, 256}, {2, 512},  {1, 512},
+                            {1, 512}, {1, 512}, {1, 512}, {1, 512}, {2, 1024}, {1, 1024}};
+    for (int i = 0; i < 13 && i < s_.blocks; ++i) {
+      const std::string name = "block_" + std::to_string(i);
+      Depthwise(blocks[i].s, name + "/depthwise");
+      Conv(static_cast<int>(blocks[i].c * a), 1, 1, 3, name + "/pointwise");
+    }
+  }
+
+  GraphDef Build() {
+    const int input = Activation({1, s_.resolution, s_.resolution, 3}, "input");
+    if (quantized()) {
+      g.tensors[input].type = 3;
+      g.tensors[input].scale = {1.0f / 128};
+      g.tensors[input].zero_point = {128};
+    }
+    g.inputs = {input};
+    cur_ = input;
+    if (s_.quantize_edges) {
+      const int q = Activation({1, s_.resolution, s_.resolution, 3}, "input_int8");
+      g.tensors[q].type = 9;
+      g.tensors[q].scale = {1.0f / 128};
+      g.tensors[q].zero_point = {0};
+      g.ops.push_back({114, {cur_}, {q}, nullptr, 0});
+      cur_ = q;
+    }
+    if (s_.v1) {
+      BuildV1Blocks();
+    } else {
+      BuildV2Blocks();
+    }
     const auto head = g.tensors[cur_].shape;
     const int features = head[3];
     const int pooled = Activation({1, 1, 1, features}, "pool");

@@ -1,4 +1,4 @@
-// Writes TFLite flatbuffers for tests: synthetic MobileNetV2-family models of any
+// Writes TFLite flatbuffers for tests: synthetic MobileNetV2 and MobileNetV1 models of any
 // width, resolution, class count and weight type, and hand-made broken ones.
 #ifndef MNV2_TESTS_TFLITE_WRITER_H_
 #define MNV2_TESTS_TFLITE_WRITER_H_
@@ -69,6 +69,9 @@ struct SyntheticSpec {
   bool mean_pool = false;      // MEAN instead of AVERAGE_POOL_2D
   bool quantize_edges = false;  // int8 style: QUANTIZE after the input and before the output
   bool softmax = true;
+  // MobileNetV1 (Howard et al. 2017, Table 1) instead: 13 depthwise-separable blocks (depthwise
+  // 3x3 + ReLU6, pointwise 1x1 + ReLU6), int(c * alpha) channels, no head convolution.
+  bool v1 = false;
   uint32_t seed = 1;
   // Tiny models (fuzzing seeds): only the first `blocks` inverted residual blocks, and a head
   // of `head_channels` (0: the paper's 1280, or more for alpha > 1).

@@ -153,15 +153,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
     e->hidden_.push_back(PlanDense(d));
     widest = std::max<size_t>(widest, d.classes);
   }
-  e->hidden_out_.assign(2 * widest, 0.0f);
+  e->hidden_out_.resize(2 * widest);
   e->classifier_ = PlanDense(net.classifier);
   e->softmax_ = net.softmax;
   e->softmax_beta_ = net.softmax_beta;
 
-  e->input_.assign(InputFloats(net.stem.g), 0.0f);
-  e->features_.assign(net.feature_size(), 0.0f);
-  e->scores_.assign(net.classifier.classes, 0.0f);
-  e->logits_.assign(net.classifier.classes, 0.0f);
+  e->input_.resize(InputFloats(net.stem.g));
+  e->features_.resize(net.feature_size());
+  e->scores_.resize(net.classifier.classes);
+  e->logits_.resize(net.classifier.classes);
   return e;
 }
 
@@ -198,7 +198,7 @@ void Engine::PlanMemory(const model::Network& net) {
       columns_stride_ = std::max(columns_stride_, kernels::GemmSkippingZerosColumns(b.band_rows * g.in_w, g.in_c));
     }
   }
-  columns_.assign(columns_stride_ * threads, 0);
+  columns_.resize(columns_stride_ * threads);
   if (!stem_fused_) add(OutputFloats(net.stem.g), 0, false);
   for (const InvertedResidualPlan& b : blocks_) {
     const size_t scratch = scratch_of(b);
@@ -231,7 +231,7 @@ void Engine::PlanMemory(const model::Network& net) {
   const model::ConvGeometry& pooled = net.pooled_geometry();
   pooled_offset_ = net.has_head ? offset(layers[k].out_low, layers[k].out) : head_in_offset_;
   pooled_pixels_ = pooled.out_h * pooled.out_w;
-  arena_.assign(arena, 0.0f);
+  arena_.resize(arena);
 }
 
 size_t Engine::LayerByLayerActivationBytes(const model::Network& net) {

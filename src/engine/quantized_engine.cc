@@ -252,33 +252,27 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   size_t activations = stem_bytes, ring = 0, band = 0, expanded = 0;
   size_t in = stem_bytes;      // the running activation's bytes
   bool low = !e->stem_fused_;  // and whether at the low end (a fused stem writes nothing there)
-  std::vector<bool> out_low(net.blocks.size());
-  for (size_t i = 0; i < net.blocks.size(); ++i) {
-    const QInvertedResidualPlan& b = e->blocks_[i];
+  for (QInvertedResidualPlan& b : e->blocks_) {
     const ConvGeometry& g = b.depthwise.g;
+    const ConvGeometry& x = b.source == RowSource::kExpand ? b.expand.g : g;  // what the block reads
     const size_t out = Align(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
     const bool in_place = one_thread && low && in > 0 && !b.residual &&
                           (b.source == RowSource::kInput || b.source == RowSource::kExpand) &&
-                          OutputMayOverlapInput(g, RowBytes(b.source == RowSource::kExpand ? b.expand.g.in_w : g.in_w,
-                                                            b.source == RowSource::kExpand ? b.expand.g.in_c : g.in_c),
-                                                RowBytes(b.project.g.out_w, b.project.g.out_c), b.band_rows,
-                                                b.source == RowSource::kExpand);
-    out_low[i] = in_place || !low;
+                          OutputMayOverlapInput(g, RowBytes(x.in_w, x.in_c), RowBytes(b.project.g.out_w, b.project.g.out_c),
+                                                b.band_rows, b.source == RowSource::kExpand);
+    low = in_place || !low;
     activations = std::max(activations, in_place ? std::max(in, out) : in + out);
-    low = out_low[i];
     in = out;
+    b.out_offset = low ? 0 : out;  // for now: the bytes to place at the high end
     ring = std::max(ring, static_cast<size_t>(b.ring_rows) * RowBytes(g.in_w, g.in_c));
     if (b.source == RowSource::kExpanded) expanded = std::max(expanded, RowBytes(g.in_w, g.in_c) * g.in_h);
     band = std::max(band, static_cast<size_t>(b.band_rows) * RowBytes(g.out_w, g.out_c));
   }
   const size_t input_bytes = RowBytes(net.input.width, 3) * net.input.height;
-  e->activation_bytes_ = activations;
   size_t previous = 0;  // where the last activation was written: the stem's output at 0
-  for (size_t i = 0; i < net.blocks.size(); ++i) {
-    QInvertedResidualPlan& b = e->blocks_[i];
-    const size_t out = Align(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+  for (QInvertedResidualPlan& b : e->blocks_) {
     b.in_offset = previous;
-    b.out_offset = out_low[i] ? 0 : activations - out;
+    if (b.out_offset != 0) b.out_offset = activations - b.out_offset;
     previous = b.out_offset;
   }
   e->ring_offset_ = activations;
@@ -296,13 +290,13 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
   e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
   e->expanded_bytes_ = Align(expanded);
-  e->arena_.assign(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2), 0);
+  e->arena_.resize(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2));
 
-  e->input_.assign(input_bytes, 0);
-  e->output_.assign(net.classifier.classes, 0);
-  e->scores_.assign(net.classifier.classes, 0.0f);
-  e->logits_.assign(net.classifier.classes, 0.0f);
-  e->features_.assign(features, 0.0f);
+  e->input_.resize(input_bytes);
+  e->output_.resize(net.classifier.classes);
+  e->scores_.resize(net.classifier.classes);
+  e->logits_.resize(net.classifier.classes);
+  e->features_.resize(features);
   return e;
 }
 

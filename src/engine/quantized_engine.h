@@ -122,7 +122,6 @@ class QuantizedEngine {
 
   std::vector<uint8_t> input_;   // the image as the input tensor
   std::vector<uint8_t> arena_;   // activations and scratch, placed below
-  size_t activation_bytes_ = 0;  // the running activations at the start of the arena (both ends)
   // Thread t's ring, band and im2col rows are at ring_offset_ etc. + t * scratch_stride_.
   size_t ring_offset_ = 0, band_offset_ = 0, im2col_offset_ = 0, scratch_stride_ = 0, head_offset_ = 0,
          pooled_offset_ = 0, logits_offset_ = 0, map_offset_ = 0, requant_offset_ = 0, expanded_offset_ = 0, expanded_bytes_ = 0;

@@ -20,14 +20,17 @@ for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
     after(() => model.dispose());
 
     test('info describes the file and the SIMD build', () => {
-      const { multiplyAdds, limits, ...rest } = model.info;  // limits: robustness.test.js
+      const { multiplyAdds, parameters, limits, ...rest } = model.info;  // limits: robustness.test.js
       assert.deepEqual(rest, {
         // threads: by default the cores, at most 4 (threads.test.js tests the option).
-        simd: true, target: 'WASM', threads: Math.min(4, availableParallelism()), inputSize: { width: 224, height: 224 }, numClasses: 1001,
-        featureSize: 1280, alpha: 1, quantized: true, weightType, precision: 'int8', labels: true,
+        simd: true, target: 'WASM', threads: Math.min(4, availableParallelism()), family: 'mobilenet_v2',
+        inputSize: { width: 224, height: 224 }, numClasses: 1001, featureSize: 1280, alpha: 1, quantized: true, weightType,
+        precision: 'int8', labels: true,
       });
-      // About 300 million for MobileNetV2 1.0/224.
+      // About 300 million multiply-adds and 3.5 million parameters for MobileNetV2 1.0/224 (the paper's 3.4 M
+      // counts no biases).
       assert.ok(multiplyAdds > 250e6 && multiplyAdds < 350e6, `${multiplyAdds}`);
+      assert.ok(parameters > 3.4e6 && parameters < 3.6e6, `${parameters}`);
       assert.ok(Object.isFrozen(model.info));
     });
 

@@ -23,11 +23,21 @@ export const IMAGENET_MODELS = [
   { file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite', weightType: 'int8', scoreTolerance: 0.15 },
 ];
 
+/** The MobileNetV1 files, at three of the paper's (alpha, resolution) points, with what the paper says of each. */
+export const V1_MODELS = [
+  { file: 'mobilenet_v1_0.25_128_quant.tflite', alpha: 0.25, size: 128, multiplyAdds: 14e6, parameters: 0.47e6 },
+  { file: 'mobilenet_v1_0.5_160_quant.tflite', alpha: 0.5, size: 160, multiplyAdds: 77e6, parameters: 1.32e6 },
+  { file: 'mobilenet_v1_0.75_192_quant.tflite', alpha: 0.75, size: 192, multiplyAdds: 233e6, parameters: 2.59e6 },
+];
+
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 /** model file -> photo -> [[index, label, prob], ...] from an independent TFLite runtime. */
 export const REFERENCE_TOP5 = readJson(image('reference_top5.json'));
 /** model file -> 'bird.rgb' | 'sunflower.rgb' -> the model's full uint8 output for that raw input. */
 export const REFERENCE_RAW = readJson(image('reference_raw_outputs.json'));
+/** The same for the MobileNetV1 files (raw inputs bird_N.rgb / sunflower_N.rgb, N = the input size). */
+export const REFERENCE_TOP5_V1 = readJson(image('reference_top5_v1.json'));
+export const REFERENCE_RAW_V1 = readJson(image('reference_raw_outputs_v1.json'));
 /** The photos with reference outputs (the same for every ImageNet model). */
 export const PHOTOS = Object.keys(REFERENCE_TOP5[IMAGENET_MODELS[0].file]);
 

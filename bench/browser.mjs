@@ -119,6 +119,7 @@ try {
     },
     network: {
       source: bench.manifest.source,
+      family: bench.manifest.family,
       weightType: bench.manifest.weight_type,
       alpha: bench.manifest.alpha,
       inputSize: bench.manifest.input.height,

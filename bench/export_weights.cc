@@ -9,7 +9,7 @@
 // offsets) and, with --image, DIR/input.rgb: the photo decoded and resized to the model's
 // input size by the project's Pillow-compatible resize (raw interleaved RGB bytes).
 //
-// Layer kinds: stem, expand, depthwise, project, head, classifier. Between head and
+// Layer kinds: stem, expand, depthwise, project, head (MobileNetV2 only), classifier. Before the
 // classifier sits a global average pool over the whole map. A project layer with
 // "residual": true adds its block's input (the input of the block's expand, or of its
 // depthwise when the block has no expand). Weight layouts are the engine's:
@@ -244,8 +244,10 @@ int main(int argc, char** argv) {
     ex.Conv("project", block, b.project.name, b.project.g, b.project.activation, b.project.weights, b.project.bias,
             false, b.residual, b.project.q, b.residual ? &b.add_output : nullptr);
   }
-  ex.Conv("head", -1, net.head.name, net.head.g, net.head.activation, net.head.weights, net.head.bias, false, false,
-          net.head.q);
+  if (net.has_head) {  // MobileNetV1 pools its last block
+    ex.Conv("head", -1, net.head.name, net.head.g, net.head.activation, net.head.weights, net.head.bias, false, false,
+            net.head.q);
+  }
   ex.Classifier(net.classifier);
 
   const std::vector<float>& blob = ex.blob();
@@ -253,6 +255,7 @@ int main(int argc, char** argv) {
   const std::string source = model_path.substr(model_path.find_last_of('/') + 1);
   m << "{\n\"format\":\"mnv2-bench-weights/1\",\n\"source\":" << JsonString(source)
     << ",\n\"weight_type\":\"" << net.weight_type << "\",\"quantized\":" << (net.quantized ? "true" : "false")
+    << ",\"family\":\"" << mnv2::model::FamilyName(net.family()) << "\",\"parameters\":" << net.Parameters()
     << ",\"alpha\":" << JsonFloat(net.alpha()) << ",\n\"input\":{\"height\":" << net.input.height
     << ",\"width\":" << net.input.width << ",\"channels\":" << net.input.channels << ",\"layout\":\"NHWC\""
     << ",\"quantized\":" << (net.input.quantized ? "true" : "false") << ",\"scale\":" << JsonFloat(net.input.scale)

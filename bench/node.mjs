@@ -99,6 +99,7 @@ const full = {
   env: { runtime: `node ${process.version}`, v8: process.versions.v8, cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`, loadavgAtStart, loadavgAtEnd: os.loadavg() },
   network: {
     source: data.manifest.source,
+    family: data.manifest.family,
     weightType: data.manifest.weight_type,
     alpha: data.manifest.alpha,
     inputSize: data.manifest.input.height,

@@ -4,6 +4,7 @@
 #   - the exporter (CMake target mnv2_export_weights, native, in build-bench/) and its export of the
 #     model: weights.json + weights.bin (and, for a model with an integer path, its 8-bit weights and
 #     int32 biases: weights_q.bin), plus the photo resized to the model's input: input.rgb
+#   - the model itself (model.tflite: what ours and tfjs-tflite run)
 #   - the ONNX models for onnxruntime-web: mobilenet_v2.onnx (float32), mobilenet_v2_int8.onnx (integer)
 #   - the WASM SIMD peak microbenchmark: peak.wasm (em++ -O3 -msimd128)
 # MNV2_BENCH_MODEL / MNV2_BENCH_IMAGE override the model and photo (default: ../shared).
@@ -35,6 +36,7 @@ if ! log=$(MNV2_TARGET=mnv2_export_weights scripts/build.sh build-bench -DMNV2_B
   exit 1
 fi
 build-bench/mnv2_export_weights --model "$model" --out "$out" --image "$image"
+cp "$model" "$out/model.tflite"  # the very file ours and tfjs-tflite run (served to the browser page too)
 node -e 'const [m, i] = process.argv.slice(1); console.log(JSON.stringify({ model: m, image: i }))' \
   "$(realpath "$model")" "$(realpath "$image")" > "$out/bench.json"
 node bench/build_models.mjs "$out"

@@ -5,8 +5,9 @@
 // Environment: PORT (default 8080), MNV2_HOST (default 127.0.0.1), MNV2_SHARED_DIR, MNV2_SERVE_QUIET=1.
 // Serves the repository (or --root DIR) on localhost with the headers WebAssembly pages want:
 // COOP/COEP (cross-origin isolation), application/wasm, text/javascript for .js/.mjs.
-// /samples/ serves the sample photos of ../shared/images (MNV2_SHARED_DIR overrides ../shared);
-// /samples/index.json lists them. Only files under the root or the samples folder are served:
+// /samples/ serves the sample photos of ../shared/images (MNV2_SHARED_DIR overrides ../shared),
+// /sample-models/ the models and label files of ../shared/models; index.json in each lists them
+// ({ images } and { models, labels }). Only files under the root or those folders are served:
 // no '..', no dot-files (.git), no symbolic links leading outside.
 // Run from the repository without --root, it first builds dist/ and models/ if they are missing.
 import { spawnSync } from 'node:child_process';
@@ -40,8 +41,10 @@ const TYPES = {
   '.ico': 'image/x-icon',
 };
 
-// What the sample gallery offers: the encoded photos (not the raw .rgb files).
-const SAMPLE = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.(bmp|jpe?g|png|gif)$/i;
+// What the sample gallery offers: the encoded photos (not the raw .rgb files, nor the reference
+// segmentation masks); and the demo's model picker: the .tflite files and their label files.
+const SAMPLE = /^(?!.*_mask\.)[A-Za-z0-9][A-Za-z0-9_.-]*\.(bmp|jpe?g|png|gif)$/i;
+const SAMPLE_MODEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.(tflite|txt)$/i;
 
 export function sharedDir() {
   return path.resolve(process.env.MNV2_SHARED_DIR || path.join(REPO, '..', 'shared'));
@@ -54,14 +57,26 @@ function isInside(dir, file) {
 
 /**
  * Creates (does not start) the server.
- * @param {{ root?: string, samplesDir?: string|null, index?: string|null, log?: (line: string) => void }} options
+ * @param {{ root?: string, samplesDir?: string|null, modelsDir?: string|null, index?: string|null, log?: (line: string) => void }} options
  *   root: the folder served at / (default: the repository); samplesDir: the folder served at /samples/
- *   (default: $MNV2_SHARED_DIR/images; null: no /samples/ route); index: where / redirects to
+ *   (default: $MNV2_SHARED_DIR/images; null: no /samples/ route); modelsDir: at /sample-models/
+ *   (default: $MNV2_SHARED_DIR/models when samplesDir is not given; null: none); index: where / redirects to
  *   (default: the demo when serving the repository, else root's index.html).
  */
 export function createServer(options = {}) {
   const root = path.resolve(options.root ?? REPO);
   const samplesDir = options.samplesDir === undefined ? path.join(sharedDir(), 'images') : options.samplesDir;
+  const modelsDir = options.modelsDir !== undefined ? options.modelsDir
+    : options.samplesDir === undefined ? path.join(sharedDir(), 'models') : null;
+  // The folders of ../shared served beside the root: name -> what is listed and served.
+  const folders = {
+    samples: samplesDir && { dir: samplesDir, pattern: SAMPLE, index: (names) => ({ images: names }) },
+    'sample-models': modelsDir && {
+      dir: modelsDir,
+      pattern: SAMPLE_MODEL,
+      index: (names) => ({ models: names.filter((n) => n.endsWith('.tflite')), labels: names.filter((n) => n.endsWith('.txt')) }),
+    },
+  };
   const index = options.index !== undefined ? options.index : root === REPO ? DEMO_PATH : null;
   const log = options.log ?? (() => {});
   let realRoot;
@@ -80,17 +95,17 @@ export function createServer(options = {}) {
     stream.pipe(res);
   }
 
-  async function listSamples() {
+  async function list({ dir, pattern, index }) {
     let names = [];
     try {
-      names = (await readdir(samplesDir, { withFileTypes: true }))
-        .filter((d) => d.isFile() && SAMPLE.test(d.name))
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => d.isFile() && pattern.test(d.name))
         .map((d) => d.name)
         .sort();
     } catch {
-      // No samples folder: an empty gallery.
+      // No such folder: an empty list.
     }
-    return JSON.stringify({ images: names });
+    return JSON.stringify(index(names));
   }
 
   async function handle(req, res) {
@@ -116,12 +131,13 @@ export function createServer(options = {}) {
 
     if (pathname === '/' && index) return send(res, 302, `see ${index}\n`, undefined, { Location: index });
 
-    if (segments[0] === 'samples' && samplesDir) {
+    const folder = Object.hasOwn(folders, segments[0] ?? '') ? folders[segments[0]] : null;
+    if (folder) {
       if (segments.length === 1 || (segments.length === 2 && segments[1] === 'index.json')) {
-        return send(res, 200, await listSamples(), TYPES['.json']);
+        return send(res, 200, await list(folder), TYPES['.json']);
       }
-      if (segments.length !== 2 || !SAMPLE.test(segments[1])) return send(res, 404, 'not found\n');
-      const file = path.join(samplesDir, segments[1]);
+      if (segments.length !== 2 || !folder.pattern.test(segments[1])) return send(res, 404, 'not found\n');
+      const file = path.join(folder.dir, segments[1]);
       try {
         const s = await stat(file);
         if (!s.isFile()) return send(res, 404, 'not found\n');

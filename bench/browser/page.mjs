@@ -32,7 +32,7 @@ async function readInputs(which) {
   const [manifest, rgb, modelBytes, onnxBytes, onnxInt8Bytes, bin] = await Promise.all([
     fetch('/bench/out/weights.json').then((r) => r.json()),
     bytes('/bench/out/input.rgb'),
-    needs.model ? bytes('/models/mobilenet_v2_1.0_224_quant.tflite') : null,
+    needs.model ? bytes('/bench/out/model.tflite') : null,
     needs.onnx ? bytes('/bench/out/mobilenet_v2.onnx') : null,
     needs.onnxInt8 ? bytes('/bench/out/mobilenet_v2_int8.onnx') : null,
     needs.tfjsWeights ? bytes('/bench/out/weights.bin').then((b) => b.buffer) : null,

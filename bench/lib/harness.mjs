@@ -186,7 +186,8 @@ export function report(r) {
   const L = (s = '') => lines.push(s);
   const alpha = Number.isInteger(r.network.alpha) ? r.network.alpha.toFixed(1) : r.network.alpha;
   const int8 = r.engines.some((e) => isInt8(e.name));
-  L(`MobileNetV2 ${alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32` +
+  const family = r.network.family === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2';
+  L(`${family} ${alpha}/${r.network.inputSize} (${r.network.source}, ${r.network.weightType} weights dequantized to float32` +
     `${int8 ? `; int8 engines: the file's ${r.network.weightType} integers` : ''}), batch 1, input ${r.network.image}`);
   const load = (l) => (l ? l.map((x) => x.toFixed(2)).join(' ') : '?');
   L(`${r.env.runtime}; ${r.env.cpu}; ${r.env.cores} cores; load average ${load(r.env.loadavgAtStart)} at start, ${load(r.env.loadavgAtEnd)} at end`);

@@ -208,6 +208,34 @@ eachEngine('the demo', (ctx) => {
     });
   });
 
+  test('the model picker runs a MobileNetV1 file of ../shared/models and shows its family, α, size and cost', async () => {
+    await withPage(ctx.browser, {}, async (page) => {
+      const file = 'mobilenet_v1_0.5_160_quant.tflite';
+      const variant = await openDemo(page, server.url, `?model=${file}`);
+      assert.equal(variant.state, 'ready', variant.text);
+      assert.deepEqual([variant.family, variant.alpha, variant.size], ['mobilenet_v1', '0.5', '160']);
+      assert.ok(Number(variant.multiplyAdds) > 70e6 && Number(variant.multiplyAdds) < 80e6, variant.multiplyAdds);
+      assert.match(variant.text, /MobileNetV1 α 0\.5 · 160×160/);
+      assert.match(variant.text, /77 M multiply-adds/);
+      const options = await page.evaluate(() => [...document.querySelector('#model').options].map((o) => [o.value, o.selected]));
+      assert.ok(options.some(([value, selected]) => value === file && selected), JSON.stringify(options));
+      // The ImageNet labels come with it; a clear photo gets the reference's class (macaw).
+      const top = await classifySample(page, 'parrot.jpg');
+      assert.deepEqual([top[0].index, top[0].label], [89, 'macaw']);
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+    // A model the classifier does not run says which operator stops it.
+    await withPage(ctx.browser, {}, async (page) => {
+      const variant = await openDemo(page, server.url, '?model=deeplabv3_mnv2_dm05_pascal_quant.tflite');
+      assert.equal(variant.state, 'error');
+      await page.waitForSelector('#error', { visible: true });
+      const error = await shownError(page);
+      assert.equal(error.code, 'E_UNSUPPORTED_OP');
+      assert.match(error.text, /RESIZE_BILINEAR/);
+    });
+  });
+
   test('a failed model download is explained in the page', async () => {
     await withPage(ctx.browser, {}, async (page) => {
       const variant = await openDemo(page, noModel.url); // models/ is not there: HTTP 404

@@ -92,6 +92,22 @@ test('/samples/ lists and serves the encoded photos of the shared folder, nothin
   }
 });
 
+test('/sample-models/ lists and serves the models and label files of the shared folder, nothing else', async () => {
+  const list = JSON.parse((await get(server.url, '/sample-models/index.json')).body);
+  for (const name of ['mobilenet_v2_1.0_224_quant.tflite', 'mobilenet_v1_0.25_128_quant.tflite']) assert.ok(list.models.includes(name), name);
+  assert.ok(list.models.every((n) => n.endsWith('.tflite')), String(list.models));
+  assert.ok(list.labels.includes('imagenet_labels.txt'), String(list.labels));
+  const model = await get(server.url, '/sample-models/mobilenet_v1_0.25_128_quant.tflite');
+  assert.equal(model.status, 200);
+  assert.equal(model.body.subarray(4, 8).toString(), 'TFL3');
+  for (const name of ['README.md', 'LICENSE', '../images/cat.bmp', '..%2fimages%2fcat.bmp', 'sub/x.tflite']) {
+    assert.equal((await get(server.url, `/sample-models/${name}`)).status, 404, name);
+  }
+  // The reference masks are not sample photos.
+  const photos = JSON.parse((await get(server.url, '/samples/index.json')).body).images;
+  assert.ok(!photos.some((n) => n.includes('_mask')), String(photos));
+});
+
 test('no way out of the served folders', async () => {
   // Files outside the repository (the shared folder next to it, /etc), dot-files, raw samples.
   const attempts = [

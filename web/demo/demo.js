@@ -1,6 +1,8 @@
 // The demo page: uses the package exactly as an application would, through its public
 // browser entry point. URL parameters: ?simd=0 forces the build without WebAssembly SIMD,
-// ?worker=1 runs the model in a Web Worker (worker.js) instead of on the page's thread.
+// ?worker=1 runs the model in a Web Worker (worker.js) instead of on the page's thread,
+// ?model=FILE loads FILE from the demo server's /sample-models/ (../shared/models) instead of the
+// bundled model.
 import { load, simdSupported } from '../browser.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +13,20 @@ const forceNoSimd = params.has('simd') && off(params.get('simd'));
 const inWorker = params.has('worker') && on(params.get('worker'));
 const TOPK = 5;
 const SAMPLES = new URL('/samples/', location.href);
+const SAMPLE_MODELS = new URL('/sample-models/', location.href);
+const modelFile = /^[\w.-]+\.tflite$/.test(params.get('model') ?? '') ? params.get('model') : null;
+
+// The label file of a model of /sample-models/, by the names of ../shared/models.
+function labelsFor(file, labels) {
+  const wanted = /inat_bird/.test(file) ? 'inat_bird_labels.txt' : /deeplab|pascal/.test(file)
+    ? 'pascal_voc_segmentation_labels.txt' : 'imagenet_labels.txt';
+  return labels.includes(wanted) ? new URL(wanted, SAMPLE_MODELS).href : undefined;
+}
+
+// The models the demo server offers ({ models, labels }; none on other servers).
+const sampleModels = fetch(new URL('index.json', SAMPLE_MODELS))
+  .then((r) => (r.ok ? r.json() : { models: [], labels: [] }))
+  .catch(() => ({ models: [], labels: [] }));
 
 // ---------------------------------------------------------------------------------------------
 // The classifier, with the same interface on the page's thread and in a Web Worker.
@@ -60,7 +76,7 @@ function workerEngine() {
     where: 'Web Worker',
     async load(options) {
       onProgress = options.onProgress;
-      return (await call({ type: 'load', simd: options.simd })).info;
+      return (await call({ type: 'load', simd: options.simd, model: options.model, labels: options.labels })).info;
     },
     async classify(image) {
       // Page elements cannot be sent to a worker; their pixels can, as an ImageBitmap.
@@ -91,9 +107,10 @@ function explain(error, what) {
     case 'E_FETCH':
       return ['The model could not be downloaded.', 'Check your network connection, then reload the page.'];
     case 'E_MODEL_FORMAT':
+      return ['The model file is damaged.', 'Reload the page; if this persists, the server has a bad copy.'];
     case 'E_UNSUPPORTED_MODEL':
     case 'E_UNSUPPORTED_OP':
-      return ['The model file is damaged or is not a MobileNetV2 model.', 'Reload the page; if this persists, the server has a bad copy.'];
+      return ['This model is not one the classifier runs (MobileNetV1 and MobileNetV2 classifiers).', 'Pick another model.'];
     case 'E_UNSUPPORTED':
       return ['This browser cannot run the classifier.', 'Try an up-to-date Chrome, Edge, Firefox or Safari.'];
     case 'E_OUT_OF_MEMORY':
@@ -161,14 +178,19 @@ $('simd').checked = canSimd && !forceNoSimd;
 $('simd').disabled = !canSimd;
 if (!canSimd) $('simd').parentElement.title = 'This browser does not support WebAssembly SIMD';
 $('worker').checked = inWorker;
+sampleModels.then(({ models }) => {
+  for (const file of models) $('model').append(new Option(file, file, false, file === modelFile));
+});
 
-// Switching the variant or the thread reloads the page with the new URL parameters.
+// Switching the model, the variant or the thread reloads the page with the new URL parameters.
 $('settings').addEventListener('change', () => {
   const next = new URLSearchParams(location.search);
   if ($('simd').checked) next.delete('simd');
   else next.set('simd', '0');
   if ($('worker').checked) next.set('worker', '1');
   else next.delete('worker');
+  if ($('model').value) next.set('model', $('model').value);
+  else next.delete('model');
   location.search = next.toString();
 });
 
@@ -178,7 +200,8 @@ function showVariant(info) {
     [`target ${info.target}`],
     [`${info.threads} thread${info.threads === 1 ? '' : 's'}`],
     [engine.where],
-    [`α ${info.alpha} · ${info.inputSize.width}×${info.inputSize.height} · ${info.weightType}`, 'muted'],
+    [`${info.family === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2'} α ${info.alpha} · ${info.inputSize.width}×${info.inputSize.height}`, 'muted'],
+    [`${(info.multiplyAdds / 1e6).toFixed(0)} M multiply-adds · ${info.weightType}`, 'muted'],
   ];
   $('variant').replaceChildren(...chips.map(([text, kind]) => {
     const li = document.createElement('li');
@@ -186,7 +209,10 @@ function showVariant(info) {
     li.textContent = text;
     return li;
   }));
-  Object.assign($('variant').dataset, { state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where });
+  Object.assign($('variant').dataset, {
+    state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where,
+    family: info.family, alpha: String(info.alpha), size: String(info.inputSize.width), multiplyAdds: String(info.multiplyAdds),
+  });
 }
 
 // Shows the threads as they join (info.threads is read when asked), for ten seconds at most.
@@ -207,13 +233,18 @@ function watchThreads(info) {
 const ready = (async () => {
   setStatus('loading', 'Loading the model…', null);
   const t0 = performance.now();
-  const info = await engine.load({
+  const options = {
     simd: forceNoSimd ? false : 'auto',
     onProgress: ({ loaded, total }) => {
       if (total) setStatus('loading', `Downloading the model… ${mb(loaded)} of ${mb(total)}`, loaded / total);
       else setStatus('loading', `Downloading the model… ${mb(loaded)}`, null);
     },
-  });
+  };
+  if (modelFile) {
+    options.model = new URL(modelFile, SAMPLE_MODELS).href;
+    options.labels = labelsFor(modelFile, (await sampleModels).labels);
+  }
+  const info = await engine.load(options);
   showVariant(info);
   watchThreads(info);
   setStatus('ready', `Ready: model loaded in ${Math.round(performance.now() - t0)} ms. Choose a photo.`);

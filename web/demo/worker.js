@@ -1,5 +1,5 @@
 // The demo's Web Worker: the package runs here so that the page stays responsive.
-// Messages in:  { id, type: 'load', simd }            -> { id, ok, info }
+// Messages in:  { id, type: 'load', simd, model, labels } -> { id, ok, info }  (model, labels: URLs or undefined)
 //               { id, type: 'classify', image, topk } -> { id, ok, top, ms }
 //   image: encoded bytes (ArrayBuffer / Uint8Array), a Blob, an ImageBitmap, ImageData or OffscreenCanvas.
 // Progress while the model downloads: { type: 'progress', loaded, total }.
@@ -14,6 +14,8 @@ async function handle(data) {
     model = null;
     model = await load({
       simd: data.simd ?? 'auto',
+      model: data.model,
+      labels: data.labels,
       onProgress: ({ loaded, total }) => postMessage({ type: 'progress', loaded, total }),
     });
     return { info: model.info };

@@ -91,9 +91,13 @@ class Assembler {
       net.blocks.emplace_back();
       MNV2_RETURN_IF_ERROR(ReadBlock(&net.blocks.back(), static_cast<int>(net.blocks.size()) - 1));
     }
-    if (net.blocks.empty()) return TfjsUnsupported("no inverted residual block follows the stem, found " + Found());
-    MNV2_RETURN_IF_ERROR(ReadConv(&net.head, "head"));
-    MNV2_RETURN_IF_ERROR(CheckPointwise(net.head, "head"));
+    if (net.blocks.empty()) return TfjsUnsupported("no depthwise-separable block follows the stem, found " + Found());
+    // MobileNetV2 has a 1x1 head convolution before the pooling; MobileNetV1 pools its last block.
+    net.has_head = Peek(TfjsOpKind::kConv) || (Peek(TfjsOpKind::kPad) && Peek(TfjsOpKind::kConv, 1));
+    if (net.has_head) {
+      MNV2_RETURN_IF_ERROR(ReadConv(&net.head, "head"));
+      MNV2_RETURN_IF_ERROR(CheckPointwise(net.head, "head"));
+    }
     MNV2_RETURN_IF_ERROR(ReadPool());
 
     std::vector<Classifier> dense;
@@ -180,7 +184,7 @@ class Assembler {
         return TfjsUnsupported(Describe(op) + " does not directly follow a convolution or dense layer");
       }
       return TfjsUnsupported(Describe(op) + " does not read the previous layer's output: the model is not a "
-                             "MobileNetV2 chain");
+                             "MobileNet chain");
     }
     cur_ = op.output;
     return Status::Ok();
@@ -375,7 +379,7 @@ class Assembler {
     } else if (Peek(TfjsOpKind::kMean)) {
       MNV2_RETURN_IF_ERROR(Consume(Next()));
     } else {
-      return TfjsUnsupported("expected a global average pooling after the head convolution, found " + Found());
+      return TfjsUnsupported("expected a global average pooling after the last convolution, found " + Found());
     }
     h_ = w_ = 1;
     return Status::Ok();

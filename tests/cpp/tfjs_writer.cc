@@ -174,10 +174,22 @@ class LayersWriter {
           R"("batch_input_shape":[null,)" + std::to_string(in.height) + "," + std::to_string(in.width) +
               R"(,3],"dtype":"float32","sparse":false)",
           {});
-    Conv(net_.stem, &files_.expected.stem, "Conv1", "bn_Conv1", "Conv1_relu");
+    // Layer names as keras.applications gives them: MobileNetV2's, or MobileNet's (V1).
+    const bool v1 = net_.family() == model::Family::kMobileNetV1;
+    if (v1) {
+      Conv(net_.stem, &files_.expected.stem, "conv1", "conv1_bn", "conv1_relu");
+    } else {
+      Conv(net_.stem, &files_.expected.stem, "Conv1", "bn_Conv1", "Conv1_relu");
+    }
     for (size_t i = 0; i < net_.blocks.size(); ++i) {
       const model::InvertedResidual& b = net_.blocks[i];
       model::InvertedResidual& e = files_.expected.blocks[i];
+      if (v1) {
+        const std::string n = std::to_string(i + 1);
+        Depthwise(b.depthwise, &e.depthwise, "conv_dw_" + n, "conv_dw_" + n + "_bn", "conv_dw_" + n + "_relu");
+        Conv(b.project, &e.project, "conv_pw_" + n, "conv_pw_" + n + "_bn", "conv_pw_" + n + "_relu");
+        continue;
+      }
       const std::string p = i == 0 ? "expanded_conv_" : "block_" + std::to_string(i) + "_";
       const std::string block_in = prev_;
       if (b.has_expand) Conv(b.expand, &e.expand, p + "expand", p + "expand_BN", p + "expand_relu");
@@ -185,9 +197,10 @@ class LayersWriter {
       Conv(b.project, &e.project, p + "project", p + "project_BN", p + "project_relu");
       if (b.residual) Layer(p + "add", "Add", "", {block_in, prev_});
     }
-    Conv(net_.head, &files_.expected.head, "Conv_1", "Conv_1_bn", "out_relu");
+    if (net_.has_head) Conv(net_.head, &files_.expected.head, "Conv_1", "Conv_1_bn", "out_relu");
+    const ConvGeometry& pooled = net_.pooled_geometry();
     if (o_.avg_pool) {
-      const std::string k = std::to_string(net_.head.g.out_h) + "," + std::to_string(net_.head.g.out_w);
+      const std::string k = std::to_string(pooled.out_h) + "," + std::to_string(pooled.out_w);
       Layer("average_pooling2d_1", "AveragePooling2D",
             R"("pool_size":[)" + k + R"(],"padding":"valid","strides":[)" + k + R"(],"data_format":"channels_last")");
       Layer("flatten_1", "Flatten", R"("data_format":"channels_last")");
@@ -334,10 +347,18 @@ class GraphWriter {
       Const("hub_input/Sub/y", {}, {1.0f});
       Node("hub_input/Sub", "Sub", {prev_, "hub_input/Sub/y"}, T());
     }
-    Conv(net_.stem, &files_.expected.stem, "MobilenetV2/Conv");
+    // Node names as TF-slim's graphs (TF Hub) have them: MobilenetV2/..., or MobilenetV1/...
+    const bool v1 = net_.family() == model::Family::kMobileNetV1;
+    Conv(net_.stem, &files_.expected.stem, v1 ? "MobilenetV1/Conv2d_0" : "MobilenetV2/Conv");
     for (size_t i = 0; i < net_.blocks.size(); ++i) {
       const model::InvertedResidual& b = net_.blocks[i];
       model::InvertedResidual& e = files_.expected.blocks[i];
+      if (v1) {
+        const std::string p = "MobilenetV1/Conv2d_" + std::to_string(i + 1);
+        Depthwise(b.depthwise, &e.depthwise, p + "_depthwise");
+        Conv(b.project, &e.project, p + "_pointwise");
+        continue;
+      }
       const std::string p = "MobilenetV2/expanded_conv" + (i ? "_" + std::to_string(i) : "") + "/";
       const std::string block_in = prev_;
       if (b.has_expand) Conv(b.expand, &e.expand, p + "expand");
@@ -345,8 +366,8 @@ class GraphWriter {
       Conv(b.project, &e.project, p + "project");
       if (b.residual) Node(p + "add", "AddV2", {block_in, prev_}, T());
     }
-    Conv(net_.head, &files_.expected.head, "MobilenetV2/Conv_1");
-    const model::ConvGeometry& h = net_.head.g;
+    if (net_.has_head) Conv(net_.head, &files_.expected.head, "MobilenetV2/Conv_1");
+    const model::ConvGeometry& h = net_.pooled_geometry();
     if (o_.avg_pool) {
       Node("MobilenetV2/Logits/AvgPool", "AvgPool", {prev_},
            Ints("ksize", {1, h.out_h, h.out_w, 1}) + "," + Ints("strides", {1, 1, 1, 1}) + "," + S("padding", "VALID") +
@@ -513,7 +534,7 @@ void AddDenseHead(Network* net, const std::vector<int>& sizes, uint32_t seed) {
     for (int i = 0; i < out; ++i) d.bias.push_back(u(rng) * 0.1f);
     return d;
   };
-  int features = net->head.g.out_c;
+  int features = net->feature_size();
   for (size_t i = 0; i < sizes.size(); ++i) {
     net->hidden.push_back(dense(features, sizes[i], Activation::kRelu, "dense_" + std::to_string(i)));
     features = sizes[i];

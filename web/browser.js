@@ -113,7 +113,7 @@ const platform = {
   },
 };
 
-/** Loads a MobileNetV2 model. See index.d.ts. */
+/** Loads a MobileNetV1 or MobileNetV2 model. See index.d.ts. */
 export function load(options = {}) {
   return loadWith(platform, options);
 }

@@ -46,7 +46,7 @@ const platform = {
   workerScript: async (url) => (url.protocol === 'file:' ? fileURLToPath(url) : url.href),
 };
 
-/** Loads a MobileNetV2 model. See index.d.ts. */
+/** Loads a MobileNetV1 or MobileNetV2 model. See index.d.ts. */
 export function load(options = {}) {
   return loadWith(platform, options);
 }

@@ -142,7 +142,8 @@ class PlaywrightPage extends Page {
     this.context = context;
     page.on('pageerror', (e) => this.#errors.push(e.message));
     page.on('console', (m) => {
-      if (m.type() === 'warning' || m.type() === 'error') this.#console.push(`${m.type()}: ${m.text()}`);
+      const where = m.location()?.url ? ` (${m.location().url})` : '';
+      if (m.type() === 'warning' || m.type() === 'error') this.#console.push(`${m.type()}: ${m.text()}${where}`);
     });
   }
 

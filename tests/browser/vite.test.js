@@ -33,7 +33,7 @@ function run(command, args, cwd) {
 const APP_FILES = {
   'index.html': `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>my app</title></head>
+<head><meta charset="utf-8"><title>my app</title><link rel="icon" href="data:,"></head>
 <body>
   <pre id="page" data-state="loading">loading</pre>
   <pre id="worker" data-state="loading">loading</pre>

@@ -9,6 +9,8 @@
 # With MNV2_FUZZ_RUNS=N (what the test command uses) each fuzzer instead runs exactly N inputs
 # from a fixed random seed and a fresh corpus: the same inputs on every machine, however fast,
 # so the run is a reproducible regression check rather than a search whose reach depends on speed.
+# MNV2_FUZZ_TESTS=1 builds the GoogleTest suites in build-fuzz too (the test command's one
+# sanitizer build: ctest --test-dir build-fuzz); MNV2_FUZZ_BUILD_ONLY=1 stops after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -23,9 +25,12 @@ if ! command -v clang++-14 >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/l
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
 fi
+tests=OFF
+[ "${MNV2_FUZZ_TESTS:-}" = 1 ] && tests=ON
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMNV2_FUZZ=ON -DMNV2_BUILD_TESTS=OFF >/dev/null
+  -DMNV2_FUZZ=ON -DMNV2_BUILD_TESTS=$tests >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
+[ "${MNV2_FUZZ_BUILD_ONLY:-}" = 1 ] && exit 0
 
 rm -rf build-fuzz/seeds
 build-fuzz/mnv2_fuzz_seeds build-fuzz/seeds "$shared"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test command. Installs what it needs, then runs every suite:
-#   1. C++ (GoogleTest) natively, then again under AddressSanitizer + UBSan (with the regression
-#      tests of what the fuzzers found), then each libFuzzer target on a fixed number of inputs
-#      from a fixed seed, about a minute each (reproducible; scripts/fuzz.sh SECONDS runs the
-#      open-ended search);
+#   1. C++ (GoogleTest) natively (g++), then again under AddressSanitizer + UBSan (clang, in the
+#      same build as the libFuzzer targets: build-fuzz), with the regression tests of what the
+#      fuzzers found, then each fuzzer on a fixed number of inputs from a fixed seed, about a
+#      minute each (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
@@ -63,10 +63,11 @@ step() {
 native_tests() {
   scripts/build.sh build -DMNV2_BUILD_TESTS=ON && ctest --test-dir build --output-on-failure -j"$jobs"
 }
+# One sanitizer build serves the tests and the fuzzers (clang: libFuzzer needs it).
 sanitizer_tests() {
-  scripts/build.sh build-asan -DMNV2_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+  MNV2_FUZZ_TESTS=1 MNV2_FUZZ_BUILD_ONLY=1 scripts/fuzz.sh &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --test-dir build-asan --output-on-failure -j"$jobs"
+      ctest --test-dir build-fuzz --output-on-failure -j"$jobs"
 }
 wasm_tests() {
   local status=0
@@ -84,7 +85,7 @@ step "setup (Debian packages)" none scripts/setup.sh browser
 step "C++ native" ctest native_tests
 step "C++ ASan + UBSan" ctest sanitizer_tests
 # Inputs per fuzzer: 35-60 s each on this repository's 2-core machine, the three side by side.
-step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
+step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
 step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
 step "npm ci, models" none js_prepare
 step "JavaScript API (node:test)" node node --test tests/js/

@@ -91,10 +91,12 @@ int main(int argc, char** argv) {
   using mnv2::testing::WeightType;
   std::vector<Bytes> tiny_models;
   int n = 0;
+  // Variants 4 and 5: MobileNetV1 (no expansion, ReLU6 projections, no head convolution).
   for (WeightType w : {WeightType::kFloat32, WeightType::kFloat16, WeightType::kUInt8, WeightType::kInt8PerChannel}) {
-    for (int variant = 0; variant < 4; ++variant) {
+    for (int variant = 0; variant < 6; ++variant) {
       mnv2::testing::SyntheticSpec spec;
-      spec.alpha = 0.35f;
+      spec.v1 = variant >= 4;
+      spec.alpha = spec.v1 ? 0.25f : 0.35f;
       spec.resolution = variant == 3 ? 8 : 16 + 8 * variant;
       spec.classes = 3 + variant;
       spec.weights = w;
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const char* name : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
-                           "mobilenet_v2_1.0_224_inat_bird_quant.tflite"}) {
+                           "mobilenet_v2_1.0_224_inat_bird_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite"}) {
     const Bytes model = ReadFile(shared + "/models/" + name);
     if (model.empty()) continue;
     WriteFile(out + "/model/" + name, model);

@@ -16,6 +16,28 @@ function jsonLines(stdout) {
   return stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
 }
 
+describe('mobilenetv2-wasm info', () => {
+  const info = (...args) => run(process.execPath, [CLI, 'info', ...args]);
+
+  test('a MobileNetV1 file: its family, alpha, input size, cost; --json is model.info', async () => {
+    const model = sharedModel('mobilenet_v1_0.5_160_quant.tflite');
+    const text = await info('--model', model);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^family +mobilenet_v1$/m);
+    assert.match(text.stdout, /^alpha +0\.5$/m);
+    assert.match(text.stdout, /^input +160x160$/m);
+    assert.match(text.stdout, /^multiply-adds +76\.5 M$/m);
+    assert.match(text.stdout, /^parameters +1\.33 M$/m);
+    const json = await info('--model', model, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout);
+    assert.deepEqual([parsed.family, parsed.alpha, parsed.inputSize.width, parsed.numClasses], ['mobilenet_v1', 0.5, 160, 1001]);
+    // The bundled model by default; an image is a usage error.
+    assert.match((await info()).stdout, /^family +mobilenet_v2$/m);
+    assert.equal((await info(image('cat.bmp'))).code, 2);
+  });
+});
+
 describe('mobilenetv2-wasm classify', () => {
   test('--json on two photos: one line each with image, top and ms', async () => {
     const { code, stdout, stderr } = await cli('--json', image('cat.bmp'), image('bird.bmp'));

@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 // mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] [--threads N] IMAGE...
 // mobilenetv2-wasm info [--model M] [--json] [--precision P]
+// mobilenetv2-wasm train --out OUT.tflite [--out-json OUT.json] [--model M] [--epochs N] ... LABEL=FOLDER...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { MAX_THREADS } from '../web/core.js';
 import { load, Mnv2Error } from '../web/node.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
                                  [--precision int8|fp32] [--threads N] [--no-simd] IMAGE...
        mobilenetv2-wasm info [--model M.tflite] [--json] [--precision int8|fp32]
+       mobilenetv2-wasm train --out OUT.tflite [--out-json OUT.json] [--model M.tflite] [--epochs N]
+                              [--learning-rate R] [--l2 D] [--batch-size B] [--seed S] [--crop] LABEL=FOLDER...
 
 classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
 info      prints what the model is: family, width multiplier, input size, classes, multiply-adds, parameters.
+train     learns new classes from folders of images (one per label: cat=photos/cats) on the model's
+          embeddings, trains a softmax head and writes the model with that head as a .tflite (labels
+          inside: classify --model OUT.tflite reads them).
   --model M    a MobileNetV1 or MobileNetV2 .tflite model (default: the bundled ImageNet model)
   --labels L   label file, one class name per line
   --json       one JSON object per image and line: {"image", "top": [{index, label, score}], "ms"} (info: model.info)
@@ -20,15 +27,21 @@ info      prints what the model is: family, width multiplier, input size, classe
   --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32
   --threads N  threads sharing each inference (default: the cores, at most 4; 1 without SIMD)
   --no-simd    run the build without WebAssembly SIMD
+  --out F      train: the .tflite to write;  --out-json F: also the classifier as JSON (examples and head)
+  --epochs N, --learning-rate R, --l2 D, --batch-size B, --seed S   train: as classifier.train() (50, 0.1, 1e-4, 16, 1)
 `;
 
+const COMMANDS = ['classify', 'info', 'train'];
+const TRAIN_FLAGS = { '--epochs': 'epochs', '--learning-rate': 'learningRate', '--l2': 'l2', '--batch-size': 'batchSize', '--seed': 'seed' };
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif']);
+
 function parse(argv) {
-  const a = { top: 5, json: false, crop: false, simd: 'auto', images: [] };
+  const a = { top: 5, json: false, crop: false, simd: 'auto', images: [], train: {} };
   const value = (i, flag) => {
     if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
     return argv[i + 1];
   };
-  if (argv[0] !== 'classify' && argv[0] !== 'info') throw new Error(argv[0] ? `unknown command '${argv[0]}'` : 'no command');
+  if (!COMMANDS.includes(argv[0])) throw new Error(argv[0] ? `unknown command '${argv[0]}'` : 'no command');
   a.command = argv[0];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
@@ -47,6 +60,13 @@ function parse(argv) {
     } else if (arg === '--json') a.json = true;
     else if (arg === '--crop') a.crop = true;
     else if (arg === '--no-simd') a.simd = false;
+    else if (arg === '--out') a.out = value(i++, arg);
+    else if (arg === '--out-json') a.outJson = value(i++, arg);
+    else if (arg in TRAIN_FLAGS) {
+      const v = Number(value(i++, arg));
+      if (!Number.isFinite(v)) throw new Error(`${arg} needs a number`);
+      a.train[TRAIN_FLAGS[arg]] = v;
+    }
     else if (arg === '--threads') {
       a.threads = Number(value(i++, arg));
       if (!Number.isInteger(a.threads) || a.threads < 1 || a.threads > MAX_THREADS) throw new Error(`--threads needs a number from 1 to ${MAX_THREADS}`);
@@ -55,6 +75,15 @@ function parse(argv) {
   }
   if (a.command === 'info' && a.images.length) throw new Error('info takes no image');
   if (a.command === 'classify' && !a.images.length) throw new Error('no image given');
+  if (a.command === 'train') {
+    if (!a.out) throw new Error('train needs --out FILE.tflite');
+    a.folders = a.images.map((arg) => {
+      const eq = arg.indexOf('=');
+      if (eq < 1 || eq === arg.length - 1) throw new Error(`train takes LABEL=FOLDER arguments, not '${arg}'`);
+      return { label: arg.slice(0, eq), folder: arg.slice(eq + 1) };
+    });
+    if (a.folders.length < 2) throw new Error('train needs folders of at least two labels');
+  }
   return a;
 }
 
@@ -94,6 +123,49 @@ function printInfo(info, json) {
   for (const [name, value] of rows) process.stdout.write(`${name.padEnd(14)}${value}\n`);
 }
 
+// The image files of a folder, by name.
+async function imagesIn(folder) {
+  let names;
+  try {
+    names = await readdir(folder);
+  } catch (e) {
+    throw new Mnv2Error('E_IO', `cannot read the folder ${folder}: ${e.code === 'ENOENT' ? 'no such folder' : e.message}`);
+  }
+  const images = names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+  if (!images.length) throw new Mnv2Error('E_INVALID_ARGUMENT', `no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${folder}`);
+  return images.map((n) => join(folder, n));
+}
+
+async function train(model, args) {
+  const classifier = model.createClassifier();
+  for (const { label, folder } of args.folders) {
+    const start = performance.now();
+    let count = 0;
+    for (const image of await imagesIn(folder)) {
+      try {
+        count = await classifier.addExample(image, label, { crop: args.crop });
+      } catch (e) {
+        throw new Mnv2Error(e.code, `${image}: ${e.message}`);
+      }
+    }
+    process.stdout.write(`${label.padEnd(16)}${String(count).padStart(5)} examples  (${(performance.now() - start).toFixed(0)} ms)\n`);
+  }
+  const result = await classifier.train({
+    ...args.train,
+    onProgress: ({ epoch, epochs, loss }) => {
+      if (epoch === 1 || epoch === epochs || epoch % 10 === 0) process.stdout.write(`epoch ${String(epoch).padStart(4)}/${epochs}  loss ${loss.toFixed(4)}\n`);
+    },
+  });
+  process.stdout.write(`trained ${result.epochs} epochs in ${result.ms.toFixed(0)} ms, loss ${result.loss.toFixed(4)}\n`);
+  const bytes = await classifier.exportTflite();
+  await writeFile(args.out, bytes);
+  process.stdout.write(`wrote ${args.out} (${bytes.length} bytes)\n`);
+  if (args.outJson) {
+    await writeFile(args.outJson, JSON.stringify(classifier.toJSON()));
+    process.stdout.write(`wrote ${args.outJson}\n`);
+  }
+}
+
 async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -117,6 +189,17 @@ async function main(argv) {
     printInfo(model.info, args.json);
     model.dispose();
     return 0;
+  }
+  if (args.command === 'train') {
+    try {
+      await train(model, args);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`mobilenetv2-wasm: train: ${e.code ?? 'ERROR'}: ${e.message}\n`);
+      return 1;
+    } finally {
+      model.dispose();
+    }
   }
   let failures = 0;
   for (const image of args.images) {

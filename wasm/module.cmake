@@ -13,11 +13,15 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
-  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads)
+  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads
+  _mnv2_learner_create _mnv2_learner_free _mnv2_learner_add _mnv2_learner_add_label _mnv2_learner_classify
+  _mnv2_learner_scores _mnv2_learner_top_k _mnv2_learner_train_begin _mnv2_learner_train_epoch _mnv2_learner_loss
+  _mnv2_learner_head_weights _mnv2_learner_head_bias _mnv2_learner_set_head _mnv2_learner_export_tflite
+  _mnv2_learner_export_tfjs _mnv2_learner_export_data _mnv2_learner_export_size)
 string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
 add_executable(mnv2_module src/api/c_api.cc)
-target_link_libraries(mnv2_module PRIVATE mnv2_engine)
+target_link_libraries(mnv2_module PRIVATE mnv2_engine mnv2_learner)
 target_compile_options(mnv2_module PRIVATE ${MNV2_WASM_SIZE_OPT})
 set_target_properties(mnv2_module PROPERTIES OUTPUT_NAME ${MNV2_MODULE_NAME} SUFFIX ".mjs")
 target_link_options(mnv2_module PRIVATE

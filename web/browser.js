@@ -6,6 +6,8 @@ import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
 // before the first result (bundlers see the same graph either way).
 import '../dist/mnv2-nosimd.mjs';
 import '../dist/mnv2-simd.mjs';
+import './classifier.js';
+import './common.js';
 import './tfjs.js';
 
 export { Mnv2Error, simdSupported };

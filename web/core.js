@@ -5,14 +5,10 @@ import createNosimdModule from '../dist/mnv2-nosimd.mjs';
 import createSimdModule from '../dist/mnv2-simd.mjs';
 import { fetchShards, inMemoryModel, isInMemoryModel, isTflite, looksLikeJson } from './tfjs.js';
 
-/** An error with a stable `code` (E_MODEL_FORMAT, E_INPUT_TYPE, E_DISPOSED, ...). */
-export class Mnv2Error extends Error {
-  constructor(code, message) {
-    super(message);
-    this.name = 'Mnv2Error';
-    this.code = code;
-  }
-}
+import { Classifier } from './classifier.js';
+import { describe, Mnv2Error, nextTask } from './common.js';
+
+export { Mnv2Error };
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where
 // WebAssembly SIMD is supported.
@@ -123,21 +119,6 @@ function wasmOptions(wasmModule) {
   };
 }
 
-// Resolves after the event loop has run the tasks already waiting (a macrotask; promise
-// callbacks alone never let it): the messages of a threaded module's workers, which the
-// module's thread handles to start the engine's threads.
-function nextTask() {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
 // Stops a threaded module's workers (a module is dropped whole: disposed or replaced).
 function release(module) {
   try {
@@ -166,12 +147,6 @@ function toUint8(x) {
   if (x instanceof Uint8Array) return x;
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-}
-
-function describe(x) {
-  if (x === null) return 'null';
-  if (typeof x !== 'object') return typeof x;
-  return x.constructor?.name ?? 'object';
 }
 
 // Model bytes from whatever `load({ model })` was given.
@@ -317,6 +292,7 @@ class Model {
   #broken = null;  // the error of a failed reload: the model cannot run any more
   #lastThreads = 1;
   #threadsAsked;
+  #classifiers = new Set();
 
   constructor(module, source, variant, threads, reinstantiate, platform) {
     this.#platform = platform;
@@ -345,7 +321,8 @@ class Model {
       multiplyAdds: m._mnv2_multiply_adds(h),
       parameters: m._mnv2_parameters(h),
       family: m.UTF8ToString(m._mnv2_family(h)),
-      labels: source.labels !== null,
+      // Given to load(), or in the file's metadata (a .tflite written by Classifier.exportTflite).
+      labels: source.labels !== null || m.UTF8ToString(m._mnv2_label(h, 0)) !== '',
       limits: source.limits,
     });
   }
@@ -464,9 +441,39 @@ class Model {
     });
   }
 
-  /** Frees the model and its WebAssembly memory; later calls reject with E_DISPOSED. */
+  /** A learner of new classes on this model's embeddings (web/classifier.js, index.d.ts). */
+  createClassifier() {
+    if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+    const model = this;
+    const classifier = new Classifier({
+      featureSize: this.info.featureSize,
+      // fn(module, embed) in this model's queue; embed(input, options) runs the model and
+      // resolves to a pointer to its features in the module.
+      enqueue: (fn) => this.#enqueue(() => fn(this.#m, async (input, options = {}) => {
+        const src = await this.#toInput(input);
+        return this.#run(src, options)._mnv2_features(this.#handle);
+      })),
+      withBytes: (bytes, fn) => this.#withBytes(bytes, fn),
+      lastError: () => this.#lastError(),
+      // The model's own files, exported with the learner's head.
+      exportInto(learner) {
+        const { bytes, weights, inputRange } = model.#source;
+        const m = model.#m;
+        return model.#withBytes(bytes, (ptr, size) => (weights
+          ? model.#withBytes(weights, (wptr, wsize) =>
+            m._mnv2_learner_export_tfjs(learner, ptr, size, wptr, wsize, inputRange[0], inputRange[1]))
+          : m._mnv2_learner_export_tflite(learner, ptr, size)));
+      },
+      forget: (c) => this.#classifiers.delete(c),
+    });
+    this.#classifiers.add(classifier);
+    return classifier;
+  }
+
+  /** Frees the model and its WebAssembly memory, and its classifiers; later calls reject with E_DISPOSED. */
   dispose() {
     this.#disposed = true;
+    for (const c of [...this.#classifiers]) c.dispose();
     if (this.#m) this.#detach();
   }
 

@@ -129,6 +129,7 @@ export interface ModelInfo {
   multiplyAdds: number;
   /** Weights and biases of the network. */
   parameters: number;
+  /** Whether classify() names classes: labels given to load(), or stored in the file (exportTflite). */
   labels: boolean;
   /** The limits in force. */
   limits: Readonly<Limits>;
@@ -152,7 +153,93 @@ export interface Model {
    * after growing it gets a fresh module) and what malloc has handed out. Zeros once disposed.
    */
   memoryUsage(): { wasmMemory: number; allocated: number };
-  /** Frees the model's WebAssembly memory; later calls reject with code E_DISPOSED. */
+  /**
+   * A learner of your own classes on this model's embeddings: add a few examples per label, then
+   * classify by nearest neighbours at once, or train a softmax head in seconds and export it.
+   */
+  createClassifier(): Classifier;
+  /** Frees the model's WebAssembly memory and its classifiers; later calls reject with code E_DISPOSED. */
+  dispose(): void;
+}
+
+/**
+ * How a Classifier scores: 'knn' the k most cosine-similar examples vote (score: the share of
+ * votes; k is capped at the fewest examples of a label); 'imprint' softmax of 10 x the cosine
+ * with each label's mean example (instant, no training); 'softmax' the trained head.
+ */
+export type ClassifierMethod = 'knn' | 'imprint' | 'softmax';
+
+export interface LearnedPrediction {
+  label: string;
+  score: number;
+}
+
+export interface ClassifierClassifyOptions extends RunOptions {
+  /** How many labels (default 5). */
+  topk?: number;
+  /** Default: 'softmax' once trained, 'knn' before. */
+  method?: ClassifierMethod;
+  /** Neighbours that vote, for 'knn' (default 3). */
+  k?: number;
+}
+
+export interface TrainOptions {
+  /** Passes over the examples (default 50). */
+  epochs?: number;
+  /** SGD step (default 0.1; momentum 0.9). */
+  learningRate?: number;
+  /** Weight decay (default 1e-4). */
+  l2?: number;
+  /** Examples per step (default 16). */
+  batchSize?: number;
+  /** Fixes the order of the examples: the same seed, examples and options give the same head (default 1). */
+  seed?: number;
+  /** After each epoch: its mean cross-entropy. */
+  onProgress?: (progress: { epoch: number; epochs: number; loss: number }) => void;
+}
+
+/** What Classifier.toJSON() writes (floats as base64 of little-endian float32). */
+export interface ClassifierJSON {
+  format: 'mobilenetv2-wasm/classifier';
+  version: 1;
+  featureSize: number;
+  labels: string[];
+  examples: Array<{ label: string; embedding: string }>;
+  head: { weights: string; bias: string } | null;
+}
+
+export interface Classifier {
+  /** Floats per embedding (the model's info.featureSize). */
+  readonly featureSize: number;
+  /** Labels in the order first added. */
+  readonly labels: string[];
+  /** Examples per label. */
+  readonly counts: Record<string, number>;
+  readonly numExamples: number;
+  /** Whether a softmax head is trained; adding or removing examples drops it. */
+  readonly trained: boolean;
+  readonly disposed: boolean;
+  /** Embeds the image (one model run) and stores it under `label`; resolves to that label's count. */
+  addExample(input: ImageInput, label: string, options?: RunOptions): Promise<number>;
+  /** Stores an embedding from model.embed() under `label`; resolves to that label's count. */
+  addEmbedding(embedding: Float32Array, label: string): Promise<number>;
+  /** Forgets a label and its examples; false when there is no such label. */
+  removeLabel(label: string): boolean;
+  clear(): void;
+  /** The best labels, best first. Needs examples of at least two labels (or a trained head). */
+  classify(input: ImageInput, options?: ClassifierClassifyOptions): Promise<LearnedPrediction[]>;
+  /** Trains the softmax head (from the imprinted one), an epoch at a time; the page stays responsive. */
+  train(options?: TrainOptions): Promise<{ epochs: number; loss: number; ms: number }>;
+  /** The labels, the examples' embeddings (unless { examples: false }) and the trained head. */
+  toJSON(options?: { examples?: boolean }): ClassifierJSON;
+  /** Replaces the contents with a toJSON() result (object or text) from a model of the same featureSize. */
+  fromJSON(json: ClassifierJSON | string): Promise<void>;
+  /**
+   * A complete .tflite: the model as loaded with its classifier replaced by this head (trained,
+   * else imprinted), the labels in its metadata. load({ model: bytes }) runs it, as does TFLite.
+   */
+  exportTflite(): Promise<Uint8Array>;
+  /** Frees it; later calls reject with E_DISPOSED. */
   dispose(): void;
 }
 

@@ -1,7 +1,7 @@
 // TensorFlow.js models (a model.json plus binary weight shards): telling them from a .tflite
 // file and gathering their bytes for the engine's loader (mnv2_load_tfjs in src/api/c_api.h),
 // which reads both the layers and the graph format.
-import { Mnv2Error } from './core.js';
+import { Mnv2Error } from './common.js';
 
 const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x);
 

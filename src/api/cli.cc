@@ -1,18 +1,23 @@
 // mnv2: the native command-line tool.
 //   mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
 //   mnv2 info --model M.tflite
+//   mnv2 train --model M.tflite --out OUT.tflite [--out-json OUT.json] [--epochs N] ... LABEL=FOLDER...
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/planned.h"
 #include "image/image.h"
+#include "learner/learner.h"
 #include "model/builder.h"
 #include "model/labels.h"
+#include "model/tflite_export.h"
 
 namespace {
 
@@ -24,15 +29,22 @@ const char kUsage[] =
     "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]\n"
     "                [--precision int8|fp32] [--threads N] IMAGE...\n"
     "  mnv2 info --model M.tflite\n"
+    "  mnv2 train --model M.tflite --out OUT.tflite [--out-json OUT.json] [--epochs N] [--learning-rate R]\n"
+    "             [--l2 D] [--batch-size B] [--seed S] [--crop] [--precision int8|fp32] [--threads N] LABEL=FOLDER...\n"
     "\n"
     "classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.\n"
-    "  --labels L   label file, one class name per line (line i = class i)\n"
+    "  --labels L   label file, one class name per line (line i = class i); default: the model file's own\n"
     "  --json       one JSON object per image and line: {\"image\", \"top\": [{index, label, score}], \"ms\"}\n"
     "  --crop       center-crop to the model's aspect ratio instead of resizing the whole image\n"
     "  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels\n"
     "  --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32\n"
     "  --threads N  threads sharing each block's rows (default: the number of cores, at most 4)\n"
-    "info      prints the network the model file describes.\n";
+    "info      prints the network the model file describes.\n"
+    "train     learns new classes from folders of images (one per label: cat=photos/cats) on the model's\n"
+    "          embeddings, trains a softmax head and writes the model with that head as a .tflite (labels\n"
+    "          inside: classify --model OUT.tflite reads them).\n"
+    "  --out F      the .tflite to write;  --out-json F: also the classifier as JSON (examples and head)\n"
+    "  --epochs N, --learning-rate R, --l2 D, --batch-size B, --seed S   training (50, 0.1, 1e-4, 16, 1)\n";
 
 Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -71,8 +83,21 @@ struct Args {
   int raw_w = 0, raw_h = 0;
   std::string precision;  // "int8", "fp32" or empty (int8 for quantized models)
   int threads = 0;        // 0: the number of cores, at most 4
-  std::vector<std::string> images;
+  std::vector<std::string> images;  // train: LABEL=FOLDER
+  std::string out, out_json;
+  mnv2::learner::TrainOptions train;
 };
+
+// A number flag's value; false (and the error) when it is not one.
+bool ParseNumber(const std::string& flag, const std::string& v, double* out, std::string* error) {
+  char* end = nullptr;
+  *out = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0') {
+    *error = flag + " needs a number";
+    return false;
+  }
+  return true;
+}
 
 bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   if (argc < 2) return false;
@@ -118,6 +143,19 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
         *error = "--threads needs a number from 1 to " + std::to_string(mnv2::engine::Workers::kMaxThreads);
         return false;
       }
+    } else if (arg == "--out") {
+      if (!value(&a->out)) return false;
+    } else if (arg == "--out-json") {
+      if (!value(&a->out_json)) return false;
+    } else if (arg == "--epochs" || arg == "--learning-rate" || arg == "--l2" || arg == "--batch-size" ||
+               arg == "--seed") {
+      double x;
+      if (!value(&v) || !ParseNumber(arg, v, &x, error)) return false;
+      if (arg == "--epochs") a->train.epochs = static_cast<int>(std::clamp(x, -1.0, 1e9));
+      if (arg == "--learning-rate") a->train.learning_rate = static_cast<float>(x);
+      if (arg == "--l2") a->train.l2 = static_cast<float>(x);
+      if (arg == "--batch-size") a->train.batch_size = static_cast<int>(std::clamp(x, -1.0, 1e9));
+      if (arg == "--seed") a->train.seed = static_cast<uint32_t>(std::clamp(x, 0.0, 4294967295.0));
     } else if (arg == "--json") {
       a->json = true;
     } else if (arg == "--crop") {
@@ -185,7 +223,7 @@ int Classify(const Args& a) {
     std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
     return 1;
   }
-  std::vector<std::string> labels;
+  std::vector<std::string> labels = net->labels;  // the file's own, unless --labels
   if (!a.labels.empty()) {
     Result<std::vector<uint8_t>> text = ReadFile(a.labels);
     Result<std::vector<std::string>> parsed =
@@ -252,6 +290,126 @@ int Classify(const Args& a) {
   return failures ? 1 : 0;
 }
 
+// The image files of a folder, by name.
+Result<std::vector<std::string>> ImagesIn(const std::string& folder) {
+  std::error_code ec;
+  std::vector<std::string> images;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".gif") {
+      images.push_back(entry.path().string());
+    }
+  }
+  if (ec) return Status(mnv2::ErrorCode::kIo, "cannot read the folder " + folder + ": " + ec.message());
+  if (images.empty()) return Status(mnv2::ErrorCode::kInvalidArgument, "no images (.jpg .jpeg .png .bmp .gif) in " + folder);
+  std::sort(images.begin(), images.end());
+  return images;
+}
+
+std::string Base64(const float* data, size_t count) {
+  static const char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const uint8_t* b = reinterpret_cast<const uint8_t*>(data);
+  const size_t n = count * sizeof(float);
+  std::string out;
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t v = (b[i] << 16) | (i + 1 < n ? b[i + 1] << 8 : 0) | (i + 2 < n ? b[i + 2] : 0);
+    out += kDigits[v >> 18];
+    out += kDigits[(v >> 12) & 63];
+    out += i + 1 < n ? kDigits[(v >> 6) & 63] : '=';
+    out += i + 2 < n ? kDigits[v & 63] : '=';
+  }
+  return out;
+}
+
+// What the JS API's classifier.toJSON() writes (web/classifier.js): fromJSON reads it.
+std::string ClassifierJson(const mnv2::learner::Learner& l) {
+  std::string out = "{\"format\": \"mobilenetv2-wasm/classifier\", \"version\": 1, \"featureSize\": " +
+                    std::to_string(l.feature_size()) + ", \"labels\": [";
+  for (int i = 0; i < l.num_labels(); ++i) out += (i ? ", " : "") + JsonString(l.label(i));
+  out += "], \"examples\": [";
+  for (int i = 0; i < l.num_examples(); ++i) {
+    out += std::string(i ? ", " : "") + "{\"label\": " + JsonString(l.label(l.example_label(i))) +
+           ", \"embedding\": \"" + Base64(l.example(i), l.feature_size()) + "\"}";
+  }
+  const mnv2::learner::Head& h = l.head();
+  out += "], \"head\": {\"weights\": \"" + Base64(h.weights.data(), h.weights.size()) + "\", \"bias\": \"" +
+         Base64(h.bias.data(), h.bias.size()) + "\"}}\n";
+  return out;
+}
+
+Status WriteFile(const std::string& path, const void* data, size_t size) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return Status(mnv2::ErrorCode::kIo, "cannot create '" + path + "': " + std::strerror(errno));
+  const bool ok = std::fwrite(data, 1, size, f) == size;
+  if (std::fclose(f) != 0 || !ok) return Status(mnv2::ErrorCode::kIo, "cannot write '" + path + "'");
+  return Status::Ok();
+}
+
+Status Train(const Args& a) {
+  if (a.out.empty()) return Status(mnv2::ErrorCode::kInvalidArgument, "train needs --out FILE.tflite");
+  MNV2_RETURN_IF_ERROR(mnv2::learner::CheckTrainOptions(a.train));
+  std::vector<std::pair<std::string, std::string>> folders;
+  for (const std::string& arg : a.images) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size()) {
+      return Status(mnv2::ErrorCode::kInvalidArgument, "train takes LABEL=FOLDER arguments, not '" + arg + "'");
+    }
+    folders.emplace_back(arg.substr(0, eq), arg.substr(eq + 1));
+  }
+  if (folders.size() < 2) return Status(mnv2::ErrorCode::kInvalidArgument, "train needs folders of at least two labels");
+  Result<mnv2::model::Network> net = LoadModel(a.model);
+  if (!net.ok()) return Status(net.status().code(), a.model + ": " + net.status().message());
+  const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(*net, ToPrecision(a.precision), threads);
+  if (!planned.ok()) return planned.status();
+  mnv2::learner::Learner learner(net->feature_size());
+  for (const auto& [label, folder] : folders) {
+    const auto start = std::chrono::steady_clock::now();
+    Result<std::vector<std::string>> images = ImagesIn(folder);
+    if (!images.ok()) return images.status();
+    int count = 0;
+    for (const std::string& path : *images) {
+      Result<std::vector<uint8_t>> bytes = ReadFile(path);
+      Result<mnv2::image::Image> img = bytes.ok() ? mnv2::image::Decode(bytes->data(), bytes->size())
+                                                  : Result<mnv2::image::Image>(bytes.status());
+      if (!img.ok()) return Status(img.status().code(), path + ": " + img.status().message());
+      planned->SetImage(*img, a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
+      planned->Run();
+      Result<int> added = learner.AddExample(planned->features(), label);
+      if (!added.ok()) return added.status();
+      count = *added;
+    }
+    std::printf("%-16s%5d examples  (%.0f ms)\n", label.c_str(), count,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  MNV2_RETURN_IF_ERROR(learner.BeginTraining(a.train));
+  float loss = 0;
+  for (int epoch = 1; epoch <= a.train.epochs; ++epoch) {
+    Result<float> l = learner.TrainEpoch();
+    if (!l.ok()) return l.status();
+    loss = *l;
+    if (epoch == 1 || epoch == a.train.epochs || epoch % 10 == 0) {
+      std::printf("epoch %4d/%d  loss %.4f\n", epoch, a.train.epochs, loss);
+    }
+  }
+  std::printf("trained %d epochs in %.0f ms, loss %.4f\n", a.train.epochs,
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(), loss);
+  std::vector<std::string> labels;
+  for (int i = 0; i < learner.num_labels(); ++i) labels.push_back(learner.label(i));
+  Result<std::vector<uint8_t>> file = mnv2::model::ExportTflite(*net, learner.head(), labels);
+  if (!file.ok()) return file.status();
+  MNV2_RETURN_IF_ERROR(WriteFile(a.out, file->data(), file->size()));
+  std::printf("wrote %s (%zu bytes)\n", a.out.c_str(), file->size());
+  if (!a.out_json.empty()) {
+    const std::string json = ClassifierJson(learner);
+    MNV2_RETURN_IF_ERROR(WriteFile(a.out_json, json.data(), json.size()));
+    std::printf("wrote %s\n", a.out_json.c_str());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -264,6 +422,11 @@ int main(int argc, char** argv) {
   }
   if (args.command == "classify") return Classify(args);
   if (args.command == "info") return Info(args);
+  if (args.command == "train") {
+    const Status s = Train(args);
+    if (!s.ok()) std::fprintf(stderr, "mnv2: train: %s\n", s.ToString().c_str());
+    return s.ok() ? 0 : 1;
+  }
   std::fprintf(stderr, "mnv2: unknown command '%s'\n%s", args.command.c_str(), kUsage);
   return 2;
 }

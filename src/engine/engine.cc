@@ -25,55 +25,6 @@ size_t OutRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_w)
 // Buffers in the arena start on 64-byte boundaries.
 size_t Align(size_t floats) { return (floats + 15) / 16 * 16; }
 
-// A layer's float weights: the network's, or (a network read without them) made from the
-// layer's stored integers (model::DequantizeWeights), which the plans pack straight away.
-struct LayerWeights {
-  const std::vector<float>& floats;
-  const model::LayerQuantization& q;
-  bool channels_last;  // depthwise layout
-
-  // Whether there are `count` weights to plan from.
-  bool Has(size_t count) const { return floats.empty() ? model::HasIntegerWeights(q, count) : floats.size() == count; }
-  // Elements [begin, end): in the network's floats, or made into `buffer`.
-  const float* Range(size_t begin, size_t end, std::vector<float>* buffer) const {
-    if (!floats.empty()) return floats.data() + begin;
-    buffer->resize(end - begin);
-    model::DequantizeWeights(q, channels_last, begin, end, buffer->data());
-    return buffer->data();
-  }
-};
-LayerWeights WeightsOf(const model::Conv2D& c) { return {c.weights, c.q, false}; }
-LayerWeights WeightsOf(const model::DepthwiseConv2D& d) { return {d.weights, d.q, true}; }
-LayerWeights WeightsOf(const model::Classifier& d) { return {d.weights, d.q, false}; }
-
-// Packed one panel of output channels at a time (PackGemmWeights on n <= kGemmPanel packs
-// exactly that panel), so that weights made from integers need only a panel's buffer.
-PointwisePlan PlanPointwise(const ConvGeometry& g, model::Activation act, const LayerWeights& weights,
-                            const std::vector<float>& bias) {
-  PointwisePlan p;
-  p.g = g;
-  model::ActivationRange(act, &p.out_min, &p.out_max);
-  p.packed.resize(kernels::PackedGemmWeightsFloats(g.in_c, g.out_c));
-  const size_t k = static_cast<size_t>(g.in_c), panel_floats = kernels::PackedGemmWeightsFloats(g.in_c, 1);
-  std::vector<float> buffer;
-  for (int o = 0; o < g.out_c; o += kernels::kGemmPanel) {
-    const int n = std::min(kernels::kGemmPanel, g.out_c - o);
-    const size_t begin = static_cast<size_t>(o) * k;
-    kernels::PackGemmWeights(weights.Range(begin, begin + static_cast<size_t>(n) * k, &buffer), bias.data() + o,
-                             g.in_c, n, p.packed.data() + static_cast<size_t>(o / kernels::kGemmPanel) * panel_floats);
-  }
-  return p;
-}
-
-// A fully connected layer: a 1x1 "convolution" over a 1x1 map.
-PointwisePlan PlanDense(const model::Classifier& d) {
-  ConvGeometry g;
-  g.in_h = g.in_w = g.out_h = g.out_w = 1;
-  g.in_c = d.features;
-  g.out_c = d.classes;
-  return PlanPointwise(g, d.activation, WeightsOf(d), d.bias);
-}
-
 size_t WeightCount(const ConvGeometry& g, bool depthwise) {
   return static_cast<size_t>(g.kernel_h) * g.kernel_w * g.out_c * (depthwise ? 1 : g.in_c);
 }
@@ -147,16 +98,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
   }
   if (net.has_head) e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
   e->PlanMemory(net);
-
-  size_t widest = 0;
-  for (const model::Classifier& d : net.hidden) {
-    e->hidden_.push_back(PlanDense(d));
-    widest = std::max<size_t>(widest, d.classes);
-  }
-  e->hidden_out_.resize(2 * widest);
-  e->classifier_ = PlanDense(net.classifier);
-  e->softmax_ = net.softmax;
-  e->softmax_beta_ = net.softmax_beta;
+  e->classifier_ = FloatClassifier(net);
 
   e->input_.resize(InputFloats(net.stem.g));
   e->features_.resize(net.feature_size());
@@ -386,21 +328,7 @@ void Engine::Run() {
   workers_->Run([this](int t) { RunShare(t); });
   OutOfLine(&kernels::GlobalAveragePool)(arena_.data() + pooled_offset_, static_cast<size_t>(pooled_pixels_),
                                          feature_size(), features_.data());
-  const float* x = features_.data();
-  for (size_t i = 0; i < hidden_.size(); ++i) {
-    const PointwisePlan& d = hidden_[i];
-    float* y = hidden_out_.data() + (i % 2) * (hidden_out_.size() / 2);
-    kernels::Gemm(x, d.g.in_c, 1, d.g.in_c, d.packed.data(), d.g.out_c, y, d.g.out_c, d.out_min, d.out_max);
-    x = y;
-  }
-  const PointwisePlan& c = classifier_;
-  kernels::Gemm(x, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, logits_.data(), c.g.out_c, c.out_min,
-                c.out_max);
-  if (softmax_) {
-    kernels::Softmax(logits_.data(), num_classes(), softmax_beta_, scores_.data());
-  } else {
-    std::copy(logits_.begin(), logits_.end(), scores_.begin());
-  }
+  classifier_.Run(features_.data(), logits_.data(), scores_.data());
 }
 
 std::vector<Prediction> TopScores(const float* scores, const float* logits, size_t n, int k, int first) {

@@ -16,6 +16,8 @@
 
 #include "common/status.h"
 #include "engine/bands.h"
+#include "engine/float_classifier.h"
+#include "engine/pointwise.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "model/network.h"
@@ -32,13 +34,6 @@ struct Prediction {
 // The k best of classes [first, n), best first: by score, equal scores by logit (a quantized
 // model's probabilities come in steps of 1/256, so most tie at 0), then by lower index.
 std::vector<Prediction> TopScores(const float* scores, const float* logits, size_t n, int k, int first = 0);
-
-// The weights of one 1x1 convolution, packed for kernels::Gemm.
-struct PointwisePlan {
-  model::ConvGeometry g;
-  float out_min = 0, out_max = 0;
-  std::vector<float> packed;
-};
 
 struct DepthwisePlan {
   model::ConvGeometry g;
@@ -85,7 +80,7 @@ class Engine {
   int threads() const { return workers_->running(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
-  int num_classes() const { return classifier_.g.out_c; }
+  int num_classes() const { return classifier_.num_classes(); }
   int feature_size() const { return static_cast<int>(features_.size()); }
 
   // Converts an RGB image of any size to the input tensor: resized with `fit`, then mapped
@@ -134,11 +129,7 @@ class Engine {
   size_t head_in_offset_ = 0;
   size_t pooled_offset_ = 0;  // the map the pooling averages: the head's output, or the last block's
   int pooled_pixels_ = 0;
-  std::vector<PointwisePlan> hidden_;  // dense layers between the pooling and the classifier
-  std::vector<float> hidden_out_;      // their outputs, alternating between its two halves
-  PointwisePlan classifier_;  // a 1x1 "convolution" over the pooled 1x1 map
-  bool softmax_ = true;
-  float softmax_beta_ = 1.0f;
+  FloatClassifier classifier_;  // from the pooled features to the scores
 
   std::vector<float> input_;  // the image as the model's input tensor
   std::vector<float> arena_;  // every activation and block scratch buffer, placed by PlanMemory

@@ -209,36 +209,13 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   } else {
     e->pool_ = kernels::PrepareQAveragePool(map.is_signed, kernels::QOutput());
   }
-  ConvGeometry cg;
-  cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
-  cg.in_c = net.classifier.features;
-  cg.out_c = net.classifier.classes;
-  Result<QPointwisePlan> classifier = PlanGemm(cg, net.classifier.q, net.classifier.activation, true, "the classifier");
-  if (!classifier.ok()) return classifier.status();
-  e->classifier_ = std::move(*classifier);
-
-  QuantParams last = net.classifier.q.output;
-  e->softmax_ = net.softmax;
-  if (net.softmax) {
-    const QuantParams& out = qg.softmax_output;
-    if (out.scale != 1.0f / 256 || CarrierZeroPoint(out) != 0) {
-      return Unsupported("the SOFTMAX output has scale " + FormatNumber(out.scale) + " and zero point " +
-                         std::to_string(out.zero_point) + " (TFLite requires 1/256 and the type's minimum)");
-    }
-    if (!(static_cast<double>(net.softmax_beta) * qg.softmax_input.scale * (1 << 26) > 1.0)) {
-      return Unsupported("the SOFTMAX input scale is too small");
-    }
-    e->softmax_params_ = kernels::PrepareQSoftmax(net.softmax_beta, qg.softmax_input.scale);
-    e->logits_scale_ = qg.softmax_input.scale;
-    e->logits_zero_point_ = CarrierZeroPoint(qg.softmax_input);
-    last = out;
-  }
-  e->output_requantize_ = RequantizeChain(last, qg.output_requantize);
-  const QuantParams& final_q = qg.output_requantize.empty() ? last : qg.output_requantize.back();
-  e->output_scale_ = final_q.scale;
-  e->output_zero_point_ = CarrierZeroPoint(final_q);
   e->feature_scale_ = qg.pool_output.scale;
   e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
+  if (qg.float_classifier) {
+    e->float_classifier_ = std::make_unique<FloatClassifier>(net);
+  } else {
+    MNV2_RETURN_IF_ERROR(e->PlanClassifier(net));
+  }
 
   // Memory: the running activations, then for each thread the scratch of the largest block and
   // the stem's im2col rows, then the head and classifier outputs, the requantized input, and with
@@ -293,11 +270,45 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->arena_.resize(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2));
 
   e->input_.resize(input_bytes);
-  e->output_.resize(net.classifier.classes);
   e->scores_.resize(net.classifier.classes);
   e->logits_.resize(net.classifier.classes);
   e->features_.resize(features);
   return e;
+}
+
+// The quantized classifier, [its softmax,] and the QUANTIZE ops at the end.
+Status QuantizedEngine::PlanClassifier(const model::Network& net) {
+  const model::QuantizedGraph& qg = net.quant;
+  ConvGeometry cg;
+  cg.in_h = cg.in_w = cg.out_h = cg.out_w = 1;
+  cg.in_c = net.classifier.features;
+  cg.out_c = net.classifier.classes;
+  Result<QPointwisePlan> classifier = PlanGemm(cg, net.classifier.q, net.classifier.activation, true, "the classifier");
+  if (!classifier.ok()) return classifier.status();
+  classifier_ = std::move(*classifier);
+
+  QuantParams last = net.classifier.q.output;
+  softmax_ = net.softmax;
+  if (net.softmax) {
+    const QuantParams& out = qg.softmax_output;
+    if (out.scale != 1.0f / 256 || CarrierZeroPoint(out) != 0) {
+      return Unsupported("the SOFTMAX output has scale " + FormatNumber(out.scale) + " and zero point " +
+                         std::to_string(out.zero_point) + " (TFLite requires 1/256 and the type's minimum)");
+    }
+    if (!(static_cast<double>(net.softmax_beta) * qg.softmax_input.scale * (1 << 26) > 1.0)) {
+      return Unsupported("the SOFTMAX input scale is too small");
+    }
+    softmax_params_ = kernels::PrepareQSoftmax(net.softmax_beta, qg.softmax_input.scale);
+    logits_scale_ = qg.softmax_input.scale;
+    logits_zero_point_ = CarrierZeroPoint(qg.softmax_input);
+    last = out;
+  }
+  output_requantize_ = RequantizeChain(last, qg.output_requantize);
+  const QuantParams& final_q = qg.output_requantize.empty() ? last : qg.output_requantize.back();
+  output_scale_ = final_q.scale;
+  output_zero_point_ = CarrierZeroPoint(final_q);
+  output_.resize(net.classifier.classes);
+  return Status::Ok();
 }
 
 void QuantizedEngine::SetImage(const image::Image& img, image::Fit fit) {
@@ -462,6 +473,11 @@ void QuantizedEngine::Run() {
   uint8_t* logits = arena + logits_offset_;
   OutOfLine(&kernels::QGlobalAveragePool)(arena + map_offset_, static_cast<size_t>(pooled_pixels_), feature_size(),
                                           pool_, pooled);
+  for (size_t i = 0; i < features_.size(); ++i) features_[i] = feature_scale_ * (pooled[i] - feature_zero_point_);
+  if (float_classifier_) {
+    float_classifier_->Run(features_.data(), logits_.data(), scores_.data());
+    return;
+  }
   const QPointwisePlan& c = classifier_;
   kernels::QGemm(pooled, c.g.in_c, 1, c.g.in_c, c.packed.data(), c.g.out_c, softmax_ ? logits : output_.data(),
                  c.g.out_c);
@@ -475,7 +491,6 @@ void QuantizedEngine::Run() {
   } else {
     std::copy(scores_.begin(), scores_.end(), logits_.begin());
   }
-  for (size_t i = 0; i < features_.size(); ++i) features_[i] = feature_scale_ * (pooled[i] - feature_zero_point_);
 }
 
 }  // namespace engine

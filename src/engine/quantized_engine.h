@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "engine/engine.h"
 #include "engine/bands.h"
+#include "engine/float_classifier.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "kernels/quantized_kernels.h"
@@ -63,7 +64,7 @@ class QuantizedEngine {
   int threads() const { return workers_->running(); }
 
   const model::InputSpec& input_spec() const { return input_spec_; }
-  int num_classes() const { return classifier_.g.out_c; }
+  int num_classes() const { return static_cast<int>(scores_.size()); }
   int feature_size() const { return static_cast<int>(features_.size()); }
 
   // Resizes an RGB image to the input tensor (its bytes are the pixels: a uint8 input stores
@@ -74,7 +75,8 @@ class QuantizedEngine {
 
   void Run();
 
-  // Results of the last Run(): the model's quantized output (uint8 carrier) and its real values.
+  // Results of the last Run(): the model's quantized output (uint8 carrier; none after a float
+  // classifier) and its real values.
   const uint8_t* output() const { return output_.data(); }
   const float* scores() const { return scores_.data(); }      // probabilities (or logits without softmax)
   const float* features() const { return features_.data(); }  // pooled, before the classifier
@@ -99,6 +101,7 @@ class QuantizedEngine {
   size_t ExpandedOffset(const QInvertedResidualPlan& b) const;
   void ExpandWhole(const QInvertedResidualPlan& b, const uint8_t* in, int first_pixel, int pixels);
   void StemRow(int row, uint8_t* out, int t);
+  Status PlanClassifier(const model::Network& net);
   // The kernels of the stem and of the blocks planned so far, on zeros (engine/warm_up.h).
   void WarmUp() const;
 
@@ -113,6 +116,8 @@ class QuantizedEngine {
   int pooled_pixels_ = 0;
   kernels::QPoolParams pool_;
   QPointwisePlan classifier_;
+  // The float classifier that follows the pooled features instead (QuantizedGraph::float_classifier).
+  std::unique_ptr<FloatClassifier> float_classifier_;
   bool softmax_ = false;
   kernels::QSoftmaxParams softmax_params_;
   std::vector<kernels::QRequantParams> output_requantize_;  // QUANTIZE ops at the end

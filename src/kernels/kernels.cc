@@ -16,6 +16,7 @@
 #include "kernels/depthwise-inl.h"
 #include "kernels/elementwise-inl.h"
 #include "kernels/gemm-inl.h"
+#include "kernels/rows-inl.h"
 
 #if HWY_ONCE
 
@@ -35,6 +36,8 @@ HWY_EXPORT(ConvDirectRow);
 HWY_EXPORT(Add);
 HWY_EXPORT(GlobalAveragePool);
 HWY_EXPORT(Softmax);
+HWY_EXPORT(DotRows);
+HWY_EXPORT(MulAddRows);
 
 void Gemm(const float* a, size_t a_stride, int m, int k, const float* packed, int n, float* c,
           size_t c_stride, float out_min, float out_max) {
@@ -92,6 +95,14 @@ void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out)
 
 void Softmax(const float* in, int n, float beta, float* out) {
   HWY_DYNAMIC_DISPATCH(Softmax)(in, n, beta, out);
+}
+
+void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out) {
+  HWY_DYNAMIC_DISPATCH(DotRows)(x, rows, n, count, stride, out);
+}
+
+void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows) {
+  HWY_DYNAMIC_DISPATCH(MulAddRows)(coeffs, x, n, count, stride, rows);
 }
 
 }  // namespace kernels

@@ -95,6 +95,13 @@ void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out)
 // out = softmax(beta * in); out may alias in.
 void Softmax(const float* in, int n, float beta, float* out);
 
+// ---------------------------------------------------------------------------
+// One vector against many rows (nearest neighbours, a dense head and its gradient).
+// out[r] = dot(x, rows + r * stride) over n floats, for r < count.
+void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out);
+// rows[r * stride + i] += coeffs[r] * x[i] for i < n, r < count; rows must not overlap x or coeffs.
+void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows);
+
 // The Highway target the kernels dispatch to on this machine, e.g. "AVX2" or "WASM".
 const char* TargetName();
 

@@ -104,6 +104,22 @@ void Softmax(const float* in, int n, float beta, float* out) {
   for (int i = 0; i < n; ++i) out[i] = static_cast<float>(e[i] / sum);
 }
 
+void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out) {
+  for (size_t r = 0; r < count; ++r) {
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * rows[r * stride + i];
+    out[r] = static_cast<float>(sum);
+  }
+}
+
+void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows) {
+  for (size_t r = 0; r < count; ++r) {
+    for (size_t i = 0; i < n; ++i) {
+      rows[r * stride + i] = static_cast<float>(rows[r * stride + i] + static_cast<double>(coeffs[r]) * x[i]);
+    }
+  }
+}
+
 }  // namespace reference
 }  // namespace kernels
 }  // namespace mnv2

@@ -30,6 +30,8 @@ void Add(const float* a, const float* b, size_t n, float* out, float out_min, fl
 void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out);
 // In double with std::exp.
 void Softmax(const float* in, int n, float beta, float* out);
+void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out);
+void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows);
 
 }  // namespace reference
 }  // namespace kernels

@@ -6,6 +6,7 @@
 
 #include "common/numbers.h"
 #include "model/float16.h"
+#include "model/labels.h"
 
 namespace mnv2 {
 namespace model {
@@ -71,21 +72,22 @@ class Builder {
     qg_.pool_is_mean = g_.operators[next_ - 1].code == kOpMean;
     qg_.pool_output = Quant8(cur_, "the pooling output");
     SkipReshapes();
+    MNV2_RETURN_IF_ERROR(ReadFeatureNormalization(&net));
     MNV2_RETURN_IF_ERROR(ReadClassifier(&net.classifier, net.feature_size()));
     SkipReshapes();
     net.softmax = false;
     if (Peek(kOpSoftmax)) {
       const Operator& op = Next();
-      qg_.softmax_input = Quant8(cur_, "the SOFTMAX input");
+      if (!float_classifier_) qg_.softmax_input = Quant8(cur_, "the SOFTMAX input");
       MNV2_RETURN_IF_ERROR(Consume(op, "SOFTMAX"));
-      qg_.softmax_output = Quant8(cur_, "the SOFTMAX output");
+      if (!float_classifier_) qg_.softmax_output = Quant8(cur_, "the SOFTMAX output");
       net.softmax = true;
       net.softmax_beta = op.options.softmax_beta;
       if (!(net.softmax_beta > 0.0f) || !std::isfinite(net.softmax_beta)) {
         return Unsupported("SOFTMAX has beta " + FormatNumber(net.softmax_beta));
       }
     }
-    bool dequantized = false;  // the output is float from here on
+    bool dequantized = float_classifier_;  // the output is float from here on
     while (Peek(kOpQuantize) || Peek(kOpDequantize) || Peek(kOpReshape) || Peek(kOpSqueeze)) {
       const int32_t code = g_.operators[next_].code;
       MNV2_RETURN_IF_ERROR(PassThrough());
@@ -106,8 +108,14 @@ class Builder {
     net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
     // Float weights skipped for a network whose layers turned out not all 8-bit: read it all.
     if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
+    if (!g_.labels.empty()) {
+      Result<std::vector<std::string>> labels = ParseLabels(g_.labels, net.classifier.classes);
+      if (!labels.ok()) return Status(ErrorCode::kModelFormat, "malformed TFLite model: its labels: " + labels.status().message());
+      net.labels = std::move(*labels);
+    }
     qg_.available = quant_ok_;
     qg_.unavailable_reason = reason_;
+    qg_.float_classifier = float_classifier_;
     net.quant = std::move(qg_);
     if (!quant_ok_) DropLayerQuantization(&net);
     return net;
@@ -119,14 +127,14 @@ class Builder {
       switch (g_.operators[i].code) {
         case kOpConv2D: case kOpDepthwiseConv2D: case kOpAdd: case kOpAveragePool2D: case kOpMean:
         case kOpFullyConnected: case kOpReshape: case kOpSqueeze: case kOpSoftmax: case kOpQuantize:
-        case kOpDequantize:
+        case kOpDequantize: case kOpL2Normalization:
           break;
         default:
           return Status(ErrorCode::kUnsupportedOp,
                         "operator " + std::to_string(i) + " is " + OpName(i) +
                             ", which this engine does not run (supported: CONV_2D, DEPTHWISE_CONV_2D, ADD, "
                             "AVERAGE_POOL_2D, MEAN, FULLY_CONNECTED, RESHAPE, SQUEEZE, SOFTMAX, QUANTIZE, "
-                            "DEQUANTIZE)");
+                            "DEQUANTIZE, L2_NORMALIZATION)");
       }
     }
     return Status::Ok();
@@ -236,7 +244,7 @@ class Builder {
   // bias input 2) whose scales run along qdim. ReadConstant has checked shapes and sizes.
   void ReadLayerQuantization(const Operator& op, int32_t in, int channels, int qdim, const std::string& what,
                              LayerQuantization* q) {
-    if (!quant_ok_) return;
+    if (!quant_ok_ || float_classifier_) return;
     q->input = Quant8(in, what + " input");
     q->output = Quant8(op.outputs[0], what + " output");
     const Tensor& w = g_.tensors[op.inputs[1]];
@@ -269,6 +277,7 @@ class Builder {
       const Tensor& b = g_.tensors[op.inputs[2]];
       if (b.type != TensorType::kInt32) return NoInteger(what + " bias is " + TensorTypeName(b.type));
       std::memcpy(q->bias.data(), b.data, 4 * static_cast<size_t>(channels));
+      q->bias_scales = b.quant.scale;
     }
   }
 
@@ -427,7 +436,7 @@ class Builder {
   // to skip them.
   Status ReadWeights(int32_t index, const std::vector<int32_t>& shape, const std::string& what,
                      std::vector<float>* out) {
-    const bool skip = options_.skip_float_weights && quant_ok_;
+    const bool skip = options_.skip_float_weights && quant_ok_ && !float_classifier_;
     skipped_ = skipped_ || skip;
     return ReadConstant(index, shape, what, out, !skip);
   }
@@ -462,18 +471,9 @@ class Builder {
     g->kernel_w = kw;
     g->stride = o.stride_w;
     g->out_c = out_c;
-    auto axis = [&](int in_size, int k, int* out_size, int* pad_before) {
-      if (o.padding == Padding::kSame) {
-        *out_size = (in_size + g->stride - 1) / g->stride;
-        const int total = std::max((*out_size - 1) * g->stride + k - in_size, 0);
-        *pad_before = total / 2;
-      } else {
-        *out_size = in_size >= k ? (in_size - k) / g->stride + 1 : 0;
-        *pad_before = 0;
-      }
-    };
-    axis(g->in_h, kh, &g->out_h, &g->pad_top);
-    axis(g->in_w, kw, &g->out_w, &g->pad_left);
+    const bool same = o.padding == Padding::kSame;
+    PaddedAxis(same, g->in_h, kh, g->stride, &g->out_h, &g->pad_top);
+    PaddedAxis(same, g->in_w, kw, g->stride, &g->out_w, &g->pad_left);
     const std::vector<int32_t> expected = {1, g->out_h, g->out_w, out_c};
     if (g->out_h <= 0 || g->out_w <= 0 || out.shape != expected) {
       return Unsupported(what + " output " + TensorName(op.outputs[0]) + " has shape " + ShapeString(out.shape) +
@@ -609,6 +609,33 @@ class Builder {
     return Status::Ok();
   }
 
+  // What an exported head (model/tflite_export.h) puts between the pooling and the classifier:
+  // [DEQUANTIZE to float32 after a quantized backbone] [L2_NORMALIZATION in float32], each
+  // optionally followed by RESHAPE / SQUEEZE.
+  Status ReadFeatureNormalization(Network* net) {
+    if (Peek(kOpDequantize)) {
+      const TensorType in = g_.tensors[cur_].type;
+      MNV2_RETURN_IF_ERROR(PassThrough());
+      if ((in != TensorType::kUInt8 && in != TensorType::kInt8) || g_.tensors[cur_].type != TensorType::kFloat32) {
+        return Unsupported("the DEQUANTIZE after the pooling turns " + std::string(TensorTypeName(in)) + " into " +
+                           TensorTypeName(g_.tensors[cur_].type) + "; expected 8-bit into float32");
+      }
+      float_classifier_ = true;
+      SkipReshapes();
+    }
+    if (!Peek(kOpL2Normalization)) return Status::Ok();
+    const Operator& op = g_.operators[next_];
+    const TensorType in = g_.tensors[cur_].type;
+    MNV2_RETURN_IF_ERROR(PassThrough());
+    if (in != TensorType::kFloat32 || g_.tensors[cur_].type != TensorType::kFloat32) {
+      return Unsupported("L2_NORMALIZATION of a " + std::string(TensorTypeName(in)) + " tensor; only float32 is supported");
+    }
+    if (op.options.activation != FusedActivation::kNone) return Unsupported("L2_NORMALIZATION has a fused activation");
+    net->normalize_features = true;
+    SkipReshapes();
+    return Status::Ok();
+  }
+
   Status ReadClassifier(Classifier* c, int features) {
     c->features = features;
     if (Peek(kOpConv2D)) {
@@ -659,6 +686,7 @@ class Builder {
   int32_t cur_ = -1;     // tensor holding the running activation
   int32_t feature_weights_ = 0;  // of the last convolution before the pooling: the file's weight type
   QuantizedGraph qg_;     // what the integer path needs, gathered on the way
+  bool float_classifier_ = false;  // the pooled features were dequantized (QuantizedGraph::float_classifier)
   bool quant_ok_ = true;  // the integer path can run
   std::string reason_;    // why not, when it cannot
 };

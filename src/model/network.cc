@@ -1,5 +1,6 @@
 #include "model/network.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace mnv2 {
@@ -30,6 +31,16 @@ void DequantizeWeights(const LayerQuantization& q, bool channels_last, size_t be
     const float scale = q.weight_scales[c], zero = static_cast<float>(q.weight_zero_points[c]);
     for (size_t j = i; j < i + n; ++j) *out++ = Dequantize(static_cast<float>(StoredWeight(q, j)), scale, zero);
   });
+}
+
+void PaddedAxis(bool same, int in, int kernel, int stride, int* out, int* pad_before) {
+  if (same) {
+    *out = (in + stride - 1) / stride;
+    *pad_before = std::max((*out - 1) * stride + kernel - in, 0) / 2;
+  } else {
+    *out = in >= kernel ? (in - kernel) / stride + 1 : 0;
+    *pad_before = 0;
+  }
 }
 
 namespace {

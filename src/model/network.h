@@ -38,6 +38,7 @@ struct LayerQuantization {
   std::vector<float> weight_scales;         // one per output channel, or one for the tensor
   std::vector<int32_t> weight_zero_points;  // as many as weight_scales
   std::vector<int32_t> bias;                // one per output channel (zeros when the file has none)
+  std::vector<float> bias_scales;           // the file's (which its float bias was read with), or none
 };
 
 // Stored weight i of q as the integer it stands for: int8 bytes are two's complement, which
@@ -86,6 +87,10 @@ struct ConvGeometry {
   int stride = 1;
   int pad_top = 0, pad_left = 0;  // zero padding before the first row/column
 };
+
+// One axis of a convolution with TFLite's SAME (same) or VALID padding: the output size (0 when
+// VALID leaves none) and the zero padding before the first row or column.
+void PaddedAxis(bool same, int in, int kernel, int stride, int* out, int* pad_before);
 
 // A convolution with a dense kernel: weights [out_c][kernel_h][kernel_w][in_c] (OHWI).
 struct Conv2D {
@@ -147,7 +152,10 @@ struct QuantizedGraph {
   std::vector<QuantParams> input_requantize;   // outputs of the QUANTIZE ops after the input, in order
   bool pool_is_mean = false;       // MEAN rather than AVERAGE_POOL_2D
   QuantParams pool_output;
-  QuantParams softmax_input, softmax_output;  // when softmax
+  // The pooled features are dequantized and the classifier (and softmax) run in float32, as
+  // an exported learned head does (model/tflite_export.h); nothing after the pooling is 8-bit.
+  bool float_classifier = false;
+  QuantParams softmax_input, softmax_output;  // when softmax and not float_classifier
   std::vector<QuantParams> output_requantize;  // outputs of the QUANTIZE ops at the end, in order
 };
 
@@ -169,6 +177,8 @@ struct Network {
   // Global average pooling over the head's output (the last block's without a head), then the hidden dense layers of heads such as
   // Keras' Dense(256, relu) -> Dense(128, relu) -> Dense(5) (usually none), then:
   std::vector<Classifier> hidden;
+  // L2_NORMALIZATION of the pooled features first (model::L2Normalize), as in an exported head.
+  bool normalize_features = false;
   Classifier classifier;
   bool softmax = true;
   float softmax_beta = 1.0f;
@@ -177,6 +187,7 @@ struct Network {
   // Facts about the file, for model.info and the CLI.
   std::string weight_type;  // "float32", "float16", "uint8", "int8"
   bool quantized = false;   // weights stored as integers
+  std::vector<std::string> labels;  // the file's own (Graph::labels), one per class; or none
   // MobileNetV2 expands; MobileNetV1 never does.
   Family family() const {
     for (const InvertedResidual& b : blocks) {

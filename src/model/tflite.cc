@@ -11,7 +11,8 @@ namespace model {
 namespace {
 
 // Field numbers of the TFLite schema (tensorflow/lite/schema/schema.fbs).
-namespace model_fields { enum { kVersion = 0, kOperatorCodes = 1, kSubgraphs = 2, kDescription = 3, kBuffers = 4 }; }
+namespace model_fields { enum { kVersion = 0, kOperatorCodes = 1, kSubgraphs = 2, kDescription = 3, kBuffers = 4, kMetadata = 6 }; }
+namespace metadata_fields { enum { kName = 0, kBuffer = 1 }; }
 namespace opcode_fields { enum { kDeprecatedBuiltinCode = 0, kCustomCode = 1, kVersion = 2, kBuiltinCode = 3 }; }
 namespace subgraph_fields { enum { kTensors = 0, kInputs = 1, kOutputs = 2, kOperators = 3 }; }
 namespace tensor_fields { enum { kShape = 0, kType = 1, kBuffer = 2, kName = 3, kQuantization = 4, kIsVariable = 5, kSparsity = 6 }; }
@@ -22,12 +23,13 @@ namespace operator_fields { enum { kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, 
 // BuiltinOptions union tags of the option tables we read.
 enum OptionsType : uint8_t {
   kNoOptions = 0, kConv2DOptions = 1, kDepthwiseConv2DOptions = 2, kPool2DOptions = 5,
-  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kAddOptions = 11, kReshapeOptions = 17,
+  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kAddOptions = 11, kL2NormOptions = 12, kReshapeOptions = 17,
   kReducerOptions = 27,
 };
 
 constexpr size_t kMaxTensors = 1 << 16;
 constexpr size_t kMaxOperators = 1 << 16;
+constexpr size_t kMaxMetadata = 1 << 16;
 constexpr size_t kMaxRank = 8;
 constexpr int32_t kMaxDim = 1 << 24;
 
@@ -52,6 +54,7 @@ Status ReadOptions(int32_t code, const FbTable& op, OpOptions* o) {
     case kOpFullyConnected: expected = kFullyConnectedOptions; break;
     case kOpSoftmax: expected = kSoftmaxOptions; break;
     case kOpAdd: expected = kAddOptions; break;
+    case kOpL2Normalization: expected = kL2NormOptions; break;
     case kOpReshape: expected = kReshapeOptions; break;
     case kOpMean: expected = kReducerOptions; break;
     default: return Status::Ok();
@@ -96,6 +99,7 @@ Status ReadOptions(int32_t code, const FbTable& op, OpOptions* o) {
       o->softmax_beta = t.Scalar<float>(0, 0.0f);
       break;
     case kOpAdd:
+    case kOpL2Normalization:
       o->activation = act(t.Scalar<int8_t>(0, 0));
       break;
     case kOpMean:
@@ -107,6 +111,32 @@ Status ReadOptions(int32_t code, const FbTable& op, OpOptions* o) {
   if (o->padding != Padding::kSame && o->padding != Padding::kValid) {
     return FormatError(BuiltinOpName(code) + " has unknown padding " +
                        std::to_string(static_cast<int>(o->padding)));
+  }
+  return Status::Ok();
+}
+
+// The bytes of buffer `index` (none for an empty buffer), checked to lie inside the file.
+Status BufferData(const FbVector& buffers, uint32_t index, const FlatBufferReader& reader, const std::string& what,
+                  const uint8_t** data, size_t* size) {
+  if (index >= buffers.size()) {
+    return FormatError(what + " refers to buffer " + std::to_string(index) + " of " + std::to_string(buffers.size()));
+  }
+  const FbTable b = buffers.Table(index);
+  if (!b.present()) return Status::Ok();
+  const FbVector inline_data = b.Vector(buffer_fields::kData, 1);
+  const uint64_t offset = b.Scalar<uint64_t>(buffer_fields::kOffset, 0);
+  const uint64_t length = b.Scalar<uint64_t>(buffer_fields::kSize, 0);
+  if (inline_data.present() && inline_data.size() > 0) {
+    *data = inline_data.data();
+    *size = inline_data.size();
+  } else if (offset > 1) {  // data stored after the flatbuffer (models over 2 GB)
+    // On 32-bit targets (WebAssembly) the 64-bit fields must not wrap into range.
+    if (static_cast<size_t>(offset) != offset || static_cast<size_t>(length) != length ||
+        !reader.InBounds(static_cast<size_t>(offset), static_cast<size_t>(length))) {
+      return FormatError(what + " has data outside the file");
+    }
+    *data = reader.data() + offset;
+    *size = static_cast<size_t>(length);
   }
   return Status::Ok();
 }
@@ -140,30 +170,8 @@ Status ReadTensor(const FbTable& t, const FbVector& buffers, const FlatBufferRea
     }
   }
 
-  const uint32_t buffer_index = t.Scalar<uint32_t>(tensor_fields::kBuffer, 0);
-  if (buffer_index >= buffers.size()) {
-    return FormatError(what + " refers to buffer " + std::to_string(buffer_index) + " of " +
-                       std::to_string(buffers.size()));
-  }
-  const FbTable b = buffers.Table(buffer_index);
-  if (b.present()) {
-    const FbVector data = b.Vector(buffer_fields::kData, 1);
-    const uint64_t offset = b.Scalar<uint64_t>(buffer_fields::kOffset, 0);
-    const uint64_t size = b.Scalar<uint64_t>(buffer_fields::kSize, 0);
-    if (data.present() && data.size() > 0) {
-      out->data = data.data();
-      out->data_size = data.size();
-    } else if (offset > 1) {  // data stored after the flatbuffer (models over 2 GB)
-      // On 32-bit targets (WebAssembly) the 64-bit fields must not wrap into range.
-      if (static_cast<size_t>(offset) != offset || static_cast<size_t>(size) != size ||
-          !reader.InBounds(static_cast<size_t>(offset), static_cast<size_t>(size))) {
-        return FormatError(what + " has data outside the file");
-      }
-      out->data = reader.data() + offset;
-      out->data_size = static_cast<size_t>(size);
-    }
-  }
-  return Status::Ok();
+  return BufferData(buffers, t.Scalar<uint32_t>(tensor_fields::kBuffer, 0), reader, what, &out->data,
+                    &out->data_size);
 }
 
 }  // namespace
@@ -307,6 +315,23 @@ Result<Graph> ReadTflite(const uint8_t* data, size_t size) {
     for (int32_t t : op.outputs) MNV2_RETURN_IF_ERROR(check_index(t, false, where));
     MNV2_RETURN_IF_ERROR(OutOfLine(&ReadOptions)(op.code, o, &op.options));
     if (!reader.ok()) return FormatError(reader.error());
+  }
+
+  const FbVector metadata = root.Vector(model_fields::kMetadata, 4);
+  if (!reader.ok()) return FormatError(reader.error());
+  if (metadata.size() > kMaxMetadata) return FormatError(std::to_string(metadata.size()) + " metadata entries");
+  for (size_t i = 0; i < metadata.size(); ++i) {
+    const FbTable m = metadata.Table(i);
+    if (!reader.ok() || !m.present()) return FormatError(reader.error());
+    const std::string name = m.String(metadata_fields::kName);
+    const uint32_t buffer = m.Scalar<uint32_t>(metadata_fields::kBuffer, 0);
+    if (!reader.ok()) return FormatError(reader.error());
+    const uint8_t* bytes = nullptr;
+    size_t size = 0;
+    MNV2_RETURN_IF_ERROR(BufferData(buffers, buffer, reader, "metadata entry " + std::to_string(i) + " ('" + name + "')",
+                                    &bytes, &size));
+    if (!reader.ok()) return FormatError(reader.error());
+    if (name == kLabelsMetadata && bytes != nullptr) g.labels.assign(reinterpret_cast<const char*>(bytes), size);
   }
   return g;
 }

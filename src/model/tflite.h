@@ -25,7 +25,7 @@ size_t TensorTypeSize(TensorType type);
 // TFLite's BuiltinOperator values for the ops we know by name.
 enum BuiltinOp : int32_t {
   kOpAdd = 0, kOpAveragePool2D = 1, kOpConv2D = 3, kOpDepthwiseConv2D = 4, kOpDequantize = 6,
-  kOpFullyConnected = 9, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
+  kOpFullyConnected = 9, kOpL2Normalization = 11, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
   kOpMean = 40, kOpSqueeze = 43, kOpQuantize = 114,
 };
 // TFLite's name of a builtin operator ("CONV_2D", "RESIZE_BILINEAR", ...), or "BUILTIN_<n>" for a code
@@ -70,9 +70,14 @@ struct Operator {
   OpOptions options;
 };
 
+// The name of the metadata entry whose buffer holds the class labels, one per line (UTF-8):
+// what ExportTflite writes.
+constexpr char kLabelsMetadata[] = "mnv2.labels";
+
 struct Graph {
   uint32_t version = 0;
   std::string description;
+  std::string labels;  // the kLabelsMetadata entry's text; empty without one
   std::vector<Tensor> tensors;
   std::vector<Operator> operators;
   std::vector<int32_t> inputs, outputs;

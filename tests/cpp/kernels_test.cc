@@ -635,6 +635,38 @@ TEST_P(KernelsTest, Softmax) {
       got.data(), want.data(), 3, [](float ref) { return 1e-5f * ref + 1e-9f; }, "Softmax big"));
 }
 
+// Nearest-neighbour and dense-head shapes: every count of rows around the 4-row blocks, feature
+// sizes around the vector width and those of the family, rows with padding between them.
+TEST_P(KernelsTest, DotRowsAndMulAddRows) {
+  std::mt19937 rng(12);
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 20; ++n) sizes.push_back(n);
+  for (size_t n : {256, 1024, 1280, 1281}) sizes.push_back(n);
+  for (size_t n : sizes) {
+    for (size_t count = 0; count <= 9; ++count) {
+      for (size_t pad : {0, 3}) {
+        const size_t stride = n + pad;
+        SCOPED_TRACE("n=" + std::to_string(n) + " count=" + std::to_string(count) + " stride=" + std::to_string(stride));
+        // Exact sizes so that ASan catches reads past the last row.
+        const size_t size = count == 0 ? 0 : (count - 1) * stride + n;
+        const std::vector<float> x = RandomVector(n, rng);
+        std::vector<float> rows = RandomVector(size, rng);
+        std::vector<float> want(count + 1, kCanary), got(count + 1, kCanary);
+        reference::DotRows(x.data(), rows.data(), n, count, stride, want.data());
+        DotRows(x.data(), rows.data(), n, count, stride, got.data());
+        ASSERT_TRUE(AllNear(got.data(), want.data(), count + 1, [n](float ref) { return DotTolerance(n, ref); }, "DotRows"));
+        std::vector<float> coeffs = RandomVector(count, rng);
+        if (count > 1) coeffs[1] = 0.0f;
+        std::vector<float> updated = rows;
+        reference::MulAddRows(coeffs.data(), x.data(), n, count, stride, rows.data());
+        MulAddRows(coeffs.data(), x.data(), n, count, stride, updated.data());
+        ASSERT_TRUE(AllNear(updated.data(), rows.data(), size, [](float ref) { return 1e-6f * std::max(1.0f, std::fabs(ref)); },
+                            "MulAddRows"));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kernels
 }  // namespace mnv2

@@ -2,106 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace mnv2 {
 namespace testing {
-
-FbPtr FbTable() { return std::make_shared<FbNode>(); }
-
-FbPtr FbString(const std::string& s) {
-  auto n = std::make_shared<FbNode>();
-  n->kind = FbNode::Kind::kBytes;
-  n->count = static_cast<uint32_t>(s.size());
-  n->bytes.assign(s.begin(), s.end());
-  n->bytes.push_back(0);
-  return n;
-}
-
-FbPtr FbTables(std::vector<FbPtr> tables) {
-  auto n = std::make_shared<FbNode>();
-  n->kind = FbNode::Kind::kRefs;
-  n->refs = std::move(tables);
-  return n;
-}
-
-namespace {
-
-class Serializer {
- public:
-  std::vector<uint8_t> out;
-
-  void Pad(size_t align) {
-    while (out.size() % align) out.push_back(0);
-  }
-  template <typename T>
-  void Put(size_t pos, T v) {
-    std::memcpy(out.data() + pos, &v, sizeof(T));
-  }
-  template <typename T>
-  void Append(T v) {
-    const size_t pos = out.size();
-    out.resize(pos + sizeof(T));
-    Put(pos, v);
-  }
-  void PatchOffset(size_t field_pos, size_t target) { Put<uint32_t>(field_pos, static_cast<uint32_t>(target - field_pos)); }
-
-  size_t Emit(const FbNode& n) {
-    switch (n.kind) {
-      case FbNode::Kind::kBytes: {
-        while ((out.size() + 4) % n.align) out.push_back(0);
-        const size_t pos = out.size();
-        Append<uint32_t>(n.count);
-        out.insert(out.end(), n.bytes.begin(), n.bytes.end());
-        return pos;
-      }
-      case FbNode::Kind::kRefs: {
-        Pad(4);
-        const size_t pos = out.size();
-        Append<uint32_t>(static_cast<uint32_t>(n.refs.size()));
-        const size_t first = out.size();
-        out.resize(first + 4 * n.refs.size());
-        for (size_t i = 0; i < n.refs.size(); ++i) PatchOffset(first + 4 * i, Emit(*n.refs[i]));
-        return pos;
-      }
-      case FbNode::Kind::kTable:
-        break;
-    }
-    // Lay the table out: soffset, then fields aligned to their size.
-    std::vector<const FbNode::Field*> fields;
-    for (const auto& f : n.fields) fields.push_back(&f);
-    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    int max_id = -1;
-    std::vector<size_t> offsets;
-    size_t size = 4;
-    for (const auto* f : fields) {
-      const size_t width = f->ref ? 4 : f->scalar.size();
-      size = (size + width - 1) / width * width;
-      offsets.push_back(size);
-      size += width;
-      max_id = std::max(max_id, f->id);
-    }
-    Pad(2);
-    const size_t vtable = out.size();
-    Append<uint16_t>(static_cast<uint16_t>(4 + 2 * (max_id + 1)));
-    Append<uint16_t>(static_cast<uint16_t>(size));
-    for (int id = 0; id <= max_id; ++id) Append<uint16_t>(0);
-    for (size_t i = 0; i < fields.size(); ++i) Put<uint16_t>(vtable + 4 + 2 * fields[i]->id, static_cast<uint16_t>(offsets[i]));
-    Pad(8);
-    const size_t table = out.size();
-    out.resize(table + size);
-    Put<int32_t>(table, static_cast<int32_t>(table - vtable));
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (!fields[i]->ref) std::memcpy(out.data() + table + offsets[i], fields[i]->scalar.data(), fields[i]->scalar.size());
-    }
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i]->ref) PatchOffset(table + offsets[i], Emit(*fields[i]->ref));
-    }
-    return table;
-  }
-};
-
-}  // namespace
 
 uint16_t FloatToHalf(float f) {
   uint32_t x;
@@ -220,8 +125,8 @@ class Synth {
     return static_cast<int>(g.tensors.size()) - 1;
   }
 
-  static FbPtr ConvOptions(int stride, int8_t act) {
-    FbPtr o = FbTable();
+  static model::FbPtr ConvOptions(int stride, int8_t act) {
+    model::FbPtr o = model::MakeFbTable();
     o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, stride).Scalar<int32_t>(2, stride).Scalar<int8_t>(3, act);
     return o;
   }
@@ -243,7 +148,7 @@ class Synth {
     const int wt = Weights({1, 3, 3, c}, 3, std::sqrt(3.0f / 9), name + "/weights");
     const int b = Bias(c, name + "/bias");
     const int out = Activation({1, h, w, c}, name);
-    FbPtr o = FbTable();
+    model::FbPtr o = model::MakeFbTable();
     o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, stride).Scalar<int32_t>(2, stride).Scalar<int32_t>(3, 1).Scalar<int8_t>(4, 3);
     g.ops.push_back({4, {cur_, wt, b}, {out}, o, 2});
     cur_ = out;
@@ -326,11 +231,11 @@ class Synth {
       const int32_t ax[2] = {1, 2};
       std::memcpy(axes.data.data(), ax, 8);
       g.tensors.push_back(axes);
-      FbPtr o = FbTable();
+      model::FbPtr o = model::MakeFbTable();
       o->Scalar<uint8_t>(0, 1);
       g.ops.push_back({40, {cur_, static_cast<int>(g.tensors.size()) - 1}, {pooled}, o, 27});
     } else {
-      FbPtr o = FbTable();
+      model::FbPtr o = model::MakeFbTable();
       o->Scalar<int8_t>(0, 1).Scalar<int32_t>(1, 1).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, head[2]).Scalar<int32_t>(4, head[1]);
       g.ops.push_back({1, {cur_}, {pooled}, o, 5});
     }
@@ -339,7 +244,7 @@ class Synth {
       const int wt = Weights({s_.classes, features}, 0, std::sqrt(3.0f / features) * 4, "logits/weights");
       const int b = Bias(s_.classes, "logits/bias");
       const int out = Activation({1, s_.classes}, "logits");
-      g.ops.push_back({9, {cur_, wt, b}, {out}, FbTable(), 8});
+      g.ops.push_back({9, {cur_, wt, b}, {out}, model::MakeFbTable(), 8});
       cur_ = out;
     } else {
       Conv(s_.classes, 1, 1, 0, "logits", 4.0f);
@@ -360,7 +265,7 @@ class Synth {
         g.tensors[out].scale = {1.0f / 256};
         g.tensors[out].zero_point = {s_.weights == WeightType::kUInt8 ? 0 : -128};
       }
-      FbPtr o = FbTable();
+      model::FbPtr o = model::MakeFbTable();
       o->Scalar<float>(0, 1.0f);
       g.ops.push_back({25, {cur_}, {out}, o, 9});
       cur_ = out;
@@ -376,6 +281,7 @@ class Synth {
       cur_ = out;
     }
     g.outputs = {cur_};
+    g.description = "synthetic test model";
     return g;
   }
 
@@ -393,62 +299,6 @@ int MakeDivisible(float v, int divisor) {
   int nv = std::max(divisor, static_cast<int>(v + divisor / 2.0f) / divisor * divisor);
   if (nv < 0.9f * v) nv += divisor;
   return nv;
-}
-
-std::vector<uint8_t> FbFinish(const FbPtr& root, const char identifier[4]) {
-  Serializer s;
-  s.out.resize(8);
-  std::memcpy(s.out.data() + 4, identifier, 4);
-  s.PatchOffset(0, s.Emit(*root));
-  return s.out;
-}
-
-std::vector<uint8_t> WriteTflite(const GraphDef& g) {
-  // One operator code per distinct builtin.
-  std::vector<int32_t> codes;
-  std::vector<FbPtr> ops;
-  for (const OpDef& op : g.ops) {
-    auto it = std::find(codes.begin(), codes.end(), op.code);
-    const uint32_t index = static_cast<uint32_t>(it - codes.begin());
-    if (it == codes.end()) codes.push_back(op.code);
-    FbPtr o = FbTable();
-    o->Scalar<uint32_t>(0, index).Ref(1, FbScalars(op.inputs)).Ref(2, FbScalars(op.outputs));
-    if (op.options) o->Scalar<uint8_t>(3, op.options_type).Ref(4, op.options);
-    ops.push_back(o);
-  }
-  std::vector<FbPtr> opcodes;
-  for (int32_t c : codes) {
-    FbPtr oc = FbTable();
-    oc->Scalar<int8_t>(0, static_cast<int8_t>(std::min(c, 127))).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, c);
-    opcodes.push_back(oc);
-  }
-  std::vector<FbPtr> buffers = {FbTable()};  // buffer 0: empty, by convention
-  std::vector<FbPtr> tensors;
-  for (const TensorDef& t : g.tensors) {
-    FbPtr tt = FbTable();
-    tt->Ref(0, FbScalars(t.shape)).Scalar<int8_t>(1, t.type).Ref(3, FbString(t.name));
-    if (!t.data.empty()) {
-      FbPtr b = FbTable();
-      b->Ref(0, FbScalars(t.data));
-      buffers.push_back(b);
-      tt->Scalar<uint32_t>(2, static_cast<uint32_t>(buffers.size() - 1));
-    }
-    if (!t.scale.empty()) {
-      FbPtr q = FbTable();
-      q->Ref(2, FbScalars(t.scale)).Ref(3, FbScalars(t.zero_point)).Scalar<int32_t>(6, t.quantized_dimension);
-      tt->Ref(4, q);
-    }
-    tensors.push_back(tt);
-  }
-  FbPtr subgraph = FbTable();
-  subgraph->Ref(0, FbTables(tensors)).Ref(1, FbScalars(g.inputs)).Ref(2, FbScalars(g.outputs)).Ref(3, FbTables(ops));
-  FbPtr model = FbTable();
-  model->Scalar<uint32_t>(0, 3)
-      .Ref(1, FbTables(opcodes))
-      .Ref(2, FbTables({subgraph}))
-      .Ref(3, FbString("synthetic test model"))
-      .Ref(4, FbTables(buffers));
-  return FbFinish(model, "TFL3");
 }
 
 GraphDef SyntheticMobileNetV2Graph(const SyntheticSpec& spec) { return Synth(spec).Build(); }

@@ -4,58 +4,19 @@
 #define MNV2_TESTS_TFLITE_WRITER_H_
 
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
+
+#include "model/tflite_writer.h"
 
 namespace mnv2 {
 namespace testing {
 
-// A FlatBuffers object tree, serialized with children after parents (uoffsets are unsigned).
-struct FbNode {
-  enum class Kind { kTable, kBytes, kRefs };
-  Kind kind = Kind::kTable;
-  struct Field {
-    int id;
-    std::vector<uint8_t> scalar;  // inline bytes, or empty for a reference
-    std::shared_ptr<FbNode> ref;
-  };
-  std::vector<Field> fields;            // kTable
-  std::vector<uint8_t> bytes;           // kBytes: a vector of scalars (or a string)
-  uint32_t count = 0;                   // kBytes: number of elements
-  size_t align = 4;                     // kBytes: element alignment
-  std::vector<std::shared_ptr<FbNode>> refs;  // kRefs: a vector of tables
-
-  template <typename T>
-  FbNode& Scalar(int id, T value) {
-    Field f{id, std::vector<uint8_t>(sizeof(T)), nullptr};
-    std::memcpy(f.scalar.data(), &value, sizeof(T));
-    fields.push_back(std::move(f));
-    return *this;
-  }
-  FbNode& Ref(int id, std::shared_ptr<FbNode> node) {
-    fields.push_back({id, {}, std::move(node)});
-    return *this;
-  }
-};
-using FbPtr = std::shared_ptr<FbNode>;
-
-FbPtr FbTable();
-FbPtr FbString(const std::string& s);
-template <typename T>
-FbPtr FbScalars(const std::vector<T>& values) {
-  auto n = std::make_shared<FbNode>();
-  n->kind = FbNode::Kind::kBytes;
-  n->count = static_cast<uint32_t>(values.size());
-  n->align = sizeof(T) < 4 ? 4 : sizeof(T);
-  n->bytes.resize(values.size() * sizeof(T));
-  if (!values.empty()) std::memcpy(n->bytes.data(), values.data(), n->bytes.size());
-  return n;
-}
-FbPtr FbTables(std::vector<FbPtr> tables);
-// Serializes `root` with the file identifier (e.g. "TFL3").
-std::vector<uint8_t> FbFinish(const FbPtr& root, const char identifier[4]);
+// The writer itself lives in src/model (ExportTflite writes with it); tests edit its GraphDefs.
+using model::GraphDef;
+using model::OpDef;
+using model::TensorDef;
+using model::WriteTflite;
 
 // ---------------------------------------------------------------------------
 enum class WeightType { kFloat32, kFloat16, kUInt8, kInt8PerChannel };
@@ -102,28 +63,6 @@ int MakeDivisible(float v, int divisor = 8);
 // in a sane range. Channels follow Keras' make_divisible(c * alpha, 8).
 std::vector<uint8_t> SyntheticMobileNetV2(const SyntheticSpec& spec);
 
-// Hand-built graphs for error paths: a list of ops over a list of tensors.
-struct TensorDef {
-  std::vector<int32_t> shape;
-  int8_t type = 0;  // TensorType
-  std::vector<uint8_t> data;  // constant data, or empty
-  std::vector<float> scale;
-  std::vector<int64_t> zero_point;
-  int32_t quantized_dimension = 0;
-  std::string name;
-};
-struct OpDef {
-  int32_t code;
-  std::vector<int32_t> inputs, outputs;
-  FbPtr options;          // may be null
-  uint8_t options_type = 0;
-};
-struct GraphDef {
-  std::vector<TensorDef> tensors;
-  std::vector<OpDef> ops;
-  std::vector<int32_t> inputs, outputs;
-};
-std::vector<uint8_t> WriteTflite(const GraphDef& g);
 // The graph SyntheticMobileNetV2 writes, for tests that edit it before writing.
 GraphDef SyntheticMobileNetV2Graph(const SyntheticSpec& spec);
 

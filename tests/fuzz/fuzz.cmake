@@ -14,6 +14,6 @@ endforeach()
 add_executable(mnv2_fuzz_seeds tests/fuzz/make_seeds.cc tests/cpp/tflite_writer.cc)
 target_include_directories(mnv2_fuzz_seeds PRIVATE tests/cpp)
 target_include_directories(mnv2_fuzz_seeds SYSTEM PRIVATE ${STB_INCLUDE_DIR})
-target_link_libraries(mnv2_fuzz_seeds PRIVATE mnv2_image)
+target_link_libraries(mnv2_fuzz_seeds PRIVATE mnv2_image mnv2_model)
 # stb_image_write (only used to make seeds) shifts negative values; not the code under test.
 set_source_files_properties(tests/fuzz/make_seeds.cc PROPERTIES COMPILE_OPTIONS -fno-sanitize=undefined)

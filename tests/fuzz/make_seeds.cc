@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "image/image.h"
+#include "model/builder.h"
+#include "model/tflite_export.h"
 #include "pipeline_input.h"
 #include "tflite_writer.h"
 
@@ -111,6 +113,22 @@ int main(int argc, char** argv) {
       tiny_models.push_back(model);
       WriteFile(out + "/model/tiny_" + std::to_string(n++) + ".tflite", model);
     }
+  }
+  // Some of them with a learned head, as ExportTflite writes it (DEQUANTIZE, L2_NORMALIZATION,
+  // a float classifier and labels in the metadata).
+  for (size_t i = 0, plain = tiny_models.size(); i < plain; i += 5) {
+    mnv2::Result<mnv2::model::Network> net = mnv2::model::LoadTflite(tiny_models[i].data(), tiny_models[i].size());
+    if (!net.ok()) continue;
+    const int features = net->feature_size(), classes = 2 + static_cast<int>(i % 3);
+    mnv2::model::DenseHead head{features, classes, std::vector<float>(static_cast<size_t>(features) * classes),
+                                std::vector<float>(classes, 0.5f)};
+    for (size_t w = 0; w < head.weights.size(); ++w) head.weights[w] = static_cast<float>(w % 7) - 3.0f;
+    std::vector<std::string> labels;
+    for (int c = 0; c < classes; ++c) labels.push_back("learned " + std::to_string(c));
+    mnv2::Result<Bytes> exported = mnv2::model::ExportTflite(*net, head, labels);
+    if (!exported.ok()) continue;
+    tiny_models.push_back(*exported);
+    WriteFile(out + "/model/export_" + std::to_string(i) + ".tflite", *exported);
   }
   for (const char* name : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
                            "mobilenet_v2_1.0_224_inat_bird_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite"}) {

@@ -21,6 +21,8 @@ for variant in simd nosimd simd-mt; do
   cmake --build "$dir" -j"$(nproc)"
   cp "$dir/mnv2-$variant.mjs" "$dir/mnv2-$variant.wasm" dist/
   [ $variant = simd-mt ] && cp "$dir/mnv2-$variant.worker.js" dist/
+  # The learner module, loaded only by pages that create a classifier (wasm/module.cmake).
+  if [ $variant != simd-mt ]; then cp "$dir/mnv2-learner-$variant.mjs" "$dir/mnv2-learner-$variant.wasm" dist/; fi
 done
 # The pthread worker script is CommonJS under Node (worker_threads); the package is "type": "module".
 echo '{ "type": "commonjs" }' > dist/package.json

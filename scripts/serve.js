@@ -6,8 +6,9 @@
 // Serves the repository (or --root DIR) on localhost with the headers WebAssembly pages want:
 // COOP/COEP (cross-origin isolation), application/wasm, text/javascript for .js/.mjs.
 // /samples/ serves the sample photos of ../shared/images (MNV2_SHARED_DIR overrides ../shared),
-// /sample-models/ the models and label files of ../shared/models; index.json in each lists them
-// ({ images } and { models, labels }). Only files under the root or those folders are served:
+// /sample-classes/ those of its imprinting/ folder (photos for learning new classes), /sample-models/
+// the models and label files of ../shared/models; index.json in each lists them ({ images } and
+// { models, labels }). Only files under the root or those folders are served:
 // no '..', no dot-files (.git), no symbolic links leading outside.
 // Run from the repository without --root, it first builds dist/ and models/ if they are missing.
 import { spawnSync } from 'node:child_process';
@@ -71,6 +72,8 @@ export function createServer(options = {}) {
   // The folders of ../shared served beside the root: name -> what is listed and served.
   const folders = {
     samples: samplesDir && { dir: samplesDir, pattern: SAMPLE, index: (names) => ({ images: names }) },
+    // The photos for learning new classes (LABEL_train_N, LABEL_test_N).
+    'sample-classes': samplesDir && { dir: path.join(samplesDir, 'imprinting'), pattern: SAMPLE, index: (names) => ({ images: names }) },
     'sample-models': modelsDir && {
       dir: modelsDir,
       pattern: SAMPLE_MODEL,

@@ -13,15 +13,11 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
-  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads
-  _mnv2_learner_create _mnv2_learner_free _mnv2_learner_add _mnv2_learner_add_label _mnv2_learner_classify
-  _mnv2_learner_scores _mnv2_learner_top_k _mnv2_learner_train_begin _mnv2_learner_train_epoch _mnv2_learner_loss
-  _mnv2_learner_head_weights _mnv2_learner_head_bias _mnv2_learner_set_head _mnv2_learner_export_tflite
-  _mnv2_learner_export_tfjs _mnv2_learner_export_data _mnv2_learner_export_size)
+  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads)
 string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
-add_executable(mnv2_module src/api/c_api.cc)
-target_link_libraries(mnv2_module PRIVATE mnv2_engine mnv2_learner)
+add_executable(mnv2_module src/api/c_api.cc src/api/api_errors.cc)
+target_link_libraries(mnv2_module PRIVATE mnv2_engine)
 target_compile_options(mnv2_module PRIVATE ${MNV2_WASM_SIZE_OPT})
 set_target_properties(mnv2_module PROPERTIES OUTPUT_NAME ${MNV2_MODULE_NAME} SUFFIX ".mjs")
 target_link_options(mnv2_module PRIVATE
@@ -53,4 +49,33 @@ if(MNV2_WASM_THREADS)
     COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/threads-glue.mjs
             ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.mjs
     VERBATIM)
+endif()
+
+# The learner module (mnv2-learner-simd, mnv2-learner-nosimd): the user's own classes and the
+# export of a model with a learned head (src/api/learner_api.h). A module of its own, which the
+# JS layer loads only when a page creates a classifier: pages that only classify download none
+# of it. Single-threaded; linked like the module above.
+if(NOT MNV2_WASM_THREADS)
+  if(MNV2_WASM_SIMD)
+    set(MNV2_LEARNER_MODULE_NAME mnv2-learner-simd)
+  else()
+    set(MNV2_LEARNER_MODULE_NAME mnv2-learner-nosimd)
+  endif()
+  set(MNV2_LEARNER_EXPORTS _malloc _free _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
+    _mnv2_learner_create _mnv2_learner_free _mnv2_learner_add _mnv2_learner_add_label _mnv2_learner_classify
+    _mnv2_learner_scores _mnv2_learner_top_k _mnv2_learner_train_begin _mnv2_learner_train_epoch _mnv2_learner_loss
+    _mnv2_learner_head_weights _mnv2_learner_head_bias _mnv2_learner_set_head _mnv2_learner_export_tflite
+    _mnv2_learner_export_tfjs _mnv2_learner_export_data _mnv2_learner_export_size)
+  string(REPLACE ";" "," MNV2_LEARNER_EXPORTS "${MNV2_LEARNER_EXPORTS}")
+  add_executable(mnv2_learner_module src/api/learner_api.cc src/api/api_errors.cc)
+  target_link_libraries(mnv2_learner_module PRIVATE mnv2_learner mnv2_engine)
+  target_compile_options(mnv2_learner_module PRIVATE ${MNV2_WASM_SIZE_OPT})
+  set_target_properties(mnv2_learner_module PROPERTIES OUTPUT_NAME ${MNV2_LEARNER_MODULE_NAME} SUFFIX ".mjs")
+  target_link_options(mnv2_learner_module PRIVATE
+    -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2LearnerModule -sENVIRONMENT=web,worker
+    -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
+    -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB -sABORTING_MALLOC=0
+    -sFILESYSTEM=0 -sEXIT_RUNTIME=0
+    -sEXPORTED_FUNCTIONS=${MNV2_LEARNER_EXPORTS}
+    -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
 endif()

@@ -1,8 +1,9 @@
 // model.createClassifier(): the user's own classes, learned from the model's embeddings in the
-// WebAssembly module (src/learner/learner.h through the C API's mnv2_learner_* calls). This
-// file keeps a copy of the examples and the trained head, so that the learner can be rebuilt
-// in a fresh module (after the model recovered from a failure) and written out as JSON.
-import { describe, Mnv2Error, nextTask } from './common.js';
+// learner's WebAssembly module (src/learner/learner.h through src/api/learner_api.h), which the
+// model loads when a classifier first needs it. This file keeps a copy of the examples and the
+// trained head, so that the learner can be rebuilt in a fresh module (after a failure) and
+// written out as JSON.
+import { describe, Mnv2Error, moduleError, nextTask, withBytes } from './common.js';
 
 const FORMAT = 'mobilenetv2-wasm/classifier';
 const VERSION = 1;
@@ -56,8 +57,17 @@ function fromBase64(text, count, what) {
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
+const bytesOf = (floats) => new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
+
+// fn(pointer to `label` as a C string) in module m; throws the module's error when it returns false.
+function withLabel(m, label, fn) {
+  withBytes(m, new TextEncoder().encode(`${label}\0`), (p) => {
+    if (!fn(p)) throw moduleError(m);
+  });
+}
+
 export class Classifier {
-  #model;  // what the model lends: its queue, its inputs, its module (see Model.createClassifier)
+  #model;  // what the model lends: its queue and embeddings, its files, the learner module (Model.createClassifier)
   #examples = [];  // { label, embedding: Float32Array } in the order added
   #labels = [];
   #counts = new Map();
@@ -100,21 +110,18 @@ export class Classifier {
   }
 
   /** Embeds `input` (anything classify accepts) and stores it under `label`; resolves to the label's count. */
-  addExample(input, label, options = {}) {
-    return this.#task(async (m, embed) => {
-      checkLabel(label);
-      return this.#add(m, await embed(input, options), label);
-    });
+  async addExample(input, label, options = {}) {
+    this.#alive();
+    checkLabel(label);
+    return this.#task((m, features) => this.#add(m, features, label), input, options);
   }
 
   /** Stores an embedding (featureSize floats, e.g. from model.embed) under `label`; resolves to the label's count. */
-  addEmbedding(embedding, label) {
-    return this.#task((m) => {
-      checkLabel(label);
-      const floats = this.#checkEmbedding(embedding);
-      return this.#model.withBytes(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength),
-        (ptr) => this.#add(m, ptr, label));
-    });
+  async addEmbedding(embedding, label) {
+    this.#alive();
+    checkLabel(label);
+    const features = this.#checkEmbedding(embedding).slice();
+    return this.#task((m) => this.#add(m, features, label));
   }
 
   /** Forgets a label and its examples; false when there was no such label. */
@@ -142,17 +149,17 @@ export class Classifier {
    * before training; scores are the shares of the k nearest examples' votes), 'imprint', or
    * 'softmax' (the default once trained).
    */
-  classify(input, options = {}) {
-    return this.#task(async (m, embed) => {
-      const { topk = 5, k = 3 } = options;
-      const method = options.method ?? (this.#head ? 'softmax' : 'knn');
-      if (!(method in METHODS)) throw invalid(`method must be 'knn', 'softmax' or 'imprint', not ${JSON.stringify(method)}`);
-      checkInteger('topk', topk, 1);
-      checkInteger('k', k, 1);
-      const features = await embed(input, options);
-      if (m._mnv2_learner_classify(this.#handle, features, METHODS[method], k) !== 0) throw this.#model.lastError();
+  async classify(input, options = {}) {
+    this.#alive();
+    const { topk = 5, k = 3 } = options;
+    const method = options.method ?? (this.#head ? 'softmax' : 'knn');
+    if (!Object.hasOwn(METHODS, method)) throw invalid(`method must be 'knn', 'softmax' or 'imprint', not ${JSON.stringify(method)}`);
+    checkInteger('topk', topk, 1);
+    checkInteger('k', k, 1);
+    return this.#task((m, features) => withBytes(m, bytesOf(features), (ptr) => {
+      if (m._mnv2_learner_classify(this.#handle, ptr, METHODS[method], k) !== 0) throw moduleError(m);
       const n = Math.min(topk, this.#labels.length);
-      return this.#model.withBytes(new Uint8Array(4 * n), (indices) => {
+      return withBytes(m, new Uint8Array(4 * n), (indices) => {
         const count = m._mnv2_learner_top_k(this.#handle, n, indices);
         const scores = m._mnv2_learner_scores(this.#handle) >> 2;
         const out = [];
@@ -162,7 +169,7 @@ export class Classifier {
         }
         return out;
       });
-    });
+    }), input, options);
   }
 
   /**
@@ -172,22 +179,23 @@ export class Classifier {
    * model interleave. Resolves to { epochs, loss, ms }.
    */
   async train(options = {}) {
+    this.#alive();
     const { epochs, learningRate, l2, batchSize, seed } = { ...TRAIN_DEFAULTS, ...options };
     const { onProgress } = options;
+    checkInteger('epochs', epochs, 1);
+    checkInteger('batchSize', batchSize, 1);
+    checkInteger('seed', seed, 0, 0xffffffff);
+    checkNumber('learningRate', learningRate, true);
+    checkNumber('l2', l2, false);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
     const start = now();
     await this.#task((m) => {
-      checkInteger('epochs', epochs, 1);
-      checkInteger('batchSize', batchSize, 1);
-      checkInteger('seed', seed, 0, 0xffffffff);
-      checkNumber('learningRate', learningRate, true);
-      checkNumber('l2', l2, false);
-      if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
-      if (m._mnv2_learner_train_begin(this.#handle, epochs, learningRate, l2, batchSize, seed) !== 0) throw this.#model.lastError();
+      if (m._mnv2_learner_train_begin(this.#handle, epochs, learningRate, l2, batchSize, seed) !== 0) throw moduleError(m);
     });
     let loss = NaN;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       loss = await this.#task((m) => {
-        if (m._mnv2_learner_train_epoch(this.#handle) !== 0) throw this.#model.lastError();
+        if (m._mnv2_learner_train_epoch(this.#handle) !== 0) throw moduleError(m);
         return m._mnv2_learner_loss(this.#handle);
       });
       onProgress?.({ epoch, epochs, loss });
@@ -196,8 +204,8 @@ export class Classifier {
     await this.#task((m) => {
       const weights = m._mnv2_learner_head_weights(this.#handle) >> 2;
       const bias = m._mnv2_learner_head_bias(this.#handle) >> 2;
-      const classes = this.#labels.length;
       if (!weights || !bias) throw invalid('training was interrupted: the examples changed while it ran');
+      const classes = this.#labels.length;
       this.#head = {
         weights: m.HEAPF32.slice(weights, weights + classes * this.featureSize),
         bias: m.HEAPF32.slice(bias, bias + classes),
@@ -223,9 +231,12 @@ export class Classifier {
   }
 
   /** Replaces the contents with what toJSON() wrote (the object or its text), for a model of the same featureSize. */
-  fromJSON(json) {
-    return this.#task(() => {
-      const parsed = this.#parse(json);
+  async fromJSON(json) {
+    this.#alive();
+    const parsed = this.#parse(json);
+    // In the queue: calls made before it see the old contents.
+    return this.#model.enqueue(async () => {
+      this.#alive();
       this.#examples = parsed.examples;
       this.#labels = parsed.labels;
       this.#counts = parsed.counts;
@@ -239,10 +250,15 @@ export class Classifier {
    * trained one, else the imprinted one): AVERAGE_POOL_2D, L2_NORMALIZATION, FULLY_CONNECTED,
    * SOFTMAX, with the labels in the file's metadata. load({ model: bytes }) reads it back.
    */
-  exportTflite() {
+  async exportTflite() {
+    this.#alive();
     return this.#task((m) => {
-      const rc = this.#model.exportInto(this.#handle);
-      if (rc !== 0) throw this.#model.lastError();
+      const { bytes, weights, inputRange } = this.#model.source();
+      const rc = withBytes(m, bytes, (ptr, size) => (weights
+        ? withBytes(m, weights, (wptr, wsize) =>
+          m._mnv2_learner_export_tfjs(this.#handle, ptr, size, wptr, wsize, inputRange[0], inputRange[1]))
+        : m._mnv2_learner_export_tflite(this.#handle, ptr, size)));
+      if (rc !== 0) throw moduleError(m);
       const data = m._mnv2_learner_export_data(this.#handle);
       return m.HEAPU8.slice(data, data + m._mnv2_learner_export_size(this.#handle));
     });
@@ -253,19 +269,34 @@ export class Classifier {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#model.forget(this);
-    const { module, handle } = { module: this.#module, handle: this.#handle };
+    try {
+      if (this.#handle) this.#module._mnv2_learner_free(this.#handle);
+    } catch {
+      // A learner module that failed is dropped whole.
+    }
     this.#module = null;
     this.#handle = 0;
-    if (module && handle) this.#model.enqueue((m) => m === module && m._mnv2_learner_free(handle)).catch(() => {});
   }
 
-  // Runs fn(module, embed) in the model's queue with the learner in that module up to date.
-  #task(fn) {
-    if (this.#disposed) return Promise.reject(new Mnv2Error('E_DISPOSED', 'this classifier was disposed'));
-    return this.#model.enqueue(async (m, embed) => {
-      if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this classifier was disposed');
-      this.#sync(m);
-      return fn(m, embed);
+  // In the model's queue: `input` (if given) embedded by the model, then fn(learnerModule,
+  // features) with the learner there up to date. A failure of the learner module (a trap) is
+  // reported as E_INTERNAL, and the learner is rebuilt from the copy in a fresh module next time.
+  #task(fn, input, options) {
+    return this.#model.enqueue(async (embed) => {
+      this.#alive();
+      const features = input === undefined ? null : await embed(input, options);
+      this.#alive();
+      const m = await this.#model.learner();
+      try {
+        this.#sync(m);
+        return await fn(m, features);
+      } catch (e) {
+        if (e instanceof Mnv2Error) throw e;
+        this.#model.broken(m);
+        this.#module = null;
+        this.#handle = 0;
+        throw new Mnv2Error('E_INTERNAL', `the learner's WebAssembly module failed (${e?.message ?? e}); it is rebuilt at the next call`);
+      }
     });
   }
 
@@ -283,24 +314,20 @@ export class Classifier {
   // Builds the learner in module m from the copy kept here, unless it is there already.
   #sync(m) {
     if (this.#module === m && this.#handle && !this.#stale) return;
-    // A learner in another module went with it (the model recovered from a failure).
     if (this.#module === m && this.#handle) m._mnv2_learner_free(this.#handle);
     this.#module = null;
     this.#handle = 0;
     const handle = m._mnv2_learner_create(this.featureSize);
-    if (!handle) throw this.#model.lastError();
+    if (!handle) throw moduleError(m);
     try {
-      for (const label of this.#labels) this.#call(m, label, (p) => m._mnv2_learner_add_label(handle, p) === 0);
+      for (const label of this.#labels) withLabel(m, label, (p) => m._mnv2_learner_add_label(handle, p) === 0);
       for (const e of this.#examples) {
-        const bytes = new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength);
-        this.#model.withBytes(bytes, (ptr) => this.#call(m, e.label, (p) => m._mnv2_learner_add(handle, ptr, p) > 0));
+        withBytes(m, bytesOf(e.embedding), (ptr) => withLabel(m, e.label, (p) => m._mnv2_learner_add(handle, ptr, p) > 0));
       }
       if (this.#head) {
-        const { weights, bias } = this.#head;
-        this.#model.withBytes(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), (w) =>
-          this.#model.withBytes(new Uint8Array(bias.buffer, bias.byteOffset, bias.byteLength), (b) => {
-            if (m._mnv2_learner_set_head(handle, w, b) !== 0) throw this.#model.lastError();
-          }));
+        withBytes(m, bytesOf(this.#head.weights), (w) => withBytes(m, bytesOf(this.#head.bias), (b) => {
+          if (m._mnv2_learner_set_head(handle, w, b) !== 0) throw moduleError(m);
+        }));
       }
     } catch (e) {
       m._mnv2_learner_free(handle);
@@ -311,25 +338,13 @@ export class Classifier {
     this.#stale = false;
   }
 
-  // fn(pointer to `label` as a C string) in module m; throws the module's error when it returns false.
-  #call(m, label, fn) {
-    const bytes = new TextEncoder().encode(`${label}\0`);
-    return this.#model.withBytes(bytes, (p) => {
-      if (!fn(p)) throw this.#model.lastError();
-    });
-  }
-
-  // Adds the embedding at `features` (a pointer into module m) to the learner and to the copy.
+  // Adds the embedding `features` to the learner in module m and to the copy.
   #add(m, features, label) {
-    const embedding = m.HEAPF32.slice(features >> 2, (features >> 2) + this.featureSize);
     let count = 0;
-    this.#call(m, label, (p) => (count = m._mnv2_learner_add(this.#handle, features, p)) > 0);
-    if (!this.#counts.has(label)) {
-      this.#labels.push(label);
-      this.#counts.set(label, 0);
-    }
+    withBytes(m, bytesOf(features), (ptr) => withLabel(m, label, (p) => (count = m._mnv2_learner_add(this.#handle, ptr, p)) > 0));
+    if (!this.#counts.has(label)) this.#labels.push(label);
     this.#counts.set(label, count);
-    this.#examples.push({ label, embedding });
+    this.#examples.push({ label, embedding: features });
     this.#head = null;
     return count;
   }

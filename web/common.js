@@ -1,4 +1,5 @@
-// What the package's modules share: the error type, and yielding to the event loop.
+// What the package's modules share: the error type, yielding to the event loop, and the
+// WebAssembly modules' memory and errors.
 
 /** An error with a stable `code` (E_MODEL_FORMAT, E_INPUT_TYPE, E_DISPOSED, ...). */
 export class Mnv2Error extends Error {
@@ -29,4 +30,21 @@ export function describe(x) {
   if (x === null) return 'null';
   if (typeof x !== 'object') return typeof x;
   return x.constructor?.name ?? 'object';
+}
+
+// Copies bytes into a module's memory for the duration of fn(ptr, size).
+export function withBytes(m, bytes, fn) {
+  const ptr = m._malloc(Math.max(1, bytes.length));
+  if (!ptr) throw new Mnv2Error('E_OUT_OF_MEMORY', `cannot allocate ${bytes.length} bytes of WebAssembly memory`);
+  try {
+    m.HEAPU8.set(bytes, ptr);
+    return fn(ptr, bytes.length);
+  } finally {
+    m._free(ptr);
+  }
+}
+
+// The last error a module's C API call reported (src/api/api_errors.h).
+export function moduleError(m) {
+  return new Mnv2Error(m.UTF8ToString(m._mnv2_last_error_name()), m.UTF8ToString(m._mnv2_last_error_message()));
 }

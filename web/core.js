@@ -6,7 +6,7 @@ import createSimdModule from '../dist/mnv2-simd.mjs';
 import { fetchShards, inMemoryModel, isInMemoryModel, isTflite, looksLikeJson } from './tfjs.js';
 
 import { Classifier } from './classifier.js';
-import { describe, Mnv2Error, nextTask } from './common.js';
+import { describe, Mnv2Error, moduleError, nextTask, withBytes } from './common.js';
 
 export { Mnv2Error };
 
@@ -50,6 +50,38 @@ const VARIANTS = {
   },
 };
 
+// The learner module (src/api/learner_api.h) of each build, loaded the first time a classifier
+// needs it. Its glue is imported by URL, as the threaded one is: pages that never create a
+// classifier download none of it, and bundlers copy the files.
+const LEARNER_VARIANTS = {
+  simd: {
+    file: 'mnv2-learner-simd.wasm',
+    url: () => new URL('../dist/mnv2-learner-simd.wasm', import.meta.url),
+    glueFile: 'mnv2-learner-simd.mjs',
+    glue: () => new URL('../dist/mnv2-learner-simd.mjs', import.meta.url),
+  },
+  nosimd: {
+    file: 'mnv2-learner-nosimd.wasm',
+    url: () => new URL('../dist/mnv2-learner-nosimd.wasm', import.meta.url),
+    glueFile: 'mnv2-learner-nosimd.mjs',
+    glue: () => new URL('../dist/mnv2-learner-nosimd.mjs', import.meta.url),
+  },
+};
+
+// A fresh instance of the learner module of the build a model runs on ('nosimd' or a SIMD one).
+async function instantiateLearner(platform, variant, wasmPath) {
+  const v = LEARNER_VARIANTS[variant === 'nosimd' ? 'nosimd' : 'simd'];
+  const url = distUrl(v.file, v.url, wasmPath);
+  const key = `learner ${url}`;
+  if (!compiled.has(key)) {
+    const promise = platform.compileWasm(url);
+    compiled.set(key, promise);
+    promise.catch(() => compiled.delete(key));
+  }
+  const [wasmModule, factory] = await Promise.all([compiled.get(key), threadedFactory(distUrl(v.glueFile, v.glue, wasmPath))]);
+  return factory(wasmOptions(wasmModule));
+}
+
 /** The most threads load({ threads }) takes (the engine's limit). */
 export const MAX_THREADS = 8;
 
@@ -70,12 +102,12 @@ function wasmUrl(variant, wasmPath) {
   return distUrl(VARIANTS[variant].file, VARIANTS[variant].url, wasmPath);
 }
 
-// The threaded glue's factory, imported from its URL (see VARIANTS).
+// The factory of a glue imported from its URL (the threaded module's, the learner's; see VARIANTS).
 async function threadedFactory(glueUrl) {
   try {
     return (await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl.href)).default;
   } catch (e) {
-    throw new Mnv2Error('E_FETCH', `could not load the threaded module ${glueUrl}: ${e.message}`);
+    throw new Mnv2Error('E_FETCH', `could not load the module ${glueUrl}: ${e.message}`);
   }
 }
 
@@ -236,7 +268,8 @@ export async function loadWith(platform, options = {}) {
       bytes: bytes.slice(), weights: weights?.slice() ?? null, inputRange: inputRange ?? [0, 0], labels: text, limits: effective,
       precision: PRECISIONS[precision ?? 'auto'],
     };
-    return new Model(module, source, variant, count, () => instantiate(platform, variant, wasmPath, count), platform);
+    return new Model(module, source, variant, count, () => instantiate(platform, variant, wasmPath, count), platform,
+      () => instantiateLearner(platform, variant, wasmPath));
   } catch (e) {
     release(module);  // a failed load leaves no workers behind
     throw e;
@@ -293,9 +326,12 @@ class Model {
   #lastThreads = 1;
   #threadsAsked;
   #classifiers = new Set();
+  #instantiateLearner;
+  #learner = null;  // a promise of the learner module its classifiers share, made when first needed
 
-  constructor(module, source, variant, threads, reinstantiate, platform) {
+  constructor(module, source, variant, threads, reinstantiate, platform, instantiateLearner) {
     this.#platform = platform;
+    this.#instantiateLearner = instantiateLearner;
     this.#threadsAsked = threads;
     this.#source = source;
     this.#reinstantiate = reinstantiate;
@@ -444,26 +480,28 @@ class Model {
   /** A learner of new classes on this model's embeddings (web/classifier.js, index.d.ts). */
   createClassifier() {
     if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
-    const model = this;
     const classifier = new Classifier({
       featureSize: this.info.featureSize,
-      // fn(module, embed) in this model's queue; embed(input, options) runs the model and
-      // resolves to a pointer to its features in the module.
-      enqueue: (fn) => this.#enqueue(() => fn(this.#m, async (input, options = {}) => {
+      // fn(embed) in this model's queue; embed(input, options) runs the model and resolves to
+      // a copy of its features.
+      enqueue: (fn) => this.#enqueue(() => fn(async (input, options = {}) => {
         const src = await this.#toInput(input);
-        return this.#run(src, options)._mnv2_features(this.#handle);
+        const m = this.#run(src, options);
+        const start = m._mnv2_features(this.#handle) >> 2;
+        return m.HEAPF32.slice(start, start + this.info.featureSize);
       })),
-      withBytes: (bytes, fn) => this.#withBytes(bytes, fn),
-      lastError: () => this.#lastError(),
-      // The model's own files, exported with the learner's head.
-      exportInto(learner) {
-        const { bytes, weights, inputRange } = model.#source;
-        const m = model.#m;
-        return model.#withBytes(bytes, (ptr, size) => (weights
-          ? model.#withBytes(weights, (wptr, wsize) =>
-            m._mnv2_learner_export_tfjs(learner, ptr, size, wptr, wsize, inputRange[0], inputRange[1]))
-          : m._mnv2_learner_export_tflite(learner, ptr, size)));
+      // The learner module the model's classifiers share; a new one after `broken`.
+      learner: () => {
+        if (!this.#learner) {
+          this.#learner = this.#instantiateLearner();
+          this.#learner.catch(() => { this.#learner = null; });
+        }
+        return this.#learner;
       },
+      broken: (module) => {
+        this.#learner?.then((m) => { if (m === module) this.#learner = null; }, () => {});
+      },
+      source: () => this.#source,
       forget: (c) => this.#classifiers.delete(c),
     });
     this.#classifiers.add(classifier);
@@ -474,6 +512,7 @@ class Model {
   dispose() {
     this.#disposed = true;
     for (const c of [...this.#classifiers]) c.dispose();
+    this.#learner = null;
     if (this.#m) this.#detach();
   }
 
@@ -563,20 +602,11 @@ class Model {
 
   // Copies bytes into the module's memory for the duration of fn(ptr, size).
   #withBytes(bytes, fn) {
-    const m = this.#m;
-    const ptr = m._malloc(Math.max(1, bytes.length));
-    if (!ptr) throw new Mnv2Error('E_OUT_OF_MEMORY', `cannot allocate ${bytes.length} bytes of WebAssembly memory`);
-    try {
-      m.HEAPU8.set(bytes, ptr);
-      return fn(ptr, bytes.length);
-    } finally {
-      m._free(ptr);
-    }
+    return withBytes(this.#m, bytes, fn);
   }
 
   #lastError() {
-    const m = this.#m;
-    return new Mnv2Error(m.UTF8ToString(m._mnv2_last_error_name()), m.UTF8ToString(m._mnv2_last_error_message()));
+    return moduleError(this.#m);
   }
 }
 

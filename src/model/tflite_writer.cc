@@ -65,11 +65,16 @@ class Serializer {
       case FbNode::Kind::kTable:
         break;
     }
-    // Lay the table out: soffset, then fields aligned to their size.
-    std::vector<const FbNode::Field*> fields;
-    for (const auto& f : n.fields) fields.push_back(&f);
-    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    // Lay the table out: soffset, then fields in id order (a few: no std::sort in the
+    // WebAssembly module), each aligned to its size.
     int max_id = -1;
+    for (const auto& f : n.fields) max_id = std::max(max_id, f.id);
+    std::vector<const FbNode::Field*> fields;
+    for (int id = 0; id <= max_id; ++id) {
+      for (const auto& f : n.fields) {
+        if (f.id == id) fields.push_back(&f);
+      }
+    }
     std::vector<size_t> offsets;
     size_t size = 4;
     for (const auto* f : fields) {
@@ -77,7 +82,6 @@ class Serializer {
       size = (size + width - 1) / width * width;
       offsets.push_back(size);
       size += width;
-      max_id = std::max(max_id, f->id);
     }
     Pad(2);
     const size_t vtable = out.size();

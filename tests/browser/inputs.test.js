@@ -123,6 +123,18 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
     }
   }
 
+  // The issue's check of the learner in every engine: the training photos alone suffice for every
+  // method; a classifier read back from JSON and the exported .tflite give the same scores.
+  for (const where of ['page', 'worker']) {
+    test(`${where === 'page' ? 'on the page' : 'in a module worker'}: your own classes, by every method, and their JSON and .tflite`, async () => {
+      const r = await inContext(page, where, { kind: 'teach' });
+      const right = { cat: 'cat', dog: 'dog', hotdog: 'hotdog' };
+      assert.deepEqual(r.top, { knn: right, imprint: right, softmax: right });
+      assert.equal(r.epochs, 50);
+      assert.ok(r.maxDiff <= 1e-5, `largest score difference after JSON / .tflite: ${r.maxDiff}`);
+    });
+  }
+
   test('without WebAssembly SIMD, OffscreenCanvas and compileStreaming, the package falls back or says why', async () => {
     const without = ['simd', 'OffscreenCanvas', 'compileStreaming'];
     // A fresh page: the features are taken away for good.

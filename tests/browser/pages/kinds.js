@@ -173,6 +173,51 @@ export async function run({ names = [], simd = 'auto', bitmap = null, latencyOf 
 }
 
 /**
+ * The user's own classes (model.createClassifier) from the photos of /sample-classes/: with the
+ * training photos alone, each method's top label of each test photo; after a JSON round trip and
+ * from the exported .tflite loaded back, the softmax scores (largest difference).
+ */
+export async function teach({ simd = 'auto' }) {
+  const bytes = async (name) => new Uint8Array(await (await fetch(`/sample-classes/${name}`)).arrayBuffer());
+  const model = await load({ simd });
+  try {
+    const learner = model.createClassifier();
+    for (const [label, files] of Object.entries({ cat: ['cat_train_0'], dog: ['dog_train_0'], hotdog: ['hotdog_train_0', 'hotdog_train_1'] })) {
+      for (const file of files) await learner.addExample(await bytes(`${file}.bmp`), label);
+    }
+    const tests = Object.fromEntries(await Promise.all(['cat', 'dog', 'hotdog'].map(async (l) => [l, await bytes(`${l}_test_0.bmp`)])));
+    const top = {};
+    const classifyAll = async (c, method) => {
+      top[method] = {};
+      for (const [label, photo] of Object.entries(tests)) top[method][label] = (await c.classify(photo, { method }))[0].label;
+    };
+    await classifyAll(learner, 'knn');
+    await classifyAll(learner, 'imprint');
+    let epochs = 0;
+    await learner.train({ onProgress: ({ epoch }) => { epochs = epoch; } });
+    await classifyAll(learner, 'softmax');
+    const copy = model.createClassifier();
+    await copy.fromJSON(JSON.stringify(learner.toJSON()));
+    const exported = await load({ model: await learner.exportTflite(), simd });
+    let maxDiff = 0;
+    try {
+      for (const photo of Object.values(tests)) {
+        const want = await learner.classify(photo);
+        for (const other of [await copy.classify(photo), await exported.classify(photo)]) {
+          for (const [i, p] of want.entries()) {
+            maxDiff = Math.max(maxDiff, p.label === other[i].label ? Math.abs(p.score - other[i].score) : Infinity);
+          }
+        }
+      }
+    } finally {
+      exported.dispose();
+    }
+    return { top, epochs, maxDiff, info: model.info };
+  } finally {
+    model.dispose();
+  }
+}
+/**
  * The package with engine features taken away, as an older engine would lack them: `without` lists
  * 'simd' (WebAssembly.validate rejects SIMD), 'OffscreenCanvas', 'compileStreaming'. Run it in a
  * fresh page or worker: the features are not put back.

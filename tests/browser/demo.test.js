@@ -146,7 +146,8 @@ eachEngine('the demo', (ctx) => {
       assert.match(error.text, /JPEG, PNG, BMP, GIF or WebP/);
       assert.deepEqual(await shownPredictions(page), [], 'no stale result next to the error');
       await sleep(600); // the error scrolls into view
-      assert.ok(await page.evaluate(() => document.querySelector('#error').getBoundingClientRect().top >= 0), 'the error is scrolled into view');
+      // Within a pixel: Firefox may end a smooth scroll a fraction of a pixel past the element's top.
+      assert.ok(await page.evaluate(() => document.querySelector('#error').getBoundingClientRect().top > -1), 'the error is scrolled into view');
       await page.screenshot(artifactPath(`demo-error-${ctx.engine}.png`));
 
       const top = await classifyFile(page, photos[0].file);

@@ -2,8 +2,9 @@
 // browser entry point. URL parameters: ?simd=0 forces the build without WebAssembly SIMD,
 // ?worker=1 runs the model in a Web Worker (worker.js) instead of on the page's thread,
 // ?model=FILE loads FILE from the demo server's /sample-models/ (../shared/models) instead of the
-// bundled model.
+// bundled model. #teach opens Teach mode (teach.js: classes of your own, learned in the page).
 import { load, simdSupported } from '../browser.js';
+import { dropped, dropTarget, enterTeach, leaveTeach, pasted, setupTeach } from './teach.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -32,13 +33,18 @@ const sampleModels = fetch(new URL('index.json', SAMPLE_MODELS))
 // The classifier, with the same interface on the page's thread and in a Web Worker.
 
 function pageEngine() {
-  let model = null;
+  let base = null; // the model loaded at the start, which Teach mode learns on
+  let model = null; // the model classifying: base, or a .tflite opened since
   return {
     where: 'main thread',
     async load(options) {
-      model = await load(options);
+      const next = await load(options);
+      if (model && model !== base) model.dispose();
+      model = next;
+      base ??= next;
       return model.info;
     },
+    baseModel: () => base,
     // A threaded model starts on one thread; the others join as their workers load.
     threads: () => model?.info.threads,
     async classify(image) {
@@ -76,7 +82,9 @@ function workerEngine() {
     where: 'Web Worker',
     async load(options) {
       onProgress = options.onProgress;
-      return (await call({ type: 'load', simd: options.simd, model: options.model, labels: options.labels })).info;
+      // A model's bytes (a .tflite opened) are transferred, not copied.
+      const transfer = options.model instanceof ArrayBuffer ? [options.model] : [];
+      return (await call({ type: 'load', simd: options.simd, model: options.model, labels: options.labels }, transfer)).info;
     },
     async classify(image) {
       // Page elements cannot be sent to a worker; their pixels can, as an ImageBitmap.
@@ -99,6 +107,12 @@ const codeOf = (error) => (typeof error?.code === 'string' ? error.code : error?
 function explain(error, what) {
   const code = codeOf(error);
   switch (code) {
+    case 'E_MODEL_FORMAT':
+      if (what) return [`“${what}” is not a file this page can read.`, 'Choose a .json or .tflite file saved in Teach mode.'];
+      return ['The model file is damaged.', 'Reload the page; if this persists, the server has a bad copy.'];
+    case 'E_INVALID_ARGUMENT':
+      if (what) return [`“${what}” does not fit this model.`, 'It was saved on another model: pick that model, then load it again.'];
+      return ['The classifier could not do that.', 'The details are below.'];
     case 'E_IMAGE_DECODE':
       return [`${what ? `“${what}” is` : 'This is'} not an image that can be read.`,
         'Try a photo in JPEG, PNG, BMP, GIF or WebP format.'];
@@ -106,8 +120,6 @@ function explain(error, what) {
       return [`${what ? `“${what}” is` : 'This image is'} too large to classify.`, 'Try a smaller photo.'];
     case 'E_FETCH':
       return ['The model could not be downloaded.', 'Check your network connection, then reload the page.'];
-    case 'E_MODEL_FORMAT':
-      return ['The model file is damaged.', 'Reload the page; if this persists, the server has a bad copy.'];
     case 'E_UNSUPPORTED_MODEL':
     case 'E_UNSUPPORTED_OP':
       return ['This model is not one the classifier runs (MobileNetV1 and MobileNetV2 classifiers).', 'Pick another model.'];
@@ -194,8 +206,11 @@ $('settings').addEventListener('change', () => {
   location.search = next.toString();
 });
 
+let openedFile = null; // the name of a .tflite opened from Teach mode, once there is one
+
 function showVariant(info) {
   const chips = [
+    ...(openedFile ? [[`${openedFile} · ${info.numClasses} classes`, 'good']] : []),
     [info.simd ? 'WebAssembly SIMD' : 'no SIMD', info.simd ? 'good' : 'warn'],
     [`target ${info.target}`],
     [`${info.threads} thread${info.threads === 1 ? '' : 's'}`],
@@ -212,39 +227,47 @@ function showVariant(info) {
   Object.assign($('variant').dataset, {
     state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where,
     family: info.family, alpha: String(info.alpha), size: String(info.inputSize.width), multiplyAdds: String(info.multiplyAdds),
+    numClasses: String(info.numClasses), file: openedFile ?? '',
   });
 }
 
 // Shows the threads as they join (info.threads is read when asked), for ten seconds at most.
+let threadsTimer = null;
 function watchThreads(info) {
   if (!engine.threads) return;
+  clearInterval(threadsTimer); // a model loaded before is not watched any more
   let shown = info.threads;
   const started = performance.now();
-  const timer = setInterval(() => {
+  threadsTimer = setInterval(() => {
     const now = engine.threads();
     if (now !== shown) {
       shown = now;
       showVariant(info);
     }
-    if (performance.now() - started > 10000) clearInterval(timer);
+    if (performance.now() - started > 10000) clearInterval(threadsTimer);
   }, 50);
+}
+
+// What load() is given: the build, and the model picked (if not the bundled one).
+async function modelOptions() {
+  const options = { simd: forceNoSimd ? false : 'auto' };
+  if (modelFile) {
+    options.model = new URL(modelFile, SAMPLE_MODELS).href;
+    options.labels = labelsFor(modelFile, (await sampleModels).labels);
+  }
+  return options;
 }
 
 const ready = (async () => {
   setStatus('loading', 'Loading the model…', null);
   const t0 = performance.now();
-  const options = {
-    simd: forceNoSimd ? false : 'auto',
+  const info = await engine.load({
+    ...(await modelOptions()),
     onProgress: ({ loaded, total }) => {
       if (total) setStatus('loading', `Downloading the model… ${mb(loaded)} of ${mb(total)}`, loaded / total);
       else setStatus('loading', `Downloading the model… ${mb(loaded)}`, null);
     },
-  };
-  if (modelFile) {
-    options.model = new URL(modelFile, SAMPLE_MODELS).href;
-    options.labels = labelsFor(modelFile, (await sampleModels).labels);
-  }
-  const info = await engine.load(options);
+  });
   showVariant(info);
   watchThreads(info);
   setStatus('ready', `Ready: model loaded in ${Math.round(performance.now() - t0)} ms. Choose a photo.`);
@@ -271,31 +294,32 @@ function median(values) {
 
 const ms = (t) => (t < 10 ? `${t.toFixed(1)} ms` : `${Math.round(t)} ms`);
 
+/** One line of a ranking (the top 5 here, and Teach mode's predictions): name, score, bar. */
+function rankingItem(text, score, data = {}) {
+  const name = text.split(', ')[0];
+  const li = document.createElement('li');
+  Object.assign(li.dataset, data, { score: String(score) });
+  const row = document.createElement('div');
+  row.className = 'row';
+  const labelEl = document.createElement('span');
+  labelEl.className = 'label';
+  labelEl.title = text;
+  const nameEl = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
+  const akaEl = Object.assign(document.createElement('span'), { className: 'aka', textContent: text.slice(name.length) });
+  labelEl.append(nameEl, akaEl);
+  const pct = Object.assign(document.createElement('span'), { className: 'pct', textContent: `${(score * 100).toFixed(1)}%` });
+  row.append(labelEl, pct);
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  const fill = document.createElement('span');
+  fill.style.width = `${Math.max(0, Math.min(1, score)) * 100}%`;
+  bar.append(fill);
+  li.append(row, bar);
+  return li;
+}
+
 function showPredictions({ top, ms: t }) {
-  const items = top.map(({ index, label, score }) => {
-    const text = label ?? `class ${index}`;
-    const name = text.split(', ')[0];
-    const li = document.createElement('li');
-    li.dataset.index = String(index);
-    li.dataset.score = String(score);
-    const row = document.createElement('div');
-    row.className = 'row';
-    const labelEl = document.createElement('span');
-    labelEl.className = 'label';
-    labelEl.title = text;
-    const nameEl = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
-    const akaEl = Object.assign(document.createElement('span'), { className: 'aka', textContent: text.slice(name.length) });
-    labelEl.append(nameEl, akaEl);
-    const pct = Object.assign(document.createElement('span'), { className: 'pct', textContent: `${(score * 100).toFixed(1)}%` });
-    row.append(labelEl, pct);
-    const bar = document.createElement('div');
-    bar.className = 'bar';
-    const fill = document.createElement('span');
-    fill.style.width = `${Math.max(0, Math.min(1, score)) * 100}%`;
-    bar.append(fill);
-    li.append(row, bar);
-    return li;
-  });
+  const items = top.map(({ index, label, score }) => rankingItem(label ?? `class ${index}`, score, { index: String(index) }));
   $('predictions').replaceChildren(...items);
   times.push(t);
   if (times.length > 100) times.shift();
@@ -387,29 +411,43 @@ $('file').addEventListener('change', () => {
   }
 });
 
-const drop = $('drop');
+// Drag and drop, and paste: in Classify mode anywhere on the page classifies the photo; in Teach
+// mode a class's card takes it as examples, anywhere else tests the classes with it.
+const teaching = () => !$('teach-panel').hidden;
+
+function highlightDrop(el) {
+  for (const other of document.querySelectorAll('.dragging')) if (other !== el) other.classList.remove('dragging');
+  el?.classList.add('dragging');
+}
+
 for (const type of ['dragenter', 'dragover']) {
   document.addEventListener(type, (e) => {
     e.preventDefault();
-    drop.classList.add('dragging');
+    highlightDrop(teaching() ? dropTarget(e.target) : $('drop'));
   });
 }
 for (const type of ['dragleave', 'drop']) {
   document.addEventListener(type, (e) => {
     e.preventDefault();
-    if (type === 'drop' || e.relatedTarget === null) drop.classList.remove('dragging');
+    if (type === 'drop' || e.relatedTarget === null) highlightDrop(null);
   });
 }
 document.addEventListener('drop', (e) => {
-  const file = e.dataTransfer?.files?.[0];
-  if (file) {
+  const files = [...(e.dataTransfer?.files ?? [])];
+  if (files.length === 0) return;
+  if (teaching()) {
+    dropped(e.target, files);
+  } else {
     markSample(null);
-    classifyBlob(file, file.name);
+    classifyBlob(files[0], files[0].name);
   }
 });
 document.addEventListener('paste', (e) => {
   const file = [...(e.clipboardData?.files ?? [])][0];
-  if (file) {
+  if (!file) return;
+  if (teaching()) {
+    pasted(file);
+  } else {
     markSample(null);
     classifyBlob(file, file.name || 'pasted image');
   }
@@ -549,3 +587,83 @@ cameraButton.addEventListener('click', () => {
 });
 
 $('error-close').addEventListener('click', hideError);
+
+// ---------------------------------------------------------------------------------------------
+// Modes: Classify and Teach, as tabs (arrow keys move between them); #teach in the URL.
+
+const TABS = [['classify', 'tab-classify', 'classify-panel'], ['teach', 'tab-teach', 'teach-panel']];
+
+function selectMode(mode, { focus = false } = {}) {
+  if (teaching() === (mode === 'teach') && document.body.dataset.mode) return;
+  for (const [name, tab, panel] of TABS) {
+    const on = name === mode;
+    $(tab).setAttribute('aria-selected', String(on));
+    $(tab).tabIndex = on ? 0 : -1;
+    $(panel).hidden = !on;
+    if (on && focus) $(tab).focus();
+  }
+  document.body.dataset.mode = mode;
+  history.replaceState(null, '', `${location.pathname}${location.search}${mode === 'teach' ? '#teach' : ''}`);
+  if (mode === 'teach') {
+    current += 1; // the webcam and any classification in flight stop updating the page
+    stopCamera();
+    enterTeach();
+  } else {
+    leaveTeach();
+  }
+}
+
+for (const [name, tab] of TABS) {
+  $(tab).addEventListener('click', () => selectMode(name));
+  $(tab).addEventListener('keydown', (e) => {
+    const i = TABS.findIndex(([n]) => n === name);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    selectMode(TABS[(next + TABS.length) % TABS.length][0], { focus: true });
+  });
+}
+addEventListener('hashchange', () => selectMode(location.hash === '#teach' ? 'teach' : 'classify'));
+
+// The model Teach mode learns on: the one loaded at the start; with ?worker=1, whose model lives
+// in the worker, out of the page's reach, the same model loaded again on the page's thread.
+let teachModel = null;
+function teachingModel() {
+  teachModel ??= (async () => {
+    await ready;
+    const own = engine.baseModel?.();
+    if (own) return own;
+    setStatus('loading', 'Loading the model for Teach mode on the page…', null);
+    const model = await load(await modelOptions());
+    setStatus('ready', 'Ready to teach.');
+    return model;
+  })();
+  teachModel.catch(() => {
+    teachModel = null;
+  });
+  return teachModel;
+}
+
+// A .tflite chosen in Teach mode (one it saved, or any MobileNet): classifies in Classify mode,
+// with the labels of its metadata.
+async function openModel(file) {
+  await ready.catch(() => {});
+  setStatus('loading', `Loading ${file.name}…`, null);
+  let info;
+  try {
+    info = await engine.load({ model: await file.arrayBuffer(), simd: forceNoSimd ? false : 'auto' });
+  } catch (e) {
+    setStatus('ready', `${file.name} was not loaded.`);
+    throw e;
+  }
+  openedFile = file.name;
+  showVariant(info);
+  watchThreads(info);
+  selectMode('classify');
+  showImage(null);
+  clearPredictions('No image classified yet.');
+  setStatus('ready', `Ready: ${file.name} loaded (${info.numClasses} classes). Choose a photo.`);
+}
+
+setupTeach({ teachingModel, showError, hideError, setStatus, rankingItem, formatMs: ms, openModel });
+selectMode(location.hash === '#teach' ? 'teach' : 'classify');

@@ -1,5 +1,7 @@
 // The demo's Web Worker: the package runs here so that the page stays responsive.
-// Messages in:  { id, type: 'load', simd, model, labels } -> { id, ok, info }  (model, labels: URLs or undefined)
+// Messages in:  { id, type: 'load', simd, model, labels } -> { id, ok, info }
+//                 model: a URL, a .tflite's bytes (ArrayBuffer) or undefined (the bundled model);
+//                 labels: a URL or undefined. The model before stays until the new one has loaded.
 //               { id, type: 'classify', image, topk } -> { id, ok, top, ms }
 //   image: encoded bytes (ArrayBuffer / Uint8Array), a Blob, an ImageBitmap, ImageData or OffscreenCanvas.
 // Progress while the model downloads: { type: 'progress', loaded, total }.
@@ -10,14 +12,14 @@ let model = null;
 
 async function handle(data) {
   if (data.type === 'load') {
-    model?.dispose();
-    model = null;
-    model = await load({
+    const next = await load({
       simd: data.simd ?? 'auto',
       model: data.model,
       labels: data.labels,
       onProgress: ({ loaded, total }) => postMessage({ type: 'progress', loaded, total }),
     });
+    model?.dispose();
+    model = next;
     return { info: model.info };
   }
   if (data.type === 'classify') {

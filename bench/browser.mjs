@@ -3,61 +3,17 @@
 // playwright-core (no browser download), and prints the same report and JSON line as bench/node.mjs.
 //   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines float|int8|ours,ours2,...] [--no-peak]
 // Every browser gets a fresh user-data dir; each cold start runs in a browser of its own.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseEngineArgs } from './lib/args.mjs';
+import { CHROMIUM, launch, openAndWait, startServer } from './lib/chromium.mjs';
 import { engineSets } from './lib/engines.mjs';
 import { median, peakReached, report } from './lib/harness.mjs';
-import { REPO, checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
+import { checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 
-const CHROMIUM = process.env.MNV2_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SETS = engineSets({ node: false });
-const TIMEOUT_MS = 30 * 60 * 1000;
-
-
-// The project's static server (scripts/serve.js: COOP/COEP headers, application/wasm).
-async function startServer() {
-  const { start } = await import(pathToFileURL(path.join(REPO, 'scripts', 'serve.js')).href);
-  return start({ root: REPO, samplesDir: null, index: null });
-}
-
 const log = (s) => process.stderr.write(`${s}\n`);
-
-// A fresh browser with a fresh user-data dir; the caller closes it.
-async function launch(chromium) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mnv2-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
-  return {
-    context,
-    version: context.browser()?.version() ?? null,
-    close: async () => {
-      await context.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function openAndWait(context, url, key, { echo = false } = {}) {
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (echo && m.text().startsWith('bench: ')) log(m.text());
-    else if (m.type() === 'error') log(`page: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => log(`page error: ${e.message}`));
-  await page.goto(url);
-  await page.waitForFunction((k) => window[k] !== undefined || window.benchError !== undefined, key, { timeout: TIMEOUT_MS, polling: 250 });
-  const { result, error, ua } = await page.evaluate((k) => ({ result: window[k], error: window.benchError, ua: navigator.userAgent }), key);
-  if (error) throw new Error(`in the page: ${error}`);
-  return { result, ua };
-}
 
 const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 7 });
 const loadavgAtStart = os.loadavg();

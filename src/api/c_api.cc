@@ -76,7 +76,7 @@ bool ToPrecision(int precision, mnv2::engine::Precision* out) {
 }
 
 // Plans a loaded network; null (and the error) when loading or planning failed.
-Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engine::Precision precision) {
+Mnv2Model* FromNetwork(mnv2::Result<mnv2::model::Network>&& net, mnv2::engine::Precision precision) {
   if (!net.ok()) {
     Fail(net.status());
     return nullptr;
@@ -93,7 +93,7 @@ Mnv2Model* FromNetwork(const mnv2::Result<mnv2::model::Network>& net, mnv2::engi
   auto m = std::make_unique<Mnv2Model>();
   m->summary = std::move(summary);
   m->planned = std::move(*planned);
-  m->labels = n.labels;  // the file's own, until mnv2_set_labels
+  m->labels = std::move(net->labels);  // the file's own, until mnv2_set_labels
   Succeed();
   return m.release();
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "kernels/kernels.h"
-#include "model/dense_head.h"
 
 namespace mnv2 {
 namespace engine {
@@ -23,7 +22,7 @@ FloatClassifier::FloatClassifier(const model::Network& net)
 void FloatClassifier::Run(const float* features, float* logits, float* scores) {
   const float* x = features;
   if (normalize_) {
-    model::L2Normalize(x, static_cast<int>(normalized_.size()), normalized_.data());
+    kernels::L2Normalize(x, normalized_.size(), normalized_.data());
     x = normalized_.data();
   }
   for (size_t i = 0; i < hidden_.size(); ++i) {

@@ -105,6 +105,7 @@ void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, siz
   HWY_DYNAMIC_DISPATCH(MulAddRows)(coeffs, x, n, count, stride, rows);
 }
 
+
 }  // namespace kernels
 }  // namespace mnv2
 

@@ -101,6 +101,9 @@ void Softmax(const float* in, int n, float beta, float* out);
 void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out);
 // rows[r * stride + i] += coeffs[r] * x[i] for i < n, r < count; rows must not overlap x or coeffs.
 void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows);
+// out = x / max(sqrt(sum of x[i]^2), 1e-6) over n floats: TFLite's L2_NORMALIZATION (an exported
+// learned head starts with it). out may be x.
+void L2Normalize(const float* x, size_t n, float* out);
 
 // The Highway target the kernels dispatch to on this machine, e.g. "AVX2" or "WASM".
 const char* TargetName();

@@ -120,6 +120,13 @@ void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, siz
   }
 }
 
+void L2Normalize(const float* x, size_t n, float* out) {
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const double norm = std::max(std::sqrt(sum), 1e-6);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(x[i] / norm);
+}
+
 }  // namespace reference
 }  // namespace kernels
 }  // namespace mnv2

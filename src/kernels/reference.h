@@ -32,6 +32,7 @@ void GlobalAveragePool(const float* in, size_t pixels, int channels, float* out)
 void Softmax(const float* in, int n, float beta, float* out);
 void DotRows(const float* x, const float* rows, size_t n, size_t count, size_t stride, float* out);
 void MulAddRows(const float* coeffs, const float* x, size_t n, size_t count, size_t stride, float* rows);
+void L2Normalize(const float* x, size_t n, float* out);
 
 }  // namespace reference
 }  // namespace kernels

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "common/numbers.h"
@@ -66,7 +67,7 @@ Result<int> Learner::AddExample(const float* features, const std::string& label)
   const int index = FindLabel(label);
   const size_t at = examples_.size();
   examples_.resize(at + features_);
-  model::L2Normalize(features, features_, examples_.data() + at);
+  kernels::L2Normalize(features, features_, examples_.data() + at);
   example_labels_.push_back(index);
   Changed();
   return ++counts_[index];
@@ -128,7 +129,7 @@ const Head& Learner::Imprinted() {
   }
   imprinted_.weights.resize(C * F);
   for (size_t c = 0; c < C; ++c) {
-    model::L2Normalize(sums.data() + c * F, features_, imprinted_.weights.data() + c * F);
+    kernels::L2Normalize(sums.data() + c * F, features_, imprinted_.weights.data() + c * F);
     for (size_t f = 0; f < F; ++f) imprinted_.weights[c * F + f] *= kImprintScale;
   }
   imprinted_.bias.assign(C, 0.0f);
@@ -168,7 +169,7 @@ Status Learner::Classify(const float* features, Method method, int k, float* sco
   scratch_.resize(F + std::max(C, example_labels_.size()));
   float* q = scratch_.data();
   float* sims = q + F;
-  model::L2Normalize(features, features_, q);
+  kernels::L2Normalize(features, features_, q);
   if (method == Method::kNearestNeighbors) {
     MNV2_RETURN_IF_ERROR(NeedClasses("classify"));
     if (k < 1) return Invalid("k must be a positive integer, not " + std::to_string(k));
@@ -222,8 +223,9 @@ Result<float> Learner::TrainEpoch() {
   for (size_t start = 0; start < n; start += batch) {
     const size_t end = std::min(n, start + batch);
     const float inv = 1.0f / static_cast<float>(end - start);
-    std::fill(grad_w.begin(), grad_w.end(), 0.0f);
-    std::fill(grad_b.begin(), grad_b.end(), 0.0f);
+    // memset: at -Oz (WebAssembly) std::fill is a loop of single stores, 9% of the training time.
+    std::memset(grad_w.data(), 0, grad_w.size() * sizeof(float));
+    std::memset(grad_b.data(), 0, grad_b.size() * sizeof(float));
     for (size_t i = start; i < end; ++i) {
       const float* x = examples_.data() + static_cast<size_t>(order[i]) * F;
       const int y = example_labels_[order[i]];

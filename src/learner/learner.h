@@ -1,5 +1,5 @@
 // New classes learned from a model's embeddings (its pooled features), in the page, in
-// seconds. Examples are kept L2-normalized (model::L2Normalize); a query is scored three ways:
+// seconds. Examples are kept L2-normalized (kernels::L2Normalize); a query is scored three ways:
 //   nearest neighbours  the k most cosine-similar examples vote (@tensorflow-models/knn-classifier),
 //                       k at most the fewest examples of a label, so that every label can win;
 //   imprinting          softmax(s * cosine with each label's normalized mean), s = kImprintScale:

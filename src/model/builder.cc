@@ -617,22 +617,21 @@ class Builder {
       const TensorType in = g_.tensors[cur_].type;
       MNV2_RETURN_IF_ERROR(PassThrough());
       if ((in != TensorType::kUInt8 && in != TensorType::kInt8) || g_.tensors[cur_].type != TensorType::kFloat32) {
-        return Unsupported("the DEQUANTIZE after the pooling turns " + std::string(TensorTypeName(in)) + " into " +
-                           TensorTypeName(g_.tensors[cur_].type) + "; expected 8-bit into float32");
+        return Unsupported("the DEQUANTIZE after the pooling must turn 8-bit features into float32");
       }
       float_classifier_ = true;
       SkipReshapes();
     }
-    if (!Peek(kOpL2Normalization)) return Status::Ok();
-    const Operator& op = g_.operators[next_];
-    const TensorType in = g_.tensors[cur_].type;
-    MNV2_RETURN_IF_ERROR(PassThrough());
-    if (in != TensorType::kFloat32 || g_.tensors[cur_].type != TensorType::kFloat32) {
-      return Unsupported("L2_NORMALIZATION of a " + std::string(TensorTypeName(in)) + " tensor; only float32 is supported");
+    if (Peek(kOpL2Normalization)) {
+      const bool fused = g_.operators[next_].options.activation != FusedActivation::kNone;
+      const TensorType in = g_.tensors[cur_].type;
+      MNV2_RETURN_IF_ERROR(PassThrough());
+      if (fused || in != TensorType::kFloat32 || g_.tensors[cur_].type != TensorType::kFloat32) {
+        return Unsupported("L2_NORMALIZATION must be float32, without a fused activation");
+      }
+      net->normalize_features = true;
+      SkipReshapes();
     }
-    if (op.options.activation != FusedActivation::kNone) return Unsupported("L2_NORMALIZATION has a fused activation");
-    net->normalize_features = true;
-    SkipReshapes();
     return Status::Ok();
   }
 

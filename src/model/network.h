@@ -177,7 +177,7 @@ struct Network {
   // Global average pooling over the head's output (the last block's without a head), then the hidden dense layers of heads such as
   // Keras' Dense(256, relu) -> Dense(128, relu) -> Dense(5) (usually none), then:
   std::vector<Classifier> hidden;
-  // L2_NORMALIZATION of the pooled features first (model::L2Normalize), as in an exported head.
+  // L2_NORMALIZATION of the pooled features first (kernels::L2Normalize), as in an exported head.
   bool normalize_features = false;
   Classifier classifier;
   bool softmax = true;

@@ -138,7 +138,7 @@ Status BufferData(const FbVector& buffers, uint32_t index, const FlatBufferReade
     *data = reader.data() + offset;
     *size = static_cast<size_t>(length);
   }
-  return Status::Ok();
+  return reader.ok() ? Status::Ok() : FormatError(reader.error());
 }
 
 Status ReadTensor(const FbTable& t, const FbVector& buffers, const FlatBufferReader& reader,
@@ -322,15 +322,12 @@ Result<Graph> ReadTflite(const uint8_t* data, size_t size) {
   if (metadata.size() > kMaxMetadata) return FormatError(std::to_string(metadata.size()) + " metadata entries");
   for (size_t i = 0; i < metadata.size(); ++i) {
     const FbTable m = metadata.Table(i);
-    if (!reader.ok() || !m.present()) return FormatError(reader.error());
     const std::string name = m.String(metadata_fields::kName);
     const uint32_t buffer = m.Scalar<uint32_t>(metadata_fields::kBuffer, 0);
-    if (!reader.ok()) return FormatError(reader.error());
+    if (!reader.ok() || !m.present()) return FormatError(reader.error());
     const uint8_t* bytes = nullptr;
     size_t size = 0;
-    MNV2_RETURN_IF_ERROR(BufferData(buffers, buffer, reader, "metadata entry " + std::to_string(i) + " ('" + name + "')",
-                                    &bytes, &size));
-    if (!reader.ok()) return FormatError(reader.error());
+    MNV2_RETURN_IF_ERROR(BufferData(buffers, buffer, reader, "metadata entry '" + name + "'", &bytes, &size));
     if (name == kLabelsMetadata && bytes != nullptr) g.labels.assign(reinterpret_cast<const char*>(bytes), size);
   }
   return g;

@@ -667,6 +667,32 @@ TEST_P(KernelsTest, DotRowsAndMulAddRows) {
   }
 }
 
+TEST_P(KernelsTest, L2Normalize) {
+  std::mt19937 rng(13);
+  for (size_t n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1024, 1280, 1281}) {
+    for (bool in_place : {false, true}) {
+      SCOPED_TRACE("n=" + std::to_string(n) + (in_place ? " in place" : ""));
+      std::vector<float> x = RandomVector(n, rng, 0.0f, 6.0f);
+      std::vector<float> want(n + 1, kCanary), got(n + 1, kCanary);
+      reference::L2Normalize(x.data(), n, want.data());
+      if (in_place) {
+        L2Normalize(x.data(), n, x.data());
+        std::copy(x.begin(), x.end(), got.begin());
+      } else {
+        L2Normalize(x.data(), n, got.data());
+      }
+      ASSERT_TRUE(AllNear(got.data(), want.data(), n + 1, [](float ref) { return 1e-6f * std::max(1.0f, std::fabs(ref)); },
+                          "L2Normalize"));
+    }
+  }
+  // Below the epsilon the norm is 1e-6, as in TFLite: zeros stay zeros, tiny values are scaled up.
+  std::vector<float> zeros(5, 0.0f), tiny = {1e-8f, 0.0f};
+  L2Normalize(zeros.data(), zeros.size(), zeros.data());
+  for (float z : zeros) EXPECT_EQ(z, 0.0f);
+  L2Normalize(tiny.data(), tiny.size(), tiny.data());
+  EXPECT_NEAR(tiny[0], 0.01f, 1e-6f);
+}
+
 }  // namespace
 }  // namespace kernels
 }  // namespace mnv2

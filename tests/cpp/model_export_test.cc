@@ -314,7 +314,7 @@ TEST(ModelExport, L2NormalizationOfQuantizedFeaturesIsRefused) {
   const std::vector<uint8_t> bytes = testing::WriteTflite(g);
   Status s = model::LoadTflite(bytes.data(), bytes.size()).status();
   EXPECT_EQ(s.code(), ErrorCode::kUnsupportedModel);
-  EXPECT_NE(s.message().find("only float32"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("must be float32"), std::string::npos) << s.message();
 }
 
 // The metadata is checked like the rest of the file; entries other than the labels are skipped.

@@ -667,7 +667,8 @@ TEST_P(KernelsTest, DotRowsAndMulAddRows) {
   }
 }
 
-TEST_P(KernelsTest, L2Normalize) {
+// Scalar (no per-target dispatch): one plain test.
+TEST(KernelsScalarTest, L2Normalize) {
   std::mt19937 rng(13);
   for (size_t n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1024, 1280, 1281}) {
     for (bool in_place : {false, true}) {

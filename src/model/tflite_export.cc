@@ -258,11 +258,6 @@ class Exporter {
 };
 
 Status CheckHead(const Network& net, const DenseHead& head, const std::vector<std::string>& labels) {
-  if (!net.hidden.empty()) {
-    return Invalid("the network has " + std::to_string(net.hidden.size()) +
-                   " hidden dense layers before its classifier; only a backbone that pools straight into it can take a "
-                   "learned head");
-  }
   if (head.features != net.feature_size()) {
     return Invalid("the head reads " + std::to_string(head.features) + " features; the network has " +
                    std::to_string(net.feature_size()));

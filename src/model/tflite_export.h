@@ -14,13 +14,14 @@
 namespace mnv2 {
 namespace model {
 
-// The graph: the backbone as `backbone` holds it (stem, blocks, head convolution; float32
+// The graph: the backbone as `backbone` holds it up to its pooled features (stem, blocks, head
+// convolution; what followed the pooling, classifier and hidden dense layers, is replaced; float32
 // weights, or a quantized network's stored integers with their scales and zero points), global
 // average pooling, [DEQUANTIZE after a quantized backbone,] L2_NORMALIZATION, FULLY_CONNECTED
 // (head) and SOFTMAX, all in float32; the output is [1, classes] float32. `labels` (one per
 // class, or none) are stored in the file's metadata (kLabelsMetadata). kInvalidArgument for a
 // head that does not fit the backbone, non-finite weights, labels that are not one line each,
-// a backbone with hidden dense layers, or one that TFLite cannot express (padding other than
+// or a backbone that TFLite cannot express (padding other than
 // SAME or VALID; a float input mapped other than to [-1, 1] or through an integer zero point).
 Result<std::vector<uint8_t>> ExportTflite(const Network& backbone, const DenseHead& head,
                                           const std::vector<std::string>& labels);

@@ -252,4 +252,31 @@ describe('TF.js models (nsfwjs)', { skip }, () => {
     }
     await assertMnv2Error(load({ model: sharedModel('mobilenet_v2_1.0_224_quant.tflite'), inputRange: [0, 1] }), 'E_INPUT_TYPE');
   });
+  // Issue 20 on a TF.js model: the learner's .tflite export of a float network read from model.json
+  // (with its [0, 1] input mapping) loads back with the same scores.
+  for (const [kind, m] of MODELS) {
+    test(`${kind} model: a classifier's exported .tflite gives the classifier's scores`, async () => {
+      const model = await loadNsfwjs(modelFile(m), { threads: 1 });
+      try {
+        const learner = model.createClassifier();
+        const photos = { bird: ['bird.bmp', 'owl.jpg'], flower: ['sunflower.bmp', 'dragonfly.bmp'] };
+        for (const [label, names] of Object.entries(photos)) for (const n of names) await learner.addExample(imageBytes(n), label);
+        await learner.train({ epochs: 10 });
+        const exported = await load({ model: await learner.exportTflite(), threads: 1 });
+        try {
+          assert.deepEqual([exported.info.numClasses, exported.info.precision], [2, 'fp32']);
+          for (const name of ['cat.bmp', 'parrot.jpg', 'sunflower.bmp']) {
+            const want = await learner.classify(imageBytes(name));
+            const got = await exported.classify(imageBytes(name));
+            assert.deepEqual(got.map((p) => p.label), want.map((p) => p.label), name);
+            for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i].score - want[i].score) <= 1e-5, `${name}: ${got[i].score} vs ${want[i].score}`);
+          }
+        } finally {
+          exported.dispose();
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 });

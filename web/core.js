@@ -71,14 +71,9 @@ const LEARNER_VARIANTS = {
 // A fresh instance of the learner module of the build a model runs on ('nosimd' or a SIMD one).
 async function instantiateLearner(platform, variant, wasmPath) {
   const v = LEARNER_VARIANTS[variant === 'nosimd' ? 'nosimd' : 'simd'];
-  const url = distUrl(v.file, v.url, wasmPath);
-  const key = `learner ${url}`;
-  if (!compiled.has(key)) {
-    const promise = platform.compileWasm(url);
-    compiled.set(key, promise);
-    promise.catch(() => compiled.delete(key));
-  }
-  const [wasmModule, factory] = await Promise.all([compiled.get(key), threadedFactory(distUrl(v.glueFile, v.glue, wasmPath))]);
+  const [wasmModule, factory] = await Promise.all([
+    compileOnce(platform, distUrl(v.file, v.url, wasmPath)), importedFactory(distUrl(v.glueFile, v.glue, wasmPath)),
+  ]);
   return factory(wasmOptions(wasmModule));
 }
 
@@ -88,8 +83,17 @@ export const MAX_THREADS = 8;
 export const DEFAULT_MODEL_URL = () => new URL('../models/mobilenet_v2_1.0_224_quant.tflite', import.meta.url);
 export const DEFAULT_LABELS_URL = () => new URL('../models/imagenet_labels.txt', import.meta.url);
 
-// Compiled once per variant and wasm location; every model gets its own instance (and memory).
+// Compiled once per wasm file and location; every model gets its own instance (and memory).
 const compiled = new Map();
+
+function compileOnce(platform, url) {
+  if (!compiled.has(url.href)) {
+    const promise = platform.compileWasm(url);
+    compiled.set(url.href, promise);
+    promise.catch(() => compiled.delete(url.href));
+  }
+  return compiled.get(url.href);
+}
 
 // A file of the package: next to the module by default, in `wasmPath` if given.
 function distUrl(file, defaultUrl, wasmPath) {
@@ -103,7 +107,7 @@ function wasmUrl(variant, wasmPath) {
 }
 
 // The factory of a glue imported from its URL (the threaded module's, the learner's; see VARIANTS).
-async function threadedFactory(glueUrl) {
+async function importedFactory(glueUrl) {
   try {
     return (await import(/* webpackIgnore: true */ /* @vite-ignore */ glueUrl.href)).default;
   } catch (e) {
@@ -114,20 +118,14 @@ async function threadedFactory(glueUrl) {
 // A module instance of `variant`; the threaded one starts threads - 1 workers with it, which
 // load in the background: the model runs on one thread until they have (see Model).
 async function instantiate(platform, variant, wasmPath, threads = 1) {
-  const url = wasmUrl(variant, wasmPath);
-  const key = `${variant} ${url}`;
-  if (!compiled.has(key)) {
-    const promise = platform.compileWasm(url);
-    compiled.set(key, promise);
-    promise.catch(() => compiled.delete(key));
-  }
+  const compiling = compileOnce(platform, wasmUrl(variant, wasmPath));
   const v = VARIANTS[variant];
-  if (!v.glue) return v.factory(wasmOptions(await compiled.get(key)));
+  if (!v.glue) return v.factory(wasmOptions(await compiling));
   const glue = distUrl('mnv2-simd-mt.mjs', v.glue, wasmPath);
   const worker = distUrl('mnv2-simd-mt.worker.js', v.worker, wasmPath);
   // The glue and the worker script come while the wasm compiles.
   const [wasmModule, factory, workerScript] = await Promise.all([
-    compiled.get(key), threadedFactory(glue), platform.workerScript(worker),
+    compiling, importedFactory(glue), platform.workerScript(worker),
   ]);
   const module = await factory({
     ...wasmOptions(wasmModule),

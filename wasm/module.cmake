@@ -9,7 +9,7 @@ else()
 endif()
 set(MNV2_EXPORTS _malloc _free
   _mnv2_load _mnv2_load_tfjs _mnv2_free _mnv2_classify_encoded _mnv2_classify_pixels _mnv2_scores _mnv2_features
-  _mnv2_top_k _mnv2_set_labels _mnv2_label _mnv2_num_classes _mnv2_feature_size _mnv2_input_height _mnv2_input_width _mnv2_alpha _mnv2_quantized
+  _mnv2_top_k _mnv2_set_labels _mnv2_label _mnv2_num_labels _mnv2_num_classes _mnv2_feature_size _mnv2_input_height _mnv2_input_width _mnv2_alpha _mnv2_quantized
   _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
@@ -61,7 +61,7 @@ if(NOT MNV2_WASM_THREADS)
   else()
     set(MNV2_LEARNER_MODULE_NAME mnv2-learner-nosimd)
   endif()
-  set(MNV2_LEARNER_EXPORTS _malloc _free _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
+  set(MNV2_LEARNER_EXPORTS _malloc _free _mnv2_last_error_name _mnv2_last_error_message
     _mnv2_learner_create _mnv2_learner_free _mnv2_learner_add _mnv2_learner_add_label _mnv2_learner_classify
     _mnv2_learner_scores _mnv2_learner_top_k _mnv2_learner_train_begin _mnv2_learner_train_epoch _mnv2_learner_loss
     _mnv2_learner_head_weights _mnv2_learner_head_bias _mnv2_learner_set_head _mnv2_learner_export_tflite

@@ -69,8 +69,7 @@ function withLabel(m, label, fn) {
 export class Classifier {
   #model;  // what the model lends: its queue and embeddings, its files, the learner module (Model.createClassifier)
   #examples = [];  // { label, embedding: Float32Array } in the order added
-  #labels = [];
-  #counts = new Map();
+  #counts = new Map();  // label -> examples, in the order the labels were first added
   #head = null;  // the trained (or read back) softmax head: { weights, bias }
   #module = null;  // the module the learner below lives in
   #handle = 0;
@@ -88,12 +87,12 @@ export class Classifier {
 
   /** The labels, in the order first added. */
   get labels() {
-    return [...this.#labels];
+    return [...this.#counts.keys()];
   }
 
   /** Examples per label. */
   get counts() {
-    return Object.fromEntries(this.#labels.map((l) => [l, this.#counts.get(l)]));
+    return Object.fromEntries(this.#counts);
   }
 
   get numExamples() {
@@ -129,7 +128,6 @@ export class Classifier {
     this.#alive();
     if (!this.#counts.has(label)) return false;
     this.#examples = this.#examples.filter((e) => e.label !== label);
-    this.#labels = this.#labels.filter((l) => l !== label);
     this.#counts.delete(label);
     this.#changed();
     return true;
@@ -139,7 +137,6 @@ export class Classifier {
   clear() {
     this.#alive();
     this.#examples = [];
-    this.#labels = [];
     this.#counts.clear();
     this.#changed();
   }
@@ -158,14 +155,15 @@ export class Classifier {
     checkInteger('k', k, 1);
     return this.#task((m, features) => withBytes(m, bytesOf(features), (ptr) => {
       if (m._mnv2_learner_classify(this.#handle, ptr, METHODS[method], k) !== 0) throw moduleError(m);
-      const n = Math.min(topk, this.#labels.length);
+      const labels = this.labels;
+      const n = Math.min(topk, labels.length);
       return withBytes(m, new Uint8Array(4 * n), (indices) => {
         const count = m._mnv2_learner_top_k(this.#handle, n, indices);
         const scores = m._mnv2_learner_scores(this.#handle) >> 2;
         const out = [];
         for (let i = 0; i < count; i++) {
           const index = m.HEAP32[(indices >> 2) + i];
-          out.push({ label: this.#labels[index], score: m.HEAPF32[scores + index] });
+          out.push({ label: labels[index], score: m.HEAPF32[scores + index] });
         }
         return out;
       });
@@ -191,6 +189,7 @@ export class Classifier {
     const start = now();
     await this.#task((m) => {
       if (m._mnv2_learner_train_begin(this.#handle, epochs, learningRate, l2, batchSize, seed) !== 0) throw moduleError(m);
+      this.#head = null;  // replaced by the new one after the last epoch (the module has none meanwhile)
     });
     let loss = NaN;
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -205,7 +204,7 @@ export class Classifier {
       const weights = m._mnv2_learner_head_weights(this.#handle) >> 2;
       const bias = m._mnv2_learner_head_bias(this.#handle) >> 2;
       if (!weights || !bias) throw invalid('training was interrupted: the examples changed while it ran');
-      const classes = this.#labels.length;
+      const classes = this.#counts.size;
       this.#head = {
         weights: m.HEAPF32.slice(weights, weights + classes * this.featureSize),
         bias: m.HEAPF32.slice(bias, bias + classes),
@@ -238,7 +237,6 @@ export class Classifier {
     return this.#model.enqueue(async () => {
       this.#alive();
       this.#examples = parsed.examples;
-      this.#labels = parsed.labels;
       this.#counts = parsed.counts;
       this.#changed();
       this.#head = parsed.head;
@@ -320,7 +318,7 @@ export class Classifier {
     const handle = m._mnv2_learner_create(this.featureSize);
     if (!handle) throw moduleError(m);
     try {
-      for (const label of this.#labels) withLabel(m, label, (p) => m._mnv2_learner_add_label(handle, p) === 0);
+      for (const label of this.#counts.keys()) withLabel(m, label, (p) => m._mnv2_learner_add_label(handle, p) === 0);
       for (const e of this.#examples) {
         withBytes(m, bytesOf(e.embedding), (ptr) => withLabel(m, e.label, (p) => m._mnv2_learner_add(handle, ptr, p) > 0));
       }
@@ -342,7 +340,6 @@ export class Classifier {
   #add(m, features, label) {
     let count = 0;
     withBytes(m, bytesOf(features), (ptr) => withLabel(m, label, (p) => (count = m._mnv2_learner_add(this.#handle, ptr, p)) > 0));
-    if (!this.#counts.has(label)) this.#labels.push(label);
     this.#counts.set(label, count);
     this.#examples.push({ label, embedding: features });
     this.#head = null;
@@ -400,6 +397,6 @@ export class Classifier {
         bias: fromBase64(o.head.bias, o.labels.length, 'the head bias'),
       };
     }
-    return { examples, labels: [...o.labels], counts, head };
+    return { examples, counts, head };
   }
 }

@@ -356,7 +356,7 @@ class Model {
       parameters: m._mnv2_parameters(h),
       family: m.UTF8ToString(m._mnv2_family(h)),
       // Given to load(), or in the file's metadata (a .tflite written by Classifier.exportTflite).
-      labels: source.labels !== null || m.UTF8ToString(m._mnv2_label(h, 0)) !== '',
+      labels: m._mnv2_num_labels(h) > 0,
       limits: source.limits,
     });
   }

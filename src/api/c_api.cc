@@ -160,6 +160,8 @@ int mnv2_set_labels(Mnv2Model* model, const char* text, size_t size) {
   return Succeed();
 }
 
+int mnv2_num_labels(const Mnv2Model* model) { return model ? static_cast<int>(model->labels.size()) : 0; }
+
 const char* mnv2_label(const Mnv2Model* model, int index) {
   if (!model || index < 0 || static_cast<size_t>(index) >= model->labels.size()) return "";
   return model->labels[index].c_str();

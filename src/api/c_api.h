@@ -73,6 +73,8 @@ int mnv2_top_k(const Mnv2Model* model, int k, int32_t* indices);
 int mnv2_set_labels(Mnv2Model* model, const char* text, size_t size);
 /* The label of class `index`, or "" when there are no labels. */
 const char* mnv2_label(const Mnv2Model* model, int index);
+/* How many labels the model has: mnv2_set_labels' or its file's own, else 0. */
+int mnv2_num_labels(const Mnv2Model* model);
 
 int mnv2_num_classes(const Mnv2Model* model);
 int mnv2_feature_size(const Mnv2Model* model);

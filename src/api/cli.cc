@@ -4,6 +4,7 @@
 //   mnv2 train --model M.tflite --out OUT.tflite [--out-json OUT.json] [--epochs N] ... LABEL=FOLDER...
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -151,11 +152,17 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
                arg == "--seed") {
       double x;
       if (!value(&v) || !ParseNumber(arg, v, &x, error)) return false;
-      if (arg == "--epochs") a->train.epochs = static_cast<int>(std::clamp(x, -1.0, 1e9));
+      // Counts and the seed are integers, as classifier.train() wants them (bin/cli.js).
+      const bool integer = arg == "--epochs" || arg == "--batch-size" || arg == "--seed";
+      if (integer && (x != std::floor(x) || x < 0 || x > 4294967295.0)) {
+        *error = arg + " needs an integer from 0 up";
+        return false;
+      }
+      if (arg == "--epochs") a->train.epochs = static_cast<int>(std::min(x, 1e9));
       if (arg == "--learning-rate") a->train.learning_rate = static_cast<float>(x);
       if (arg == "--l2") a->train.l2 = static_cast<float>(x);
-      if (arg == "--batch-size") a->train.batch_size = static_cast<int>(std::clamp(x, -1.0, 1e9));
-      if (arg == "--seed") a->train.seed = static_cast<uint32_t>(std::clamp(x, 0.0, 4294967295.0));
+      if (arg == "--batch-size") a->train.batch_size = static_cast<int>(std::min(x, 1e9));
+      if (arg == "--seed") a->train.seed = static_cast<uint32_t>(x);
     } else if (arg == "--json") {
       a->json = true;
     } else if (arg == "--crop") {
@@ -179,6 +186,24 @@ Result<mnv2::model::Network> LoadModel(const std::string& path) {
   Result<std::vector<uint8_t>> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   return mnv2::model::LoadTflite(bytes->data(), bytes->size(), {}, mnv2::engine::PlannedModel::ReadOptions());
+}
+
+// --threads, or by default the number of cores, at most 4.
+int ThreadsToUse(int asked) {
+  return asked ? asked : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+}
+
+// An image file: encoded, or (raw_w > 0) raw interleaved RGB of raw_w x raw_h.
+Result<mnv2::image::Image> ReadImage(const std::string& path, int raw_w, int raw_h) {
+  Result<std::vector<uint8_t>> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  if (!raw_w) return mnv2::image::Decode(bytes->data(), bytes->size());
+  if (bytes->size() != static_cast<size_t>(raw_w) * raw_h * 3) {
+    return Status(mnv2::ErrorCode::kInvalidArgument, "raw image holds " + std::to_string(bytes->size()) +
+                                                         " bytes, not " + std::to_string(raw_w) + "x" +
+                                                         std::to_string(raw_h) + "x3");
+  }
+  return mnv2::image::FromPixels(bytes->data(), raw_w, raw_h, 3, static_cast<size_t>(raw_w) * 3);
 }
 
 mnv2::engine::Precision ToPrecision(const std::string& precision) {
@@ -235,7 +260,7 @@ int Classify(const Args& a) {
     }
     labels = std::move(*parsed);
   }
-  const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  const int threads = ThreadsToUse(a.threads);
   Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(*net, precision, threads);
   if (!planned.ok()) {
     std::fprintf(stderr, "mnv2: %s\n", planned.status().ToString().c_str());
@@ -244,16 +269,7 @@ int Classify(const Args& a) {
   mnv2::engine::PlannedModel& model = *planned;
   int failures = 0;
   for (const std::string& path : a.images) {
-    Result<std::vector<uint8_t>> bytes = ReadFile(path);
-    Result<mnv2::image::Image> img = !bytes.ok() ? Result<mnv2::image::Image>(bytes.status())
-                                     : a.raw_w   ? mnv2::image::FromPixels(bytes->data(), a.raw_w, a.raw_h, 3,
-                                                                           static_cast<size_t>(a.raw_w) * 3)
-                                                 : mnv2::image::Decode(bytes->data(), bytes->size());
-    if (img.ok() && a.raw_w && bytes->size() != static_cast<size_t>(a.raw_w) * a.raw_h * 3) {
-      img = Status(mnv2::ErrorCode::kInvalidArgument, "raw image holds " + std::to_string(bytes->size()) +
-                                                          " bytes, not " + std::to_string(a.raw_w) + "x" +
-                                                          std::to_string(a.raw_h) + "x3");
-    }
+    Result<mnv2::image::Image> img = ReadImage(path, a.raw_w, a.raw_h);
     if (!img.ok()) {
       std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(), img.status().ToString().c_str());
       ++failures;
@@ -326,7 +342,7 @@ std::string Base64(const float* data, size_t count) {
 std::string ClassifierJson(const mnv2::learner::Learner& l) {
   std::string out = "{\"format\": \"mobilenetv2-wasm/classifier\", \"version\": 1, \"featureSize\": " +
                     std::to_string(l.feature_size()) + ", \"labels\": [";
-  for (int i = 0; i < l.num_labels(); ++i) out += (i ? ", " : "") + JsonString(l.label(i));
+  for (size_t i = 0; i < l.labels().size(); ++i) out += (i ? ", " : "") + JsonString(l.labels()[i]);
   out += "], \"examples\": [";
   for (int i = 0; i < l.num_examples(); ++i) {
     out += std::string(i ? ", " : "") + "{\"label\": " + JsonString(l.label(l.example_label(i))) +
@@ -360,7 +376,7 @@ Status Train(const Args& a) {
   if (folders.size() < 2) return Status(mnv2::ErrorCode::kInvalidArgument, "train needs folders of at least two labels");
   Result<mnv2::model::Network> net = LoadModel(a.model);
   if (!net.ok()) return Status(net.status().code(), a.model + ": " + net.status().message());
-  const int threads = a.threads ? a.threads : std::min(4, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  const int threads = ThreadsToUse(a.threads);
   Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(*net, ToPrecision(a.precision), threads);
   if (!planned.ok()) return planned.status();
   mnv2::learner::Learner learner(net->feature_size());
@@ -370,9 +386,7 @@ Status Train(const Args& a) {
     if (!images.ok()) return images.status();
     int count = 0;
     for (const std::string& path : *images) {
-      Result<std::vector<uint8_t>> bytes = ReadFile(path);
-      Result<mnv2::image::Image> img = bytes.ok() ? mnv2::image::Decode(bytes->data(), bytes->size())
-                                                  : Result<mnv2::image::Image>(bytes.status());
+      Result<mnv2::image::Image> img = ReadImage(path, 0, 0);
       if (!img.ok()) return Status(img.status().code(), path + ": " + img.status().message());
       planned->SetImage(*img, a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
       planned->Run();
@@ -396,9 +410,7 @@ Status Train(const Args& a) {
   }
   std::printf("trained %d epochs in %.0f ms, loss %.4f\n", a.train.epochs,
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(), loss);
-  std::vector<std::string> labels;
-  for (int i = 0; i < learner.num_labels(); ++i) labels.push_back(learner.label(i));
-  Result<std::vector<uint8_t>> file = mnv2::model::ExportTflite(*net, learner.head(), labels);
+  Result<std::vector<uint8_t>> file = mnv2::model::ExportTflite(*net, learner.head(), learner.labels());
   if (!file.ok()) return file.status();
   MNV2_RETURN_IF_ERROR(WriteFile(a.out, file->data(), file->size()));
   std::printf("wrote %s (%zu bytes)\n", a.out.c_str(), file->size());

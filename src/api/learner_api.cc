@@ -32,14 +32,10 @@ int CheckLearner(const Mnv2Learner* l, const void* arg = "") {
 int Export(Mnv2Learner* l, const mnv2::Result<mnv2::model::Network>& net) {
   if (!net.ok()) return Fail(net.status());
   mnv2::learner::Learner& learner = l->learner;
-  mnv2::Result<mnv2::learner::Head> head =
+  mnv2::Result<const mnv2::learner::Head*> head =
       learner.HeadOf(learner.trained() ? mnv2::learner::Method::kSoftmax : mnv2::learner::Method::kImprinting);
   if (!head.ok()) return Fail(head.status());
-  std::vector<std::string> labels;
-  for (int i = 0; i < learner.num_labels(); ++i) labels.push_back(learner.label(i));
-  mnv2::model::DenseHead dense{learner.feature_size(), learner.num_labels(), std::move(head->weights),
-                               std::move(head->bias)};
-  mnv2::Result<std::vector<uint8_t>> bytes = mnv2::model::ExportTflite(*net, dense, labels);
+  mnv2::Result<std::vector<uint8_t>> bytes = mnv2::model::ExportTflite(*net, **head, learner.labels());
   if (!bytes.ok()) return Fail(bytes.status());
   l->exported = std::move(*bytes);
   return Succeed();
@@ -83,12 +79,11 @@ int mnv2_learner_classify(Mnv2Learner* learner, const float* embedding, int meth
     return Fail(mnv2::Status(mnv2::ErrorCode::kInvalidArgument, "unknown method " + std::to_string(method)));
   }
   const size_t n = static_cast<size_t>(learner->learner.num_labels());
-  std::vector<float> scores(n), tie_breaks(n);
+  learner->scores.resize(n);
+  learner->tie_breaks.resize(n);
   const mnv2::Status s = learner->learner.Classify(embedding, static_cast<mnv2::learner::Method>(method), k,
-                                                   scores.data(), tie_breaks.data());
+                                                   learner->scores.data(), learner->tie_breaks.data());
   if (!s.ok()) return Fail(s);
-  learner->scores = std::move(scores);
-  learner->tie_breaks = std::move(tie_breaks);
   return Succeed();
 }
 

@@ -46,57 +46,30 @@ Status CheckTrainOptions(const TrainOptions& o) {
   return Status::Ok();
 }
 
-int Learner::FindLabel(const std::string& label) const {
-  const auto it = std::find(labels_.begin(), labels_.end(), label);
-  return it == labels_.end() ? -1 : static_cast<int>(it - labels_.begin());
-}
-
-Status Learner::AddLabel(const std::string& label) {
+Result<int> Learner::LabelIndex(const std::string& label) {
   if (label.empty()) return Invalid("a label must be a non-empty string");
   if (label.find_first_of("\r\n") != std::string::npos) return Invalid("a label must be one line of text");
-  if (FindLabel(label) >= 0) return Status::Ok();
+  const auto it = std::find(labels_.begin(), labels_.end(), label);
+  if (it != labels_.end()) return static_cast<int>(it - labels_.begin());
   labels_.push_back(label);
   counts_.push_back(0);
   Changed();
-  return Status::Ok();
+  return static_cast<int>(labels_.size()) - 1;
 }
+
+Status Learner::AddLabel(const std::string& label) { return LabelIndex(label).status(); }
 
 Result<int> Learner::AddExample(const float* features, const std::string& label) {
   if (!AllFinite(features, features_)) return Invalid("the embedding holds a value that is not finite");
-  MNV2_RETURN_IF_ERROR(AddLabel(label));
-  const int index = FindLabel(label);
+  Result<int> label_index = LabelIndex(label);
+  if (!label_index.ok()) return label_index.status();
+  const int index = *label_index;
   const size_t at = examples_.size();
   examples_.resize(at + features_);
   kernels::L2Normalize(features, features_, examples_.data() + at);
   example_labels_.push_back(index);
   Changed();
   return ++counts_[index];
-}
-
-bool Learner::RemoveLabel(const std::string& label) {
-  const int index = FindLabel(label);
-  if (index < 0) return false;
-  size_t kept = 0;
-  for (size_t i = 0; i < example_labels_.size(); ++i) {
-    const int l = example_labels_[i];
-    if (l == index) continue;
-    std::copy_n(examples_.begin() + i * features_, features_, examples_.begin() + kept * features_);
-    example_labels_[kept++] = l > index ? l - 1 : l;
-  }
-  examples_.resize(kept * features_);
-  example_labels_.resize(kept);
-  labels_.erase(labels_.begin() + index);
-  counts_.erase(counts_.begin() + index);
-  Changed();
-  return true;
-}
-
-void Learner::Clear() {
-  labels_.clear();
-  counts_.clear();
-  examples_.clear();
-  example_labels_.clear();
-  Changed();
 }
 
 // Any change of the examples or labels: the trained head no longer fits them.
@@ -138,13 +111,13 @@ const Head& Learner::Imprinted() {
   return imprinted_;
 }
 
-Result<Head> Learner::HeadOf(Method method) {
+Result<const Head*> Learner::HeadOf(Method method) {
   if (method == Method::kSoftmax) {
     if (!trained()) return Invalid("the softmax head is not trained: call train() first");
-    return head_;
+    return &head_;
   }
   MNV2_RETURN_IF_ERROR(NeedClasses("an imprinted head"));
-  return Imprinted();
+  return &Imprinted();
 }
 
 Status Learner::SetHead(const std::vector<float>& weights, const std::vector<float>& bias) {
@@ -175,7 +148,8 @@ Status Learner::Classify(const float* features, Method method, int k, float* sco
     if (k < 1) return Invalid("k must be a positive integer, not " + std::to_string(k));
     const size_t n = example_labels_.size();
     kernels::DotRows(q, examples_.data(), F, n, F, sims);
-    std::vector<int> order(n);
+    std::vector<int>& order = order_;
+    order.resize(n);
     std::iota(order.begin(), order.end(), 0);
     const size_t votes = static_cast<size_t>(std::min(k, *std::min_element(counts_.begin(), counts_.end())));
     std::partial_sort(order.begin(), order.begin() + votes, order.end(),
@@ -189,10 +163,10 @@ Status Learner::Classify(const float* features, Method method, int k, float* sco
     }
     return Status::Ok();
   }
-  Result<Head> head = HeadOf(method);
+  Result<const Head*> head = HeadOf(method);
   if (!head.ok()) return head.status();
-  kernels::DotRows(q, head->weights.data(), F, C, F, tie_breaks);
-  for (size_t c = 0; c < C; ++c) tie_breaks[c] += head->bias[c];
+  kernels::DotRows(q, (*head)->weights.data(), F, C, F, tie_breaks);
+  for (size_t c = 0; c < C; ++c) tie_breaks[c] += (*head)->bias[c];
   kernels::Softmax(tie_breaks, static_cast<int>(C), 1.0f, scores);
   return Status::Ok();
 }
@@ -200,7 +174,7 @@ Status Learner::Classify(const float* features, Method method, int k, float* sco
 Status Learner::BeginTraining(const TrainOptions& options) {
   MNV2_RETURN_IF_ERROR(CheckTrainOptions(options));
   MNV2_RETURN_IF_ERROR(NeedClasses("train"));
-  head_ = Imprinted();
+  head_ = Imprinted();  // (trained() stays false until the last epoch)
   velocity_.weights.assign(head_.weights.size(), 0.0f);
   velocity_.bias.assign(head_.bias.size(), 0.0f);
   options_ = options;

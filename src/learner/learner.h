@@ -46,9 +46,8 @@ class Learner {
   int feature_size() const { return features_; }
   int num_labels() const { return static_cast<int>(labels_.size()); }
   const std::string& label(int i) const { return labels_[i]; }
-  int count(int i) const { return counts_[i]; }
+  const std::vector<std::string>& labels() const { return labels_; }
   int num_examples() const { return static_cast<int>(example_labels_.size()); }
-  int FindLabel(const std::string& label) const;
   // Example i, normalized, and its label's index.
   const float* example(int i) const { return examples_.data() + static_cast<size_t>(i) * features_; }
   int example_label(int i) const { return example_labels_[i]; }
@@ -58,9 +57,6 @@ class Learner {
   Result<int> AddExample(const float* features, const std::string& label);
   // Adds a label with no examples (a head read back without its examples).
   Status AddLabel(const std::string& label);
-  // false when there is no such label. Drops a trained head.
-  bool RemoveLabel(const std::string& label);
-  void Clear();
 
   // scores[num_labels()] for `features`, and tie_breaks[num_labels()] to rank equal scores by
   // (the best similarity with a label's examples, or the logits). k: the neighbours that vote.
@@ -71,17 +67,19 @@ class Learner {
   // cross-entropy. One call per epoch lets a caller report progress and stay responsive.
   Status BeginTraining(const TrainOptions& options);
   Result<float> TrainEpoch();
-  int epochs_done() const { return epoch_; }
-  bool trained() const { return !head_.weights.empty(); }
+  // A head trained to the last epoch, or set; not while training runs.
+  bool trained() const { return !head_.weights.empty() && !training_; }
   const Head& head() const { return head_; }  // the trained (or set) head; empty without one
 
   // The head a method scores with: the trained (or set) one for kSoftmax, the imprinted one for
-  // kImprinting. Fails when there is none.
-  Result<Head> HeadOf(Method method);
+  // kImprinting. Fails when there is none. Valid until the learner changes.
+  Result<const Head*> HeadOf(Method method);
   // A trained head read back (weights [num_labels][feature_size], bias [num_labels]), finite.
   Status SetHead(const std::vector<float>& weights, const std::vector<float>& bias);
 
  private:
+  // The index of `label`, added last when new (a valid one: not empty, one line).
+  Result<int> LabelIndex(const std::string& label);
   Status NeedClasses(const char* what) const;
   const Head& Imprinted();
   void Changed();
@@ -100,6 +98,7 @@ class Learner {
   uint64_t rng_ = 0;
   Head velocity_;
   std::vector<float> scratch_;
+  std::vector<int> order_;
 };
 
 }  // namespace learner

@@ -20,13 +20,6 @@ namespace quant_fields { enum { kMin = 0, kMax = 1, kScale = 2, kZeroPoint = 3, 
 namespace buffer_fields { enum { kData = 0, kOffset = 1, kSize = 2 }; }
 namespace operator_fields { enum { kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, kOptionsType = 3, kOptions = 4 }; }
 
-// BuiltinOptions union tags of the option tables we read.
-enum OptionsType : uint8_t {
-  kNoOptions = 0, kConv2DOptions = 1, kDepthwiseConv2DOptions = 2, kPool2DOptions = 5,
-  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kAddOptions = 11, kL2NormOptions = 12, kReshapeOptions = 17,
-  kReducerOptions = 27,
-};
-
 constexpr size_t kMaxTensors = 1 << 16;
 constexpr size_t kMaxOperators = 1 << 16;
 constexpr size_t kMaxMetadata = 1 << 16;

@@ -28,6 +28,15 @@ enum BuiltinOp : int32_t {
   kOpFullyConnected = 9, kOpL2Normalization = 11, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
   kOpMean = 40, kOpSqueeze = 43, kOpQuantize = 114,
 };
+
+// The schema's BuiltinOptions union tags of the options tables read (tflite.cc) and written
+// (tflite_export.cc).
+enum OptionsType : uint8_t {
+  kNoOptions = 0, kConv2DOptions = 1, kDepthwiseConv2DOptions = 2, kPool2DOptions = 5,
+  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kAddOptions = 11, kL2NormOptions = 12, kReshapeOptions = 17,
+  kReducerOptions = 27,
+};
+
 // TFLite's name of a builtin operator ("CONV_2D", "RESIZE_BILINEAR", ...), or "BUILTIN_<n>" for a code
 // newer than the schema this was written from.
 std::string BuiltinOpName(int32_t code);

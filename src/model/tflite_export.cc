@@ -22,12 +22,6 @@ std::vector<uint8_t> BytesOf(const std::vector<T>& values) {
   return bytes;
 }
 
-// The schema's BuiltinOptions union tags of the option tables written here.
-enum OptionsType : uint8_t {
-  kConv2DOptions = 1, kDepthwiseConv2DOptions = 2, kPool2DOptions = 5, kFullyConnectedOptions = 8,
-  kSoftmaxOptions = 9, kAddOptions = 11, kL2NormOptions = 12, kReshapeOptions = 17, kReducerOptions = 27,
-};
-
 int8_t FusedOf(Activation a) {
   switch (a) {
     case Activation::kNone: return static_cast<int8_t>(FusedActivation::kNone);

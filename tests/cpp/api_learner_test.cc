@@ -37,6 +37,7 @@ TEST(CApiLearner, TeachesExportsAndReadsBack) {
   Mnv2Model* model = mnv2_load(file.data(), file.size());
   ASSERT_NE(model, nullptr) << mnv2_last_error_message();
   const int features = mnv2_feature_size(model);
+  EXPECT_EQ(mnv2_num_labels(model), 0);  // a file without labels
 
   EXPECT_EQ(mnv2_learner_create(0), nullptr);
   EXPECT_STREQ(mnv2_last_error_name(), "E_INVALID_ARGUMENT");
@@ -105,6 +106,7 @@ TEST(CApiLearner, TeachesExportsAndReadsBack) {
     ASSERT_EQ(mnv2_classify_encoded(back, bytes.data(), bytes.size(), 0), 0);
     for (int c = 0; c < 3; ++c) EXPECT_NEAR(mnv2_scores(back)[c], scores[i][c], 1e-5) << tests[i] << " class " << c;
     EXPECT_STREQ(mnv2_label(back, i), tests[i]);
+    EXPECT_EQ(mnv2_num_labels(back), 3);
   }
   mnv2_free(back);
   mnv2_learner_free(l);

@@ -5,6 +5,9 @@
 // rows in a ring buffer): pixels whose 3x3 window lies inside the input take a
 // fast path without bounds checks (DwInterior); the others (left/right borders,
 // rows touching the top/bottom padding) gather only their valid taps (DwBorder).
+// Dilation d spaces the window's columns d pixels apart: the kernels take it as a
+// run-time tap step of d * channels floats (no extra instantiations); the caller
+// passes the rows d apart.
 //
 // Channel tails: when channels >= Lanes(d), the last vector is re-based to
 // [channels - Lanes(d), channels) and overlaps the previous one (it recomputes
@@ -35,14 +38,16 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // One vector of channels [c, c + Lanes(d)) for `count` consecutive interior output
 // pixels: the nine filter taps and the bias stay in registers while the pixels
-// stream past, so each multiply-add loads one input vector.
+// stream past, so each multiply-add loads one input vector. The window's columns
+// are tap_step floats apart (dilation * channels).
 template <class D>
 HWY_INLINE void DwInteriorChannels(D d, size_t c, size_t channels, const float* HWY_RESTRICT r0,
                                    const float* HWY_RESTRICT r1, const float* HWY_RESTRICT r2,
-                                   size_t pixel_step, size_t count, const float* HWY_RESTRICT w,
+                                   size_t tap_step, size_t pixel_step, size_t count, const float* HWY_RESTRICT w,
                                    const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
                                    hn::Vec<D> lo, hn::Vec<D> hi) {
   const size_t C = channels;
+  const size_t T = tap_step;
   const auto w0 = hn::LoadU(d, w + c), w1 = hn::LoadU(d, w + C + c), w2 = hn::LoadU(d, w + 2 * C + c);
   const auto w3 = hn::LoadU(d, w + 3 * C + c), w4 = hn::LoadU(d, w + 4 * C + c), w5 = hn::LoadU(d, w + 5 * C + c);
   const auto w6 = hn::LoadU(d, w + 6 * C + c), w7 = hn::LoadU(d, w + 7 * C + c), w8 = hn::LoadU(d, w + 8 * C + c);
@@ -55,23 +60,24 @@ HWY_INLINE void DwInteriorChannels(D d, size_t c, size_t channels, const float* 
     // Two accumulators halve the dependency chain.
     auto acc0 = hn::MulAdd(hn::LoadU(d, r0), w0, b);
     auto acc1 = hn::Mul(hn::LoadU(d, r1), w3);
-    acc0 = hn::MulAdd(hn::LoadU(d, r0 + C), w1, acc0);
-    acc1 = hn::MulAdd(hn::LoadU(d, r1 + C), w4, acc1);
-    acc0 = hn::MulAdd(hn::LoadU(d, r0 + 2 * C), w2, acc0);
-    acc1 = hn::MulAdd(hn::LoadU(d, r1 + 2 * C), w5, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r0 + T), w1, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r1 + T), w4, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r0 + 2 * T), w2, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r1 + 2 * T), w5, acc1);
     acc0 = hn::MulAdd(hn::LoadU(d, r2), w6, acc0);
-    acc1 = hn::MulAdd(hn::LoadU(d, r2 + C), w7, acc1);
-    acc0 = hn::MulAdd(hn::LoadU(d, r2 + 2 * C), w8, acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, r2 + T), w7, acc1);
+    acc0 = hn::MulAdd(hn::LoadU(d, r2 + 2 * T), w8, acc0);
     hn::StoreU(hn::Clamp(hn::Add(acc0, acc1), lo, hi), d, out);
   }
 }
 
 // `count` consecutive interior output pixels of one row. r0/r1/r2 point at the
-// top-left tap (channel 0) of the first pixel in the three input rows;
-// successive pixels are pixel_step floats apart. Requires channels >= Lanes(d).
+// top-left tap (channel 0) of the first pixel in the three input rows; the window's
+// columns are tap_step floats apart, successive pixels pixel_step floats apart.
+// Requires channels >= Lanes(d).
 template <class D>
 HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT r0, const float* HWY_RESTRICT r1,
-                             const float* HWY_RESTRICT r2, size_t pixel_step, size_t count,
+                             const float* HWY_RESTRICT r2, size_t tap_step, size_t pixel_step, size_t count,
                              size_t channels, const float* HWY_RESTRICT w,
                              const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
                              float out_min, float out_max) {
@@ -80,15 +86,16 @@ HWY_NOINLINE void DwInterior(D d, const float* HWY_RESTRICT r0, const float* HWY
   const auto hi = hn::Set(d, out_max);
   size_t c = 0;
   for (; c + N <= channels; c += N) {
-    DwInteriorChannels(d, c, channels, r0, r1, r2, pixel_step, count, w, bias, out, lo, hi);
+    DwInteriorChannels(d, c, channels, r0, r1, r2, tap_step, pixel_step, count, w, bias, out, lo, hi);
   }
   if (c != channels) {
-    DwInteriorChannels(d, channels - N, channels, r0, r1, r2, pixel_step, count, w, bias, out, lo, hi);
+    DwInteriorChannels(d, channels - N, channels, r0, r1, r2, tap_step, pixel_step, count, w, bias, out, lo, hi);
   }
 }
 
 // Output pixels [ox_begin, ox_end) of one row with any subset of valid taps:
-// rows[k] is null where input row k of the window is padding.
+// rows[k] is null where input row k of the window is padding; tap kx reads column
+// ox * stride - pad_left + kx * dilation.
 // Requires channels >= Lanes(d).
 template <class D>
 HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* const* rows,
@@ -101,15 +108,15 @@ HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* const* row
   const auto hi = hn::Set(d, out_max);
   for (int ox = ox_begin; ox < ox_end; ++ox) {
     const int ix0 = ox * s.stride - s.pad_left;
-    const int kx_begin = HWY_MAX(0, -ix0);
-    const int kx_end = HWY_MIN(3, s.in_w - ix0);
     const float* tap_in[9];
     const float* tap_w[9];
     size_t taps = 0;
     for (int ky = 0; ky < 3; ++ky) {
       if (rows[ky] == nullptr) continue;
-      for (int kx = kx_begin; kx < kx_end; ++kx) {
-        tap_in[taps] = rows[ky] + static_cast<size_t>(ix0 + kx) * C;
+      for (int kx = 0; kx < 3; ++kx) {
+        const int ix = ix0 + kx * s.dilation;
+        if (ix < 0 || ix >= s.in_w) continue;
+        tap_in[taps] = rows[ky] + static_cast<size_t>(ix) * C;
         tap_w[taps] = w + static_cast<size_t>(ky * 3 + kx) * C;
         ++taps;
       }
@@ -131,12 +138,13 @@ HWY_NOINLINE void DwBorder(D d, const DepthwiseShape& s, const float* const* row
 }
 
 // Smallest ox >= 0 with ox * stride >= pad (first column whose window starts
-// inside the input), and one past the last ox whose window ends inside it.
+// inside the input), and one past the last ox whose window (2 * dilation + 1
+// columns) ends inside it.
 static inline int DwFirstInterior(int pad, int stride) {
   return pad <= 0 ? 0 : (pad + stride - 1) / stride;
 }
-static inline int DwEndInterior(int in, int pad, int stride) {
-  const int last_start = in - 3 + pad;  // ox * stride <= last_start
+static inline int DwEndInterior(int in, int pad, int stride, int dilation) {
+  const int last_start = in - (2 * dilation + 1) + pad;  // ox * stride <= last_start
   return last_start < 0 ? 0 : last_start / stride + 1;
 }
 
@@ -146,16 +154,16 @@ HWY_INLINE void DwRow(D d, const DepthwiseShape& s, const float* const* rows,
                       float* HWY_RESTRICT out_row, float out_min, float out_max) {
   const size_t C = static_cast<size_t>(s.channels);
   const int ox_lo = HWY_MIN(DwFirstInterior(s.pad_left, s.stride), s.out_w);
-  const int ox_hi = HWY_MIN(DwEndInterior(s.in_w, s.pad_left, s.stride), s.out_w);
+  const int ox_hi = HWY_MIN(DwEndInterior(s.in_w, s.pad_left, s.stride, s.dilation), s.out_w);
   if (!rows[0] || !rows[1] || !rows[2] || ox_lo >= ox_hi) {
     DwBorder(d, s, rows, w, bias, out_row, 0, s.out_w, out_min, out_max);
     return;
   }
   if (ox_lo > 0) DwBorder(d, s, rows, w, bias, out_row, 0, ox_lo, out_min, out_max);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
-  DwInterior(d, rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
-             static_cast<size_t>(ox_hi - ox_lo), C, w, bias, out_row + static_cast<size_t>(ox_lo) * C,
-             out_min, out_max);
+  DwInterior(d, rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.dilation) * C,
+             static_cast<size_t>(s.stride) * C, static_cast<size_t>(ox_hi - ox_lo), C, w, bias,
+             out_row + static_cast<size_t>(ox_lo) * C, out_min, out_max);
   if (ox_hi < s.out_w) DwBorder(d, s, rows, w, bias, out_row, ox_hi, s.out_w, out_min, out_max);
 }
 

@@ -65,7 +65,7 @@ void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* wei
   for (int oy = std::max(out_row_begin, 0); oy < std::min(out_row_end, s.out_h); ++oy) {
     const float* rows[3];
     for (int k = 0; k < 3; ++k) {
-      const int iy = oy * s.stride - s.pad_top + k;
+      const int iy = oy * s.stride - s.pad_top + k * s.dilation;
       rows[k] = iy >= 0 && iy < s.in_h ? in + static_cast<size_t>(iy) * in_row : nullptr;
     }
     DepthwiseConv3x3Row(s, rows, weights, bias, out + static_cast<size_t>(oy) * out_row, out_min, out_max);

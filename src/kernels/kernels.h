@@ -45,7 +45,10 @@ void GemmSkippingZeros(float* a, int m, int k, const float* packed, int n, float
 
 // ---------------------------------------------------------------------------
 // Depthwise 3x3 convolution (depth multiplier 1), stride 1 or 2, zero padding
-// given as the number of padded rows/columns before the first input pixel.
+// given as the number of padded rows/columns before the first input pixel, and
+// dilation d >= 1 in both directions (TFLite's dilation_h == dilation_w; atrous):
+// tap (ky, kx) of output pixel (oy, ox) reads input row oy * stride - pad_top + ky * d
+// and column ox * stride - pad_left + kx * d, so the window spans 2 * d + 1 pixels.
 //   weights: [3][3][channels] (TFLite's [1][3][3][C]); bias: [channels]
 // Computes output rows [out_row_begin, out_row_end) only, so callers may split work.
 // bias is required here; out must not overlap in, weights or bias.
@@ -54,14 +57,16 @@ struct DepthwiseShape {
   int out_h, out_w;
   int stride;
   int pad_top, pad_left;
+  int dilation = 1;
 };
 void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
                       const float* bias, float* out, int out_row_begin, int out_row_end,
                       float out_min, float out_max);
 // One output row from the three input rows its window covers (input rows
-// oy * stride - pad_top + k, k < 3), each `in_w * channels` floats; rows[k] is null where
-// that row lies in the padding. Lets callers keep input rows in a ring buffer.
-// Uses in_w, channels, out_w, stride and pad_left of `s`.
+// oy * stride - pad_top + k * dilation, k < 3), each `in_w * channels` floats; rows[k] is
+// null where that row lies in the padding. Lets callers keep input rows in a ring buffer.
+// Applies the dilation along the row itself (columns kx * dilation apart).
+// Uses in_w, channels, out_w, stride, pad_left and dilation of `s`.
 void DepthwiseConv3x3Row(const DepthwiseShape& s, const float* const rows[3], const float* weights,
                          const float* bias, float* out_row, float out_min, float out_max);
 

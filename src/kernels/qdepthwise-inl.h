@@ -7,7 +7,9 @@
 // (and add nothing): windows inside the input load their nine taps directly, the
 // others (borders, padded rows) point their missing taps at a row of zero points.
 // Channel tails re-base the last group to [channels - 8, channels) as the float
-// kernel does; fewer than 8 channels run the scalar kernel.
+// kernel does; fewer than 8 channels run the scalar kernel. Dilation d: the caller passes
+// rows d apart, the window's columns are d pixels apart (a run-time tap step for
+// QDwInterior; the sliding stride-1 kernel takes dilation 1 only).
 
 // Target-independent includes.
 #include <stddef.h>
@@ -89,18 +91,20 @@ HWY_INLINE QDwGroup LoadQDwGroup(const QDepthwisePacked& p, size_t channels, siz
 }
 
 // `count` consecutive output pixels whose windows lie inside the input. r0/r1/r2 point at
-// the first pixel's top-left tap in the three rows; pixels are pixel_step bytes apart.
+// the first pixel's top-left tap in the three rows; the window's columns are tap_step bytes
+// apart (dilation * channels), pixels pixel_step bytes apart.
 template <bool kScaled, bool kRelu>
-HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t pixel_step,
-                              size_t count, size_t channels, const QDepthwisePacked& p, const QPackedHeader& h,
-                              uint8_t* HWY_RESTRICT out) {
+HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t tap_step,
+                              size_t pixel_step, size_t count, size_t channels, const QDepthwisePacked& p,
+                              const QPackedHeader& h, uint8_t* HWY_RESTRICT out) {
   const size_t C = channels;
+  const size_t T = tap_step;
   const size_t groups = (C + 7) / 8;
   for (size_t g = 0; g < groups; ++g) {
     const size_t c = QDwGroupStart(g, C);
     const QDwGroup q = LoadQDwGroup(p, C, c);
-    const uint8_t* x[9] = {r0 + c, r0 + C + c, r0 + 2 * C + c, r1 + c, r1 + C + c, r1 + 2 * C + c,
-                           r2 + c, r2 + C + c, r2 + 2 * C + c};
+    const uint8_t* x[9] = {r0 + c, r0 + T + c, r0 + 2 * T + c, r1 + c, r1 + T + c, r1 + 2 * T + c,
+                           r2 + c, r2 + T + c, r2 + 2 * T + c};
     uint8_t* o = out + c;
     for (size_t i = 0; i < count; ++i, o += C) {
       VI32 lo, hi;
@@ -111,9 +115,9 @@ HWY_NOINLINE void QDwInterior(const uint8_t* r0, const uint8_t* r1, const uint8_
   }
 }
 
-// QDwInterior for stride 1, sliding along the row: consecutive pixels share two of their
-// three window columns, so each column's inputs are widened and interleaved once instead of
-// three times. Rows 0 and 1 of a column form the pairs (0, 3), (1, 4), (2, 5); row 2 of
+// QDwInterior for stride 1 and dilation 1, sliding along the row: consecutive pixels share
+// two of their three window columns, so each column's inputs are widened and interleaved
+// once instead of three times. Rows 0 and 1 of a column form the pairs (0, 3), (1, 4), (2, 5); row 2 of
 // columns k - 1 and k forms one pair that serves twice: as taps (6, 7) of the pixel starting
 // at column k - 1, and with the weights (0, w8) as tap 8 of the pixel before it. Per pixel
 // and 8 channels: 3 loads and 4 interleaves instead of 9 and 10, the same 10 dot products.
@@ -178,7 +182,8 @@ HWY_NOINLINE void QDwInteriorS1(const uint8_t* r0, const uint8_t* r1, const uint
 }
 
 // Output pixels [ox_begin, ox_end) with any subset of taps in the padding: a few per row,
-// so one copy serves every requantization variant.
+// so one copy serves every requantization variant. Tap kx reads column
+// ox * stride - pad_left + kx * dilation.
 HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
                             const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row, int ox_begin, int ox_end) {
   const DI32 d32;
@@ -192,7 +197,7 @@ HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows,
     bool inside[9];
     for (int ky = 0; ky < 3; ++ky) {
       for (int kx = 0; kx < 3; ++kx) {
-        const int ix = ix0 + kx;
+        const int ix = ix0 + kx * s.dilation;
         inside[ky * 3 + kx] = rows[ky] != nullptr && ix >= 0 && ix < s.in_w;
         base[ky * 3 + kx] = inside[ky * 3 + kx] ? rows[ky] + static_cast<size_t>(ix) * C : zero_points;
       }
@@ -213,10 +218,11 @@ HWY_NOINLINE void QDwBorder(const DepthwiseShape& s, const uint8_t* const* rows,
 // The largest padding row (in_w * channels bytes) kept on the stack.
 constexpr size_t kQDwZeroRowBytes = 16384;
 
-// Smallest ox with a window starting inside the input, and one past the last ending inside.
+// Smallest ox with a window starting inside the input, and one past the last ending inside
+// (the window spans 2 * dilation + 1 columns).
 static inline int QDwFirstInterior(int pad, int stride) { return pad <= 0 ? 0 : (pad + stride - 1) / stride; }
-static inline int QDwEndInterior(int in, int pad, int stride) {
-  const int last_start = in - 3 + pad;
+static inline int QDwEndInterior(int in, int pad, int stride, int dilation) {
+  const int last_start = in - (2 * dilation + 1) + pad;
   return last_start < 0 ? 0 : last_start / stride + 1;
 }
 
@@ -225,7 +231,7 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
                        const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row) {
   const size_t C = static_cast<size_t>(s.channels);
   const int ox_lo = HWY_MIN(QDwFirstInterior(s.pad_left, s.stride), s.out_w);
-  const int ox_hi = HWY_MIN(QDwEndInterior(s.in_w, s.pad_left, s.stride), s.out_w);
+  const int ox_hi = HWY_MIN(QDwEndInterior(s.in_w, s.pad_left, s.stride, s.dilation), s.out_w);
   if (!rows[0] || !rows[1] || !rows[2] || ox_lo >= ox_hi) {
     QDwBorder(s, rows, p, h, out_row, 0, s.out_w);
     return;
@@ -233,8 +239,8 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
   if (ox_lo > 0) QDwBorder(s, rows, p, h, out_row, 0, ox_lo);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
   // The sliding kernel is compiled for the ReLU variant only (every depthwise layer of
-  // MobileNetV2: one more copy, not three).
-  const bool slide = kRelu && s.stride == 1;
+  // MobileNetV2: one more copy, not three), for undilated windows.
+  const bool slide = kRelu && s.stride == 1 && s.dilation == 1;
   if constexpr (kRelu) {
     if (slide) {
       QDwInteriorS1<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first,
@@ -242,8 +248,9 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
     }
   }
   if (!slide) {
-    QDwInterior<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.stride) * C,
-                                static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
+    QDwInterior<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.dilation) * C,
+                                static_cast<size_t>(s.stride) * C, static_cast<size_t>(ox_hi - ox_lo), C, p, h,
+                                out_row + static_cast<size_t>(ox_lo) * C);
   }
   if (ox_hi < s.out_w) QDwBorder(s, rows, p, h, out_row, ox_hi, s.out_w);
 }

@@ -45,7 +45,7 @@ void QDepthwiseConv3x3(const DepthwiseShape& s, const uint8_t* in, const uint8_t
   for (int oy = std::max(out_row_begin, 0); oy < std::min(out_row_end, s.out_h); ++oy) {
     const uint8_t* rows[3];
     for (int k = 0; k < 3; ++k) {
-      const int iy = oy * s.stride - s.pad_top + k;
+      const int iy = oy * s.stride - s.pad_top + k * s.dilation;
       rows[k] = iy >= 0 && iy < s.in_h ? in + static_cast<size_t>(iy) * in_row : nullptr;
     }
     QDepthwiseConv3x3Row(s, rows, packed, out + static_cast<size_t>(oy) * out_row);

@@ -422,7 +422,7 @@ void QDepthwiseRowScalar(const DepthwiseShape& s, const uint8_t* const rows[3], 
       int32_t acc = p.params.bias[c];
       for (int ky = 0; ky < 3; ++ky) {
         for (int kx = 0; kx < 3; ++kx) {
-          const int ix = ox * s.stride - s.pad_left + kx;
+          const int ix = ox * s.stride - s.pad_left + kx * s.dilation;
           const int32_t x = rows[ky] != nullptr && ix >= 0 && ix < s.in_w
                                 ? rows[ky][static_cast<size_t>(ix) * C + c]
                                 : h.input_zero_point;

@@ -60,10 +60,10 @@ void DepthwiseConv3x3(const DepthwiseShape& s, const uint8_t* in, int32_t input_
       for (size_t c = 0; c < C; ++c) {
         int32_t acc = bias ? bias[c] : 0;
         for (int ky = 0; ky < 3; ++ky) {
-          const int iy = oy * s.stride - s.pad_top + ky;
+          const int iy = oy * s.stride - s.pad_top + ky * s.dilation;
           if (iy < 0 || iy >= s.in_h) continue;
           for (int kx = 0; kx < 3; ++kx) {
-            const int ix = ox * s.stride - s.pad_left + kx;
+            const int ix = ox * s.stride - s.pad_left + kx * s.dilation;
             if (ix < 0 || ix >= s.in_w) continue;
             acc += (in[(static_cast<size_t>(iy) * s.in_w + ix) * C + c] - input_zero_point) *
                    weights[static_cast<size_t>(ky * 3 + kx) * C + c];

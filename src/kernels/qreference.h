@@ -24,7 +24,8 @@ void Gemm(const uint8_t* a, size_t a_stride, int m, int k, int32_t input_zero_po
           const int32_t* bias, const QuantizedMultiplier* mult, int n, const QOutput& out, uint8_t* c,
           size_t c_stride);
 
-// All output rows. weights: [3][3][channels] minus their zero point.
+// All output rows, any stride, padding and dilation (padding taps skipped).
+// weights: [3][3][channels] minus their zero point.
 void DepthwiseConv3x3(const DepthwiseShape& s, const uint8_t* in, int32_t input_zero_point, const int16_t* weights,
                       const int32_t* bias, const QuantizedMultiplier* mult, const QOutput& out, uint8_t* output);
 

@@ -72,14 +72,16 @@ int QIm2ColDepth(const ConvShape& s);
 void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value, uint8_t* rows);
 
 // ---------------------------------------------------------------------------
-// Depthwise 3x3 (depth multiplier 1), stride 1 or 2: TFLite's DepthwiseConv with the
-// padding taps skipped (which equals padding with the input zero point).
+// Depthwise 3x3 (depth multiplier 1), stride 1 or 2, any dilation (DepthwiseShape):
+// TFLite's DepthwiseConv with the padding taps skipped (which equals padding with the
+// input zero point).
 size_t PackedQDepthwiseBytes(int channels);
 // weights: [3][3][channels] minus their zero point; bias may be null; mult: [channels].
 void PackQDepthwise(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int channels,
                     int32_t input_zero_point, const QOutput& out, uint8_t* packed);
-// One output row from the three input rows its window covers (null where padding), as
-// DepthwiseConv3x3Row. out_row must not overlap the rows or packed.
+// One output row from the three input rows its window covers (input rows
+// oy * stride - pad_top + k * dilation; null where padding), as DepthwiseConv3x3Row: the
+// dilation along the row is applied here. out_row must not overlap the rows or packed.
 void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const rows[3], const uint8_t* packed,
                           uint8_t* out_row);
 // Output rows [out_row_begin, out_row_end) of a whole input.

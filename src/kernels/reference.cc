@@ -37,10 +37,10 @@ void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* wei
       for (size_t c = 0; c < C; ++c) {
         double sum = bias != nullptr ? bias[c] : 0.0;
         for (int ky = 0; ky < 3; ++ky) {
-          const int iy = oy * s.stride - s.pad_top + ky;
+          const int iy = oy * s.stride - s.pad_top + ky * s.dilation;
           if (iy < 0 || iy >= s.in_h) continue;
           for (int kx = 0; kx < 3; ++kx) {
-            const int ix = ox * s.stride - s.pad_left + kx;
+            const int ix = ox * s.stride - s.pad_left + kx * s.dilation;
             if (ix < 0 || ix >= s.in_w) continue;
             sum += static_cast<double>(in[(static_cast<size_t>(iy) * s.in_w + ix) * C + c]) *
                    weights[static_cast<size_t>(ky * 3 + kx) * C + c];

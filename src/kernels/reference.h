@@ -17,7 +17,8 @@ namespace reference {
 void Gemm(const float* a, size_t a_stride, int m, int k, const float* weights, const float* bias,
           int n, float* c, size_t c_stride, float out_min, float out_max);
 
-// All output rows. weights: [3][3][channels]; bias: [channels] (may be null).
+// All output rows, any stride, padding and dilation. weights: [3][3][channels];
+// bias: [channels] (may be null).
 void DepthwiseConv3x3(const DepthwiseShape& s, const float* in, const float* weights,
                       const float* bias, float* out, float out_min, float out_max);
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "kernels/kernels.h"
 
@@ -63,8 +64,9 @@ inline const MobileNetShapes& AllMobileNetShapes() {
   return shapes;
 }
 
+// The window spans 2 * dilation + 1 pixels each way.
 inline DepthwiseShape MakeDepthwiseShape(int in_h, int in_w, int channels, int stride, int pad_top,
-                                  int pad_left, bool same) {
+                                  int pad_left, bool same, int dilation = 1) {
   DepthwiseShape s;
   s.in_h = in_h;
   s.in_w = in_w;
@@ -72,12 +74,14 @@ inline DepthwiseShape MakeDepthwiseShape(int in_h, int in_w, int channels, int s
   s.stride = stride;
   s.pad_top = pad_top;
   s.pad_left = pad_left;
+  s.dilation = dilation;
+  const int extent = 2 * dilation + 1;
   if (same) {  // TF "SAME" output size; any extra padding is at the bottom/right.
     s.out_h = (in_h + stride - 1) / stride;
     s.out_w = (in_w + stride - 1) / stride;
-  } else {  // Symmetric padding.
-    s.out_h = std::max(1, (in_h + 2 * pad_top - 3) / stride + 1);
-    s.out_w = std::max(1, (in_w + 2 * pad_left - 3) / stride + 1);
+  } else {  // Symmetric padding (at least one output, even where the window is wider).
+    s.out_h = std::max(1, (in_h + 2 * pad_top - extent) / stride + 1);
+    s.out_w = std::max(1, (in_w + 2 * pad_left - extent) / stride + 1);
   }
   return s;
 }
@@ -86,7 +90,70 @@ inline std::string ToString(const DepthwiseShape& s) {
   std::ostringstream os;
   os << "in " << s.in_h << "x" << s.in_w << "x" << s.channels << " out " << s.out_h << "x"
      << s.out_w << " stride " << s.stride << " pad " << s.pad_top << "," << s.pad_left;
+  if (s.dilation != 1) os << " dilation " << s.dilation;
   return os.str();
+}
+
+// ---------------------------------------------------------------------------
+// Space-to-batch: a stride-1 depthwise convolution with dilation d, restricted to the
+// outputs (a + d * j, b + d * i) of one phase (a, b), is an undilated stride-1 convolution
+// of the input pixels (row0 + d * m, col0 + d * n) whose taps all share that phase. An
+// independent check of the dilated kernels through the undilated ones.
+struct DilationPhase {
+  DepthwiseShape sub;      // undilated, stride 1
+  int row0 = 0, col0 = 0;  // the sub-image's first input row and column
+  int a = 0, b = 0;        // its first output row and column
+};
+
+// s: stride 1. sub.out_h or sub.out_w is 0 where the phase has no output.
+inline DilationPhase MakeDilationPhase(const DepthwiseShape& s, int a, int b) {
+  const int d = s.dilation;
+  struct Axis {
+    int first, in, out, pad;
+  };
+  auto axis = [d](int in, int out, int pad, int phase) {
+    Axis x;
+    x.first = ((phase - pad) % d + d) % d;  // input index of tap 0 of output `phase`, mod d
+    x.in = in > x.first ? (in - x.first + d - 1) / d : 0;
+    x.out = out > phase ? (out - phase + d - 1) / d : 0;
+    x.pad = (x.first - phase + pad) / d;  // exact: first = phase - pad (mod d)
+    return x;
+  };
+  const Axis y = axis(s.in_h, s.out_h, s.pad_top, a), x = axis(s.in_w, s.out_w, s.pad_left, b);
+  DilationPhase p;
+  p.sub = DepthwiseShape{y.in, x.in, s.channels, y.out, x.out, 1, y.pad, x.pad, 1};
+  p.row0 = y.first;
+  p.col0 = x.first;
+  p.a = a;
+  p.b = b;
+  return p;
+}
+
+// The phase's input pixels, NHWC.
+template <class T>
+std::vector<T> PhaseInput(const DepthwiseShape& s, const DilationPhase& p, const std::vector<T>& in) {
+  const size_t C = static_cast<size_t>(s.channels);
+  std::vector<T> sub(static_cast<size_t>(p.sub.in_h) * p.sub.in_w * C);
+  for (int m = 0; m < p.sub.in_h; ++m) {
+    for (int n = 0; n < p.sub.in_w; ++n) {
+      const size_t from = (static_cast<size_t>(p.row0 + s.dilation * m) * s.in_w + p.col0 + s.dilation * n) * C;
+      std::copy_n(in.begin() + from, C, sub.begin() + (static_cast<size_t>(m) * p.sub.in_w + n) * C);
+    }
+  }
+  return sub;
+}
+
+// Writes the phase's outputs (p.sub.out_h x p.sub.out_w pixels) into their places of `out`.
+template <class T>
+void ScatterPhaseOutput(const DepthwiseShape& s, const DilationPhase& p, const std::vector<T>& sub,
+                        std::vector<T>* out) {
+  const size_t C = static_cast<size_t>(s.channels);
+  for (int j = 0; j < p.sub.out_h; ++j) {
+    for (int i = 0; i < p.sub.out_w; ++i) {
+      const size_t to = (static_cast<size_t>(p.a + s.dilation * j) * s.out_w + p.b + s.dilation * i) * C;
+      std::copy_n(sub.begin() + (static_cast<size_t>(j) * p.sub.out_w + i) * C, C, out->begin() + to);
+    }
+  }
 }
 
 inline ConvShape MakeConvShape(int in_h, int in_w, int in_c, int out_c, int kernel, int stride, int pad,

@@ -497,6 +497,133 @@ TEST_P(QuantizedKernelsTest, QDepthwiseMobileNetV2Channels) {
   CheckQDepthwise(MakeDepthwiseShape(112, 112, 96, 2, 0, 0, true), 28, true, 2, rng);
 }
 
+// Dilation 2 and 3 (DeepLab's atrous depthwise layers): strides 1 and 2, VALID (pad 0),
+// SAME-like (pad = dilation) and one-sided padding, maps narrower than the window
+// (2 * dilation + 1 pixels) up to 33 wide; every output variant (ReLU included, whose
+// stride-1 layers otherwise take the sliding kernel).
+TEST_P(QuantizedKernelsTest, QDepthwiseDilatedShapes) {
+  std::mt19937 rng(37);
+  const int kHeights[] = {1, 2, 4, 5, 7, 9};
+  const int kWidths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 33};
+  const int kChannels[] = {1, 7, 8, 13, 24, 9, 16, 17, 33};
+  int variant = 0;
+  for (int dilation : {2, 3}) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      for (int in_h : kHeights) {
+        for (int in_w : kWidths) {
+          const int pads[4][3] = {{0, 0, 0}, {dilation, dilation, 1}, {dilation, 0, 1}, {0, dilation, 0}};
+          for (const auto& pad : pads) {
+            ++variant;
+            const DepthwiseShape s = MakeDepthwiseShape(in_h, in_w, kChannels[variant % 9], stride, pad[0], pad[1],
+                                                        pad[2] != 0, dilation);
+            CheckQDepthwise(s, s.out_h / 2, variant % 2 == 0, variant, rng);
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+  // DeepLabv3's channel counts on its 33x33 maps (and a stride-2 variant): rows of more than
+  // 16 kB, whose padded rows take the border kernel throughout.
+  variant = 0;
+  for (int channels : {320, 384, 576, 960}) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      ++variant;
+      const DepthwiseShape s = MakeDepthwiseShape(33, 33, channels, stride, 2, 2, true, 2);
+      CheckQDepthwise(s, channels % 7 + 3, variant % 2 == 0, variant, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  CheckQDepthwise(MakeDepthwiseShape(12, 33, 960, 1, 3, 3, true, 3), 5, true, 1, rng);
+  CheckQDepthwise(MakeDepthwiseShape(12, 17, 96, 1, 3, 3, true, 3), 5, false, 4, rng);
+}
+
+// Independent of the reference's dilation: on each phase (a, b) of its output, the dilated
+// kernel equals the undilated reference on the input pixels of that phase (space-to-batch;
+// tests/cpp/kernel_shapes.h), byte for byte; so does the dilated reference.
+TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
+  std::mt19937 rng(38);
+  struct Case {
+    int in_h, in_w, channels, dilation, pad;
+    bool same;
+  };
+  const Case cases[] = {{33, 33, 24, 2, 2, true}, {9, 13, 13, 2, 2, true}, {7, 8, 8, 3, 3, true},
+                        {10, 11, 7, 2, 0, false}, {11, 10, 1, 3, 0, false}, {8, 9, 17, 2, 1, true},
+                        {5, 4, 32, 2, 2, true},   {3, 5, 16, 3, 3, true},  {33, 33, 960, 2, 2, true}};
+  int variant = 0;
+  for (const Case& c : cases) {
+    for (bool int8 : {false, true}) {
+      ++variant;
+      const DepthwiseShape s = MakeDepthwiseShape(c.in_h, c.in_w, c.channels, 1, c.pad, c.pad, c.same, c.dilation);
+      const std::string what = "phases of " + ToString(s) + " variant " + std::to_string(variant);
+      SCOPED_TRACE(what);
+      const size_t C = static_cast<size_t>(s.channels);
+      const std::vector<uint8_t> in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
+      const std::vector<int16_t> w = RandomWeights(9 * C, int8, rng);
+      const std::vector<int32_t> bias = RandomBias(C, 1 << 12, rng);
+      const std::vector<QuantizedMultiplier> mult = RandomMultipliers(C, int8, rng, variant, 9);
+      const QOutput out = RandomOutput(rng, variant);
+      const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+      std::vector<uint8_t> packed(PackedQDepthwiseBytes(s.channels));
+      PackQDepthwise(w.data(), bias.data(), mult.data(), s.channels, zero_point, out, packed.data());
+
+      const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
+      std::vector<uint8_t> want(out_size, kCanary);
+      std::vector<bool> covered(static_cast<size_t>(s.out_h) * s.out_w, false);
+      for (int a = 0; a < s.dilation; ++a) {
+        for (int b = 0; b < s.dilation; ++b) {
+          const testing_shapes::DilationPhase p = testing_shapes::MakeDilationPhase(s, a, b);
+          if (p.sub.out_h == 0 || p.sub.out_w == 0) continue;
+          ASSERT_EQ(p.sub.dilation, 1);
+          const std::vector<uint8_t> sub_in = testing_shapes::PhaseInput(s, p, in);
+          std::vector<uint8_t> sub_out(static_cast<size_t>(p.sub.out_h) * p.sub.out_w * C);
+          qreference::DepthwiseConv3x3(p.sub, sub_in.data(), zero_point, w.data(), bias.data(), mult.data(), out,
+                                       sub_out.data());
+          testing_shapes::ScatterPhaseOutput(s, p, sub_out, &want);
+          for (int j = 0; j < p.sub.out_h; ++j) {
+            for (int i = 0; i < p.sub.out_w; ++i) covered[(a + s.dilation * j) * s.out_w + b + s.dilation * i] = true;
+          }
+        }
+      }
+      for (size_t i = 0; i < covered.size(); ++i) ASSERT_TRUE(covered[i]) << "output pixel " << i << " in no phase";
+      std::vector<uint8_t> got(out_size, kCanary);
+      QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, s.out_h);
+      ASSERT_TRUE(SameBytes(got, want, what));
+      std::vector<uint8_t> ref(out_size, kCanary);
+      qreference::DepthwiseConv3x3(s, in.data(), zero_point, w.data(), bias.data(), mult.data(), out, ref.data());
+      ASSERT_TRUE(SameBytes(ref, want, what + " (reference)"));
+      if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, out);
+    }
+  }
+}
+
+// Dilation 2 by hand: 5x5 pixels of 8 channels, every channel 1..25 (row-major) with input
+// zero point 1 (so 5 * row + column above it), all-ones weights, no bias, scale 1, output
+// zero point 0: each output is the sum of 5 * row + column over its taps inside the input.
+// Output (2, 2) (rows and columns 0, 2, 4: 108) takes the interior kernel, the others the
+// border one.
+TEST_P(QuantizedKernelsTest, QDepthwiseDilatedHandComputed) {
+  constexpr int kC = 8;
+  std::vector<uint8_t> in(25 * kC);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i / kC + 1);
+  const std::vector<int16_t> w(9 * kC, 1);
+  const std::vector<QuantizedMultiplier> mult(kC, QuantizeMultiplier(1.0));
+  const QOutput out;  // zero point 0, [0, 255]
+  std::vector<uint8_t> packed(PackedQDepthwiseBytes(kC));
+  PackQDepthwise(w.data(), nullptr, mult.data(), kC, 1, out, packed.data());
+  const DepthwiseShape s{5, 5, kC, 5, 5, 1, 2, 2, 2};
+  std::vector<uint8_t> got(25 * kC, kCanary);
+  QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, 5);
+  const int want[25] = {24, 28, 42,  28, 32,   // rows 0, 2: (0, 0) is 0 + 2 + 10 + 12
+                        44, 48, 72,  48, 52,   // rows 1, 3
+                        66, 72, 108, 72, 78,   // rows 0, 2, 4
+                        44, 48, 72,  48, 52,   // rows 1, 3
+                        64, 68, 102, 68, 72};  // rows 2, 4
+  for (int p = 0; p < 25; ++p) {
+    for (int c = 0; c < kC; ++c) EXPECT_EQ(got[p * kC + c], want[p]) << "pixel " << p << " channel " << c;
+  }
+}
+
 TEST_P(QuantizedKernelsTest, QConvThroughIm2Col) {
   std::mt19937 rng(37);
   int variant = 0;

@@ -501,6 +501,118 @@ TEST_P(KernelsTest, DepthwiseLarge) {
   CheckDepthwise(MakeDepthwiseShape(15, 15, 1344, 1, 1, 1, true), 8, kActivations[1], rng);
 }
 
+// Dilation 2 and 3 (DeepLab's atrous depthwise layers): strides 1 and 2, VALID (pad 0),
+// SAME-like (pad = dilation) and one-sided padding, maps narrower than the window
+// (2 * dilation + 1 pixels) up to 33 wide.
+TEST_P(KernelsTest, DepthwiseDilatedShapes) {
+  std::mt19937 rng(8);
+  const int kHeights[] = {1, 2, 4, 5, 7, 9};
+  const int kWidths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 33};
+  const int kChannels[] = {1, 7, 8, 13, 24, 3, 4, 17, 33};
+  int variant = 0;
+  for (int dilation : {2, 3}) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      for (int in_h : kHeights) {
+        for (int in_w : kWidths) {
+          // (pad_top, pad_left, same): VALID, SAME-like, SAME-sized with one-sided padding,
+          // symmetric padding of dilation.
+          const int pads[4][3] = {{0, 0, 0}, {dilation, dilation, 1}, {dilation, 0, 1}, {0, dilation, 0}};
+          for (const auto& pad : pads) {
+            ++variant;
+            const DepthwiseShape s = MakeDepthwiseShape(in_h, in_w, kChannels[variant % 9], stride, pad[0], pad[1],
+                                                        pad[2] != 0, dilation);
+            CheckDepthwise(s, s.out_h / 2, kActivations[variant % 3], rng);
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+  // DeepLabv3's channel counts on its 33x33 maps (and a stride-2 variant), splits included.
+  for (int channels : {320, 384, 576, 960}) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      const DepthwiseShape s = MakeDepthwiseShape(33, 33, channels, stride, 2, 2, true, 2);
+      CheckDepthwise(s, channels % 7 + 3, kActivations[(channels + stride) % 3], rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+  CheckDepthwise(MakeDepthwiseShape(12, 33, 960, 1, 3, 3, true, 3), 5, kActivations[2], rng);
+}
+
+// Independent of the reference's dilation: the dilated kernel equals, on each phase
+// (a, b) of its output, the undilated kernel on the input pixels of that phase
+// (space-to-batch; tests/cpp/kernel_shapes.h). The undilated outputs come from the
+// reference with dilation 1, and the dilated reference must agree too.
+TEST_P(KernelsTest, DepthwiseDilatedEqualsUndilatedPhases) {
+  std::mt19937 rng(9);
+  struct Case {
+    int in_h, in_w, channels, dilation, pad;
+    bool same;
+  };
+  const Case cases[] = {{33, 33, 24, 2, 2, true}, {9, 13, 13, 2, 2, true}, {7, 8, 8, 3, 3, true},
+                        {10, 11, 7, 2, 0, false}, {11, 10, 1, 3, 0, false}, {8, 9, 17, 2, 1, true},
+                        {5, 4, 32, 2, 2, true},   {3, 5, 16, 3, 3, true}};
+  for (const Case& c : cases) {
+    const DepthwiseShape s = MakeDepthwiseShape(c.in_h, c.in_w, c.channels, 1, c.pad, c.pad, c.same, c.dilation);
+    const std::string what = "phases of " + ToString(s);
+    SCOPED_TRACE(what);
+    const size_t C = static_cast<size_t>(s.channels);
+    const std::vector<float> in = RandomVector(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
+    const std::vector<float> w = RandomVector(9 * C, rng);
+    const std::vector<float> bias = RandomVector(C, rng);
+    const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
+    std::vector<float> want(out_size, kCanary);
+    for (int a = 0; a < s.dilation; ++a) {
+      for (int b = 0; b < s.dilation; ++b) {
+        const testing_shapes::DilationPhase p = testing_shapes::MakeDilationPhase(s, a, b);
+        if (p.sub.out_h == 0 || p.sub.out_w == 0) continue;
+        ASSERT_EQ(p.sub.dilation, 1);
+        const std::vector<float> sub_in = testing_shapes::PhaseInput(s, p, in);
+        std::vector<float> sub_out(static_cast<size_t>(p.sub.out_h) * p.sub.out_w * C);
+        reference::DepthwiseConv3x3(p.sub, sub_in.data(), w.data(), bias.data(), sub_out.data(), -kInf, kInf);
+        testing_shapes::ScatterPhaseOutput(s, p, sub_out, &want);
+      }
+    }
+    for (float v : want) ASSERT_NE(v, kCanary) << "an output in no phase";
+    std::vector<float> got(out_size, kCanary);
+    DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), 0, s.out_h, -kInf, kInf);
+    ASSERT_TRUE(AllNear(
+        got.data(), want.data(), out_size, [](float ref) { return DotTolerance(9, ref); }, what));
+    std::vector<float> ref(out_size, kCanary);
+    reference::DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), ref.data(), -kInf, kInf);
+    ASSERT_TRUE(AllNear(
+        ref.data(), want.data(), out_size, [](float r) { return 0.0f * r; }, what + " (reference)"));
+  }
+}
+
+// Dilation 2 by hand: input 5x5 of 1..25 (row-major), all-ones weights, bias 0.5.
+TEST_P(KernelsTest, DepthwiseDilatedHandComputed) {
+  float in[25];
+  for (int i = 0; i < 25; ++i) in[i] = static_cast<float>(i + 1);
+  const float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const float half = 0.5f;
+  // Stride 1, pad 2: output (oy, ox) sums rows oy - 2, oy, oy + 2 and the same columns.
+  DepthwiseShape dw{5, 5, 1, 5, 5, 1, 2, 2, 2};
+  float out[25], ref[25];
+  DepthwiseConv3x3(dw, in, ones, &half, out, 0, 5, -kInf, kInf);
+  reference::DepthwiseConv3x3(dw, in, ones, &half, ref, -kInf, kInf);
+  EXPECT_EQ(out[0], 1 + 3 + 11 + 13 + 0.5f);                         // rows 0, 2; columns 0, 2
+  EXPECT_EQ(out[6], 7 + 9 + 17 + 19 + 0.5f);                         // rows 1, 3; columns 1, 3
+  EXPECT_EQ(out[12], 1 + 3 + 5 + 11 + 13 + 15 + 21 + 23 + 25 + 0.5f);  // rows and columns 0, 2, 4
+  EXPECT_EQ(out[13], 2 + 4 + 12 + 14 + 22 + 24 + 0.5f);              // columns 1, 3
+  EXPECT_EQ(out[24], 13 + 15 + 23 + 25 + 0.5f);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(out[i], ref[i]) << i;
+  // Stride 2, no padding: the one 5x5 window, and 3 channels weighted 1, 2, 0.
+  float in3[75], w3[27], bias3[3] = {0.5f, 0.0f, -1.0f}, out3[3];
+  for (int i = 0; i < 75; ++i) in3[i] = static_cast<float>(i / 3 + 1);
+  for (int i = 0; i < 27; ++i) w3[i] = static_cast<float>(i % 3 == 0 ? 1 : i % 3 == 1 ? 2 : 0);
+  dw = DepthwiseShape{5, 5, 3, 1, 1, 2, 0, 0, 2};
+  DepthwiseConv3x3(dw, in3, w3, bias3, out3, 0, 1, -kInf, kInf);
+  EXPECT_EQ(out3[0], 117.5f);
+  EXPECT_EQ(out3[1], 234.0f);
+  EXPECT_EQ(out3[2], -1.0f);
+}
+
 TEST_P(KernelsTest, ConvDirectShapes) {
   std::mt19937 rng(7);
   const int kSizes[] = {1, 2, 3, 5, 7, 14, 15};

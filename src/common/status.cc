@@ -14,6 +14,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kIo: return "E_IO";
     case ErrorCode::kModelTooLarge: return "E_MODEL_TOO_LARGE";
     case ErrorCode::kOutOfMemory: return "E_OUT_OF_MEMORY";
+    case ErrorCode::kWrongTask: return "E_WRONG_TASK";
   }
   return "E_UNKNOWN";
 }

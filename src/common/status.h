@@ -18,6 +18,7 @@ enum class ErrorCode {
   kIo,                // a file could not be read
   kModelTooLarge,     // the model file, or the memory its tensors need, exceeds the limits
   kOutOfMemory,       // an allocation failed
+  kWrongTask,         // classify on a segmentation model, or segment on a classifier
 };
 
 // Stable identifier, e.g. "E_MODEL_FORMAT"; the JS layer exposes it as Error.code.

@@ -19,10 +19,13 @@ inline int BandRows(const model::ConvGeometry& g) {
   return std::min(g.out_h, std::max(1, (kMinBandPixels + g.out_w - 1) / g.out_w));
 }
 
+// Input rows the 3x3 depthwise window spans: 3, or 2 * dilation + 1 when atrous.
+inline int WindowSpan(const model::ConvGeometry& g) { return 2 * g.dilation + 1; }
+
 // Input rows [lo, hi) the depthwise window of output rows [oy0, oy1) covers.
 inline void WindowRows(const model::ConvGeometry& g, int oy0, int oy1, int* lo, int* hi) {
   *lo = std::max(0, oy0 * g.stride - g.pad_top);
-  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + 3);
+  *hi = std::min(g.in_h, (oy1 - 1) * g.stride - g.pad_top + WindowSpan(g));
 }
 
 // Slots of the ring that holds a block's depthwise input rows (input row r in slot
@@ -31,7 +34,7 @@ inline void WindowRows(const model::ConvGeometry& g, int oy0, int oy1, int* lo, 
 // expansion GEMM call instead of two, was tried: no change natively, nor in Node beyond the
 // 2-3% by which a build's code layout alone can move the float32 network there.)
 inline int RingRows(const model::ConvGeometry& g, int band_rows) {
-  return std::min(g.in_h, (band_rows - 1) * g.stride + 3);
+  return std::min(g.in_h, (band_rows - 1) * g.stride + WindowSpan(g));
 }
 
 // Whether a block may write its output over its own input, both starting at the same place

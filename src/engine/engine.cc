@@ -41,6 +41,13 @@ bool HasAllWeights(const model::Network& net) {
   for (const model::Classifier& d : net.hidden) {
     ok = ok && WeightsOf(d).Has(static_cast<size_t>(d.features) * d.classes);
   }
+  const model::SegmentationHead& seg = net.segmentation;
+  if (seg.image_pooling) {
+    ok = ok && WeightsOf(seg.pool_conv).Has(WeightCount(seg.pool_conv.g, false)) &&
+         WeightsOf(seg.map_conv).Has(WeightCount(seg.map_conv.g, false));
+  }
+  for (const model::Conv2D& c : seg.convs) ok = ok && WeightsOf(c).Has(WeightCount(c.g, false));
+  if (net.task == model::Task::kSegmentation) return ok;
   return ok && WeightsOf(net.classifier).Has(static_cast<size_t>(net.classifier.features) * net.classifier.classes);
 }
 
@@ -98,7 +105,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(const model::Network& net, int th
   }
   if (net.has_head) e->head_ = PlanPointwise(net.head.g, net.head.activation, WeightsOf(net.head), net.head.bias);
   e->PlanMemory(net);
-  e->classifier_ = FloatClassifier(net);
+  if (net.task == model::Task::kSegmentation) {
+    e->PlanSegmentation(net);
+  } else {
+    e->classifier_ = FloatClassifier(net);
+  }
 
   e->input_.resize(InputFloats(net.stem.g));
   e->features_.resize(net.feature_size());
@@ -176,7 +187,41 @@ void Engine::PlanMemory(const model::Network& net) {
   arena_.resize(arena);
 }
 
-size_t Engine::LayerByLayerActivationBytes(const model::Network& net) {
+void Engine::PlanSegmentation(const model::Network& net) {
+  const model::SegmentationHead& s = net.segmentation;
+  SegmentationPlan& p = seg_;
+  task_ = model::Task::kSegmentation;
+  const ConvGeometry& map = net.blocks.back().project.g;
+  p.pixels = map.out_h * map.out_w;
+  p.width = map.out_w;
+  size_t concat_channels = 0, vector_floats = 0;
+  if (s.image_pooling) {
+    p.image_pooling = true;
+    p.pool_conv = PlanPointwise(s.pool_conv.g, s.pool_conv.activation, WeightsOf(s.pool_conv), s.pool_conv.bias);
+    p.map_conv = PlanPointwise(s.map_conv.g, s.map_conv.activation, WeightsOf(s.map_conv), s.map_conv.bias);
+    const size_t P = static_cast<size_t>(s.pool_conv.g.out_c), Q = static_cast<size_t>(s.map_conv.g.out_c);
+    p.branch_offset = s.pooling_first ? 0 : Q;
+    p.map_offset = s.pooling_first ? P : 0;
+    concat_channels = P + Q;
+    vector_floats = P;
+  }
+  size_t widest = 0;
+  for (const model::Conv2D& c : s.convs) {
+    p.convs.push_back(PlanPointwise(c.g, c.activation, WeightsOf(c), c.bias));
+    widest = std::max(widest, static_cast<size_t>(c.g.out_c));
+  }
+  p.classes = s.classes();
+  const size_t pixels = static_cast<size_t>(p.pixels);
+  p.vector_offset = p.pooled_offset + Align(static_cast<size_t>(map.out_c));
+  p.concat_offset = p.vector_offset + Align(vector_floats);
+  p.conv_offset[0] = p.concat_offset + Align(pixels * concat_channels);
+  p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
+  p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
+  head_arena_.resize(p.conv_offset[1] + Align(pixels * widest));
+  upsample_scratch_.assign(workers_->size(), std::vector<float>(static_cast<size_t>(p.width) * p.classes));
+}
+
+size_t Engine::LayerByLayerActivationBytes(const model::Network& net, size_t element_bytes) {
   size_t peak = OutputFloats(net.stem.g);
   for (const model::InvertedResidual& b : net.blocks) {
     const size_t block_in = InputFloats(b.has_expand ? b.expand.g : b.depthwise.g);
@@ -187,7 +232,21 @@ size_t Engine::LayerByLayerActivationBytes(const model::Network& net) {
     peak = std::max(peak, kept + filtered + OutputFloats(b.project.g));
   }
   if (net.has_head) peak = std::max(peak, InputFloats(net.head.g) + OutputFloats(net.head.g));
-  return peak * sizeof(float);
+  const model::SegmentationHead& s = net.segmentation;
+  if (net.task == model::Task::kSegmentation) {
+    const ConvGeometry& map = net.blocks.back().project.g;
+    const size_t pixels = static_cast<size_t>(map.out_h) * map.out_w;
+    if (s.image_pooling) {  // the map, the 1x1 branch, the broadcast and its concatenation
+      const size_t p = pixels * s.pool_conv.g.out_c, q = pixels * s.map_conv.g.out_c;
+      peak = std::max(peak, InputFloats(map) + q + p + p + q);
+    }
+    for (const model::Conv2D& c : s.convs) peak = std::max(peak, InputFloats(c.g) + OutputFloats(c.g));
+    // The logits resized to the input size, then the classes (64-bit integers).
+    const size_t input = static_cast<size_t>(net.input.height) * net.input.width;
+    const size_t resized = input * s.classes();
+    peak = std::max({peak, OutputFloats(s.logits_geometry()) + resized, resized + input * 8 / element_bytes});
+  }
+  return peak * element_bytes;
 }
 
 void Engine::SetImage(const image::Image& img, image::Fit fit) {
@@ -281,7 +340,8 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
-      const float* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + 1, t), RingRow(b, in, iy + 2, t)};
+      const int d = g.dilation;
+      const float* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + d, t), RingRow(b, in, iy + 2 * d, t)};
       kernels::DepthwiseConv3x3Row(ds, rows, b.depthwise.weights.data(), b.depthwise.bias.data(),
                                    band + static_cast<size_t>(oy - oy0) * dw_row, b.depthwise.out_min,
                                    b.depthwise.out_max);
@@ -316,6 +376,7 @@ void Engine::RunShare(int t) {
     if (begin < end) RunBlock(b, arena + b.in_offset, arena + b.out_offset, begin, end, t);
     workers_->Sync();
   }
+  if (task_ == model::Task::kSegmentation) return RunSegmentationShare(t);
   const PointwisePlan& h = head_;
   if (h.packed.empty()) return;  // no head: the last block's output is pooled
   workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
@@ -324,8 +385,58 @@ void Engine::RunShare(int t) {
                 h.g.out_c, arena + pooled_offset_ + begin * out_row, h.g.out_c, h.out_min, h.out_max);
 }
 
+void Engine::RunSegmentationShare(int t) {
+  const SegmentationPlan& p = seg_;
+  float* arena = head_arena_.data();
+  const float* map = arena_.data() + blocks_.back().out_offset;
+  const int map_c = blocks_.back().project.g.out_c;
+  int begin, end;
+  workers_->Share(p.pixels, t, &begin, &end);
+  const size_t first = static_cast<size_t>(begin), n = static_cast<size_t>(end - begin);
+  float* concat = arena + p.concat_offset;
+  if (p.image_pooling) {
+    const PointwisePlan& pc = p.pool_conv;
+    const PointwisePlan& mc = p.map_conv;
+    const size_t stride = static_cast<size_t>(pc.g.out_c + mc.g.out_c);
+    float* vector = arena + p.vector_offset;
+    if (t == 0) {  // the image-pooling branch: one vector
+      float* pooled = arena + p.pooled_offset;
+      OutOfLine(&kernels::GlobalAveragePool)(map, static_cast<size_t>(p.pixels), map_c, pooled);
+      kernels::Gemm(pooled, map_c, 1, map_c, pc.packed.data(), pc.g.out_c, vector, pc.g.out_c, pc.out_min, pc.out_max);
+    }
+    if (n > 0) {
+      kernels::Gemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c,
+                    concat + first * stride + p.map_offset, stride, mc.out_min, mc.out_max);
+    }
+    workers_->Sync();
+    for (size_t i = first; i < first + n; ++i) std::copy_n(vector, pc.g.out_c, concat + i * stride + p.branch_offset);
+  }
+  if (n == 0) return;
+  for (size_t i = 0; i < p.convs.size(); ++i) {
+    const PointwisePlan& c = p.convs[i];
+    const float* in = i > 0 ? arena + p.conv_offset[(i - 1) % 2] : p.image_pooling ? concat : map;
+    kernels::Gemm(in + first * c.g.in_c, c.g.in_c, static_cast<int>(n), c.g.in_c, c.packed.data(), c.g.out_c,
+                  arena + p.conv_offset[i % 2] + first * c.g.out_c, c.g.out_c, c.out_min, c.out_max);
+  }
+}
+
+void Engine::Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs,
+                     uint8_t* mask) {
+  const SegmentationPlan& p = seg_;
+  const int rows = static_cast<int>(ys.size()), cols = static_cast<int>(xs.size());
+  workers_->Run([&](int t) {
+    int begin, end;
+    workers_->Share(rows, t, &begin, &end);
+    if (begin < end) {
+      kernels::UpsampleArgmax(head_arena_.data() + p.logits_offset, logits_height(), p.width, p.classes, ys.data(),
+                              xs.data(), cols, begin, end, upsample_scratch_[t].data(), mask, cols);
+    }
+  });
+}
+
 void Engine::Run() {
   workers_->Run([this](int t) { RunShare(t); });
+  if (task_ == model::Task::kSegmentation) return;
   OutOfLine(&kernels::GlobalAveragePool)(arena_.data() + pooled_offset_, static_cast<size_t>(pooled_pixels_),
                                          feature_size(), features_.data());
   classifier_.Run(features_.data(), logits_.data(), scores_.data());

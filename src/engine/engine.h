@@ -9,6 +9,7 @@
 #ifndef MNV2_ENGINE_ENGINE_H_
 #define MNV2_ENGINE_ENGINE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "engine/pointwise.h"
 #include "engine/workers.h"
 #include "image/image.h"
+#include "kernels/upsample.h"
 #include "model/network.h"
 
 namespace mnv2 {
@@ -68,6 +70,17 @@ struct InvertedResidualPlan {
   size_t in_offset = 0, out_offset = 0, ring_offset = 0, band_offset = 0;
 };
 
+// A segmentation network's head (model::SegmentationHead) in float32, its buffers in
+// Engine::head_arena_ (in floats).
+struct SegmentationPlan {
+  bool image_pooling = false;
+  size_t branch_offset = 0, map_offset = 0;  // the two branches' channels in a concatenated pixel
+  PointwisePlan pool_conv, map_conv;
+  std::vector<PointwisePlan> convs;
+  int pixels = 0, width = 0, classes = 0;  // of the logits' map
+  size_t pooled_offset = 0, vector_offset = 0, concat_offset = 0, conv_offset[2] = {0, 0}, logits_offset = 0;
+};
+
 class Engine {
  public:
   // threads > 1: every block's output rows are shared among that many threads (each with its
@@ -91,6 +104,12 @@ class Engine {
 
   void Run();
 
+  model::Task task() const { return task_; }
+  // As QuantizedEngine::Segment, from float logits.
+  void Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs, uint8_t* mask);
+  int logits_height() const { return seg_.pixels / std::max(seg_.width, 1); }
+  int logits_width() const { return seg_.width; }
+
   // Results of the last Run().
   const float* features() const { return features_.data(); }  // pooled, before the classifier
   const float* scores() const { return scores_.data(); }       // probabilities (or logits without softmax)
@@ -102,12 +121,17 @@ class Engine {
 
   // Peak activation memory of this plan in bytes (arena and scratch, not weights or the input image),
   // and what running layer by layer, each tensor whole, would need.
-  size_t ActivationBytes() const { return arena_.size() * sizeof(float) + columns_.size() * sizeof(uint32_t); }
-  static size_t LayerByLayerActivationBytes(const model::Network& network);
+  size_t ActivationBytes() const {
+    return (arena_.size() + head_arena_.size()) * sizeof(float) + columns_.size() * sizeof(uint32_t);
+  }
+  // (element_bytes: 4 for float32 tensors, 1 for 8-bit ones.)
+  static size_t LayerByLayerActivationBytes(const model::Network& network, size_t element_bytes = sizeof(float));
 
  private:
   Engine() = default;
   void PlanMemory(const model::Network& network);
+  void PlanSegmentation(const model::Network& network);
+  void RunSegmentationShare(int t);
   // Thread t's share of the network: its rows of every block, with a barrier after each.
   void RunShare(int t);
   void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end, int t);
@@ -117,6 +141,10 @@ class Engine {
   void ProduceRows(const InvertedResidualPlan& b, const float* in, int first, int last, int t);
   const float* RingRow(const InvertedResidualPlan& b, const float* in, int row, int t) const;
 
+  model::Task task_ = model::Task::kClassification;
+  SegmentationPlan seg_;
+  std::vector<float> head_arena_;
+  std::vector<std::vector<float>> upsample_scratch_;  // one per thread
   model::InputSpec input_spec_;
   // The stem: a direct convolution with packed weights.
   model::ConvGeometry stem_g_;

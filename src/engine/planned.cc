@@ -13,6 +13,7 @@ model::BuildOptions PlannedModel::ReadOptions() {
 
 Result<PlannedModel> PlannedModel::Plan(const model::Network& net, Precision precision, int threads) {
   PlannedModel m;
+  m.upsample_ = net.segmentation.upsample;
   if (precision == Precision::kInt8 || (precision == Precision::kAuto && net.quant.available)) {
     Result<std::unique_ptr<QuantizedEngine>> q = QuantizedEngine::Create(net, threads);
     if (q.ok()) {
@@ -25,6 +26,32 @@ Result<PlannedModel> PlannedModel::Plan(const model::Network& net, Precision pre
   if (!f.ok()) return f.status();
   m.float_ = std::move(*f);
   return m;
+}
+
+namespace {
+
+// The taps of one axis of a mask `size` long whose [begin, begin + extent) the model saw.
+std::vector<kernels::ResizeTap> AxisTaps(int logits, int size, int begin, int extent, const model::ResizeMode& mode) {
+  std::vector<kernels::ResizeTap> taps(static_cast<size_t>(size));
+  kernels::ResizeTaps(logits, extent, mode.align_corners, mode.half_pixel_centers, taps.data() + begin);
+  return taps;
+}
+
+}  // namespace
+
+void PlannedModel::Segment(int width, int height, image::Fit fit, uint8_t* mask) {
+  const model::InputSpec& in = integer_ ? integer_->input_spec() : float_->input_spec();
+  const image::Box box = fit == image::Fit::kCenterCrop ? image::CenterCropBox(width, height, in.width, in.height)
+                                                        : image::Box{0, 0, width, height};
+  const int logits_h = integer_ ? integer_->logits_height() : float_->logits_height();
+  const int logits_w = integer_ ? integer_->logits_width() : float_->logits_width();
+  const std::vector<kernels::ResizeTap> ys = AxisTaps(logits_h, height, box.y, box.height, upsample_);
+  const std::vector<kernels::ResizeTap> xs = AxisTaps(logits_w, width, box.x, box.width, upsample_);
+  if (integer_) {
+    integer_->Segment(ys, xs, mask);
+  } else {
+    float_->Segment(ys, xs, mask);
+  }
 }
 
 }  // namespace engine

@@ -45,6 +45,14 @@ class PlannedModel {
       float_->Run();
     }
   }
+  size_t ActivationBytes() const { return integer_ ? integer_->ActivationBytes() : float_->ActivationBytes(); }
+  model::Task task() const { return integer_ ? integer_->task() : float_->task(); }
+  // Segmentation: the class of every pixel of an image width x height that the last Run read
+  // (SetImage with `fit`): the logits resized to the image (to the crop box with
+  // kCenterCrop; class 0 outside it), as the model's own resize does to its input size.
+  // mask: width * height bytes.
+  void Segment(int width, int height, image::Fit fit, uint8_t* mask);
+
   const float* scores() const { return integer_ ? integer_->scores() : float_->scores(); }
   const float* features() const { return integer_ ? integer_->features() : float_->features(); }
   const float* logits() const { return integer_ ? integer_->logits() : float_->logits(); }
@@ -55,6 +63,7 @@ class PlannedModel {
  private:
   std::unique_ptr<QuantizedEngine> integer_;
   std::unique_ptr<Engine> float_;
+  model::ResizeMode upsample_;  // the segmentation network's
 };
 
 }  // namespace engine

@@ -201,20 +201,22 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   // The pooled map: the head's output, or (MobileNetV1) the last block's.
   const ConvGeometry& pooled = net.pooled_geometry();
   const size_t pixels = static_cast<size_t>(pooled.out_h) * pooled.out_w;
-  e->pooled_pixels_ = static_cast<int>(pixels);
-  const QuantParams& map = net.has_head ? net.head.q.output : net.blocks.back().project.q.output;
-  if (qg.pool_is_mean) {
-    e->pool_ = kernels::PrepareQMean(map.scale, CarrierZeroPoint(map), qg.pool_output.scale,
-                                     CarrierZeroPoint(qg.pool_output), map.is_signed, pixels);
-  } else {
-    e->pool_ = kernels::PrepareQAveragePool(map.is_signed, kernels::QOutput());
-  }
-  e->feature_scale_ = qg.pool_output.scale;
-  e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
-  if (qg.float_classifier) {
-    e->float_classifier_ = std::make_unique<FloatClassifier>(net);
-  } else {
-    MNV2_RETURN_IF_ERROR(e->PlanClassifier(net));
+  if (net.task == model::Task::kClassification) {
+    e->pooled_pixels_ = static_cast<int>(pixels);
+    const QuantParams& map = net.has_head ? net.head.q.output : net.blocks.back().project.q.output;
+    if (qg.pool_is_mean) {
+      e->pool_ = kernels::PrepareQMean(map.scale, CarrierZeroPoint(map), qg.pool_output.scale,
+                                       CarrierZeroPoint(qg.pool_output), map.is_signed, pixels);
+    } else {
+      e->pool_ = kernels::PrepareQAveragePool(map.is_signed, kernels::QOutput());
+    }
+    e->feature_scale_ = qg.pool_output.scale;
+    e->feature_zero_point_ = CarrierZeroPoint(qg.pool_output);
+    if (qg.float_classifier) {
+      e->float_classifier_ = std::make_unique<FloatClassifier>(net);
+    } else {
+      MNV2_RETURN_IF_ERROR(e->PlanClassifier(net));
+    }
   }
 
   // Memory: the running activations, then for each thread the scratch of the largest block and
@@ -268,6 +270,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
   e->expanded_bytes_ = Align(expanded);
   e->arena_.resize(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2));
+  if (net.task == model::Task::kSegmentation) MNV2_RETURN_IF_ERROR(e->PlanSegmentation(net, e->arena_.size()));
 
   e->input_.resize(input_bytes);
   e->scores_.resize(net.classifier.classes);
@@ -308,6 +311,59 @@ Status QuantizedEngine::PlanClassifier(const model::Network& net) {
   output_scale_ = final_q.scale;
   output_zero_point_ = CarrierZeroPoint(final_q);
   output_.resize(net.classifier.classes);
+  return Status::Ok();
+}
+
+// The head of a segmentation network, its buffers placed from `offset` on in the arena.
+Status QuantizedEngine::PlanSegmentation(const model::Network& net, size_t offset) {
+  const model::SegmentationHead& s = net.segmentation;
+  QSegmentationPlan& p = seg_;
+  task_ = model::Task::kSegmentation;
+  const ConvGeometry& map = net.blocks.back().project.g;
+  p.pixels = map.out_h * map.out_w;
+  p.width = map.out_w;
+  size_t concat_channels = 0, vector_bytes = 0;
+  if (s.image_pooling) {
+    p.image_pooling = true;
+    const model::InvertedResidual& last = net.blocks.back();
+    p.pool = kernels::PrepareQAveragePool((last.residual ? last.add_output : last.project.q.output).is_signed,
+                                          kernels::QOutput());
+    Result<QPointwisePlan> pool_conv =
+        PlanGemm(s.pool_conv.g, s.pool_conv.q, s.pool_conv.activation, false, "the image-pooling branch");
+    if (!pool_conv.ok()) return pool_conv.status();
+    p.pool_conv = std::move(*pool_conv);
+    Result<QPointwisePlan> map_conv = PlanGemm(s.map_conv.g, s.map_conv.q, s.map_conv.activation, false, "the 1x1 branch");
+    if (!map_conv.ok()) return map_conv.status();
+    p.map_conv = std::move(*map_conv);
+    std::vector<QuantParams> to = s.pool_requantize;
+    to.push_back(s.concat);
+    p.pool_requantize = RequantizeChain(s.pool_conv.q.output, to);
+    p.map_requantize = RequantizeChain(s.map_conv.q.output, {s.concat});
+    const size_t P = static_cast<size_t>(p.pool_conv.g.out_c), Q = static_cast<size_t>(p.map_conv.g.out_c);
+    p.branch_offset = s.pooling_first ? 0 : Q;
+    p.map_offset = s.pooling_first ? P : 0;
+    concat_channels = P + Q;
+    vector_bytes = P;
+  }
+  size_t widest = 0;
+  for (size_t i = 0; i < s.convs.size(); ++i) {
+    const model::Conv2D& c = s.convs[i];
+    Result<QPointwisePlan> conv =
+        PlanGemm(c.g, c.q, c.activation, false, "the segmentation head's convolution " + std::to_string(i + 1));
+    if (!conv.ok()) return conv.status();
+    p.convs.push_back(std::move(*conv));
+    widest = std::max(widest, static_cast<size_t>(c.g.out_c));
+  }
+  p.classes = s.classes();
+  const size_t pixels = static_cast<size_t>(p.pixels);
+  p.pooled_offset = offset;
+  p.vector_offset = p.pooled_offset + Align(static_cast<size_t>(map.out_c));
+  p.concat_offset = p.vector_offset + Align(vector_bytes);
+  p.conv_offset[0] = p.concat_offset + Align(pixels * concat_channels);
+  p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
+  p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
+  arena_.resize(p.conv_offset[1] + Align(pixels * widest));
+  upsample_scratch_.assign(workers_->size(), std::vector<int32_t>(static_cast<size_t>(p.width) * p.classes));
   return Status::Ok();
 }
 
@@ -398,7 +454,8 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
-      const uint8_t* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + 1, t), RingRow(b, in, iy + 2, t)};
+      const int d = g.dilation;
+      const uint8_t* rows[3] = {RingRow(b, in, iy, t), RingRow(b, in, iy + d, t), RingRow(b, in, iy + 2 * d, t)};
       kernels::QDepthwiseConv3x3Row(ds, rows, b.depthwise.packed.data(), band + static_cast<size_t>(oy - oy0) * dw_row);
     }
     uint8_t* dst = out + static_cast<size_t>(oy0) * out_row;
@@ -451,12 +508,67 @@ void QuantizedEngine::RunShare(int t) {
     if (expanded_ahead) ExpandWhole(*next, out, begin * b.project.g.out_w, (end - begin) * b.project.g.out_w);
     workers_->Sync();
   }
+  if (task_ == model::Task::kSegmentation) return RunSegmentationShare(t);
   const QPointwisePlan& h = head_;
   if (h.packed.empty()) return;  // no head: Run pools the last block's output (map_offset_)
   workers_->Share(h.g.in_h * h.g.in_w, t, &begin, &end);
   const size_t in_row = static_cast<size_t>(h.g.in_c), out_row = static_cast<size_t>(h.g.out_c);
   kernels::QGemm(arena + blocks_.back().out_offset + begin * in_row, h.g.in_c, end - begin, h.g.in_c, h.packed.data(),
                  h.g.out_c, arena + head_offset_ + begin * out_row, h.g.out_c);
+}
+
+void QuantizedEngine::RunSegmentationShare(int t) {
+  uint8_t* arena = arena_.data();
+  const QSegmentationPlan& p = seg_;
+  const QInvertedResidualPlan& last = blocks_.back();
+  const uint8_t* map = arena + last.out_offset;
+  const int map_c = last.project.g.out_c;
+  int begin, end;
+  workers_->Share(p.pixels, t, &begin, &end);
+  const size_t first = static_cast<size_t>(begin), n = static_cast<size_t>(end - begin);
+  uint8_t* concat = arena + p.concat_offset;
+  if (p.image_pooling) {
+    const QPointwisePlan& pc = p.pool_conv;
+    const QPointwisePlan& mc = p.map_conv;
+    const size_t stride = static_cast<size_t>(pc.g.out_c + mc.g.out_c);
+    uint8_t* vector = arena + p.vector_offset;
+    if (t == 0) {  // the image-pooling branch: one vector
+      uint8_t* pooled = arena + p.pooled_offset;
+      OutOfLine(&kernels::QGlobalAveragePool)(map, static_cast<size_t>(p.pixels), map_c, p.pool, pooled);
+      kernels::QGemm(pooled, map_c, 1, map_c, pc.packed.data(), pc.g.out_c, vector, pc.g.out_c);
+      for (const kernels::QRequantParams& r : p.pool_requantize) kernels::QRequantize(vector, pc.g.out_c, r, vector);
+    }
+    // The 1x1 branch, straight into its channels of the concatenation.
+    uint8_t* slice = concat + first * stride + p.map_offset;
+    if (n > 0) kernels::QGemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c, slice, stride);
+    for (const kernels::QRequantParams& r : p.map_requantize) {
+      for (size_t i = 0; i < n; ++i) kernels::QRequantize(slice + i * stride, mc.g.out_c, r, slice + i * stride);
+    }
+    workers_->Sync();
+    // The pooled branch, the same vector in every pixel (its resize from 1x1 copies it).
+    for (size_t i = first; i < first + n; ++i) std::memcpy(concat + i * stride + p.branch_offset, vector, pc.g.out_c);
+  }
+  if (n == 0) return;
+  for (size_t i = 0; i < p.convs.size(); ++i) {
+    const QPointwisePlan& c = p.convs[i];
+    const uint8_t* in = i > 0 ? arena + p.conv_offset[(i - 1) % 2] : p.image_pooling ? concat : map;
+    kernels::QGemm(in + first * c.g.in_c, c.g.in_c, static_cast<int>(n), c.g.in_c, c.packed.data(), c.g.out_c,
+                   arena + p.conv_offset[i % 2] + first * c.g.out_c, c.g.out_c);
+  }
+}
+
+void QuantizedEngine::Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs,
+                              uint8_t* mask) {
+  const QSegmentationPlan& p = seg_;
+  const int rows = static_cast<int>(ys.size()), cols = static_cast<int>(xs.size());
+  workers_->Run([&](int t) {
+    int begin, end;
+    workers_->Share(rows, t, &begin, &end);
+    if (begin < end) {
+      kernels::QUpsampleArgmax(arena_.data() + p.logits_offset, logits_height(), p.width, p.classes, ys.data(),
+                               xs.data(), cols, begin, end, upsample_scratch_[t].data(), mask, cols);
+    }
+  });
 }
 
 void QuantizedEngine::Run() {
@@ -469,6 +581,7 @@ void QuantizedEngine::Run() {
     }
   }
   workers_->Run([this](int t) { RunShare(t); });
+  if (task_ == model::Task::kSegmentation) return;
   uint8_t* pooled = arena + pooled_offset_;
   uint8_t* logits = arena + logits_offset_;
   OutOfLine(&kernels::QGlobalAveragePool)(arena + map_offset_, static_cast<size_t>(pooled_pixels_), feature_size(),

@@ -13,7 +13,7 @@ inline kernels::ConvShape ToConvShape(const model::ConvGeometry& g) {
 }
 
 inline kernels::DepthwiseShape ToDepthwiseShape(const model::ConvGeometry& g) {
-  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left};
+  return {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left, g.dilation};
 }
 
 }  // namespace engine

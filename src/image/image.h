@@ -61,6 +61,14 @@ enum class Fit {
                 // (whole pixels, rounded), then resize it
 };
 
+// The region [x, x + width) x [y, y + height) of an image that Fit::kCenterCrop resizes.
+struct Box {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+// The largest centered region of an image width x height with the aspect ratio out_width :
+// out_height, rounded to whole pixels (all sizes positive).
+Box CenterCropBox(int width, int height, int out_width, int out_height);
+
 // Resizes like Pillow's Image.resize(size, Image.BILINEAR) on an RGB image: separable
 // triangle filter whose support widens by the scale factor when downscaling
 // (antialiasing), weights normalized and converted to 22-bit fixed point, a horizontal
@@ -75,6 +83,15 @@ Image Resize(const Image& src, int out_width, int out_height, Fit fit = Fit::kSt
 // image (HWC order). `out` must hold width * height * 3 floats; nothing is written past
 // min(img.rgb.size(), width * height * 3).
 void Normalize(const Image& img, float scale, float zero_point, float* out);
+
+// Segmentation masks (one class index per pixel).
+// The color of class `index` in PASCAL VOC's colormap (0: black).
+void ClassColor(int index, uint8_t rgb[3]);
+// The photo with every pixel of a class other than 0 blended with its color: opacity 0..1.
+// mask: photo.width * photo.height class indices.
+Image Overlay(const Image& photo, const uint8_t* mask, float opacity);
+// A PNG file of width x height pixels of 1 (gray) or 3 (RGB) bytes, rows packed; empty on failure.
+std::vector<uint8_t> EncodePng(const uint8_t* pixels, int width, int height, int channels);
 
 }  // namespace image
 }  // namespace mnv2

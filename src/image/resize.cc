@@ -176,6 +176,22 @@ constexpr int kMaxInt32Side = 4'000'000;
 
 }  // namespace
 
+Box CenterCropBox(int width, int height, int out_width, int out_height) {
+  int w = width, h = height;
+  // Largest region of aspect out_width:out_height, rounded to whole pixels (products
+  // of two ints fit in int64_t, doubled plus an int too).
+  const int64_t lhs = static_cast<int64_t>(width) * out_height;
+  const int64_t rhs = static_cast<int64_t>(height) * out_width;
+  if (lhs > rhs) {  // source is wider: keep full height
+    const int64_t cw = (2 * rhs + out_height) / (2 * static_cast<int64_t>(out_height));
+    w = static_cast<int>(std::min<int64_t>(std::max<int64_t>(cw, 1), width));
+  } else if (lhs < rhs) {  // source is taller: keep full width
+    const int64_t ch = (2 * lhs + out_width) / (2 * static_cast<int64_t>(out_width));
+    h = static_cast<int>(std::min<int64_t>(std::max<int64_t>(ch, 1), height));
+  }
+  return {(width - w) / 2, (height - h) / 2, w, h};
+}
+
 Image Resize(const Image& src, int out_width, int out_height, Fit fit) {
   if (out_width <= 0 || out_height <= 0 || src.width <= 0 || src.height <= 0) return {};
   const uint64_t src_bytes =
@@ -185,22 +201,9 @@ Image Resize(const Image& src, int out_width, int out_height, Fit fit) {
       static_cast<uint64_t>(out_width) * static_cast<uint64_t>(out_height) * 3;
   if (out_bytes > static_cast<uint64_t>(PTRDIFF_MAX) || out_bytes > SIZE_MAX) return {};
 
-  int x0 = 0, y0 = 0, w = src.width, h = src.height;
-  if (fit == Fit::kCenterCrop) {
-    // Largest region of aspect out_width:out_height, rounded to whole pixels (products
-    // of two ints fit in int64_t, doubled plus an int too).
-    const int64_t lhs = static_cast<int64_t>(src.width) * out_height;
-    const int64_t rhs = static_cast<int64_t>(src.height) * out_width;
-    if (lhs > rhs) {  // source is wider: keep full height
-      const int64_t cw = (2 * rhs + out_height) / (2 * static_cast<int64_t>(out_height));
-      w = static_cast<int>(std::min<int64_t>(std::max<int64_t>(cw, 1), src.width));
-    } else if (lhs < rhs) {  // source is taller: keep full width
-      const int64_t ch = (2 * lhs + out_width) / (2 * static_cast<int64_t>(out_width));
-      h = static_cast<int>(std::min<int64_t>(std::max<int64_t>(ch, 1), src.height));
-    }
-    x0 = (src.width - w) / 2;
-    y0 = (src.height - h) / 2;
-  }
+  const Box box = fit == Fit::kCenterCrop ? CenterCropBox(src.width, src.height, out_width, out_height)
+                                         : Box{0, 0, src.width, src.height};
+  const int x0 = box.x, y0 = box.y, w = box.width, h = box.height;
   const size_t stride = static_cast<size_t>(src.width) * 3;
   const uint8_t* origin =
       src.rgb.data() + static_cast<size_t>(y0) * stride + static_cast<size_t>(x0) * 3;

@@ -60,6 +60,35 @@ class Builder {
       MNV2_RETURN_IF_ERROR(ReadBlock(&net.blocks.back(), static_cast<int>(net.blocks.size()) - 1));
     }
     if (net.blocks.empty()) return Unsupported("no depthwise-separable block follows the stem");
+    if (IsSegmentation()) {
+      net.task = Task::kSegmentation;
+      net.has_head = false;
+      MNV2_RETURN_IF_ERROR(ReadSegmentationHead(&net));
+    } else {
+      MNV2_RETURN_IF_ERROR(ReadClassificationHead(&net));
+    }
+    net.weight_type = TensorTypeName(g_.tensors[feature_weights_].type);
+    net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
+    // Float weights skipped for a network whose layers turned out not all 8-bit: read it all.
+    if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
+    if (!g_.labels.empty()) {
+      Result<std::vector<std::string>> labels = ParseLabels(g_.labels, net.num_classes());
+      if (!labels.ok()) return Status(ErrorCode::kModelFormat, "malformed TFLite model: its labels: " + labels.status().message());
+      net.labels = std::move(*labels);
+    }
+    qg_.available = quant_ok_;
+    qg_.unavailable_reason = reason_;
+    qg_.float_classifier = float_classifier_;
+    net.quant = std::move(qg_);
+    if (!quant_ok_) DropLayerQuantization(&net);
+    return net;
+  }
+
+ private:
+  // After the blocks of a classifier: [the 1x1 head,] the pooling, [an exported head's
+  // normalization,] the classifier, [SOFTMAX,] and QUANTIZE / DEQUANTIZE / RESHAPE to the output.
+  Status ReadClassificationHead(Network* net_ptr) {
+    Network& net = *net_ptr;
     // MobileNetV2 has a 1x1 head convolution before the pooling; MobileNetV1 pools its last block.
     net.has_head = Peek(kOpConv2D);
     if (net.has_head) {
@@ -104,37 +133,213 @@ class Builder {
       return Unsupported("the output tensor " + ShapeString(g_.tensors[cur_].shape) + " does not hold " +
                          std::to_string(net.classifier.classes) + " classes");
     }
-    net.weight_type = TensorTypeName(g_.tensors[feature_weights_].type);
-    net.quantized = net.weight_type == "uint8" || net.weight_type == "int8";
-    // Float weights skipped for a network whose layers turned out not all 8-bit: read it all.
-    if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
-    if (!g_.labels.empty()) {
-      Result<std::vector<std::string>> labels = ParseLabels(g_.labels, net.classifier.classes);
-      if (!labels.ok()) return Status(ErrorCode::kModelFormat, "malformed TFLite model: its labels: " + labels.status().message());
-      net.labels = std::move(*labels);
-    }
-    qg_.available = quant_ok_;
-    qg_.unavailable_reason = reason_;
-    qg_.float_classifier = float_classifier_;
-    net.quant = std::move(qg_);
-    if (!quant_ok_) DropLayerQuantization(&net);
-    return net;
+    return Status::Ok();
   }
 
- private:
+  // A DeepLab graph ends in per-pixel classes: an ARG_MAX (or a RESIZE_BILINEAR, CONCATENATION).
+  bool IsSegmentation() const {
+    for (const Operator& op : g_.operators) {
+      if (op.code == kOpArgMax || op.code == kOpResizeBilinear || op.code == kOpConcatenation) return true;
+    }
+    return false;
+  }
+
+  std::string Where(const char* what, size_t index) const {
+    return std::string(what) + " (operator " + std::to_string(index) + ")";
+  }
+
+  // A RESIZE_BILINEAR of the running activation to its constant size input: its output's
+  // height and width, and its mode.
+  Status ReadResize(const std::string& where, int* out_h, int* out_w, ResizeMode* mode) {
+    const Operator& op = Next();
+    const int32_t in = cur_;
+    MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+    const Tensor& x = g_.tensors[in];
+    const Tensor& y = g_.tensors[cur_];
+    if (op.inputs.size() != 2 || op.inputs[1] < 0) return Unsupported(where + " has no size input");
+    const Tensor& size = g_.tensors[op.inputs[1]];
+    int32_t hw[2] = {0, 0};
+    if (size.data == nullptr || size.type != TensorType::kInt32 || size.data_size != 8) {
+      return Unsupported(where + " must resize to a constant int32 [height, width]");
+    }
+    std::memcpy(hw, size.data, 8);
+    if (x.shape.size() != 4 || x.shape[0] != 1 || x.shape[1] < 1 || x.shape[2] < 1) {
+      return Unsupported(where + " input has shape " + ShapeString(x.shape));
+    }
+    if (hw[0] < 1 || hw[1] < 1 || hw[0] > kMaxInputSide || hw[1] > kMaxInputSide) {
+      return Unsupported(where + " resizes to " + std::to_string(hw[0]) + "x" + std::to_string(hw[1]));
+    }
+    const std::vector<int32_t> expected = {1, hw[0], hw[1], x.shape[3]};
+    if (y.shape != expected) {
+      return Unsupported(where + " output has shape " + ShapeString(y.shape) + ", expected " + ShapeString(expected));
+    }
+    if (op.options.align_corners && op.options.half_pixel_centers) {
+      return Unsupported(where + " sets both align_corners and half_pixel_centers");
+    }
+    if (x.type != y.type || (y.type != TensorType::kFloat32 && Quant8(in, where) != Quant8(cur_, where))) {
+      return Unsupported(where + " changes the type or quantization of its input");
+    }
+    *out_h = hw[0];
+    *out_w = hw[1];
+    mode->align_corners = op.options.align_corners;
+    mode->half_pixel_centers = op.options.half_pixel_centers;
+    return ReserveLayer(Elements(x) + Elements(y), where);
+  }
+
+  // After the backbone of a DeepLab network (SegmentationHead): the branches, by the tensors
+  // they read (their operators may interleave), then the 1x1 convolutions, the resizes to the
+  // input size and the ARG_MAX over the channels.
+  Status ReadSegmentationHead(Network* net) {
+    SegmentationHead& s = net->segmentation;
+    const ConvGeometry& backbone = net->blocks.back().project.g;
+    const int32_t map = cur_;
+    if (Peek(kOpAveragePool2D)) {
+      s.image_pooling = true;
+      const QuantParams map_q = Quant8(map, "the backbone's output");
+      MNV2_RETURN_IF_ERROR(ReadGlobalPool(backbone));
+      const int32_t pooled = cur_;
+      if (Quant8(pooled, "the pooling output") != map_q) {
+        NoInteger("the AVERAGE_POOL_2D output is quantized differently from its input");
+      }
+      int32_t branch = -1, map_branch = -1;  // the two branches' running tensors
+      bool broadcast = false;
+      while (!Peek(kOpConcatenation)) {
+        if (next_ >= g_.operators.size()) return Unsupported("the segmentation head has no CONCATENATION");
+        const Operator& op = g_.operators[next_];
+        const int32_t in = op.inputs.empty() ? -1 : op.inputs[0];
+        const std::string where = Where(BuiltinOpName(op.code).c_str(), next_);
+        if (op.code == kOpConv2D && in == map && map_branch < 0) {
+          cur_ = map;
+          MNV2_RETURN_IF_ERROR(ReadPointwise(&s.map_conv, "the segmentation head's 1x1 branch"));
+          map_branch = cur_;
+        } else if (op.code == kOpConv2D && in == pooled && branch < 0) {
+          cur_ = pooled;
+          MNV2_RETURN_IF_ERROR(ReadPointwise(&s.pool_conv, "the image-pooling branch"));
+          branch = cur_;
+        } else if (op.code == kOpResizeBilinear && in == branch && branch >= 0 && !broadcast) {
+          cur_ = branch;
+          int h, w;
+          ResizeMode mode;
+          MNV2_RETURN_IF_ERROR(ReadResize(where, &h, &w, &mode));
+          if (h != backbone.out_h || w != backbone.out_w) {
+            return Unsupported(where + " does not resize the pooled branch to the " + std::to_string(backbone.out_h) +
+                               "x" + std::to_string(backbone.out_w) + " map");
+          }
+          branch = cur_;
+          broadcast = true;
+        } else if (op.code == kOpQuantize && in == branch && broadcast) {
+          cur_ = branch;
+          MNV2_RETURN_IF_ERROR(PassThrough());
+          s.pool_requantize.push_back(Quant8(cur_, "the QUANTIZE output"));
+          branch = cur_;
+        } else {
+          return Unsupported("unexpected " + where + " in the segmentation head");
+        }
+      }
+      if (!broadcast || map_branch < 0) {
+        return Unsupported("the segmentation head concatenates before both branches are complete");
+      }
+      const size_t index = next_;
+      const Operator& op = Next();
+      const std::string where = Where("CONCATENATION", index);
+      const bool reads_both = op.inputs.size() == 2 && ((op.inputs[0] == branch && op.inputs[1] == map_branch) ||
+                                                        (op.inputs[1] == branch && op.inputs[0] == map_branch));
+      if (!reads_both) return Unsupported(where + " does not concatenate the two branches");
+      if (op.options.axis != 3 && op.options.axis != -1) {
+        return Unsupported(where + " concatenates along axis " + std::to_string(op.options.axis) +
+                           " (only the channels, 3 or -1)");
+      }
+      if (op.options.activation != FusedActivation::kNone) return Unsupported(where + " has a fused activation");
+      s.pooling_first = op.inputs[0] == branch;
+      cur_ = op.inputs[0];
+      MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+      const std::vector<int32_t> expected = {1, backbone.out_h, backbone.out_w,
+                                             s.pool_conv.g.out_c + s.map_conv.g.out_c};
+      if (g_.tensors[cur_].shape != expected) {
+        return Unsupported(where + " output has shape " + ShapeString(g_.tensors[cur_].shape) + ", expected " +
+                           ShapeString(expected));
+      }
+      s.concat = Quant8(cur_, where + " output");
+      MNV2_RETURN_IF_ERROR(ReserveLayer(Elements(g_.tensors[cur_]) * 2, where));
+    }
+    while (Peek(kOpConv2D)) {
+      s.convs.emplace_back();
+      MNV2_RETURN_IF_ERROR(
+          ReadPointwise(&s.convs.back(), "the segmentation head's convolution " + std::to_string(s.convs.size())));
+    }
+    if (s.convs.empty()) {
+      return Unsupported("expected a 1x1 CONV_2D giving the class logits, found " +
+                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+    }
+    const ConvGeometry& logits = s.logits_geometry();
+    if (logits.out_c > 256) return Unsupported(std::to_string(logits.out_c) + " classes (at most 256)");
+    // The resizes: those to the same size are identities; one resizes to the input size.
+    int h = logits.out_h, w = logits.out_w;
+    bool upsampled = h == net->input.height && w == net->input.width;
+    while (Peek(kOpResizeBilinear)) {
+      const std::string where = Where("RESIZE_BILINEAR", next_);
+      int out_h, out_w;
+      ResizeMode mode;
+      MNV2_RETURN_IF_ERROR(ReadResize(where, &out_h, &out_w, &mode));
+      if (out_h == h && out_w == w) continue;
+      if (upsampled || out_h != net->input.height || out_w != net->input.width) {
+        return Unsupported(where + " resizes the logits to " + std::to_string(out_h) + "x" + std::to_string(out_w) +
+                           "; only one resize, to the input size, is supported");
+      }
+      s.upsample = mode;
+      upsampled = true;
+      h = out_h;
+      w = out_w;
+    }
+    if (!upsampled) return Unsupported("the logits are not resized to the input size");
+    if (!Peek(kOpArgMax)) {
+      return Unsupported("expected ARG_MAX over the upsampled logits, found " +
+                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+    }
+    const std::string where = Where("ARG_MAX", next_);
+    const Operator& op = Next();
+    MNV2_RETURN_IF_ERROR(Consume(op, where.c_str()));
+    if (op.inputs.size() != 2 || op.inputs[1] < 0) return Unsupported(where + " has no axis");
+    const Tensor& axis = g_.tensors[op.inputs[1]];
+    int64_t a = -2;
+    if (axis.data != nullptr && Elements(axis) == 1 && axis.type == TensorType::kInt32 && axis.data_size == 4) {
+      int32_t v;
+      std::memcpy(&v, axis.data, 4);
+      a = v;
+    } else if (axis.data != nullptr && Elements(axis) == 1 && axis.type == TensorType::kInt64 && axis.data_size == 8) {
+      std::memcpy(&a, axis.data, 8);
+    }
+    if (a != 3 && a != -1) return Unsupported(where + " must reduce the constant channel axis (3 or -1)");
+    const Tensor& out = g_.tensors[cur_];
+    if (out.type != TensorType::kInt64 && out.type != TensorType::kInt32) {
+      return Unsupported(where + " output is " + TensorTypeName(out.type) + " (int64 or int32 expected)");
+    }
+    if (out.type != op.options.output_type) {
+      return Unsupported(where + " output is " + TensorTypeName(out.type) + " but its options say " +
+                         TensorTypeName(op.options.output_type));
+    }
+    if (out.shape != std::vector<int32_t>{1, h, w}) {
+      return Unsupported(where + " output has shape " + ShapeString(out.shape) + ", expected " +
+                         ShapeString({1, h, w}));
+    }
+    if (next_ != g_.operators.size()) return Unsupported("unexpected " + OpName(next_) + " after the ARG_MAX");
+    if (cur_ != g_.outputs[0]) return Unsupported("the ARG_MAX result is not the graph output");
+    return Status::Ok();
+  }
+
   Status CheckOpsSupported() const {
     for (size_t i = 0; i < g_.operators.size(); ++i) {
       switch (g_.operators[i].code) {
         case kOpConv2D: case kOpDepthwiseConv2D: case kOpAdd: case kOpAveragePool2D: case kOpMean:
         case kOpFullyConnected: case kOpReshape: case kOpSqueeze: case kOpSoftmax: case kOpQuantize:
-        case kOpDequantize: case kOpL2Normalization:
+        case kOpDequantize: case kOpL2Normalization: case kOpConcatenation: case kOpResizeBilinear: case kOpArgMax:
           break;
         default:
           return Status(ErrorCode::kUnsupportedOp,
                         "operator " + std::to_string(i) + " is " + OpName(i) +
                             ", which this engine does not run (supported: CONV_2D, DEPTHWISE_CONV_2D, ADD, "
                             "AVERAGE_POOL_2D, MEAN, FULLY_CONNECTED, RESHAPE, SQUEEZE, SOFTMAX, QUANTIZE, "
-                            "DEQUANTIZE, L2_NORMALIZATION)");
+                            "DEQUANTIZE, L2_NORMALIZATION, CONCATENATION, RESIZE_BILINEAR, ARG_MAX)");
       }
     }
     return Status::Ok();
@@ -291,6 +496,10 @@ class Builder {
     }
     drop(&net->head.q);
     drop(&net->classifier.q);
+    SegmentationHead& s = net->segmentation;
+    drop(&s.pool_conv.q);
+    drop(&s.map_conv.q);
+    for (Conv2D& c : s.convs) drop(&c.q);
   }
 
   Status ReadInput(InputSpec* in) {
@@ -452,7 +661,7 @@ class Builder {
 
   // Fills the geometry from the input/output tensors and the op's padding/stride.
   Status Geometry(const Operator& op, int32_t in_tensor, int kh, int kw, int out_c, const std::string& what,
-                  ConvGeometry* g) {
+                  ConvGeometry* g, bool dilation_ok = false) {
     const Tensor& in = g_.tensors[in_tensor];
     const Tensor& out = g_.tensors[op.outputs[0]];
     if (in.shape.size() != 4 || in.shape[0] != 1) {
@@ -463,7 +672,13 @@ class Builder {
       return Unsupported(what + " has strides " + std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
                          " (only 1 and 2, equal in both directions)");
     }
-    if (o.dilation_w != 1 || o.dilation_h != 1) return Unsupported(what + " is dilated");
+    const bool one_by_one = kh == 1 && kw == 1;
+    if (o.dilation_w != o.dilation_h || o.dilation_w < 1 || o.dilation_w > 64 ||
+        (o.dilation_w != 1 && (!dilation_ok || o.stride_w != 1) && !one_by_one)) {
+      return Unsupported(what + " has dilations " + std::to_string(o.dilation_h) + "x" + std::to_string(o.dilation_w) +
+                         (dilation_ok ? " (only equal ones, at stride 1)" : " (only depthwise ones)"));
+    }
+    g->dilation = one_by_one ? 1 : o.dilation_w;
     g->in_h = in.shape[1];
     g->in_w = in.shape[2];
     g->in_c = in.shape[3];
@@ -472,8 +687,8 @@ class Builder {
     g->stride = o.stride_w;
     g->out_c = out_c;
     const bool same = o.padding == Padding::kSame;
-    PaddedAxis(same, g->in_h, kh, g->stride, &g->out_h, &g->pad_top);
-    PaddedAxis(same, g->in_w, kw, g->stride, &g->out_w, &g->pad_left);
+    PaddedAxis(same, g->in_h, (kh - 1) * g->dilation + 1, g->stride, &g->out_h, &g->pad_top);
+    PaddedAxis(same, g->in_w, (kw - 1) * g->dilation + 1, g->stride, &g->out_w, &g->pad_left);
     const std::vector<int32_t> expected = {1, g->out_h, g->out_w, out_c};
     if (g->out_h <= 0 || g->out_w <= 0 || out.shape != expected) {
       return Unsupported(what + " output " + TensorName(op.outputs[0]) + " has shape " + ShapeString(out.shape) +
@@ -540,7 +755,7 @@ class Builder {
     }
     DepthwiseConv2D& dw = b->depthwise;
     dw.name = g_.tensors[op.outputs[0]].name;
-    MNV2_RETURN_IF_ERROR(Geometry(op, in, 3, 3, channels, where, &dw.g));
+    MNV2_RETURN_IF_ERROR(Geometry(op, in, 3, 3, channels, where, &dw.g, /*dilation_ok=*/true));
     MNV2_RETURN_IF_ERROR(ReadWeights(op.inputs[1], {1, 3, 3, channels}, where + " weights", &dw.weights));
     MNV2_RETURN_IF_ERROR(ReadBias(op, channels, where, &dw.bias));
     ReadLayerQuantization(op, in, channels, 3, where, &dw.q);

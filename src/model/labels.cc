@@ -1,5 +1,7 @@
 #include "model/labels.h"
 
+#include <algorithm>
+
 namespace mnv2 {
 namespace model {
 
@@ -15,6 +17,9 @@ Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_cl
     start = end + 1;
   }
   if (static_cast<int>(labels.size()) == num_classes - 1) labels.insert(labels.begin(), "background");
+  // A blank line right after the classes starts a note (as in PASCAL VOC's label file).
+  const size_t n = static_cast<size_t>(std::max(num_classes, 0));
+  if (labels.size() > n && labels[n].empty()) labels.resize(n);
   if (static_cast<int>(labels.size()) != num_classes) {
     return Status(ErrorCode::kInvalidArgument, "the label file has " + std::to_string(labels.size()) +
                                                    " lines but the model has " + std::to_string(num_classes) +

@@ -11,7 +11,8 @@ namespace mnv2 {
 namespace model {
 
 // Splits the text into lines (LF or CRLF), dropping one trailing empty line. A file with one
-// label fewer than `num_classes` lacks the background class: "background" is put first.
+// label fewer than `num_classes` lacks the background class: "background" is put first. A blank
+// line right after the `num_classes` labels starts a note, which is ignored.
 Result<std::vector<std::string>> ParseLabels(const std::string& text, int num_classes);
 
 // The first class a top-k list may name: 1 for a 1001-class model whose class 0 is TF-slim's

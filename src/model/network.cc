@@ -56,6 +56,20 @@ int64_t ConvParameters(const ConvGeometry& g, bool depthwise) {
 
 const char* FamilyName(Family f) { return f == Family::kMobileNetV1 ? "mobilenet_v1" : "mobilenet_v2"; }
 
+const char* TaskName(Task t) { return t == Task::kSegmentation ? "segmentation" : "classification"; }
+
+namespace {
+// The segmentation head's convolutions.
+template <class Fn>
+void ForEachHeadConv(const SegmentationHead& s, Fn&& fn) {
+  if (s.image_pooling) {
+    fn(s.pool_conv);
+    fn(s.map_conv);
+  }
+  for (const Conv2D& c : s.convs) fn(c);
+}
+}  // namespace
+
 int64_t Network::MultiplyAdds() const {
   int64_t macs = ConvMacs(stem.g, false) + (has_head ? ConvMacs(head.g, false) : 0);
   for (const InvertedResidual& b : blocks) {
@@ -63,6 +77,7 @@ int64_t Network::MultiplyAdds() const {
     macs += ConvMacs(b.depthwise.g, true) + ConvMacs(b.project.g, false);
   }
   for (const Classifier& d : hidden) macs += static_cast<int64_t>(d.features) * d.classes;
+  ForEachHeadConv(segmentation, [&](const Conv2D& c) { macs += ConvMacs(c.g, false); });
   return macs + static_cast<int64_t>(classifier.features) * classifier.classes;
 }
 
@@ -73,6 +88,7 @@ int64_t Network::Parameters() const {
     n += ConvParameters(b.depthwise.g, true) + ConvParameters(b.project.g, false);
   }
   for (const Classifier& d : hidden) n += (static_cast<int64_t>(d.features) + 1) * d.classes;
+  ForEachHeadConv(segmentation, [&](const Conv2D& c) { n += ConvParameters(c.g, false); });
   return n + (static_cast<int64_t>(classifier.features) + 1) * classifier.classes;
 }
 

@@ -25,6 +25,10 @@ struct QuantParams {
   int32_t zero_point = 0;
   bool is_signed = false;  // int8 rather than uint8
 };
+inline bool operator==(const QuantParams& a, const QuantParams& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point && a.is_signed == b.is_signed;
+}
+inline bool operator!=(const QuantParams& a, const QuantParams& b) { return !(a == b); }
 
 // real = scale * (q - zero_point) in float32: how every integer constant is dequantized.
 inline float Dequantize(float q, float scale, float zero_point) { return scale * (q - zero_point); }
@@ -85,11 +89,13 @@ struct ConvGeometry {
   int out_h = 0, out_w = 0, out_c = 0;
   int kernel_h = 1, kernel_w = 1;
   int stride = 1;
+  int dilation = 1;               // atrous: tap k reads input row/column (out * stride - pad + k * dilation)
   int pad_top = 0, pad_left = 0;  // zero padding before the first row/column
 };
 
 // One axis of a convolution with TFLite's SAME (same) or VALID padding: the output size (0 when
 // VALID leaves none) and the zero padding before the first row or column.
+// A dilated kernel spans (kernel - 1) * dilation + 1 inputs: pass that as `kernel`.
 void PaddedAxis(bool same, int in, int kernel, int stride, int* out, int* pad_before);
 
 // A convolution with a dense kernel: weights [out_c][kernel_h][kernel_w][in_c] (OHWI).
@@ -168,7 +174,39 @@ struct InputSpec {
   float zero_point = 0.0f;
 };
 
+// What a network computes: one class for the image, or one class per pixel.
+enum class Task { kClassification, kSegmentation };
+const char* TaskName(Task t);  // "classification", "segmentation"
+
+// How RESIZE_BILINEAR maps an output coordinate to an input one (TFLite's two flags).
+struct ResizeMode {
+  bool align_corners = false;
+  bool half_pixel_centers = false;
+};
+
+// DeepLabv3's head on a MobileNetV2 backbone (the MobileNetV2 paper's section 6.3: output stride
+// 16, atrous depthwise convolutions in the last blocks, and of the ASPP only the image-pooling
+// branch and a 1x1 branch). On the backbone's map M:
+//   [concat(broadcast(pool_conv(average(M))), map_conv(M))] -> convs (1x1) -> logits
+// then the logits are upsampled bilinearly to the input size and each pixel takes the class
+// of its largest logit (ARG_MAX; the first on ties). Without the image-pooling branch the
+// convs read M directly.
+struct SegmentationHead {
+  bool image_pooling = false;
+  bool pooling_first = true;  // the pooled branch's channels come first in the concatenation
+  Conv2D pool_conv;           // 1x1 over the [1, 1, C] average of M (its input quantization is the average's)
+  std::vector<QuantParams> pool_requantize;  // QUANTIZE ops after the broadcast, in order
+  Conv2D map_conv;            // 1x1 over M
+  QuantParams concat;         // the concatenation's output (integer path)
+  std::vector<Conv2D> convs;  // the last one's output channels are the classes
+  ResizeMode upsample;        // of the resize to the input size
+  int classes() const { return convs.empty() ? 0 : convs.back().g.out_c; }
+  // The logits' map (the last conv's output geometry).
+  const ConvGeometry& logits_geometry() const { return convs.back().g; }
+};
+
 struct Network {
+  Task task = Task::kClassification;
   InputSpec input;
   Conv2D stem;
   std::vector<InvertedResidual> blocks;
@@ -179,7 +217,8 @@ struct Network {
   std::vector<Classifier> hidden;
   // L2_NORMALIZATION of the pooled features first (kernels::L2Normalize), as in an exported head.
   bool normalize_features = false;
-  Classifier classifier;
+  Classifier classifier;  // (none in a segmentation network)
+  SegmentationHead segmentation;  // Task::kSegmentation: instead of the head, pooling and classifier
   bool softmax = true;
   float softmax_beta = 1.0f;
   QuantizedGraph quant;
@@ -203,7 +242,7 @@ struct Network {
     const int c = blocks.empty() ? stem.g.out_c * 10 : blocks.back().project.g.out_c;
     return std::round(static_cast<float>(c) / full * 100.0f) / 100.0f;
   }
-  int num_classes() const { return classifier.classes; }
+  int num_classes() const { return task == Task::kSegmentation ? segmentation.classes() : classifier.classes; }
   // The pooled map: the head's output, or the last block's.
   const ConvGeometry& pooled_geometry() const { return has_head || blocks.empty() ? head.g : blocks.back().project.g; }
   int feature_size() const { return pooled_geometry().out_c; }

@@ -50,6 +50,9 @@ Status ReadOptions(int32_t code, const FbTable& op, OpOptions* o) {
     case kOpL2Normalization: expected = kL2NormOptions; break;
     case kOpReshape: expected = kReshapeOptions; break;
     case kOpMean: expected = kReducerOptions; break;
+    case kOpConcatenation: expected = kConcatenationOptions; break;
+    case kOpResizeBilinear: expected = kResizeBilinearOptions; break;
+    case kOpArgMax: expected = kArgMaxOptions; break;
     default: return Status::Ok();
   }
   if (!t.present()) return Status::Ok();  // all defaults
@@ -97,6 +100,17 @@ Status ReadOptions(int32_t code, const FbTable& op, OpOptions* o) {
       break;
     case kOpMean:
       o->keep_dims = t.Scalar<uint8_t>(0, 0) != 0;
+      break;
+    case kOpConcatenation:
+      o->axis = t.Scalar<int32_t>(0, 0);
+      o->activation = act(t.Scalar<int8_t>(1, 0));
+      break;
+    case kOpResizeBilinear:  // fields 0 and 1 (new_height, new_width) are deprecated
+      o->align_corners = t.Scalar<uint8_t>(2, 0) != 0;
+      o->half_pixel_centers = t.Scalar<uint8_t>(3, 0) != 0;
+      break;
+    case kOpArgMax:
+      o->output_type = static_cast<TensorType>(t.Scalar<int8_t>(0, static_cast<int8_t>(TensorType::kInt64)));
       break;
     default:
       break;

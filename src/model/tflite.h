@@ -24,17 +24,17 @@ size_t TensorTypeSize(TensorType type);
 
 // TFLite's BuiltinOperator values for the ops we know by name.
 enum BuiltinOp : int32_t {
-  kOpAdd = 0, kOpAveragePool2D = 1, kOpConv2D = 3, kOpDepthwiseConv2D = 4, kOpDequantize = 6,
-  kOpFullyConnected = 9, kOpL2Normalization = 11, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpSoftmax = 25,
-  kOpMean = 40, kOpSqueeze = 43, kOpQuantize = 114,
+  kOpAdd = 0, kOpAveragePool2D = 1, kOpConcatenation = 2, kOpConv2D = 3, kOpDepthwiseConv2D = 4, kOpDequantize = 6,
+  kOpFullyConnected = 9, kOpL2Normalization = 11, kOpRelu = 19, kOpRelu6 = 21, kOpReshape = 22, kOpResizeBilinear = 23,
+  kOpSoftmax = 25, kOpMean = 40, kOpSqueeze = 43, kOpArgMax = 56, kOpQuantize = 114,
 };
 
 // The schema's BuiltinOptions union tags of the options tables read (tflite.cc) and written
 // (tflite_export.cc).
 enum OptionsType : uint8_t {
   kNoOptions = 0, kConv2DOptions = 1, kDepthwiseConv2DOptions = 2, kPool2DOptions = 5,
-  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kAddOptions = 11, kL2NormOptions = 12, kReshapeOptions = 17,
-  kReducerOptions = 27,
+  kFullyConnectedOptions = 8, kSoftmaxOptions = 9, kConcatenationOptions = 10, kAddOptions = 11,
+  kL2NormOptions = 12, kResizeBilinearOptions = 15, kReshapeOptions = 17, kReducerOptions = 27, kArgMaxOptions = 40,
 };
 
 // TFLite's name of a builtin operator ("CONV_2D", "RESIZE_BILINEAR", ...), or "BUILTIN_<n>" for a code
@@ -70,6 +70,10 @@ struct OpOptions {
   FusedActivation activation = FusedActivation::kNone;
   float softmax_beta = 1.0f;
   bool keep_dims = false;
+  int32_t axis = 0;                             // CONCATENATION
+  bool align_corners = false;                   // RESIZE_BILINEAR
+  bool half_pixel_centers = false;              // RESIZE_BILINEAR
+  TensorType output_type = TensorType::kInt64;  // ARG_MAX
 };
 
 struct Operator {

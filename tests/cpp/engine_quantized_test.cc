@@ -20,6 +20,7 @@
 #include "kernels/quantized_kernels.h"
 #include "model/builder.h"
 #include "model/labels.h"
+#include "reference_network.h"
 #include "test_data.h"
 #include "tflite_writer.h"
 
@@ -33,89 +34,19 @@ using model::QuantParams;
 using testing::ReadFileOrFail;
 using testing::SharedPath;
 
-// ---------------------------------------------------------------------------
-// The network layer by layer, whole tensors, with qreference kernels; the quantization
-// parameters derived here independently of the engine (TFLite's formulas).
-
-int32_t Carrier(const QuantParams& q) { return q.zero_point + (q.is_signed ? 128 : 0); }
-
-kernels::QOutput Stage(const QuantParams& q, model::Activation a) {
-  float lo, hi;
-  model::ActivationRange(a, &lo, &hi);
-  return kernels::QuantizedActivationRange(q.scale, Carrier(q), lo, hi);
-}
-
-struct RefLayer {
-  std::vector<int16_t> weights;
-  std::vector<kernels::QuantizedMultiplier> mult;
-};
-
-RefLayer Unpack(const LayerQuantization& q, int channels, bool depthwise, bool fully_connected) {
-  RefLayer r;
-  const size_t per_channel = q.weights.size() / channels;
-  for (size_t i = 0; i < q.weights.size(); ++i) {
-    const int c = static_cast<int>(depthwise ? i % channels : i / per_channel);
-    const int32_t v = q.weights_signed ? static_cast<int8_t>(q.weights[i]) : q.weights[i];
-    r.weights.push_back(static_cast<int16_t>(v - q.weight_zero_points[q.weight_zero_points.size() > 1 ? c : 0]));
-  }
-  for (int c = 0; c < channels; ++c) {
-    const float ws = q.weight_scales[q.weight_scales.size() > 1 ? c : 0];
-    // uint8 (and per-tensor FC): float product of scales; int8 convolutions: double products.
-    const bool legacy = !q.input.is_signed || (fully_connected && q.weight_scales.size() == 1);
-    const double real = legacy ? static_cast<double>(q.input.scale * ws) / q.output.scale
-                               : static_cast<double>(q.input.scale) * ws / q.output.scale;
-    r.mult.push_back(kernels::QuantizeMultiplier(real));
-  }
-  return r;
-}
-
-std::vector<uint8_t> RefConv(const model::Conv2D& c, const std::vector<uint8_t>& in) {
-  const ConvGeometry& g = c.g;
-  const RefLayer r = Unpack(c.q, g.out_c, false, false);
-  std::vector<uint8_t> out(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
-  const kernels::ConvShape s{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
-                             g.stride, g.pad_top, g.pad_left};
-  kernels::qreference::Conv(s, in.data(), Carrier(c.q.input), r.weights.data(), c.q.bias.data(), r.mult.data(),
-                            Stage(c.q.output, c.activation), out.data());
-  return out;
-}
-
-std::vector<uint8_t> RequantizeAll(std::vector<uint8_t> x, QuantParams from, const std::vector<QuantParams>& to) {
-  for (const QuantParams& q : to) {
-    const kernels::QRequantParams p = kernels::PrepareQRequant(from.scale, Carrier(from), q.scale, Carrier(q));
-    kernels::qreference::Requantize(x.data(), x.size(), p, x.data());
-    from = q;
-  }
-  return x;
-}
+using testing::Carrier;
+using testing::QRefConv;
+using testing::RefLayer;
+using testing::RequantizeAll;
+using testing::Stage;
+using testing::Unpack;
 
 // The output bytes; `pooled` gets the features.
 std::vector<uint8_t> ReferenceOutput(const Network& net, const std::vector<uint8_t>& input,
                                      std::vector<uint8_t>* pooled) {
   const model::QuantizedGraph& qg = net.quant;
-  std::vector<uint8_t> x = RequantizeAll(input, qg.input, qg.input_requantize);
-  x = RefConv(net.stem, x);
-  for (const model::InvertedResidual& b : net.blocks) {
-    std::vector<uint8_t> e = b.has_expand ? RefConv(b.expand, x) : x;
-    const ConvGeometry& g = b.depthwise.g;
-    const RefLayer r = Unpack(b.depthwise.q, g.in_c, true, false);
-    std::vector<uint8_t> d(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
-    kernels::qreference::DepthwiseConv3x3({g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left},
-                                          e.data(), Carrier(b.depthwise.q.input), r.weights.data(),
-                                          b.depthwise.q.bias.data(), r.mult.data(),
-                                          Stage(b.depthwise.q.output, b.depthwise.activation), d.data());
-    std::vector<uint8_t> y = RefConv(b.project, d);
-    if (b.residual) {
-      const QuantParams& p = b.project.q.output;
-      const QuantParams& in = b.has_expand ? b.expand.q.input : b.depthwise.q.input;
-      const kernels::QAddParams add = kernels::PrepareQAdd(p.scale, Carrier(p), in.scale, Carrier(in),
-                                                           b.add_output.scale,
-                                                           Stage(b.add_output, model::Activation::kNone));
-      kernels::qreference::Add(y.data(), x.data(), y.size(), add, y.data());
-    }
-    x = std::move(y);
-  }
-  const std::vector<uint8_t> h = net.has_head ? RefConv(net.head, x) : x;
+  const std::vector<uint8_t> x = testing::QReferenceBackbone(net, input);
+  const std::vector<uint8_t> h = net.has_head ? QRefConv(net.head, x) : x;
   const size_t pixels = static_cast<size_t>(net.pooled_geometry().out_h) * net.pooled_geometry().out_w;
   const QuantParams& ho = net.has_head ? net.head.q.output : net.blocks.back().project.q.output;
   const kernels::QPoolParams pool =

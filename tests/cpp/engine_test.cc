@@ -15,6 +15,7 @@
 #include "kernels/reference.h"
 #include "model/builder.h"
 #include "model/labels.h"
+#include "reference_network.h"
 #include "test_data.h"
 #include "tflite_writer.h"
 
@@ -28,32 +29,8 @@ using testing::SharedPath;
 
 // The network computed layer by layer with the scalar reference kernels and unpacked weights.
 std::vector<float> ReferenceScores(const Network& net, const std::vector<float>& input, std::vector<float>* features) {
-  auto conv = [](const model::Conv2D& c, const std::vector<float>& in) {
-    const ConvGeometry& g = c.g;
-    std::vector<float> out(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
-    float lo, hi;
-    model::ActivationRange(c.activation, &lo, &hi);
-    const kernels::ConvShape s{g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
-                               g.stride, g.pad_top, g.pad_left};
-    kernels::reference::Conv(s, in.data(), c.weights.data(), c.bias.data(), out.data(), lo, hi);
-    return out;
-  };
-  std::vector<float> x = conv(net.stem, input);
-  for (const model::InvertedResidual& b : net.blocks) {
-    std::vector<float> e = b.has_expand ? conv(b.expand, x) : x;
-    const ConvGeometry& g = b.depthwise.g;
-    std::vector<float> d(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
-    float lo, hi;
-    model::ActivationRange(b.depthwise.activation, &lo, &hi);
-    kernels::reference::DepthwiseConv3x3({g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.stride, g.pad_top, g.pad_left},
-                                         e.data(), b.depthwise.weights.data(), b.depthwise.bias.data(), d.data(), lo, hi);
-    std::vector<float> y = conv(b.project, d);
-    if (b.residual) {
-      kernels::reference::Add(y.data(), x.data(), y.size(), y.data(), -INFINITY, INFINITY);
-    }
-    x = std::move(y);
-  }
-  const std::vector<float> h = net.has_head ? conv(net.head, x) : x;
+  const std::vector<float> x = testing::ReferenceBackbone(net, input);
+  const std::vector<float> h = net.has_head ? testing::RefConv(net.head, x) : x;
   features->assign(net.feature_size(), 0.0f);
   const ConvGeometry& pooled = net.pooled_geometry();
   kernels::reference::GlobalAveragePool(h.data(), static_cast<size_t>(pooled.out_h) * pooled.out_w,

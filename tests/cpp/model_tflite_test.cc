@@ -2,6 +2,7 @@
 // synthetic and broken files.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
 
@@ -221,9 +222,10 @@ INSTANTIATE_TEST_SUITE_P(Family, SyntheticFamily,
 // ---------------------------------------------------------------------------
 // Malformed and unsupported files: every one is a clear error, never a crash.
 
-Status LoadStatus(const std::vector<uint8_t>& bytes) {
-  return model::LoadTflite(bytes.data(), bytes.size()).status();
+Result<model::Network> LoadNetwork(const std::vector<uint8_t>& bytes) {
+  return model::LoadTflite(bytes.data(), bytes.size());
 }
+Status LoadStatus(const std::vector<uint8_t>& bytes) { return LoadNetwork(bytes).status(); }
 
 std::vector<uint8_t> SmallModel() {
   testing::SyntheticSpec spec;
@@ -339,12 +341,130 @@ TEST(UnsupportedModel, EveryBuiltinHasItsSchemaName) {
   }
 }
 
-// The segmentation model's first operator this engine does not run, by its name.
-TEST(UnsupportedModel, DeepLabNamesResizeBilinear) {
-  const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath("models/deeplabv3_mnv2_pascal_quant.tflite"));
-  Status s = LoadStatus(bytes);
-  EXPECT_EQ(s.code(), ErrorCode::kUnsupportedOp) << s.ToString();
-  EXPECT_NE(s.message().find("is RESIZE_BILINEAR"), std::string::npos) << s.message();
+// ---------------------------------------------------------------------------
+// Segmentation graphs (DeepLabv3).
+
+testing::SyntheticSpec SegmentationSpec() {
+  testing::SyntheticSpec spec;
+  spec.alpha = 0.35f;
+  spec.resolution = 33;
+  spec.classes = 4;
+  spec.weights = testing::WeightType::kUInt8;
+  spec.segmentation = true;
+  spec.aspp_channels = 8;
+  return spec;
+}
+
+// The index of the n-th op with `code` in g.
+size_t OpIndex(const testing::GraphDef& g, int32_t code, int n = 0) {
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (g.ops[i].code == code && n-- == 0) return i;
+  }
+  ADD_FAILURE() << "no op " << code;
+  return 0;
+}
+
+// A new constant tensor in g.
+int32_t AddConstant(testing::GraphDef* g, std::vector<int32_t> shape, int8_t type, const void* data, size_t bytes) {
+  testing::TensorDef t;
+  t.shape = std::move(shape);
+  t.type = type;
+  t.data.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+  g->tensors.push_back(t);
+  return static_cast<int32_t>(g->tensors.size()) - 1;
+}
+
+TEST(SegmentationGraph, SyntheticAndRealFilesBuild) {
+  Result<model::Network> net = LoadNetwork(testing::SyntheticMobileNetV2(SegmentationSpec()));
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  EXPECT_EQ(net->task, model::Task::kSegmentation);
+  EXPECT_EQ(net->num_classes(), 4);
+  EXPECT_TRUE(net->quant.available) << net->quant.unavailable_reason;
+  EXPECT_EQ(net->blocks.back().depthwise.g.dilation, 2);
+  for (const char* file : {"deeplabv3_mnv2_pascal_quant.tflite", "deeplabv3_mnv2_dm05_pascal_quant.tflite"}) {
+    const std::vector<uint8_t> bytes = ReadFileOrFail(SharedPath(std::string("models/") + file));
+    Result<model::Network> real = LoadNetwork(bytes);
+    ASSERT_TRUE(real.ok()) << file << ": " << real.status().ToString();
+    EXPECT_EQ(real->task, model::Task::kSegmentation);
+    EXPECT_EQ(real->num_classes(), 21);
+    EXPECT_EQ(real->weight_type, "uint8");
+  }
+  // PASCAL VOC's label file ends in a note after a blank line.
+  const std::vector<uint8_t> text = ReadFileOrFail(SharedPath("models/pascal_voc_segmentation_labels.txt"));
+  Result<std::vector<std::string>> labels = model::ParseLabels(std::string(text.begin(), text.end()), 21);
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  EXPECT_EQ(labels->at(3), "bird");
+  EXPECT_EQ(labels->back(), "tvmonitor");
+}
+
+// Each edit of the synthetic DeepLab graph is refused with a message naming the problem.
+TEST(SegmentationGraph, RefusesWhatItCannotRun) {
+  struct Edit {
+    const char* name;
+    std::function<void(testing::GraphDef*)> apply;
+    const char* message;
+  };
+  const std::vector<Edit> edits = {
+      {"concatenation along the width", [](testing::GraphDef* g) {
+         model::FbPtr o = model::MakeFbTable();
+         o->Scalar<int32_t>(0, 2);
+         g->ops[OpIndex(*g, model::kOpConcatenation)].options = o;
+       }, "axis 2"},
+      {"shapes that do not concatenate", [](testing::GraphDef* g) {
+         g->tensors[g->ops[OpIndex(*g, model::kOpConcatenation)].outputs[0]].shape[3] += 1;
+       }, "CONCATENATION"},
+      {"concatenation of the map with itself", [](testing::GraphDef* g) {
+         auto& in = g->ops[OpIndex(*g, model::kOpConcatenation)].inputs;
+         in[0] = in[1];
+       }, "does not concatenate the two branches"},
+      {"resize to zero", [](testing::GraphDef* g) {
+         const int32_t zero[2] = {0, 0};
+         g->ops[OpIndex(*g, model::kOpResizeBilinear, 2)].inputs[1] = AddConstant(g, {2}, 2, zero, 8);
+       }, "resizes to 0x0"},
+      {"a resize size that is not constant", [](testing::GraphDef* g) {
+         auto& op = g->ops[OpIndex(*g, model::kOpResizeBilinear)];
+         op.inputs[1] = op.inputs[0];
+       }, "constant int32"},
+      {"both resize flags", [](testing::GraphDef* g) {
+         model::FbPtr o = model::MakeFbTable();
+         o->Scalar<uint8_t>(2, 1).Scalar<uint8_t>(3, 1);
+         g->ops[OpIndex(*g, model::kOpResizeBilinear, 2)].options = o;
+       }, "both align_corners and half_pixel_centers"},
+      {"float ARG_MAX output", [](testing::GraphDef* g) {
+         g->tensors[g->outputs[0]].type = 0;
+       }, "ARG_MAX (operator"},
+      {"ARG_MAX options that contradict the output", [](testing::GraphDef* g) {
+         g->tensors[g->outputs[0]].type = 2;  // int32, but the options say int64
+       }, "options say int64"},
+      {"ARG_MAX over the width", [](testing::GraphDef* g) {
+         const int32_t axis = 2;
+         g->ops[OpIndex(*g, model::kOpArgMax)].inputs[1] = AddConstant(g, {}, 2, &axis, 4);
+       }, "channel axis"},
+      {"ARG_MAX output of another shape", [](testing::GraphDef* g) {
+         g->tensors[g->outputs[0]].shape = {1, 33, 33, 1};
+       }, "output has shape"},
+      {"no ARG_MAX", [](testing::GraphDef* g) {
+         g->outputs[0] = g->ops[OpIndex(*g, model::kOpArgMax)].inputs[0];
+         g->ops.pop_back();
+       }, "expected ARG_MAX"},
+      {"a dilated stem", [](testing::GraphDef* g) {
+         model::FbPtr o = model::MakeFbTable();
+         o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, 2).Scalar<int32_t>(2, 2).Scalar<int8_t>(3, 3).Scalar<int32_t>(4, 2)
+             .Scalar<int32_t>(5, 2);
+         g->ops[0].options = o;
+       }, "only depthwise ones"},
+      {"an unknown op in the head", [](testing::GraphDef* g) {
+         g->ops[OpIndex(*g, model::kOpResizeBilinear, 2)].code = 97;
+       }, "is RESIZE_NEAREST_NEIGHBOR"},
+  };
+  for (const Edit& e : edits) {
+    testing::GraphDef g = testing::SyntheticMobileNetV2Graph(SegmentationSpec());
+    e.apply(&g);
+    const Status s = LoadStatus(testing::WriteTflite(g));
+    EXPECT_FALSE(s.ok()) << e.name;
+    EXPECT_TRUE(s.code() == ErrorCode::kUnsupportedModel || s.code() == ErrorCode::kUnsupportedOp) << e.name << ": " << s.ToString();
+    EXPECT_NE(s.message().find(e.message), std::string::npos) << e.name << ": " << s.ToString();
+  }
 }
 
 TEST(UnsupportedModel, CustomOpIsNamed) {

@@ -142,7 +142,7 @@ class Synth {
     cur_ = out;
   }
 
-  void Depthwise(int stride, const std::string& name) {
+  void Depthwise(int stride, const std::string& name, int dilation = 1) {
     const auto& in = g.tensors[cur_].shape;
     const int h = (in[1] + stride - 1) / stride, w = (in[2] + stride - 1) / stride, c = in[3];
     const int wt = Weights({1, 3, 3, c}, 3, std::sqrt(3.0f / 9), name + "/weights");
@@ -150,6 +150,7 @@ class Synth {
     const int out = Activation({1, h, w, c}, name);
     model::FbPtr o = model::MakeFbTable();
     o->Scalar<int8_t>(0, 0).Scalar<int32_t>(1, stride).Scalar<int32_t>(2, stride).Scalar<int32_t>(3, 1).Scalar<int8_t>(4, 3);
+    if (dilation != 1) o->Scalar<int32_t>(5, dilation).Scalar<int32_t>(6, dilation);
     g.ops.push_back({4, {cur_, wt, b}, {out}, o, 2});
     cur_ = out;
   }
@@ -170,9 +171,13 @@ class Synth {
         const std::string name = "block_" + std::to_string(block);
         const int block_in = cur_;
         const int in_c = g.tensors[cur_].shape[3];
-        const int stride = i == 0 ? st.s : 1;
+        // DeepLab's output stride 16: the 160-channel stage keeps its resolution, and its later
+        // blocks and the last one see twice as far instead.
+        const bool atrous = s_.segmentation && st.c >= 160;
+        const int stride = i == 0 && !atrous ? st.s : 1;
+        const int dilation = atrous && (i > 0 || st.c == 320) ? 2 : 1;
         if (st.t != 1) Conv(in_c * st.t, 1, 1, 3, name + "/expand");
-        Depthwise(stride, name + "/depthwise");
+        Depthwise(stride, name + "/depthwise", dilation);
         Conv(out_c, 1, 1, 0, name + "/project", 0.5f);
         if (stride == 1 && in_c == out_c) {
           const int out = Activation(g.tensors[cur_].shape, name + "/add");
@@ -181,7 +186,74 @@ class Synth {
         }
       }
     }
+    if (s_.segmentation) return;
     Conv(s_.head_channels ? s_.head_channels : a > 1.0f ? MakeDivisible(1280 * a) : 1280, 1, 1, 3, "head");
+  }
+
+  int Constant(std::vector<int32_t> shape, int8_t type, const void* data, size_t bytes) {
+    TensorDef t;
+    t.shape = std::move(shape);
+    t.type = type;
+    t.data.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+    g.tensors.push_back(t);
+    return static_cast<int>(g.tensors.size()) - 1;
+  }
+
+  void Resize(int h, int w, const std::string& name) {
+    const int32_t size[2] = {h, w};
+    const int size_tensor = Constant({2}, 2, size, 8);
+    const int out = Activation({1, h, w, g.tensors[cur_].shape[3]}, name);
+    g.tensors[out].scale = g.tensors[cur_].scale;
+    g.tensors[out].zero_point = g.tensors[cur_].zero_point;
+    model::FbPtr o = model::MakeFbTable();
+    o->Scalar<uint8_t>(2, s_.align_corners ? 1 : 0).Scalar<uint8_t>(3, s_.half_pixel_centers ? 1 : 0);
+    g.ops.push_back({23, {cur_, size_tensor}, {out}, o, 15});
+    cur_ = out;
+  }
+
+  // DeepLabv3's head (see SyntheticSpec::segmentation).
+  void BuildSegmentationHead() {
+    const int map = cur_;
+    const auto shape = g.tensors[map].shape;
+    const int C = s_.aspp_channels;
+    int branch = -1;
+    if (s_.image_pooling) {
+      const int pooled = Activation({1, 1, 1, shape[3]}, "pool");
+      g.tensors[pooled].scale = g.tensors[map].scale;
+      g.tensors[pooled].zero_point = g.tensors[map].zero_point;
+      model::FbPtr o = model::MakeFbTable();
+      o->Scalar<int8_t>(0, 1).Scalar<int32_t>(1, 1).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, shape[2]).Scalar<int32_t>(4, shape[1]);
+      g.ops.push_back({1, {map}, {pooled}, o, 5});
+      cur_ = map;
+      Conv(C, 1, 1, 1, "aspp0");  // (the file's order: the map's branch first)
+      const int aspp0 = cur_;
+      cur_ = pooled;
+      Conv(C, 1, 1, 1, "image_pooling");
+      g.tensors[cur_].scale = {0.02f};
+      Resize(shape[1], shape[2], "image_pooling/resize");
+      const int requantized = Activation(g.tensors[cur_].shape, "image_pooling/quantize");
+      g.ops.push_back({114, {cur_}, {requantized}, nullptr, 0});
+      branch = requantized;
+      const int concat = Activation({1, shape[1], shape[2], 2 * C}, "concat");
+      model::FbPtr c = model::MakeFbTable();
+      c->Scalar<int32_t>(0, 3);
+      g.ops.push_back({2, {branch, aspp0}, {concat}, c, 10});
+      cur_ = concat;
+      Conv(C, 1, 1, 1, "concat_projection");
+    }
+    Conv(s_.classes, 1, 1, 0, "logits", 4.0f);
+    Resize(shape[1], shape[2], "logits/resize_same");
+    Resize(s_.resolution, s_.resolution, "logits/resize");
+    const int32_t axis = 3;
+    const int axis_tensor = Constant({}, 2, &axis, 4);
+    const int out = Activation({1, s_.resolution, s_.resolution}, "argmax");
+    g.tensors[out].type = 4;  // int64
+    g.tensors[out].scale.clear();
+    g.tensors[out].zero_point.clear();
+    model::FbPtr o = model::MakeFbTable();
+    o->Scalar<int8_t>(0, 4);
+    g.ops.push_back({56, {cur_, axis_tensor}, {out}, o, 40});
+    cur_ = out;
   }
 
   // MobileNetV1's stem and 13 depthwise-separable blocks (Howard et al. 2017, Table 1).
@@ -219,6 +291,12 @@ class Synth {
       BuildV1Blocks();
     } else {
       BuildV2Blocks();
+    }
+    if (s_.segmentation) {
+      BuildSegmentationHead();
+      g.outputs = {cur_};
+      g.description = "synthetic DeepLabv3 test model";
+      return g;
     }
     const auto head = g.tensors[cur_].shape;
     const int features = head[3];

@@ -38,6 +38,16 @@ struct SyntheticSpec {
   // of `head_channels` (0: the paper's 1280, or more for alpha > 1).
   int blocks = 17;
   int head_channels = 0;
+  // DeepLabv3 on the MobileNetV2 backbone instead of a classifier (the MobileNetV2 paper's
+  // section 6.3; the layout of deeplabv3_mnv2_pascal_quant.tflite): output stride 16 (the
+  // 160-channel stage at stride 1, its later blocks and the last one dilated by 2), no 1x1 head;
+  // then [AVERAGE_POOL_2D -> CONV_2D 1x1 -> RESIZE_BILINEAR to the map -> QUANTIZE] and a 1x1
+  // CONV_2D of the map, CONCATENATION, CONV_2D 1x1, CONV_2D 1x1 to `classes` logits,
+  // RESIZE_BILINEAR to the input size and ARG_MAX (int64). For a 8-bit type only.
+  bool segmentation = false;
+  bool image_pooling = true;  // (segmentation) the pooled branch and the concatenation
+  int aspp_channels = 256;    // (segmentation) the branches' and the projection's channels
+  bool align_corners = true, half_pixel_centers = false;  // (segmentation) the resizes' mode
 };
 
 // A tiny uint8 model (alpha 0.35, 16x16 input, 3 blocks, a head of 16, 3 classes): loads and

@@ -1,0 +1,133 @@
+#include "kernels/upsample.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace mnv2 {
+namespace kernels {
+
+void ResizeTaps(int in, int out, bool align_corners, bool half_pixel_centers, ResizeTap* taps) {
+  // reference_ops::ResizeBilinearInteger: the scale rounded to 1/1024ths, then each coordinate.
+  int32_t scale_10 = ((1 << 10) * in + out / 2) / out;
+  if (align_corners && out > 1) scale_10 = ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+  for (int o = 0; o < out; ++o) {
+    const int32_t scaled = half_pixel_centers ? o * scale_10 + scale_10 / 2 - (1 << 9) : o * scale_10;
+    // (Division truncates toward zero, as TFLite's does; the clamp to in - 1 of i0 is ours: it keeps
+    // a rounded scale from reading past the last sample.)
+    const int32_t i0 = std::min(std::max(scaled / (1 << 10), 0), in - 1);
+    const int32_t i1 = std::min((scaled + (1 << 10) - 1) / (1 << 10), in - 1);
+    taps[o] = {i0, std::max(i1, 0), scaled - (1 << 10) * i0};
+  }
+}
+
+namespace {
+
+// The largest value's first index among n.
+template <class T>
+inline int ArgMax(const T* v, int n) {
+  int best = 0;
+  for (int c = 1; c < n; ++c) {
+    if (v[c] > v[best]) best = c;
+  }
+  return best;
+}
+
+}  // namespace
+
+void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
+                     int out_w, int row_begin, int row_end, int32_t* scratch, uint8_t* mask, size_t mask_stride) {
+  (void)h;
+  const size_t row = static_cast<size_t>(w) * classes;
+  int32_t value[256];
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
+    const ResizeTap ty = ys[oy];
+    if (ty.i0 < 0) {
+      std::fill(out, out + out_w, 0);
+      continue;
+    }
+    // The rows blended, in 1/1024ths.
+    const uint8_t* a = logits + static_cast<size_t>(ty.i0) * row;
+    const uint8_t* b = logits + static_cast<size_t>(ty.i1) * row;
+    const int32_t wa = (1 << 10) - ty.frac, wb = ty.frac;
+    for (size_t i = 0; i < row; ++i) scratch[i] = a[i] * wa + b[i] * wb;
+    for (int ox = 0; ox < out_w; ++ox) {
+      const ResizeTap tx = xs[ox];
+      if (tx.i0 < 0) {
+        out[ox] = 0;
+        continue;
+      }
+      const int32_t* l = scratch + static_cast<size_t>(tx.i0) * classes;
+      const int32_t* r = scratch + static_cast<size_t>(tx.i1) * classes;
+      const int32_t wl = (1 << 10) - tx.frac, wr = tx.frac;
+      // In 1/2^20ths, rounded to the 8-bit value (all terms are non-negative).
+      for (int c = 0; c < classes; ++c) value[c] = (l[c] * wl + r[c] * wr + (1 << 19)) >> 20;
+      out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
+    }
+  }
+}
+
+void UpsampleArgmax(const float* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
+                    int out_w, int row_begin, int row_end, float* scratch, uint8_t* mask, size_t mask_stride) {
+  (void)h;
+  const size_t row = static_cast<size_t>(w) * classes;
+  float value[256];
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
+    const ResizeTap ty = ys[oy];
+    if (ty.i0 < 0) {
+      std::fill(out, out + out_w, 0);
+      continue;
+    }
+    const float* a = logits + static_cast<size_t>(ty.i0) * row;
+    const float* b = logits + static_cast<size_t>(ty.i1) * row;
+    const float fb = static_cast<float>(ty.frac) / 1024.0f, fa = 1.0f - fb;
+    for (size_t i = 0; i < row; ++i) {
+      const float x = a[i] * fa;
+      scratch[i] = x + b[i] * fb;
+    }
+    for (int ox = 0; ox < out_w; ++ox) {
+      const ResizeTap tx = xs[ox];
+      if (tx.i0 < 0) {
+        out[ox] = 0;
+        continue;
+      }
+      const float* l = scratch + static_cast<size_t>(tx.i0) * classes;
+      const float* r = scratch + static_cast<size_t>(tx.i1) * classes;
+      const float fr = static_cast<float>(tx.frac) / 1024.0f, fl = 1.0f - fr;
+      for (int c = 0; c < classes; ++c) {
+        const float x = l[c] * fl;  // (two statements: no fused multiply-add, the same bits everywhere)
+        value[c] = x + r[c] * fr;
+      }
+      out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
+    }
+  }
+}
+
+void QUpsampleArgmaxReference(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys,
+                              const ResizeTap* xs, int out_h, int out_w, uint8_t* mask) {
+  (void)h;
+  std::vector<uint8_t> resized(static_cast<size_t>(out_h) * out_w * classes);
+  auto at = [&](int y, int x, int c) { return static_cast<int64_t>(logits[(static_cast<size_t>(y) * w + x) * classes + c]); };
+  for (int oy = 0; oy < out_h; ++oy) {
+    for (int ox = 0; ox < out_w; ++ox) {
+      const ResizeTap ty = ys[oy], tx = xs[ox];
+      uint8_t* v = &resized[(static_cast<size_t>(oy) * out_w + ox) * classes];
+      if (ty.i0 < 0 || tx.i0 < 0) {
+        mask[static_cast<size_t>(oy) * out_w + ox] = 0;
+        continue;
+      }
+      for (int c = 0; c < classes; ++c) {
+        // TFLite's four terms in 1/2^20ths, then (sum + 2^19) / 2^20.
+        const int64_t dy = ty.frac, dx = tx.frac;
+        const int64_t sum = at(ty.i0, tx.i0, c) * (1024 - dy) * (1024 - dx) + at(ty.i1, tx.i0, c) * dy * (1024 - dx) +
+                            at(ty.i0, tx.i1, c) * (1024 - dy) * dx + at(ty.i1, tx.i1, c) * dy * dx;
+        v[c] = static_cast<uint8_t>((sum + (1 << 19)) / (1 << 20));
+      }
+      mask[static_cast<size_t>(oy) * out_w + ox] = static_cast<uint8_t>(ArgMax(v, classes));
+    }
+  }
+}
+
+}  // namespace kernels
+}  // namespace mnv2

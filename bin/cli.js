@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 // mobilenetv2-wasm classify [--model M] [--labels L] [--top K] [--json] [--crop] [--raw WxH] [--precision P] [--threads N] IMAGE...
+// mobilenetv2-wasm segment --model M [--labels L] [--out DIR] [--json] [--crop] [--opacity A] IMAGE...
 // mobilenetv2-wasm info [--model M] [--json] [--precision P]
 // mobilenetv2-wasm train --out OUT.tflite [--out-json OUT.json] [--model M] [--epochs N] ... LABEL=FOLDER...
 // The same flags and output as the native `mnv2` tool, running the WebAssembly build.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { MAX_THREADS } from '../web/core.js';
 import { load, Mnv2Error } from '../web/node.js';
+import { encodePng } from './png.js';
 
 const USAGE = `usage: mobilenetv2-wasm classify [--model M.tflite] [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]
                                  [--precision int8|fp32] [--threads N] [--no-simd] IMAGE...
+       mobilenetv2-wasm segment --model M.tflite [--labels L.txt] [--out DIR] [--json] [--crop] [--opacity A]
+                                [--precision int8|fp32] [--threads N] [--no-simd] IMAGE...
        mobilenetv2-wasm info [--model M.tflite] [--json] [--precision int8|fp32]
        mobilenetv2-wasm train --out OUT.tflite [--out-json OUT.json] [--model M.tflite] [--epochs N]
                               [--learning-rate R] [--l2 D] [--batch-size B] [--seed S] [--crop] LABEL=FOLDER...
 
 classify  prints the top K (default 5) classes of each image (JPEG, PNG, BMP, GIF) and the inference time.
+segment   (a segmentation model, e.g. DeepLabv3) writes for each image, into --out DIR (default .),
+          NAME.mask.png (8-bit gray, each pixel its class index, the photo's size) and NAME.overlay.png
+          (the photo with the classes colored, PASCAL VOC colors, --opacity A, default 0.6), and prints
+          the classes present with their share of the image (--json: one JSON object per image).
 info      prints what the model is: family, width multiplier, input size, classes, multiply-adds, parameters.
 train     learns new classes from folders of images (one per label: cat=photos/cats) on the model's
           embeddings, trains a softmax head and writes the model with that head as a .tflite (labels
@@ -31,12 +39,12 @@ train     learns new classes from folders of images (one per label: cat=photos/c
   --epochs N, --learning-rate R, --l2 D, --batch-size B, --seed S   train: as classifier.train() (50, 0.1, 1e-4, 16, 1)
 `;
 
-const COMMANDS = ['classify', 'info', 'train'];
+const COMMANDS = ['classify', 'segment', 'info', 'train'];
 const TRAIN_FLAGS = { '--epochs': 'epochs', '--learning-rate': 'learningRate', '--l2': 'l2', '--batch-size': 'batchSize', '--seed': 'seed' };
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif']);
 
 function parse(argv) {
-  const a = { top: 5, json: false, crop: false, simd: 'auto', images: [], train: {} };
+  const a = { top: 5, json: false, crop: false, simd: 'auto', images: [], train: {}, opacity: 0.6 };
   const value = (i, flag) => {
     if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
     return argv[i + 1];
@@ -61,6 +69,10 @@ function parse(argv) {
     else if (arg === '--crop') a.crop = true;
     else if (arg === '--no-simd') a.simd = false;
     else if (arg === '--out') a.out = value(i++, arg);
+    else if (arg === '--opacity') {
+      a.opacity = Number(value(i++, arg));
+      if (!(a.opacity >= 0 && a.opacity <= 1)) throw new Error('--opacity needs a number from 0 to 1');
+    }
     else if (arg === '--out-json') a.outJson = value(i++, arg);
     else if (arg in TRAIN_FLAGS) {
       const v = Number(value(i++, arg));
@@ -74,7 +86,7 @@ function parse(argv) {
     else a.images.push(arg);
   }
   if (a.command === 'info' && a.images.length) throw new Error('info takes no image');
-  if (a.command === 'classify' && !a.images.length) throw new Error('no image given');
+  if ((a.command === 'classify' || a.command === 'segment') && !a.images.length) throw new Error('no image given');
   if (a.command === 'train') {
     if (!a.out) throw new Error('train needs --out FILE.tflite');
     a.folders = a.images.map((arg) => {
@@ -109,6 +121,7 @@ function printInfo(info, json) {
     return;
   }
   const rows = [
+    ['task', info.task],
     ['family', info.family],
     ['alpha', info.alpha],
     ['input', `${info.inputSize.width}x${info.inputSize.height}`],
@@ -117,6 +130,7 @@ function printInfo(info, json) {
     ['weights', info.weightType],
     ['multiply-adds', `${(info.multiplyAdds / 1e6).toFixed(1)} M`],
     ['parameters', `${(info.parameters / 1e6).toFixed(2)} M`],
+    ['activations', `${(info.activationBytes / 1e6).toFixed(2)} MB (layer by layer: ${(info.layerByLayerBytes / 1e6).toFixed(2)} MB)`],
     ['precision', info.precision],
     ['build', `${info.simd ? 'WebAssembly SIMD' : 'WebAssembly'} (target ${info.target}), ${info.threads} thread${info.threads > 1 ? 's' : ''}`],
   ];
@@ -166,6 +180,32 @@ async function train(model, args) {
   }
 }
 
+// The file name of an image without folders and extension: NAME of photos/NAME.jpg.
+const stem = (path) => basename(path, extname(path));
+
+async function segment(model, input, image, args) {
+  const start = performance.now();
+  const r = await model.segment(input, { crop: args.crop, overlay: args.opacity });
+  const ms = performance.now() - start;
+  const folder = args.out ?? '.';
+  await mkdir(folder, { recursive: true });
+  const base = join(folder, stem(image));
+  await writeFile(`${base}.mask.png`, encodePng(r.mask, r.width, r.height, 1));
+  await writeFile(`${base}.overlay.png`, encodePng(r.overlay, r.width, r.height, 3));
+  const classes = [...r.classes].sort((a, b) => a.index - b.index);
+  if (args.json) {
+    const line = { image, width: r.width, height: r.height,
+      classes: classes.map((c) => ({ index: c.index, label: c.label, pixels: c.pixels, share: fmt(c.share) })),
+      mask: `${base}.mask.png`, overlay: `${base}.overlay.png`, ms: Number(ms.toFixed(2)) };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  } else {
+    process.stdout.write(`${image}  ${r.width}x${r.height}  (${ms.toFixed(2)} ms)  -> ${base}.mask.png, ${base}.overlay.png\n`);
+    for (const c of classes) {
+      process.stdout.write(`  ${(100 * c.share).toFixed(1).padStart(5)}%  ${String(c.index).padStart(3)}  ${c.label ?? ''}\n`);
+    }
+  }
+}
+
 async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -207,6 +247,10 @@ async function main(argv) {
       let input = image;
       if (args.raw) {
         input = { data: await readRaw(image, args.raw), ...args.raw };
+      }
+      if (args.command === 'segment') {
+        await segment(model, input, image, args);
+        continue;
       }
       const start = performance.now();
       const top = await model.classify(input, { topk: args.top, crop: args.crop });

@@ -13,7 +13,9 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
-  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads)
+  _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads
+  _mnv2_segment_encoded _mnv2_segment_pixels _mnv2_mask _mnv2_mask_width _mnv2_mask_height _mnv2_overlay
+  _mnv2_class_color _mnv2_task _mnv2_activation_bytes _mnv2_layer_by_layer_bytes)
 string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
 add_executable(mnv2_module src/api/c_api.cc src/api/api_errors.cc)

@@ -8,9 +8,11 @@ import '../dist/mnv2-nosimd.mjs';
 import '../dist/mnv2-simd.mjs';
 import './classifier.js';
 import './common.js';
+import './segmentation.js';
 import './tfjs.js';
 
 export { Mnv2Error, simdSupported };
+export { maskToImageData } from './segmentation.js';
 
 const has = (name) => typeof globalThis[name] !== 'undefined';
 const workerBlobs = new Map();

@@ -355,6 +355,11 @@ class Model {
       multiplyAdds: m._mnv2_multiply_adds(h),
       parameters: m._mnv2_parameters(h),
       family: m.UTF8ToString(m._mnv2_family(h)),
+      task: m._mnv2_task(h) === 1 ? 'segmentation' : 'classification',
+      // The activation memory of the engine's plan (blocks run band by band), and what running
+      // the model layer by layer, each tensor whole, would take.
+      activationBytes: m._mnv2_activation_bytes(h),
+      layerByLayerBytes: m._mnv2_layer_by_layer_bytes(h),
       // Given to load(), or in the file's metadata (a .tflite written by Classifier.exportTflite).
       labels: m._mnv2_num_labels(h) > 0,
       limits: source.limits,
@@ -457,6 +462,43 @@ class Model {
     });
   }
 
+  /**
+   * The class of every pixel of `input` (a segmentation model: info.task 'segmentation'):
+   * { width, height, mask, labels, classes: [{ index, label, pixels, share, color }] } at the
+   * image's own size, the classes present by pixel count. options.overlay (an opacity 0..1) adds
+   * `overlay`: the image's RGB pixels with those classes blended in their colors.
+   */
+  segment(input, options = {}) {
+    return this.#enqueue(async () => {
+      const overlay = options.overlay ?? -1;
+      if (typeof overlay !== 'number' || !(overlay <= 1)) {
+        throw new Mnv2Error('E_INPUT_TYPE', `overlay must be an opacity from 0 to 1, not ${overlay}`);
+      }
+      const m = this.#run(await this.#toInput(input), options, overlay);
+      const width = m._mnv2_mask_width(this.#handle), height = m._mnv2_mask_height(this.#handle);
+      const at = m._mnv2_mask(this.#handle);
+      const mask = m.HEAPU8.slice(at, at + width * height);
+      const counts = new Float64Array(256);
+      for (let i = 0; i < mask.length; i++) counts[mask[i]]++;
+      const labels = [];
+      for (let i = 0; i < m._mnv2_num_labels(this.#handle); i++) labels.push(m.UTF8ToString(m._mnv2_label(this.#handle, i)));
+      const classes = [];
+      for (let index = 0; index < 256; index++) {
+        if (!counts[index]) continue;
+        const c = m._mnv2_class_color(index);
+        classes.push({ index, label: labels[index] ?? null, pixels: counts[index], share: counts[index] / mask.length,
+          color: [c >> 16 & 255, c >> 8 & 255, c & 255] });
+      }
+      classes.sort((a, b) => b.pixels - a.pixels || a.index - b.index);
+      const result = { width, height, mask, labels: labels.length ? labels : null, classes };
+      if (overlay >= 0) {
+        const o = m._mnv2_overlay(this.#handle);
+        result.overlay = m.HEAPU8.slice(o, o + width * height * 3);
+      }
+      return result;
+    });
+  }
+
   /** The pooled features before the classifier (featureSize floats). */
   embed(input, options = {}) {
     return this.#enqueue(async () => {
@@ -478,6 +520,9 @@ class Model {
   /** A learner of new classes on this model's embeddings (web/classifier.js, index.d.ts). */
   createClassifier() {
     if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
+    if (this.info.task !== 'classification') {
+      throw new Mnv2Error('E_WRONG_TASK', 'this model segments images (info.task \'segmentation\'): it has no embeddings to learn classes from');
+    }
     const classifier = new Classifier({
       featureSize: this.info.featureSize,
       // fn(embed) in this model's queue; embed(input, options) runs the model and resolves to
@@ -540,17 +585,22 @@ class Model {
     return result;
   }
 
-  // Runs the model on a prepared input and returns the module. Synchronous, so the caller reads
-  // the results before dispose() can run. The model may have been disposed while the input was prepared.
-  #run(src, options) {
+  // Runs the model on a prepared input and returns the module: classifies it, or with `overlay`
+  // (the overlay's opacity, < 0 for none) segments it. Synchronous, so the caller reads the results
+  // before dispose() can run. The model may have been disposed while the input was prepared.
+  #run(src, options, overlay) {
     const fit = options.crop ? 1 : 0;
     if (this.#disposed) throw new Mnv2Error('E_DISPOSED', 'this model was disposed');
     this.#checkSize(src);
     const m = this.#m;
+    const segment = overlay !== undefined;
     const rc = src.pixels
-      ? this.#withBytes(src.data, (ptr) =>
-          m._mnv2_classify_pixels(this.#handle, ptr, src.width, src.height, src.channels, src.width * src.channels, fit))
-      : this.#withBytes(src.data, (ptr, size) => m._mnv2_classify_encoded(this.#handle, ptr, size, fit));
+      ? this.#withBytes(src.data, (ptr) => segment
+        ? m._mnv2_segment_pixels(this.#handle, ptr, src.width, src.height, src.channels, src.width * src.channels, fit, overlay)
+        : m._mnv2_classify_pixels(this.#handle, ptr, src.width, src.height, src.channels, src.width * src.channels, fit))
+      : this.#withBytes(src.data, (ptr, size) => segment
+        ? m._mnv2_segment_encoded(this.#handle, ptr, size, fit, overlay)
+        : m._mnv2_classify_encoded(this.#handle, ptr, size, fit));
     if (rc !== 0) throw this.#lastError();
     return m;
   }
@@ -594,7 +644,7 @@ class Model {
       }
       return { pixels: true, data: toUint8(data), width, height, channels };
     }
-    throw new Mnv2Error('E_INPUT_TYPE', `cannot classify ${describe(input)}: pass image bytes, a Blob, { data, width, height } pixels` +
+    throw new Mnv2Error('E_INPUT_TYPE', `cannot read an image from ${describe(input)}: pass image bytes, a Blob, { data, width, height } pixels` +
       (this.#platform.domPixels ? ', or an image, canvas, ImageBitmap, ImageData, video or VideoFrame' : ''));
   }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
 
 export { Mnv2Error, simdSupported };
+export { maskToImageData } from './segmentation.js';
 
 const isRemote = (s) => /^(https?|data|blob):/i.test(s);
 

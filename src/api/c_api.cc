@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ struct ModelSummary {
   std::string weight_type;
   double multiply_adds = 0, parameters = 0;
   const char* family = "";
+  mnv2::model::Task task = mnv2::model::Task::kClassification;
+  double layer_by_layer_bytes = 0;
 };
 
 // The model on one of the two engines (engine/planned.h), and what the API keeps with it.
@@ -30,6 +33,9 @@ struct Mnv2Model {
   mnv2::engine::PlannedModel planned;
   std::vector<std::string> labels;
   mnv2::image::Limits image_limits;
+  std::vector<uint8_t> mask;  // the last segment's, and its image (and overlay)
+  int mask_width = 0, mask_height = 0;
+  mnv2::image::Image overlay;
 };
 
 namespace {
@@ -40,10 +46,33 @@ using mnv2::api::Succeed;
 // Threads of the engines made by the next loads (mnv2_set_threads).
 int load_threads = 1;
 
+// The error of calling the other task's function.
+int WrongTask(const Mnv2Model* m) {
+  return Fail(mnv2::Status(mnv2::ErrorCode::kWrongTask,
+                           m->summary.task == mnv2::model::Task::kSegmentation
+                               ? "this model segments images (info.task 'segmentation'): call segment, not classify"
+                               : "this model classifies images (info.task 'classification'): call classify, not segment"));
+}
+
 int Classify(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit) {
+  if (m->summary.task != mnv2::model::Task::kClassification) return WrongTask(m);
   if (!img.ok()) return Fail(img.status());
   m->planned.SetImage(*img, fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch);
   m->planned.Run();
+  return Succeed();
+}
+
+int Segment(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit, float overlay) {
+  if (m->summary.task != mnv2::model::Task::kSegmentation) return WrongTask(m);
+  if (!img.ok()) return Fail(img.status());
+  const mnv2::image::Fit f = fit == 1 ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
+  m->planned.SetImage(*img, f);
+  m->planned.Run();
+  m->mask.resize(static_cast<size_t>(img->width) * img->height);
+  m->mask_width = img->width;
+  m->mask_height = img->height;
+  m->planned.Segment(img->width, img->height, f, m->mask.data());
+  m->overlay = overlay >= 0 ? mnv2::image::Overlay(*img, m->mask.data(), std::min(overlay, 1.0f)) : mnv2::image::Image();
   return Succeed();
 }
 
@@ -84,12 +113,14 @@ Mnv2Model* FromNetwork(mnv2::Result<mnv2::model::Network>&& net, mnv2::engine::P
   const mnv2::model::Network& n = *net;
   ModelSummary summary{n.num_classes(), n.feature_size(), n.input.height, n.input.width, n.alpha(),
                        n.quantized,     n.weight_type,    static_cast<double>(n.MultiplyAdds()),
-                       static_cast<double>(n.Parameters()), mnv2::model::FamilyName(n.family())};
+                       static_cast<double>(n.Parameters()), mnv2::model::FamilyName(n.family()), n.task};
   mnv2::Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(n, precision, load_threads);
   if (!planned.ok()) {
     Fail(planned.status());
     return nullptr;
   }
+  summary.layer_by_layer_bytes =
+      static_cast<double>(mnv2::engine::Engine::LayerByLayerActivationBytes(n, planned->integer() ? 1 : sizeof(float)));
   auto m = std::make_unique<Mnv2Model>();
   m->summary = std::move(summary);
   m->planned = std::move(*planned);
@@ -140,6 +171,37 @@ int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int h
   if (int e = CheckModel(model)) return e;
   return Classify(model, mnv2::image::FromPixels(data, width, height, channels, stride, model->image_limits), fit);
 }
+
+int mnv2_segment_encoded(Mnv2Model* model, const uint8_t* data, size_t size, int fit, float overlay) {
+  if (int e = CheckModel(model)) return e;
+  return Segment(model, mnv2::image::Decode(data, size, model->image_limits), fit, overlay);
+}
+
+int mnv2_segment_pixels(Mnv2Model* model, const uint8_t* data, int width, int height, int channels, size_t stride,
+                        int fit, float overlay) {
+  if (int e = CheckModel(model)) return e;
+  return Segment(model, mnv2::image::FromPixels(data, width, height, channels, stride, model->image_limits), fit,
+                 overlay);
+}
+
+const uint8_t* mnv2_mask(const Mnv2Model* model) { return model ? model->mask.data() : nullptr; }
+int mnv2_mask_width(const Mnv2Model* model) { return model ? model->mask_width : 0; }
+int mnv2_mask_height(const Mnv2Model* model) { return model ? model->mask_height : 0; }
+const uint8_t* mnv2_overlay(const Mnv2Model* model) {
+  return model && !model->overlay.rgb.empty() ? model->overlay.rgb.data() : nullptr;
+}
+
+int mnv2_class_color(int index) {
+  uint8_t rgb[3];
+  mnv2::image::ClassColor(index, rgb);
+  return rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+}
+
+int mnv2_task(const Mnv2Model* model) { return model && model->summary.task == mnv2::model::Task::kSegmentation ? 1 : 0; }
+double mnv2_activation_bytes(const Mnv2Model* model) {
+  return model ? static_cast<double>(model->planned.ActivationBytes()) : 0.0;
+}
+double mnv2_layer_by_layer_bytes(const Mnv2Model* model) { return model ? model->summary.layer_by_layer_bytes : 0.0; }
 
 const float* mnv2_scores(const Mnv2Model* model) { return model ? model->planned.scores() : nullptr; }
 const float* mnv2_features(const Mnv2Model* model) { return model ? model->planned.features() : nullptr; }

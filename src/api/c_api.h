@@ -63,6 +63,29 @@ int mnv2_classify_pixels(Mnv2Model* model, const uint8_t* data, int width, int h
 const float* mnv2_scores(const Mnv2Model* model);
 const float* mnv2_features(const Mnv2Model* model);
 
+/* Segmentation models (mnv2_task 1: DeepLabv3): the class of every pixel of the image, at the
+ * image's own size (the model's logits resized to it; with fit 1 to the center crop, class 0
+ * outside it). The classify calls fail on them with E_WRONG_TASK, these on classifiers. */
+int mnv2_segment_encoded(Mnv2Model* model, const uint8_t* data, size_t size, int fit, float overlay);
+int mnv2_segment_pixels(Mnv2Model* model, const uint8_t* data, int width, int height, int channels,
+                        size_t stride, int fit, float overlay);
+/* The last segment's mask: mask_height rows of mask_width class indices. */
+const uint8_t* mnv2_mask(const Mnv2Model* model);
+int mnv2_mask_width(const Mnv2Model* model);
+int mnv2_mask_height(const Mnv2Model* model);
+/* With overlay >= 0 (an opacity, up to 1), the segment calls also blend the image with the mask's
+ * classes other than 0 in their colors: mnv2_overlay is then mask_height rows of mask_width RGB
+ * pixels (null without). */
+const uint8_t* mnv2_overlay(const Mnv2Model* model);
+/* The color of class `index` in PASCAL VOC's colormap, as 0xRRGGBB. */
+int mnv2_class_color(int index);
+/* 0: classification, 1: segmentation. */
+int mnv2_task(const Mnv2Model* model);
+/* Bytes of activations and scratch the model's plan holds, and what running it layer by layer
+ * (each tensor whole) would need. */
+double mnv2_activation_bytes(const Mnv2Model* model);
+double mnv2_layer_by_layer_bytes(const Mnv2Model* model);
+
 /* Writes the indices of the k best classes of the last classify, best first, into
  * `indices` (room for k); returns how many were written. Equal scores rank by the pre-softmax
  * logits, then by index; class 0 of a 1001-class ImageNet model (background) is never ranked. */

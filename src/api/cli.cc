@@ -1,5 +1,6 @@
 // mnv2: the native command-line tool.
 //   mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH] IMAGE...
+//   mnv2 segment --model M.tflite [--labels L.txt] [--out DIR] [--json] [--crop] IMAGE...
 //   mnv2 info --model M.tflite
 //   mnv2 train --model M.tflite --out OUT.tflite [--out-json OUT.json] [--epochs N] ... LABEL=FOLDER...
 #include <algorithm>
@@ -29,6 +30,8 @@ const char kUsage[] =
     "usage:\n"
     "  mnv2 classify --model M.tflite [--labels L.txt] [--top K] [--json] [--crop] [--raw WxH]\n"
     "                [--precision int8|fp32] [--threads N] IMAGE...\n"
+    "  mnv2 segment --model M.tflite [--labels L.txt] [--out DIR] [--json] [--crop] [--opacity A]\n"
+    "               [--precision int8|fp32] [--threads N] IMAGE...\n"
     "  mnv2 info --model M.tflite\n"
     "  mnv2 train --model M.tflite --out OUT.tflite [--out-json OUT.json] [--epochs N] [--learning-rate R]\n"
     "             [--l2 D] [--batch-size B] [--seed S] [--crop] [--precision int8|fp32] [--threads N] LABEL=FOLDER...\n"
@@ -40,6 +43,10 @@ const char kUsage[] =
     "  --raw WxH    the images are raw interleaved RGB bytes of W x H pixels\n"
     "  --precision P  int8: integer arithmetic (the default for quantized models), fp32: float32\n"
     "  --threads N  threads sharing each block's rows (default: the number of cores, at most 4)\n"
+    "segment   (a segmentation model, e.g. DeepLabv3) writes for each image, into --out DIR (default .),\n"
+    "          NAME.mask.png (8-bit gray, each pixel its class index, the photo's size) and NAME.overlay.png\n"
+    "          (the photo with the classes colored, PASCAL VOC colors, --opacity A, default 0.6), and prints\n"
+    "          the classes present with their share of the image (--json: one JSON object per image).\n"
     "info      prints the network the model file describes.\n"
     "train     learns new classes from folders of images (one per label: cat=photos/cats) on the model's\n"
     "          embeddings, trains a softmax head and writes the model with that head as a .tflite (labels\n"
@@ -86,6 +93,7 @@ struct Args {
   int threads = 0;        // 0: the number of cores, at most 4
   std::vector<std::string> images;  // train: LABEL=FOLDER
   std::string out, out_json;
+  double opacity = 0.6;
   mnv2::learner::TrainOptions train;
 };
 
@@ -163,6 +171,12 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       if (arg == "--l2") a->train.l2 = static_cast<float>(x);
       if (arg == "--batch-size") a->train.batch_size = static_cast<int>(std::min(x, 1e9));
       if (arg == "--seed") a->train.seed = static_cast<uint32_t>(x);
+    } else if (arg == "--opacity") {
+      if (!value(&v) || !ParseNumber(arg, v, &a->opacity, error)) return false;
+      if (!(a->opacity >= 0 && a->opacity <= 1)) {
+        *error = "--opacity needs a number from 0 to 1";
+        return false;
+      }
     } else if (arg == "--json") {
       a->json = true;
     } else if (arg == "--crop") {
@@ -237,36 +251,62 @@ int Info(const Args& a) {
   return 0;
 }
 
-int Classify(const Args& a) {
-  if (a.images.empty()) {
-    std::fprintf(stderr, "mnv2: no image given\n%s", kUsage);
-    return 2;
-  }
-  const mnv2::engine::Precision precision = ToPrecision(a.precision);
+// The model of classify and segment, planned, with its labels (the file's own, unless --labels).
+struct Loaded {
+  mnv2::model::Network net;
+  std::vector<std::string> labels;
+  mnv2::engine::PlannedModel model;
+};
+
+Result<Loaded> LoadPlanned(const Args& a) {
+  auto with_path = [](const std::string& path, const Status& s) { return Status(s.code(), path + ": " + s.message()); };
   Result<mnv2::model::Network> net = LoadModel(a.model);
-  if (!net.ok()) {
-    std::fprintf(stderr, "mnv2: %s: %s\n", a.model.c_str(), net.status().ToString().c_str());
-    return 1;
-  }
-  std::vector<std::string> labels = net->labels;  // the file's own, unless --labels
+  if (!net.ok()) return with_path(a.model, net.status());
+  Loaded l;
+  l.labels = net->labels;
   if (!a.labels.empty()) {
     Result<std::vector<uint8_t>> text = ReadFile(a.labels);
     Result<std::vector<std::string>> parsed =
         text.ok() ? mnv2::model::ParseLabels(std::string(text->begin(), text->end()), net->num_classes())
                   : Result<std::vector<std::string>>(text.status());
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "mnv2: %s: %s\n", a.labels.c_str(), parsed.status().ToString().c_str());
-      return 1;
-    }
-    labels = std::move(*parsed);
+    if (!parsed.ok()) return with_path(a.labels, parsed.status());
+    l.labels = std::move(*parsed);
   }
-  const int threads = ThreadsToUse(a.threads);
-  Result<mnv2::engine::PlannedModel> planned = mnv2::engine::PlannedModel::Plan(*net, precision, threads);
-  if (!planned.ok()) {
-    std::fprintf(stderr, "mnv2: %s\n", planned.status().ToString().c_str());
-    return 1;
+  Result<mnv2::engine::PlannedModel> planned =
+      mnv2::engine::PlannedModel::Plan(*net, ToPrecision(a.precision), ThreadsToUse(a.threads));
+  if (!planned.ok()) return planned.status();
+  l.model = std::move(*planned);
+  l.net = std::move(*net);
+  return l;
+}
+
+// Loads and plans the model for `task`; false (the error printed) when that fails.
+bool Prepare(const Args& a, mnv2::model::Task task, Loaded* out) {
+  if (a.images.empty()) {
+    std::fprintf(stderr, "mnv2: no image given\n%s", kUsage);
+    return false;
   }
-  mnv2::engine::PlannedModel& model = *planned;
+  Result<Loaded> loaded = LoadPlanned(a);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "mnv2: %s\n", loaded.status().ToString().c_str());
+    return false;
+  }
+  if (loaded->net.task != task) {
+    const bool segments = loaded->net.task == mnv2::model::Task::kSegmentation;
+    std::fprintf(stderr, "mnv2: %s: E_WRONG_TASK: this model %s images: run mnv2 %s\n", a.model.c_str(),
+                 segments ? "segments" : "classifies", segments ? "segment" : "classify");
+    return false;
+  }
+  *out = std::move(*loaded);
+  return true;
+}
+
+int Classify(const Args& a) {
+  Loaded loaded;
+  if (!Prepare(a, mnv2::model::Task::kClassification, &loaded)) return a.images.empty() ? 2 : 1;
+  const std::vector<std::string>& labels = loaded.labels;
+  const mnv2::model::Network* net = &loaded.net;
+  mnv2::engine::PlannedModel& model = loaded.model;
   int failures = 0;
   for (const std::string& path : a.images) {
     Result<mnv2::image::Image> img = ReadImage(path, a.raw_w, a.raw_h);
@@ -424,6 +464,77 @@ Status Train(const Args& a) {
 
 }  // namespace
 
+// The file name of an image without folders and extension: NAME of photos/NAME.jpg.
+std::string Stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+int Segment(const Args& a) {
+  Loaded loaded;
+  if (!Prepare(a, mnv2::model::Task::kSegmentation, &loaded)) return a.images.empty() ? 2 : 1;
+  const std::string folder = a.out.empty() ? "." : a.out;
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  int failures = 0;
+  for (const std::string& path : a.images) {
+    Result<mnv2::image::Image> img = ReadImage(path, a.raw_w, a.raw_h);
+    if (!img.ok()) {
+      std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(), img.status().ToString().c_str());
+      ++failures;
+      continue;
+    }
+    const mnv2::image::Fit fit = a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
+    std::vector<uint8_t> mask(static_cast<size_t>(img->width) * img->height);
+    const auto start = std::chrono::steady_clock::now();
+    loaded.model.SetImage(*img, fit);
+    loaded.model.Run();
+    loaded.model.Segment(img->width, img->height, fit, mask.data());
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const std::string base = (std::filesystem::path(folder) / Stem(path)).string();
+    const std::vector<uint8_t> mask_png = mnv2::image::EncodePng(mask.data(), img->width, img->height, 1);
+    const mnv2::image::Image overlay = mnv2::image::Overlay(*img, mask.data(), static_cast<float>(a.opacity));
+    const std::vector<uint8_t> overlay_png = mnv2::image::EncodePng(overlay.rgb.data(), img->width, img->height, 3);
+    Status written = WriteFile(base + ".mask.png", mask_png.data(), mask_png.size());
+    if (written.ok()) written = WriteFile(base + ".overlay.png", overlay_png.data(), overlay_png.size());
+    if (mask_png.empty() || overlay_png.empty() || !written.ok()) {
+      std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(),
+                   written.ok() ? "cannot encode the PNG files" : written.ToString().c_str());
+      ++failures;
+      continue;
+    }
+    std::vector<size_t> counts(256, 0);
+    for (uint8_t c : mask) ++counts[c];
+    const double pixels = static_cast<double>(mask.size());
+    auto label = [&](int index) {
+      return static_cast<size_t>(index) < loaded.labels.size() ? loaded.labels[index] : std::string();
+    };
+    if (a.json) {
+      std::string line = "{\"image\": " + JsonString(path) + ", \"width\": " + std::to_string(img->width) +
+                         ", \"height\": " + std::to_string(img->height) + ", \"classes\": [";
+      bool first = true;
+      for (int c = 0; c < 256; ++c) {
+        if (!counts[c]) continue;
+        char share[32];
+        std::snprintf(share, sizeof(share), "%.4f", counts[c] / pixels);
+        line += std::string(first ? "" : ", ") + "{\"index\": " + std::to_string(c) + ", \"label\": " +
+                (loaded.labels.empty() ? "null" : JsonString(label(c))) + ", \"pixels\": " +
+                std::to_string(counts[c]) + ", \"share\": " + share + "}";
+        first = false;
+      }
+      char timing[48];
+      std::snprintf(timing, sizeof(timing), ", \"ms\": %.2f}", ms);
+      std::printf("%s], \"mask\": %s, \"overlay\": %s%s\n", line.c_str(), JsonString(base + ".mask.png").c_str(),
+                  JsonString(base + ".overlay.png").c_str(), timing);
+    } else {
+      std::printf("%s  %dx%d  (%.2f ms)  -> %s.mask.png, %s.overlay.png\n", path.c_str(), img->width, img->height, ms,
+                  base.c_str(), base.c_str());
+      for (int c = 0; c < 256; ++c) {
+        if (counts[c]) std::printf("  %5.1f%%  %3d  %s\n", 100.0 * counts[c] / pixels, c, label(c).c_str());
+      }
+    }
+    std::fflush(stdout);
+  }
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   Args args;
   std::string error;
@@ -434,6 +545,7 @@ int main(int argc, char** argv) {
   }
   if (args.command == "classify") return Classify(args);
   if (args.command == "info") return Info(args);
+  if (args.command == "segment") return Segment(args);
   if (args.command == "train") {
     const Status s = Train(args);
     if (!s.ok()) std::fprintf(stderr, "mnv2: train: %s\n", s.ToString().c_str());

@@ -115,7 +115,8 @@ async function readRaw(path, { width, height }) {
   return data;
 }
 
-function printInfo(info, json) {
+function printInfo(model, json) {
+  const { info } = model;
   if (json) {
     process.stdout.write(`${JSON.stringify(info)}\n`);
     return;
@@ -130,7 +131,7 @@ function printInfo(info, json) {
     ['weights', info.weightType],
     ['multiply-adds', `${(info.multiplyAdds / 1e6).toFixed(1)} M`],
     ['parameters', `${(info.parameters / 1e6).toFixed(2)} M`],
-    ['activations', `${(info.activationBytes / 1e6).toFixed(2)} MB (layer by layer: ${(info.layerByLayerBytes / 1e6).toFixed(2)} MB)`],
+    ['activations', `${(model.memoryUsage().activationBytes / 1e6).toFixed(2)} MB (layer by layer: ${(model.memoryUsage().layerByLayerBytes / 1e6).toFixed(2)} MB)`],
     ['precision', info.precision],
     ['build', `${info.simd ? 'WebAssembly SIMD' : 'WebAssembly'} (target ${info.target}), ${info.threads} thread${info.threads > 1 ? 's' : ''}`],
   ];
@@ -226,7 +227,7 @@ async function main(argv) {
     return 1;
   }
   if (args.command === 'info') {
-    printInfo(model.info, args.json);
+    printInfo(model, args.json);
     model.dispose();
     return 0;
   }

@@ -356,10 +356,6 @@ class Model {
       parameters: m._mnv2_parameters(h),
       family: m.UTF8ToString(m._mnv2_family(h)),
       task: m._mnv2_task(h) === 1 ? 'segmentation' : 'classification',
-      // The activation memory of the engine's plan (blocks run band by band), and what running
-      // the model layer by layer, each tensor whole, would take.
-      activationBytes: m._mnv2_activation_bytes(h),
-      layerByLayerBytes: m._mnv2_layer_by_layer_bytes(h),
       // Given to load(), or in the file's metadata (a .tflite written by Classifier.exportTflite).
       labels: m._mnv2_num_labels(h) > 0,
       limits: source.limits,
@@ -431,10 +427,18 @@ class Model {
     return trapped ? trapError(error) : error;
   }
 
-  /** The module's memory: its size (it grows, never shrinks) and what malloc has handed out. */
+  /**
+   * The module's memory: its size (it grows, never shrinks) and what malloc has handed out; the
+   * activations and scratch of the engine's plan (blocks run band by band, per thread), and what
+   * running the model layer by layer, each tensor whole, would take.
+   */
   memoryUsage() {
-    if (!this.#m) return { wasmMemory: 0, allocated: 0 };
-    return { wasmMemory: this.#m.HEAPU8.buffer.byteLength, allocated: this.#m._mnv2_heap_bytes() >>> 0 };
+    if (!this.#m) return { wasmMemory: 0, allocated: 0, activationBytes: 0, layerByLayerBytes: 0 };
+    const m = this.#m;
+    return {
+      wasmMemory: m.HEAPU8.buffer.byteLength, allocated: m._mnv2_heap_bytes() >>> 0,
+      activationBytes: m._mnv2_activation_bytes(this.#handle), layerByLayerBytes: m._mnv2_layer_by_layer_bytes(this.#handle),
+    };
   }
 
   /** Top classes of `input`, best first: [{ index, label, score }]. */

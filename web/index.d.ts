@@ -102,6 +102,36 @@ export interface Prediction {
   score: number;
 }
 
+export interface SegmentOptions extends RunOptions {
+  /** Also return `overlay`: the image with the classes other than 0 blended in their colors at this opacity (0..1). */
+  overlay?: number;
+}
+
+export interface SegmentClass {
+  index: number;
+  /** The class name, or null when the model has no labels. */
+  label: string | null;
+  /** Pixels of the mask with this class, and their share of the image. */
+  pixels: number;
+  share: number;
+  /** Its color in PASCAL VOC's colormap, [r, g, b] (what the overlay and maskToImageData use). */
+  color: [number, number, number];
+}
+
+export interface Segmentation {
+  /** The image's own size: the mask covers it whole (with `crop`, class 0 outside the crop box). */
+  width: number;
+  height: number;
+  /** One class index per pixel, row by row: the model's logits resized to the image, then the largest. */
+  mask: Uint8Array;
+  /** The model's class names (index = class), or null without labels. */
+  labels: string[] | null;
+  /** The classes present, most pixels first. */
+  classes: SegmentClass[];
+  /** With options.overlay: width * height RGB pixels. */
+  overlay?: Uint8Array;
+}
+
 export interface ModelInfo {
   /** Whether the WebAssembly SIMD variant runs. */
   simd: boolean;
@@ -112,8 +142,10 @@ export interface ModelInfo {
    * starts on 1 and rises to the count as its workers load. After dispose(): the last count.
    */
   threads: number;
-  /** Which network of the MobileNet family the file holds. */
+  /** Which network of the MobileNet family the file holds (a DeepLabv3 file: its MobileNetV2 backbone). */
   family: 'mobilenet_v1' | 'mobilenet_v2';
+  /** A classifier (classify, embed, scores) or a segmentation model such as DeepLabv3 (segment). */
+  task: 'classification' | 'segmentation';
   inputSize: { width: number; height: number };
   numClasses: number;
   /** Length of `embed()`'s result. */
@@ -149,10 +181,17 @@ export interface Model {
   /** Every class's score (probabilities for models ending in softmax). */
   scores(input: ImageInput, options?: RunOptions): Promise<Float32Array>;
   /**
-   * The model's WebAssembly memory in bytes: its size (it grows, never shrinks; a call that fails
-   * after growing it gets a fresh module) and what malloc has handed out. Zeros once disposed.
+   * The class of every pixel of `input` (a segmentation model, info.task 'segmentation'; a
+   * classifier rejects with E_WRONG_TASK, as classify, embed and scores do on a segmentation model).
    */
-  memoryUsage(): { wasmMemory: number; allocated: number };
+  segment(input: ImageInput, options?: SegmentOptions): Promise<Segmentation>;
+  /**
+   * The model's WebAssembly memory in bytes: its size (it grows, never shrinks; a call that fails
+   * after growing it gets a fresh module) and what malloc has handed out; the activations and
+   * scratch of the engine's plan (blocks run band by band; more with more threads) and what running
+   * the model layer by layer, each tensor whole, would take. Zeros once disposed.
+   */
+  memoryUsage(): { wasmMemory: number; allocated: number; activationBytes: number; layerByLayerBytes: number };
   /**
    * A learner of your own classes on this model's embeddings: add a few examples per label, then
    * classify by nearest neighbours at once, or train a softmax head in seconds and export it.
@@ -249,6 +288,7 @@ export class Mnv2Error extends Error {
     | 'E_MODEL_FORMAT' | 'E_UNSUPPORTED_OP' | 'E_UNSUPPORTED_MODEL' | 'E_IMAGE_DECODE' | 'E_IMAGE_TOO_LARGE'
     | 'E_INVALID_ARGUMENT' | 'E_INPUT_TYPE' | 'E_DISPOSED' | 'E_FETCH' | 'E_IO' | 'E_UNSUPPORTED' | 'E_OUT_OF_MEMORY'
     | 'E_MODEL_TOO_LARGE'  // beyond limits.maxModelBytes or limits.maxMemoryBytes
+    | 'E_WRONG_TASK'       // classify on a segmentation model, or segment on a classifier
     | 'E_INTERNAL'         // the WebAssembly module trapped; the model was reloaded and works again
     | string;
 }
@@ -256,3 +296,22 @@ export class Mnv2Error extends Error {
 export function load(options?: LoadOptions): Promise<Model>;
 /** Whether this JavaScript engine runs WebAssembly SIMD. */
 export function simdSupported(): boolean;
+
+export interface MaskImageOptions {
+  /** Alpha of the colored pixels, 0..1 (default 0.6). */
+  opacity?: number;
+  /** Colors by class index, [r, g, b], instead of the result's. */
+  colors?: Record<number, [number, number, number]>;
+  /** The class left transparent (default 0). */
+  background?: number;
+}
+
+/**
+ * A segment() result as an RGBA layer to draw over the image (each class in its color at the
+ * opacity, the background transparent): an ImageData where the platform has one, else
+ * { data, width, height }. Throws E_INPUT_TYPE for anything but a segment() result.
+ */
+export function maskToImageData(
+  result: Segmentation,
+  options?: MaskImageOptions,
+): ImageData | { data: Uint8ClampedArray; width: number; height: number };

@@ -16,11 +16,12 @@ const log = (s) => process.stderr.write(`${s}\n`);
 
 /**
  * The project's static server (scripts/serve.js: COOP/COEP headers, application/wasm) on the
- * repository. `samplesDir`: the folder served at /samples/ (null: none; undefined: ../shared/images).
+ * repository. `samplesDir`: the folder served at /samples/ (null: none); `modelsDir`: the folder
+ * served at /sample-models/ (null: none).
  */
-export async function startServer({ samplesDir = null } = {}) {
+export async function startServer({ samplesDir = null, modelsDir = null } = {}) {
   const { start } = await import(pathToFileURL(path.join(REPO, 'scripts', 'serve.js')).href);
-  return start({ root: REPO, samplesDir, index: null });
+  return start({ root: REPO, samplesDir, modelsDir, index: null });
 }
 
 /** A fresh browser with a fresh user-data dir; the caller closes it. */

@@ -84,7 +84,7 @@ export const plural = (n) => `${n} thread${n > 1 ? 's' : ''}`;
 
 // A threaded model may start on one thread, the others joining as their workers come up:
 // waits (10 s at most) until the threads asked for are running, or fails.
-async function awaitThreads(model, threads) {
+export async function awaitThreads(model, threads) {
   const t0 = performance.now();
   while (model.info.threads !== threads && performance.now() - t0 < 10_000) await new Promise((resolve) => setTimeout(resolve, 5));
   if (model.info.threads !== threads) throw new Error(`ours: ${threads} threads asked for, ${model.info.threads} running`);

@@ -218,7 +218,8 @@ void Engine::PlanSegmentation(const model::Network& net) {
   p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
   p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
   head_arena_.resize(p.conv_offset[1] + Align(pixels * widest));
-  upsample_scratch_.assign(workers_->size(), std::vector<float>(static_cast<size_t>(p.width) * p.classes));
+  upsample_scratch_.assign(workers_->size(),
+                           std::vector<float>(kernels::UpsampleScratch(logits_height(), p.width, p.classes)));
 }
 
 size_t Engine::LayerByLayerActivationBytes(const model::Network& net, size_t element_bytes) {

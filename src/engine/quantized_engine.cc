@@ -363,7 +363,8 @@ Status QuantizedEngine::PlanSegmentation(const model::Network& net, size_t offse
   p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
   p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
   arena_.resize(p.conv_offset[1] + Align(pixels * widest));
-  upsample_scratch_.assign(workers_->size(), std::vector<int32_t>(static_cast<size_t>(p.width) * p.classes));
+  upsample_scratch_.assign(workers_->size(),
+                           std::vector<int32_t>(kernels::UpsampleScratch(logits_height(), p.width, p.classes)));
   return Status::Ok();
 }
 

@@ -32,12 +32,46 @@ inline int ArgMax(const T* v, int n) {
   return best;
 }
 
+// Each logit cell's class, as bytes at `out` (h * w).
+template <class T>
+void CellClasses(const T* logits, int h, int w, int classes, uint8_t* out) {
+  for (size_t i = 0; i < static_cast<size_t>(h) * w; ++i) out[i] = static_cast<uint8_t>(ArgMax(logits + i * classes, classes));
+}
+
+// Runs fn(ox) for the output pixels of a row whose four cells disagree, after setting the others
+// to their cells' class; a pixel outside (i0 < 0) gets class 0.
+template <class Fn>
+void ForEachMixedPixel(const uint8_t* cells, int w, const ResizeTap& ty, const ResizeTap* xs, int out_w, uint8_t* out,
+                       Fn&& fn) {
+  const uint8_t* top = cells + static_cast<size_t>(ty.i0) * w;
+  const uint8_t* bottom = cells + static_cast<size_t>(ty.i1) * w;
+  for (int ox = 0; ox < out_w; ++ox) {
+    const ResizeTap tx = xs[ox];
+    if (tx.i0 < 0) {
+      out[ox] = 0;
+      continue;
+    }
+    const uint8_t k = top[tx.i0];
+    if (top[tx.i1] == k && bottom[tx.i0] == k && bottom[tx.i1] == k) {
+      out[ox] = k;
+    } else {
+      fn(ox);
+    }
+  }
+}
+
 }  // namespace
+
+size_t UpsampleScratch(int h, int w, int classes) {
+  // The blended rows (int32 or float), then the cells' classes as bytes.
+  return static_cast<size_t>(w) * classes + (static_cast<size_t>(h) * w + 3) / 4;
+}
 
 void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
                      int out_w, int row_begin, int row_end, int32_t* scratch, uint8_t* mask, size_t mask_stride) {
-  (void)h;
   const size_t row = static_cast<size_t>(w) * classes;
+  uint8_t* cells = reinterpret_cast<uint8_t*>(scratch + row);
+  CellClasses(logits, h, w, classes, cells);
   int32_t value[256];
   for (int oy = row_begin; oy < row_end; ++oy) {
     uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
@@ -46,31 +80,31 @@ void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const Res
       std::fill(out, out + out_w, 0);
       continue;
     }
-    // The rows blended, in 1/1024ths.
-    const uint8_t* a = logits + static_cast<size_t>(ty.i0) * row;
-    const uint8_t* b = logits + static_cast<size_t>(ty.i1) * row;
-    const int32_t wa = (1 << 10) - ty.frac, wb = ty.frac;
-    for (size_t i = 0; i < row; ++i) scratch[i] = a[i] * wa + b[i] * wb;
-    for (int ox = 0; ox < out_w; ++ox) {
-      const ResizeTap tx = xs[ox];
-      if (tx.i0 < 0) {
-        out[ox] = 0;
-        continue;
+    bool blended = false;  // the rows blended into scratch, in 1/1024ths (when a pixel needs them)
+    ForEachMixedPixel(cells, w, ty, xs, out_w, out, [&](int ox) {
+      if (!blended) {
+        const uint8_t* a = logits + static_cast<size_t>(ty.i0) * row;
+        const uint8_t* b = logits + static_cast<size_t>(ty.i1) * row;
+        const int32_t wa = (1 << 10) - ty.frac, wb = ty.frac;
+        for (size_t i = 0; i < row; ++i) scratch[i] = a[i] * wa + b[i] * wb;
+        blended = true;
       }
+      const ResizeTap tx = xs[ox];
       const int32_t* l = scratch + static_cast<size_t>(tx.i0) * classes;
       const int32_t* r = scratch + static_cast<size_t>(tx.i1) * classes;
       const int32_t wl = (1 << 10) - tx.frac, wr = tx.frac;
-      // In 1/2^20ths, rounded to the 8-bit value (all terms are non-negative).
+      // In 1/2^20ths, rounded to the 8-bit value (the sum is not negative).
       for (int c = 0; c < classes; ++c) value[c] = (l[c] * wl + r[c] * wr + (1 << 19)) >> 20;
       out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
-    }
+    });
   }
 }
 
 void UpsampleArgmax(const float* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
                     int out_w, int row_begin, int row_end, float* scratch, uint8_t* mask, size_t mask_stride) {
-  (void)h;
   const size_t row = static_cast<size_t>(w) * classes;
+  uint8_t* cells = reinterpret_cast<uint8_t*>(scratch + row);
+  CellClasses(logits, h, w, classes, cells);
   float value[256];
   for (int oy = row_begin; oy < row_end; ++oy) {
     uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
@@ -79,28 +113,28 @@ void UpsampleArgmax(const float* logits, int h, int w, int classes, const Resize
       std::fill(out, out + out_w, 0);
       continue;
     }
-    const float* a = logits + static_cast<size_t>(ty.i0) * row;
-    const float* b = logits + static_cast<size_t>(ty.i1) * row;
-    const float fb = static_cast<float>(ty.frac) / 1024.0f, fa = 1.0f - fb;
-    for (size_t i = 0; i < row; ++i) {
-      const float x = a[i] * fa;
-      scratch[i] = x + b[i] * fb;
-    }
-    for (int ox = 0; ox < out_w; ++ox) {
-      const ResizeTap tx = xs[ox];
-      if (tx.i0 < 0) {
-        out[ox] = 0;
-        continue;
+    bool blended = false;
+    ForEachMixedPixel(cells, w, ty, xs, out_w, out, [&](int ox) {
+      if (!blended) {
+        const float* a = logits + static_cast<size_t>(ty.i0) * row;
+        const float* b = logits + static_cast<size_t>(ty.i1) * row;
+        const float fb = static_cast<float>(ty.frac) / 1024.0f, fa = 1.0f - fb;
+        for (size_t i = 0; i < row; ++i) {
+          const float x = a[i] * fa;  // (two statements: no fused multiply-add, the same bits everywhere)
+          scratch[i] = x + b[i] * fb;
+        }
+        blended = true;
       }
+      const ResizeTap tx = xs[ox];
       const float* l = scratch + static_cast<size_t>(tx.i0) * classes;
       const float* r = scratch + static_cast<size_t>(tx.i1) * classes;
       const float fr = static_cast<float>(tx.frac) / 1024.0f, fl = 1.0f - fr;
       for (int c = 0; c < classes; ++c) {
-        const float x = l[c] * fl;  // (two statements: no fused multiply-add, the same bits everywhere)
+        const float x = l[c] * fl;
         value[c] = x + r[c] * fr;
       }
       out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
-    }
+    });
   }
 }
 

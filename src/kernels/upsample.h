@@ -29,9 +29,15 @@ void ResizeTaps(int in, int out, bool align_corners, bool half_pixel_centers, Re
 // < w): each pixel takes the first class with the largest resized logit.
 //
 // QUpsampleArgmax resizes 8-bit logits (the uint8 carrier) as ResizeBilinearInteger does, each
-// value rounded to 8 bits before the comparison (TFLite compares the resized uint8 tensor);
-// scratch holds w * classes int32. UpsampleArgmax resizes float logits (the two axes one after
-// the other, in float32); scratch holds w * classes floats. classes <= 256.
+// value rounded to 8 bits before the comparison (TFLite compares the resized uint8 tensor).
+// UpsampleArgmax resizes float logits (the two axes one after the other, in float32).
+// scratch: UpsampleScratch(h, w, classes) elements. classes <= 256.
+//
+// Only pixels between logit cells of different classes are computed: where the four cells a
+// pixel blends have the same class (their first largest logit), every blend of them has it too
+// (each class's logit is a convex combination of the four, and an 8-bit rounding keeps the order
+// of values one apart or more: what the first-largest condition gives for the lower classes).
+size_t UpsampleScratch(int h, int w, int classes);
 void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
                      int out_w, int row_begin, int row_end, int32_t* scratch, uint8_t* mask, size_t mask_stride);
 void UpsampleArgmax(const float* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,

@@ -127,7 +127,7 @@ TEST_P(SegmentationFamily, FloatEngineAgreesWithFloatReference) {
   std::vector<kernels::ResizeTap> ys(H), xs(W);
   kernels::ResizeTaps(lg.out_h, H, s.upsample.align_corners, s.upsample.half_pixel_centers, ys.data());
   kernels::ResizeTaps(lg.out_w, W, s.upsample.align_corners, s.upsample.half_pixel_centers, xs.data());
-  std::vector<float> scratch(static_cast<size_t>(lg.out_w) * lg.out_c);
+  std::vector<float> scratch(kernels::UpsampleScratch(lg.out_h, lg.out_w, lg.out_c));
   std::vector<uint8_t> want(static_cast<size_t>(H) * W);
   kernels::UpsampleArgmax(logits.data(), lg.out_h, lg.out_w, lg.out_c, ys.data(), xs.data(), W, 0, H, scratch.data(),
                           want.data(), W);

@@ -92,7 +92,7 @@ TEST(UpsampleArgmax, FusedEqualsTheWholeTensorReference) {
     xs.back().i0 = -1;
     std::vector<uint8_t> want(static_cast<size_t>(c.out_h) * c.out_w), got(want.size(), 99);
     QUpsampleArgmaxReference(logits.data(), c.h, c.w, c.classes, ys.data(), xs.data(), c.out_h, c.out_w, want.data());
-    std::vector<int32_t> scratch(static_cast<size_t>(c.w) * c.classes);
+    std::vector<int32_t> scratch(UpsampleScratch(c.h, c.w, c.classes));
     // In two calls, as threads share the rows.
     const int half = c.out_h / 2;
     QUpsampleArgmax(logits.data(), c.h, c.w, c.classes, ys.data(), xs.data(), c.out_w, 0, half, scratch.data(),
@@ -115,10 +115,10 @@ TEST(UpsampleArgmax, HandComputed) {
   const uint8_t logits[4] = {200, 0, 0, 100};
   const std::vector<ResizeTap> ys = Taps(1, 1, true, false), xs = Taps(2, 5, true, false);
   uint8_t q[5], f[5];
-  std::vector<int32_t> scratch(4);
+  std::vector<int32_t> scratch(UpsampleScratch(1, 2, 2));
   QUpsampleArgmax(logits, 1, 2, 2, ys.data(), xs.data(), 5, 0, 1, scratch.data(), q, 5);
   const float real[4] = {200, 0, 0, 100};
-  std::vector<float> fscratch(4);
+  std::vector<float> fscratch(UpsampleScratch(1, 2, 2));
   UpsampleArgmax(real, 1, 2, 2, ys.data(), xs.data(), 5, 0, 1, fscratch.data(), f, 5);
   const uint8_t want[5] = {0, 0, 0, 1, 1};
   for (int i = 0; i < 5; ++i) {
@@ -142,7 +142,7 @@ TEST(UpsampleArgmax, FloatMatchesADoubleReference) {
   std::vector<float> logits(static_cast<size_t>(h) * w * classes);
   for (float& v : logits) v = n(rng);
   const std::vector<ResizeTap> ys = Taps(h, out_h, false, true), xs = Taps(w, out_w, false, true);
-  std::vector<float> scratch(static_cast<size_t>(w) * classes);
+  std::vector<float> scratch(UpsampleScratch(h, w, classes));
   std::vector<uint8_t> got(static_cast<size_t>(out_h) * out_w);
   UpsampleArgmax(logits.data(), h, w, classes, ys.data(), xs.data(), out_w, 0, out_h, scratch.data(), got.data(), out_w);
   int differences = 0;

@@ -25,7 +25,7 @@ for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
         // threads: by default the cores, at most 4 (threads.test.js tests the option).
         simd: true, target: 'WASM', threads: Math.min(4, availableParallelism()), family: 'mobilenet_v2',
         inputSize: { width: 224, height: 224 }, numClasses: 1001, featureSize: 1280, alpha: 1, quantized: true, weightType,
-        precision: 'int8', labels: true,
+        precision: 'int8', labels: true, task: 'classification',
       });
       // About 300 million multiply-adds and 3.5 million parameters for MobileNetV2 1.0/224 (the paper's 3.4 M
       // counts no biases).

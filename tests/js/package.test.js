@@ -99,9 +99,11 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
     // 221 bytes past 250,000: reading back an exported learned head (its labels in the file's
     // metadata, DEQUANTIZE and L2_NORMALIZATION before a float classifier on the int8 engine).
     // The learner and the exporter themselves are in the learner module, loaded only by pages
-    // that learn classes.
+    // that learn classes. Issue 22 added segmentation (DeepLabv3: its graph, the atrous blocks, its
+    // head in both engines, the fused resize and argmax, masks and overlays): 24 KB, in the module
+    // every page loads (a model's task is known only once its file is read).
     const simd = readFileSync(join(dist, 'mnv2-simd.wasm')).length;
-    assert.ok(simd <= 250_500, `mnv2-simd.wasm is ${simd} bytes, over the 250 KB goal`);
+    assert.ok(simd <= 275_000, `mnv2-simd.wasm is ${simd} bytes, over the 275,000 bytes of classification and segmentation`);
     const learner = readFileSync(join(dist, 'mnv2-learner-simd.wasm')).length;
     assert.ok(learner <= 170_000, `mnv2-learner-simd.wasm is ${learner} bytes`);
   });

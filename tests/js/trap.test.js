@@ -78,5 +78,5 @@ test('dispose() while the model reloads: the call rejects, later ones with E_DIS
   await assertMnv2Error(failing, 'E_INTERNAL');
   await assertMnv2Error(queued, 'E_DISPOSED');
   await assertMnv2Error(model.classify(cat), 'E_DISPOSED');
-  assert.deepEqual(model.memoryUsage(), { wasmMemory: 0, allocated: 0 });
+  assert.deepEqual(model.memoryUsage(), { wasmMemory: 0, allocated: 0, activationBytes: 0, layerByLayerBytes: 0 });
 });

@@ -114,11 +114,30 @@ int main(int argc, char** argv) {
       WriteFile(out + "/model/tiny_" + std::to_string(n++) + ".tflite", model);
     }
   }
+  // Tiny DeepLabv3 graphs (segmentation): with and without the image-pooling branch, each resize mode.
+  for (WeightType w : {WeightType::kFloat32, WeightType::kUInt8, WeightType::kInt8PerChannel}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      mnv2::testing::SyntheticSpec spec;
+      spec.alpha = 0.35f;
+      spec.resolution = 17 + 8 * variant;
+      spec.classes = 2 + variant;
+      spec.weights = w;
+      spec.segmentation = true;
+      spec.image_pooling = variant != 1;
+      spec.aspp_channels = 8;
+      spec.align_corners = variant == 0;
+      spec.half_pixel_centers = variant == 2;
+      spec.seed = static_cast<uint32_t>(n);
+      const Bytes model = mnv2::testing::SyntheticMobileNetV2(spec);
+      tiny_models.push_back(model);
+      WriteFile(out + "/model/segment_" + std::to_string(n++) + ".tflite", model);
+    }
+  }
   // Some of them with a learned head, as ExportTflite writes it (DEQUANTIZE, L2_NORMALIZATION,
   // a float classifier and labels in the metadata).
   for (size_t i = 0, plain = tiny_models.size(); i < plain; i += 5) {
     mnv2::Result<mnv2::model::Network> net = mnv2::model::LoadTflite(tiny_models[i].data(), tiny_models[i].size());
-    if (!net.ok()) continue;
+    if (!net.ok() || net->task != mnv2::model::Task::kClassification) continue;
     const int features = net->feature_size(), classes = 2 + static_cast<int>(i % 3);
     mnv2::model::DenseHead head{features, classes, std::vector<float>(static_cast<size_t>(features) * classes),
                                 std::vector<float>(classes, 0.5f)};
@@ -131,7 +150,8 @@ int main(int argc, char** argv) {
     WriteFile(out + "/model/export_" + std::to_string(i) + ".tflite", *exported);
   }
   for (const char* name : {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
-                           "mobilenet_v2_1.0_224_inat_bird_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite"}) {
+                           "mobilenet_v2_1.0_224_inat_bird_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite",
+                           "deeplabv3_mnv2_dm05_pascal_quant.tflite"}) {
     const Bytes model = ReadFile(shared + "/models/" + name);
     if (model.empty()) continue;
     WriteFile(out + "/model/" + name, model);

@@ -1,13 +1,15 @@
-// Fuzzes the whole C API pipeline the WebAssembly module runs: load a model, classify an
-// image (encoded, then the same bytes as raw pixels), read the results. One input holds
-// both (pipeline_input.h).
+// Fuzzes the whole C API pipeline the WebAssembly module runs: load a model, classify (or
+// segment, for a segmentation model) an image (encoded, then the same bytes as raw pixels), read
+// the results. One input holds both (pipeline_input.h).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
+#include "api/api_errors.h"
 #include "api/c_api.h"
+#include "common/status.h"
 #include "fuzz_limits.h"
 #include "pipeline_input.h"
 
@@ -27,6 +29,43 @@ void ReadResults(const Mnv2Model* m) {
   for (int i = 0; i < mnv2_feature_size(m); ++i) sink = sink + mnv2_features(m)[i];
 }
 
+// A segment's mask: the image's size, every class one of the model's; the overlay its size.
+void ReadMask(const Mnv2Model* m, int width, int height, bool overlay) {
+  if (mnv2_mask_width(m) != width || mnv2_mask_height(m) != height) std::abort();
+  const uint8_t* mask = mnv2_mask(m);
+  for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
+    if (mask[i] >= mnv2_num_classes(m)) std::abort();
+  }
+  if ((mnv2_overlay(m) != nullptr) != overlay) std::abort();
+}
+
+// Classifies or segments, as the model's task asks; the other call must fail with E_WRONG_TASK.
+int Run(Mnv2Model* m, const uint8_t* data, size_t size, int fit, int width, int height) {
+  const bool segments = mnv2_task(m) == 1;
+  const bool pixels = width > 0;
+  const int wrong = pixels ? (segments ? mnv2_classify_pixels(m, data, width, height, 3, width * 3, fit)
+                                       : mnv2_segment_pixels(m, data, width, height, 3, width * 3, fit, -1))
+                           : (segments ? mnv2_classify_encoded(m, data, size, fit)
+                                       : mnv2_segment_encoded(m, data, size, fit, -1));
+  if (wrong != static_cast<int>(mnv2::ErrorCode::kWrongTask)) std::abort();
+  if (!segments) {
+    return pixels ? mnv2_classify_pixels(m, data, width, height, 3, static_cast<size_t>(width) * 3, fit)
+                  : mnv2_classify_encoded(m, data, size, fit);
+  }
+  const float overlay = fit ? 0.5f : -1.0f;
+  return pixels ? mnv2_segment_pixels(m, data, width, height, 3, static_cast<size_t>(width) * 3, fit, overlay)
+                : mnv2_segment_encoded(m, data, size, fit, overlay);
+}
+
+// The results of a successful Run.
+void ReadAny(const Mnv2Model* m, int width, int height, int fit) {
+  if (mnv2_task(m) == 1) {
+    ReadMask(m, width, height, fit != 0);
+  } else {
+    ReadResults(m);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -41,8 +80,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const mnv2::image::Limits image_limits = mnv2::fuzz::ImageLimits();
   mnv2_set_image_limits(m, static_cast<double>(image_limits.max_bytes), static_cast<double>(image_limits.max_pixels));
   const int fit = static_cast<int>(in.image_size & 1);
-  if (mnv2_classify_encoded(m, in.image, in.image_size, fit) == 0) {
-    ReadResults(m);
+  if (Run(m, in.image, in.image_size, fit, 0, 0) == 0) {
+    if (mnv2_task(m) == 1) {
+      ReadMask(m, mnv2_mask_width(m), mnv2_mask_height(m), fit != 0);
+    } else {
+      ReadResults(m);
+    }
   } else if (std::strlen(mnv2_last_error_message()) == 0) {
     std::abort();
   }
@@ -50,8 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const int width = 1 + in.image[0] % 64, height = 1 + in.image[1] % 64;
     const size_t row = static_cast<size_t>(width) * 3;
     if (static_cast<size_t>(height) * row <= in.image_size - 2) {
-      if (mnv2_classify_pixels(m, in.image + 2, width, height, 3, row, fit) != 0) std::abort();
-      ReadResults(m);
+      if (Run(m, in.image + 2, in.image_size - 2, fit, width, height) != 0) std::abort();
+      ReadAny(m, width, height, fit);
     }
   }
   mnv2_free(m);

@@ -48,10 +48,11 @@ int load_threads = 1;
 
 // The error of calling the other task's function.
 int WrongTask(const Mnv2Model* m) {
-  return Fail(mnv2::Status(mnv2::ErrorCode::kWrongTask,
-                           m->summary.task == mnv2::model::Task::kSegmentation
-                               ? "this model segments images (info.task 'segmentation'): call segment, not classify"
-                               : "this model classifies images (info.task 'classification'): call classify, not segment"));
+  const bool segments = m->summary.task == mnv2::model::Task::kSegmentation;
+  return Fail(mnv2::Status(
+      mnv2::ErrorCode::kWrongTask,
+      segments ? "this model segments images (info.task 'segmentation'): call segment, not classify"
+               : "this model classifies images (info.task 'classification'): call classify, not segment"));
 }
 
 int Classify(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit) {
@@ -72,7 +73,8 @@ int Segment(Mnv2Model* m, const mnv2::Result<mnv2::image::Image>& img, int fit, 
   m->mask_width = img->width;
   m->mask_height = img->height;
   m->planned.Segment(img->width, img->height, f, m->mask.data());
-  m->overlay = overlay >= 0 ? mnv2::image::Overlay(*img, m->mask.data(), std::min(overlay, 1.0f)) : mnv2::image::Image();
+  m->overlay =
+      overlay >= 0 ? mnv2::image::Overlay(*img, m->mask.data(), std::min(overlay, 1.0f)) : mnv2::image::Image();
   return Succeed();
 }
 
@@ -197,7 +199,9 @@ int mnv2_class_color(int index) {
   return rgb[0] << 16 | rgb[1] << 8 | rgb[2];
 }
 
-int mnv2_task(const Mnv2Model* model) { return model && model->summary.task == mnv2::model::Task::kSegmentation ? 1 : 0; }
+int mnv2_task(const Mnv2Model* model) {
+  return model && model->summary.task == mnv2::model::Task::kSegmentation ? 1 : 0;
+}
 double mnv2_activation_bytes(const Mnv2Model* model) {
   return model ? static_cast<double>(model->planned.ActivationBytes()) : 0.0;
 }

@@ -332,7 +332,8 @@ Status QuantizedEngine::PlanSegmentation(const model::Network& net, size_t offse
         PlanGemm(s.pool_conv.g, s.pool_conv.q, s.pool_conv.activation, false, "the image-pooling branch");
     if (!pool_conv.ok()) return pool_conv.status();
     p.pool_conv = std::move(*pool_conv);
-    Result<QPointwisePlan> map_conv = PlanGemm(s.map_conv.g, s.map_conv.q, s.map_conv.activation, false, "the 1x1 branch");
+    Result<QPointwisePlan> map_conv =
+        PlanGemm(s.map_conv.g, s.map_conv.q, s.map_conv.activation, false, "the 1x1 branch");
     if (!map_conv.ok()) return map_conv.status();
     p.map_conv = std::move(*map_conv);
     std::vector<QuantParams> to = s.pool_requantize;
@@ -541,7 +542,10 @@ void QuantizedEngine::RunSegmentationShare(int t) {
     }
     // The 1x1 branch, straight into its channels of the concatenation.
     uint8_t* slice = concat + first * stride + p.map_offset;
-    if (n > 0) kernels::QGemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c, slice, stride);
+    if (n > 0) {
+      kernels::QGemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c, slice,
+                     stride);
+    }
     for (const kernels::QRequantParams& r : p.map_requantize) {
       for (size_t i = 0; i < n; ++i) kernels::QRequantize(slice + i * stride, mc.g.out_c, r, slice + i * stride);
     }

@@ -35,7 +35,9 @@ inline int ArgMax(const T* v, int n) {
 // Each logit cell's class, as bytes at `out` (h * w).
 template <class T>
 void CellClasses(const T* logits, int h, int w, int classes, uint8_t* out) {
-  for (size_t i = 0; i < static_cast<size_t>(h) * w; ++i) out[i] = static_cast<uint8_t>(ArgMax(logits + i * classes, classes));
+  for (size_t i = 0; i < static_cast<size_t>(h) * w; ++i) {
+    out[i] = static_cast<uint8_t>(ArgMax(logits + i * classes, classes));
+  }
 }
 
 // Runs fn(ox) for the output pixels of a row whose four cells disagree, after setting the others
@@ -142,7 +144,9 @@ void QUpsampleArgmaxReference(const uint8_t* logits, int h, int w, int classes, 
                               const ResizeTap* xs, int out_h, int out_w, uint8_t* mask) {
   (void)h;
   std::vector<uint8_t> resized(static_cast<size_t>(out_h) * out_w * classes);
-  auto at = [&](int y, int x, int c) { return static_cast<int64_t>(logits[(static_cast<size_t>(y) * w + x) * classes + c]); };
+  auto at = [&](int y, int x, int c) {
+    return static_cast<int64_t>(logits[(static_cast<size_t>(y) * w + x) * classes + c]);
+  };
   for (int oy = 0; oy < out_h; ++oy) {
     for (int ox = 0; ox < out_w; ++ox) {
       const ResizeTap ty = ys[oy], tx = xs[ox];

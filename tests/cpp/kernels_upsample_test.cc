@@ -69,7 +69,8 @@ std::vector<uint8_t> Logits(int h, int w, int classes, uint32_t seed) {
     for (int x = 0; x < w; ++x) {
       for (int c = 0; c < classes; ++c) {
         const int bump = (x + y) % classes == c ? 60 : 0;
-        v[(static_cast<size_t>(y) * w + x) * classes + c] = static_cast<uint8_t>(std::min<int>(255, rng() % 180 + bump));
+        const int value = std::min<int>(255, static_cast<int>(rng() % 180) + bump);
+        v[(static_cast<size_t>(y) * w + x) * classes + c] = static_cast<uint8_t>(value);
       }
     }
   }
@@ -144,12 +145,15 @@ TEST(UpsampleArgmax, FloatMatchesADoubleReference) {
   const std::vector<ResizeTap> ys = Taps(h, out_h, false, true), xs = Taps(w, out_w, false, true);
   std::vector<float> scratch(UpsampleScratch(h, w, classes));
   std::vector<uint8_t> got(static_cast<size_t>(out_h) * out_w);
-  UpsampleArgmax(logits.data(), h, w, classes, ys.data(), xs.data(), out_w, 0, out_h, scratch.data(), got.data(), out_w);
+  UpsampleArgmax(logits.data(), h, w, classes, ys.data(), xs.data(), out_w, 0, out_h, scratch.data(), got.data(),
+                 out_w);
   int differences = 0;
   for (int y = 0; y < out_h; ++y) {
     for (int x = 0; x < out_w; ++x) {
       const double fy = ys[y].frac / 1024.0, fx = xs[x].frac / 1024.0;
-      auto at = [&](int r, int col, int c) { return static_cast<double>(logits[(static_cast<size_t>(r) * w + col) * classes + c]); };
+      auto at = [&](int r, int col, int c) {
+        return static_cast<double>(logits[(static_cast<size_t>(r) * w + col) * classes + c]);
+      };
       int best = 0;
       double best_v = -1e30;
       for (int c = 0; c < classes; ++c) {

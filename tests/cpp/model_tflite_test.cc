@@ -462,7 +462,8 @@ TEST(SegmentationGraph, RefusesWhatItCannotRun) {
     e.apply(&g);
     const Status s = LoadStatus(testing::WriteTflite(g));
     EXPECT_FALSE(s.ok()) << e.name;
-    EXPECT_TRUE(s.code() == ErrorCode::kUnsupportedModel || s.code() == ErrorCode::kUnsupportedOp) << e.name << ": " << s.ToString();
+    EXPECT_TRUE(s.code() == ErrorCode::kUnsupportedModel || s.code() == ErrorCode::kUnsupportedOp)
+        << e.name << ": " << s.ToString();
     EXPECT_NE(s.message().find(e.message), std::string::npos) << e.name << ": " << s.ToString();
   }
 }

@@ -222,7 +222,8 @@ class Synth {
       g.tensors[pooled].scale = g.tensors[map].scale;
       g.tensors[pooled].zero_point = g.tensors[map].zero_point;
       model::FbPtr o = model::MakeFbTable();
-      o->Scalar<int8_t>(0, 1).Scalar<int32_t>(1, 1).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, shape[2]).Scalar<int32_t>(4, shape[1]);
+      o->Scalar<int8_t>(0, 1).Scalar<int32_t>(1, 1).Scalar<int32_t>(2, 1).Scalar<int32_t>(3, shape[2]);
+      o->Scalar<int32_t>(4, shape[1]);
       g.ops.push_back({1, {map}, {pooled}, o, 5});
       cur_ = map;
       Conv(C, 1, 1, 1, "aspp0");  // (the file's order: the map's branch first)

@@ -1,21 +1,52 @@
 // The demo page (web/demo/) used as a person would — the file input, the sample gallery, the
-// webcam, the SIMD and worker switches, errors shown in words — in every engine (eachEngine:
-// Chromium, Firefox, WebKit; tests/browser/engines.js).
+// webcam, the SIMD and worker switches, the model picker, Segment mode (DeepLabv3), errors shown
+// in words — in every engine (eachEngine: Chromium, Firefox, WebKit; tests/browser/engines.js).
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { load as loadInNode } from '../../web/node.js';
 import {
-  REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, defaultThreads, eachEngine, isChecked, isVisible,
-  openDemo, references, shownError, shownPredictions, sleep, start, textOf, waitForVariant, withPage,
+  IMAGES, REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, defaultThreads, eachEngine, isChecked,
+  isVisible, openDemo, references, segmentSample, segmentWith, shownError, shownLegend, shownPredictions, sleep,
+  start, textOf, waitForVariant, withPage,
 } from './helpers.js';
 import { FEATURES } from './engines.js';
 
 const photos = references();
+const MODELS = path.join(path.dirname(IMAGES), 'models'); // ../shared/models
+const DEEPLAB = 'deeplabv3_mnv2_dm05_pascal_quant.tflite'; // α 0.5: the quicker of the two
+// PASCAL VOC's classes in the sample photos: the one the legend must list first.
+const SEGMENTED = [['bird.bmp', 3, 'bird'], ['cat.bmp', 8, 'cat']];
 let server;
 let noModel; // a server of the package without its models/ folder: the model download fails
 let noModelRoot;
+let badModels; // a server whose /sample-models/ holds files the package cannot run
+let badModelsDir;
+let expectedMasks; // file -> the mask Node computes with the same model, for the overlay's pixels
+
+/** The operator codes of a .tflite all set to MUL (18), which no MobileNet or DeepLab uses. */
+function withMulOperators(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const deref = (pos) => pos + view.getUint32(pos, true);
+  const field = (table, id) => {
+    const vtable = table - view.getInt32(table, true);
+    if (4 + 2 * id >= view.getUint16(vtable, true)) return 0;
+    const offset = view.getUint16(vtable + 4 + 2 * id, true);
+    return offset ? table + offset : 0;
+  };
+  const root = deref(0);
+  const codes = deref(field(root, 1)); // Model.operator_codes
+  for (let i = 0; i < view.getUint32(codes, true); i++) {
+    const code = deref(codes + 4 + 4 * i);
+    const deprecated = field(code, 0);
+    if (deprecated) view.setInt8(deprecated, 18);
+    const builtin = field(code, 3);
+    if (builtin) view.setInt32(builtin, 18, true);
+  }
+  return bytes;
+}
 
 before(async () => {
   checkPrerequisites();
@@ -24,13 +55,110 @@ before(async () => {
   cpSync(path.join(REPO, 'web'), path.join(noModelRoot, 'web'), { recursive: true });
   cpSync(path.join(REPO, 'dist'), path.join(noModelRoot, 'dist'), { recursive: true });
   noModel = await start({ port: 0, root: noModelRoot });
+  badModelsDir = mkdtempSync(path.join(os.tmpdir(), 'mnv2-badmodels-'));
+  const small = readFileSync(path.join(MODELS, 'mobilenet_v1_0.25_128_quant.tflite'));
+  writeFileSync(path.join(badModelsDir, 'mul_everywhere.tflite'), withMulOperators(new Uint8Array(small)));
+  writeFileSync(path.join(badModelsDir, 'truncated.tflite'), small.subarray(0, 4096));
+  badModels = await start({ port: 0, modelsDir: badModelsDir });
+  // The masks the page must draw: the same model and photos, in Node.
+  const model = await loadInNode({ model: path.join(MODELS, DEEPLAB) });
+  expectedMasks = {};
+  for (const [file] of SEGMENTED) expectedMasks[file] = (await model.segment(readFileSync(path.join(IMAGES, file)))).mask;
+  model.dispose();
 });
 
 after(async () => {
   await server?.close();
   await noModel?.close();
+  await badModels?.close();
   if (noModelRoot) rmSync(noModelRoot, { recursive: true, force: true });
+  if (badModelsDir) rmSync(badModelsDir, { recursive: true, force: true });
 });
+
+/** The pixels of `mask` equal to `index`, one bit each (the first pixel in the low bit), base64. */
+function maskBits(mask, index) {
+  const bits = new Uint8Array(Math.ceil(mask.length / 8));
+  for (let i = 0; i < mask.length; i++) if (mask[i] === index) bits[i >> 3] |= 1 << (i & 7);
+  return Buffer.from(bits).toString('base64');
+}
+
+/**
+ * The overlay canvas as the page shows it: its size, the photo's, and its pixels in the color
+ * `color` (within 4 levels: the canvas stores them premultiplied) at alpha `alpha` (within 1) as
+ * maskBits does, the other non-transparent pixels counted.
+ */
+function readOverlay(page, color, alpha) {
+  return page.evaluate(([color, alpha]) => {
+    const canvas = document.querySelector('#overlay');
+    const img = document.querySelector('#image');
+    // Read through a copy made for reading: the page's canvas is not read back again and again
+    // (Chromium warns in the console when a canvas is).
+    const copy = Object.assign(document.createElement('canvas'), { width: canvas.width, height: canvas.height });
+    const context = copy.getContext('2d', { willReadFrequently: true });
+    context.drawImage(canvas, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    const n = canvas.width * canvas.height;
+    const bits = new Uint8Array(Math.ceil(n / 8));
+    let matching = 0;
+    let others = 0;
+    const alphas = new Set();
+    for (let i = 0; i < n; i++) {
+      const [r, g, b, a] = data.subarray(i * 4, i * 4 + 4);
+      if (a === 0) continue;
+      alphas.add(a);
+      if (Math.abs(a - alpha) <= 1 && Math.abs(r - color[0]) <= 4 && Math.abs(g - color[1]) <= 4 && Math.abs(b - color[2]) <= 4) {
+        bits[i >> 3] |= 1 << (i & 7);
+        matching += 1;
+      } else {
+        others += 1;
+      }
+    }
+    let binary = '';
+    for (const byte of bits) binary += String.fromCharCode(byte);
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)];
+    };
+    return {
+      width: canvas.width, height: canvas.height, photo: [img.naturalWidth, img.naturalHeight],
+      hidden: canvas.hidden, shown: canvas.getClientRects().length > 0, sameBox: String(box(canvas)) === String(box(img)),
+      bits: btoa(binary), matching, others, alphas: [...alphas].sort((a, b) => a - b),
+    };
+  }, [color, alpha]);
+}
+
+/** Picks `file` ('' for the bundled model) in the model menu; resolves once the page reloaded with it. */
+async function pickModel(page, file) {
+  await page.waitFor((f) => [...document.querySelector('#model').options].some((o) => o.value === f), file, { what: `${file} in the menu` });
+  await page.evaluate((f) => {
+    const select = document.querySelector('#model');
+    select.value = f;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  }, file);
+  const search = file ? `?model=${file}` : '';
+  await page.waitFor((q) => location.search === q, search, { what: `the URL to end in '${search}'` });
+  return waitForVariant(page);
+}
+
+/** Which of the two modes' parts the page shows. */
+const shownMode = (page) => page.evaluate(() => {
+  const visible = (id) => {
+    const el = document.getElementById(id);
+    return !el.hidden && el.getClientRects().length > 0;
+  };
+  return {
+    task: document.body.dataset.task, top5: visible('classify-result'), legend: visible('segment-result'),
+    note: visible('task-note'), teach: !document.querySelector('#tab-teach').disabled, tab: document.querySelector('#tab-classify').textContent,
+  };
+});
+
+/** Sets the opacity slider as a person dragging it would (input events). */
+const setOpacity = (page, value) => page.evaluate((v) => {
+  const slider = document.querySelector('#opacity');
+  slider.value = String(v);
+  slider.dispatchEvent(new Event('input', { bubbles: true }));
+  return document.querySelector('#opacity-value').textContent;
+}, value);
 
 /** Classifies every photo with `classify(photo)` and compares the top-1 to the reference. */
 async function checkAll(classify) {
@@ -226,14 +354,163 @@ eachEngine('the demo', (ctx) => {
       assert.deepEqual(await page.errors(), []);
       assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
-    // A model the classifier does not run says which operator stops it.
+  });
+
+  test('a model file this page cannot run shows its coded error in words', async () => {
+    // An operator no model of the family has: E_UNSUPPORTED_OP, naming it.
     await withPage(ctx.browser, {}, async (page) => {
-      const variant = await openDemo(page, server.url, '?model=deeplabv3_mnv2_dm05_pascal_quant.tflite');
+      const variant = await openDemo(page, badModels.url, '?model=mul_everywhere.tflite');
       assert.equal(variant.state, 'error');
       await page.waitForSelector('#error', { visible: true });
       const error = await shownError(page);
       assert.equal(error.code, 'E_UNSUPPORTED_OP');
-      assert.match(error.text, /RESIZE_BILINEAR/);
+      assert.match(error.title, /not a model this page runs/);
+      assert.match(error.text, /MUL/);
+      assert.equal(await attrOf(page, '#status', 'data-state'), 'error');
+      const options = await page.evaluate(() => [...document.querySelector('#model').options].map((o) => o.value));
+      assert.deepEqual(options, ['', 'mul_everywhere.tflite', 'truncated.tflite']);
+      assert.deepEqual(await page.errors(), []);
+    });
+    // A file cut short: E_MODEL_FORMAT.
+    await withPage(ctx.browser, {}, async (page) => {
+      const variant = await openDemo(page, badModels.url, '?model=truncated.tflite');
+      assert.equal(variant.state, 'error');
+      await page.waitForSelector('#error', { visible: true });
+      const error = await shownError(page);
+      assert.equal(error.code, 'E_MODEL_FORMAT');
+      assert.equal(error.title, 'The model file is damaged.');
+      assert.deepEqual(await page.errors(), []);
+    });
+  });
+
+  describe('Segment mode: DeepLabv3 α 0.5 picked in the model menu', () => {
+    let page;
+    before(async () => {
+      page = await ctx.browser.newPage({ width: 1200, height: 900 });
+    });
+    after(() => page?.close());
+
+    test('picking the DeepLab model switches to Segment mode: no top 5, no Teach, a legend and an opacity slider', async () => {
+      assert.equal((await openDemo(page, server.url)).task, 'classification');
+      assert.deepEqual(await shownMode(page), { task: 'classification', top5: true, legend: false, note: false, teach: true, tab: 'Classify' });
+      const variant = await pickModel(page, DEEPLAB);
+      assert.equal(variant.state, 'ready', variant.text);
+      assert.deepEqual([variant.task, variant.family, variant.alpha, variant.size, variant.numClasses],
+        ['segmentation', 'mobilenet_v2', '0.5', '513', '21']);
+      assert.match(variant.text, /DeepLabv3 · MobileNetV2 α 0\.5 · 513×513/);
+      assert.match(variant.text, /segmentation · 21 classes/);
+      assert.deepEqual(await shownMode(page), { task: 'segmentation', top5: false, legend: true, note: true, teach: false, tab: 'Segment' });
+      assert.match(await textOf(page, '#task-note'), /segmentation.*Teach mode need a classifier/s);
+      assert.equal(await textOf(page, '#legend'), 'No image segmented yet.');
+      assert.equal(await attrOf(page, '#model option:checked', 'value'), DEEPLAB);
+      // Teach mode stays shut, by the keyboard (the tab, disabled, takes no clicks) and by the URL.
+      await page.evaluate(() => {
+        document.querySelector('#tab-classify').focus();
+        document.querySelector('#tab-classify').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+        location.hash = '#teach';
+      });
+      await sleep(100);
+      assert.equal(await isVisible(page, '#classify-panel'), true);
+      assert.equal(await isVisible(page, '#teach-panel'), false);
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+
+    test('the sample photos: the legend lists their class with its share, the overlay colors exactly its pixels', async () => {
+      for (const [file, index, label] of SEGMENTED) {
+        const legend = await segmentSample(page, file);
+        assert.deepEqual([legend[0].index, legend[0].label], [index, label], `${file}: ${JSON.stringify(legend)}`);
+        assert.ok(legend[0].share > 0.1 && legend[0].share < 0.6, `${file}: ${legend[0].share}`);
+        assert.equal(legend[0].pct, `${(legend[0].share * 100).toFixed(1)}%`);
+        assert.deepEqual(legend.at(-1).label, 'background', 'the background is listed last');
+        const shares = legend.reduce((sum, c) => sum + c.share, 0);
+        assert.ok(Math.abs(shares - 1) < 1e-9, `the shares add up to ${shares}`);
+        // The overlay: a canvas of the photo's own size over it, in the class's color at 60%
+        // where Node's mask (same model, same photo) has the class, transparent on the background.
+        await page.waitFor(() => document.querySelector('#image').complete && document.querySelector('#image').naturalWidth > 0);
+        const overlay = await readOverlay(page, legend[0].color, Math.round(0.6 * 255));
+        assert.deepEqual([overlay.width, overlay.height], overlay.photo, `${file}: the overlay's size`);
+        assert.equal(overlay.width * overlay.height, expectedMasks[file].length);
+        assert.ok(overlay.shown && !overlay.hidden && overlay.sameBox, `${file}: the overlay lies over the photo ${JSON.stringify(overlay)}`);
+        assert.equal(overlay.bits, maskBits(expectedMasks[file], index), `${file}: the ${label} pixels`);
+        const otherPixels = legend.slice(1, -1).reduce((sum, c) => sum + c.pixels, 0);
+        assert.equal(overlay.others, otherPixels, `${file}: pixels of other classes`);
+        assert.ok(overlay.matching > 0.1 * expectedMasks[file].length, `${file}: ${overlay.matching} pixels colored`);
+        assert.match(await textOf(page, '#caption'), new RegExp(file.replace('.', '\\.')));
+      }
+      assert.match(await textOf(page, '#latency'), /^\d+(\.\d)? ms$/);
+      assert.equal(await textOf(page, '#runs'), String(SEGMENTED.length));
+      await page.screenshot(artifactPath(`demo-segment-${ctx.engine}.png`), { fullPage: true });
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+
+    test('the opacity slider redraws the overlay at another alpha without running the model again', async () => {
+      const [file, index] = SEGMENTED.at(-1); // shown by the test before
+      const legend = await shownLegend(page);
+      const color = legend.find((c) => c.index === index).color;
+      const before = { latency: await textOf(page, '#latency'), runs: await textOf(page, '#runs'), list: await attrOf(page, '#legend', 'data-runs') };
+      const want = maskBits(expectedMasks[file], index);
+      for (const [value, shown] of [[0.25, '25%'], [1, '100%'], [0, '0%'], [0.6, '60%']]) {
+        assert.equal(await setOpacity(page, value), shown);
+        const overlay = await readOverlay(page, color, Math.round(value * 255));
+        if (value === 0) {
+          assert.deepEqual([overlay.matching, overlay.others], [0, 0], 'nothing drawn at 0%');
+          continue;
+        }
+        assert.equal(overlay.bits, want, `at ${shown}`);
+        assert.deepEqual(overlay.alphas, [Math.round(value * 255)], `the alpha at ${shown}`);
+      }
+      const after = { latency: await textOf(page, '#latency'), runs: await textOf(page, '#runs'), list: await attrOf(page, '#legend', 'data-runs') };
+      assert.deepEqual(after, before, 'no new run');
+    });
+
+    test('a file that is not an image: its error, the legend emptied, the overlay gone', async () => {
+      await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are not pixels\n') });
+      await page.waitForSelector('#error', { visible: true });
+      assert.equal((await shownError(page)).code, 'E_IMAGE_DECODE');
+      assert.deepEqual(await shownLegend(page), []);
+      assert.equal(await isVisible(page, '#overlay'), false);
+      const legend = await segmentWith(page, () => page.setInputFiles('#file', path.join(IMAGES, 'grace_hopper.bmp')));
+      assert.deepEqual([legend[0].index, legend[0].label], [15, 'person']);
+      assert.equal(await isVisible(page, '#overlay'), true);
+    });
+
+    test('picking the classifier again brings the top 5 and Teach back', async () => {
+      const variant = await pickModel(page, '');
+      assert.equal(variant.state, 'ready', variant.text);
+      assert.equal(variant.task, 'classification');
+      assert.deepEqual(await shownMode(page), { task: 'classification', top5: true, legend: false, note: false, teach: true, tab: 'Classify' });
+      const top = await classifySample(page, 'parrot.jpg');
+      assert.equal(top.length, 5);
+      assert.deepEqual([top[0].index, top[0].label], [89, 'macaw']);
+      assert.equal(await isVisible(page, '#overlay'), false);
+      await page.click('#tab-teach');
+      assert.equal(await isVisible(page, '#teach-panel'), true);
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+  });
+
+  test('Segment mode in a Web Worker (the mask transferred back); #teach falls back to Segment mode, saying why', async () => {
+    await withPage(ctx.browser, {}, async (page) => {
+      const variant = await openDemo(page, server.url, `?worker=1&model=${DEEPLAB}#teach`);
+      assert.equal(variant.state, 'ready', variant.text);
+      assert.deepEqual([variant.where, variant.task], ['Web Worker', 'segmentation']);
+      assert.equal(await isVisible(page, '#classify-panel'), true);
+      assert.equal(await page.evaluate(() => location.hash), '');
+      await page.waitForSelector('#error', { visible: true });
+      const error = await shownError(page);
+      assert.equal(error.code, 'E_WRONG_TASK');
+      assert.match(error.title, /Teach mode needs a classifier/);
+      const [file, index, label] = SEGMENTED[0];
+      const legend = await segmentSample(page, file);
+      assert.deepEqual([legend[0].index, legend[0].label], [index, label]);
+      await page.waitFor(() => document.querySelector('#image').complete && document.querySelector('#image').naturalWidth > 0);
+      const overlay = await readOverlay(page, legend[0].color, Math.round(0.6 * 255));
+      assert.equal(overlay.bits, maskBits(expectedMasks[file], index));
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
   });
 
@@ -280,4 +557,33 @@ eachEngine('the webcam (fake camera)', (ctx) => {
       });
     });
   }
+
+  test('with a segmentation model, frames are segmented one after another, the mask over the video', async () => {
+    await withPage(ctx.browser, {}, async (page) => {
+      assert.equal((await openDemo(page, server.url, `?model=${DEEPLAB}`)).task, 'segmentation');
+      await page.click('#camera');
+      await page.waitFor(() => Number(document.querySelector('#legend').dataset.runs) >= 3
+        || !document.querySelector('#error').hidden, null, { what: 'three webcam frames segmented' });
+      assert.equal(await shownError(page), null);
+      assert.equal(await isVisible(page, '#video'), true);
+      assert.equal(await isVisible(page, '#overlay'), true);
+      const sizes = await page.evaluate(() => {
+        const video = document.querySelector('#video');
+        const canvas = document.querySelector('#overlay');
+        return [[canvas.width, canvas.height], [video.videoWidth, video.videoHeight]];
+      });
+      assert.deepEqual(sizes[0], sizes[1], 'the overlay has the size of the frames');
+      assert.ok((await shownLegend(page)).length >= 1);
+      assert.match(await textOf(page, '#median'), /^\d+(\.\d)? ms$/);
+      await page.click('#camera');
+      assert.equal(await textOf(page, '#camera'), 'Start webcam');
+      assert.equal(await isVisible(page, '#overlay'), false, 'the mask goes with the frame');
+      // No run left behind: the count stays once the webcam is off.
+      const runs = await textOf(page, '#runs');
+      await sleep(500);
+      assert.equal(await textOf(page, '#runs'), runs);
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+  });
 }, { fakeCamera: true });

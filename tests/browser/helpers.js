@@ -154,6 +154,42 @@ export function classifySample(page, name) {
   return classifyWith(page, () => page.click(`#gallery button[data-name="${name}"]`));
 }
 
+const segmentRuns = (page) => page.evaluate(() => Number(document.querySelector('#legend').dataset.runs));
+
+/**
+ * Segment mode (a segmentation model): waits for the segmentation after `action` and returns the
+ * legend shown: [{ index, label, share, pixels, pct, color: [r, g, b] }], the background last.
+ */
+export async function segmentWith(page, action) {
+  if (await isVisible(page, '#error')) await page.click('#error-close');
+  const before = await segmentRuns(page);
+  await action();
+  await page.waitFor((n) => Number(document.querySelector('#legend').dataset.runs) > n
+    || !document.querySelector('#error').hidden, before, { what: 'a segmentation or an error' });
+  const error = await page.evaluate(() => {
+    const el = document.querySelector('#error');
+    return el.hidden ? null : el.innerText;
+  });
+  assert.equal(error, null, `the page shows an error: ${error}`);
+  return shownLegend(page);
+}
+
+export function shownLegend(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#legend li[data-index]')].map((li) => ({
+    index: Number(li.dataset.index),
+    label: li.querySelector('.label').textContent,
+    share: Number(li.dataset.share),
+    pixels: Number(li.dataset.pixels),
+    pct: li.querySelector('.pct').textContent,
+    color: li.dataset.color.split(',').map(Number),
+  })));
+}
+
+/** Segments a sample photo by clicking it in the gallery (Segment mode). */
+export function segmentSample(page, name) {
+  return segmentWith(page, () => page.click(`#gallery button[data-name="${name}"]`));
+}
+
 /** The error the page shows: { title, text, code } or null. */
 export function shownError(page) {
   return page.evaluate(() => {

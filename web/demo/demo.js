@@ -3,7 +3,9 @@
 // ?worker=1 runs the model in a Web Worker (worker.js) instead of on the page's thread,
 // ?model=FILE loads FILE from the demo server's /sample-models/ (../shared/models) instead of the
 // bundled model. #teach opens Teach mode (teach.js: classes of your own, learned in the page).
-import { load, simdSupported } from '../browser.js';
+// A segmentation model (info.task 'segmentation': DeepLabv3) turns Classify mode into Segment mode:
+// the same inputs, the classes of the pixels drawn over the photo, a legend, no top 5 and no Teach.
+import { load, maskToImageData, simdSupported } from '../browser.js';
 import { dropped, dropTarget, enterTeach, leaveTeach, pasted, setupTeach } from './teach.js';
 
 const $ = (id) => document.getElementById(id);
@@ -30,7 +32,8 @@ const sampleModels = fetch(new URL('index.json', SAMPLE_MODELS))
   .catch(() => ({ models: [], labels: [] }));
 
 // ---------------------------------------------------------------------------------------------
-// The classifier, with the same interface on the page's thread and in a Web Worker.
+// The model, with the same interface on the page's thread and in a Web Worker: classify(image)
+// -> { top, ms } on a classifier, segment(image) -> { result, ms } on a segmentation model.
 
 function pageEngine() {
   let base = null; // the model loaded at the start, which Teach mode learns on
@@ -51,6 +54,11 @@ function pageEngine() {
       const t0 = performance.now();
       const top = await model.classify(image, { topk: TOPK });
       return { top, ms: performance.now() - t0 };
+    },
+    async segment(image) {
+      const t0 = performance.now();
+      const result = await model.segment(image);
+      return { result, ms: performance.now() - t0 };
     },
   };
 }
@@ -78,6 +86,14 @@ function workerEngine() {
     pending.set(id, { resolve, reject });
     worker.postMessage({ ...message, id }, transfer);
   });
+  // Page elements cannot be sent to a worker; their pixels can, as an ImageBitmap (transferred).
+  const send = async (type, image, extra = {}) => {
+    if (image instanceof HTMLVideoElement || image instanceof HTMLImageElement || image instanceof HTMLCanvasElement) {
+      image = await createImageBitmap(image);
+    }
+    const transfer = image instanceof ImageBitmap ? [image] : [];
+    return call({ type, image, ...extra }, transfer);
+  };
   return {
     where: 'Web Worker',
     async load(options) {
@@ -87,13 +103,12 @@ function workerEngine() {
       return (await call({ type: 'load', simd: options.simd, model: options.model, labels: options.labels }, transfer)).info;
     },
     async classify(image) {
-      // Page elements cannot be sent to a worker; their pixels can, as an ImageBitmap.
-      if (image instanceof HTMLVideoElement || image instanceof HTMLImageElement || image instanceof HTMLCanvasElement) {
-        image = await createImageBitmap(image);
-      }
-      const transfer = image instanceof ImageBitmap ? [image] : [];
-      const { top, ms } = await call({ type: 'classify', image, topk: TOPK }, transfer);
+      const { top, ms } = await send('classify', image, { topk: TOPK });
       return { top, ms };
+    },
+    async segment(image) {
+      const { result, ms } = await send('segment', image);
+      return { result, ms };
     },
   };
 }
@@ -122,7 +137,10 @@ function explain(error, what) {
       return ['The model could not be downloaded.', 'Check your network connection, then reload the page.'];
     case 'E_UNSUPPORTED_MODEL':
     case 'E_UNSUPPORTED_OP':
-      return ['This model is not one the classifier runs (MobileNetV1 and MobileNetV2 classifiers).', 'Pick another model.'];
+      return [`${what ? `“${what}” is` : 'This model is'} not a model this page runs (MobileNetV1 and MobileNetV2 classifiers, DeepLabv3 segmentation on MobileNetV2).`,
+        'Pick another model.'];
+    case 'E_WRONG_TASK':
+      return ['Teach mode needs a classifier, and this model segments photos.', 'Pick a classification model (MobileNet) in the Model menu to teach it your classes.'];
     case 'E_UNSUPPORTED':
       return ['This browser cannot run the classifier.', 'Try an up-to-date Chrome, Edge, Firefox or Safari.'];
     case 'E_OUT_OF_MEMORY':
@@ -207,15 +225,19 @@ $('settings').addEventListener('change', () => {
 });
 
 let openedFile = null; // the name of a .tflite opened from Teach mode, once there is one
+let task = 'classification'; // the model's info.task: 'classification' or 'segmentation'
+const segmenting = () => task === 'segmentation';
 
 function showVariant(info) {
+  const family = info.family === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2';
   const chips = [
     ...(openedFile ? [[`${openedFile} · ${info.numClasses} classes`, 'good']] : []),
     [info.simd ? 'WebAssembly SIMD' : 'no SIMD', info.simd ? 'good' : 'warn'],
     [`target ${info.target}`],
     [`${info.threads} thread${info.threads === 1 ? '' : 's'}`],
     [engine.where],
-    [`${info.family === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2'} α ${info.alpha} · ${info.inputSize.width}×${info.inputSize.height}`, 'muted'],
+    ...(info.task === 'segmentation' ? [[`segmentation · ${info.numClasses} classes`, 'good']] : []),
+    [`${info.task === 'segmentation' ? `DeepLabv3 · ${family}` : family} α ${info.alpha} · ${info.inputSize.width}×${info.inputSize.height}`, 'muted'],
     [`${(info.multiplyAdds / 1e6).toFixed(0)} M multiply-adds · ${info.weightType}`, 'muted'],
   ];
   $('variant').replaceChildren(...chips.map(([text, kind]) => {
@@ -227,8 +249,26 @@ function showVariant(info) {
   Object.assign($('variant').dataset, {
     state: 'ready', simd: String(info.simd), target: info.target, threads: String(info.threads), where: engine.where,
     family: info.family, alpha: String(info.alpha), size: String(info.inputSize.width), multiplyAdds: String(info.multiplyAdds),
-    numClasses: String(info.numClasses), file: openedFile ?? '',
+    numClasses: String(info.numClasses), file: openedFile ?? '', task: info.task,
   });
+}
+
+// Classify mode (a classifier: top 5, Teach) or Segment mode (a segmentation model: the mask over
+// the photo, a legend, an opacity slider; Teach, which learns on a classifier's features, is off).
+function showTask(info) {
+  task = info.task === 'segmentation' ? 'segmentation' : 'classification';
+  const seg = segmenting();
+  document.body.dataset.task = task;
+  $('classify-result').hidden = seg;
+  $('segment-result').hidden = !seg;
+  $('task-note').hidden = !seg;
+  $('tab-classify').textContent = seg ? 'Segment' : 'Classify';
+  $('tab-teach').disabled = seg;
+  $('tab-teach').title = seg ? 'Teach mode needs a classifier: pick one in the Model menu' : '';
+  if (seg) $('tab-teach').setAttribute('aria-describedby', 'task-note');
+  else $('tab-teach').removeAttribute('aria-describedby');
+  if (seg && teaching()) selectMode('classify');
+  clearResults();
 }
 
 // Shows the threads as they join (info.threads is read when asked), for ten seconds at most.
@@ -269,6 +309,7 @@ const ready = (async () => {
     },
   });
   showVariant(info);
+  showTask(info);
   watchThreads(info);
   setStatus('ready', `Ready: model loaded in ${Math.round(performance.now() - t0)} ms. Choose a photo.`);
   return info;
@@ -318,9 +359,9 @@ function rankingItem(text, score, data = {}) {
   return li;
 }
 
-function showPredictions({ top, ms: t }) {
-  const items = top.map(({ index, label, score }) => rankingItem(label ?? `class ${index}`, score, { index: String(index) }));
-  $('predictions').replaceChildren(...items);
+// The latency of one run, the median of the last 100, and the count; `list` (the top 5 or the
+// legend) carries the count too, for the tests to wait on.
+function countRun(t, list) {
   times.push(t);
   if (times.length > 100) times.shift();
   runs += 1;
@@ -328,12 +369,91 @@ function showPredictions({ top, ms: t }) {
   $('median').textContent = `${ms(median(times))}`;
   $('median').title = `median of the last ${times.length} inference${times.length === 1 ? '' : 's'}`;
   $('runs').textContent = String(runs);
-  $('predictions').dataset.runs = String(runs);
+  list.dataset.runs = String(runs);
+}
+
+function showPredictions({ top, ms: t }) {
+  const items = top.map(({ index, label, score }) => rankingItem(label ?? `class ${index}`, score, { index: String(index) }));
+  $('predictions').replaceChildren(...items);
+  countRun(t, $('predictions'));
 }
 
 function clearPredictions(text) {
   $('predictions').replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: text }));
 }
+
+// Segmentation: the last result, kept to redraw the overlay at another opacity without running
+// the model again.
+let segmentation = null;
+const opacity = () => Number($('opacity').value);
+const pct = (share) => `${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%`;
+
+/** The mask of `segmentation` as a colored layer on the canvas over the photo, at its size. */
+function drawOverlay() {
+  const canvas = $('overlay');
+  if (!segmentation) {
+    canvas.hidden = true;
+    return;
+  }
+  const { width, height } = segmentation;
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  canvas.getContext('2d').putImageData(maskToImageData(segmentation, { opacity: opacity() }), 0, 0);
+  canvas.hidden = false;
+}
+
+/** The classes found, most pixels first (the background, left uncolored, last): swatch, name, share. */
+function showLegend(result) {
+  const named = (index) => result.labels?.[index] ?? `class ${index}`;
+  const ordered = [...result.classes.filter((c) => c.index !== 0), ...result.classes.filter((c) => c.index === 0)];
+  const items = ordered.map(({ index, pixels, share, color }) => {
+    const li = document.createElement('li');
+    const background = index === 0;
+    if (background) li.className = 'background';
+    Object.assign(li.dataset, { index: String(index), share: String(share), pixels: String(pixels), color: color.join(',') });
+    const swatch = Object.assign(document.createElement('span'), { className: 'swatch' });
+    if (!background) swatch.style.background = `rgb(${color.join(' ')})`;
+    swatch.setAttribute('aria-hidden', 'true');
+    const label = Object.assign(document.createElement('span'), { className: 'label', textContent: named(index) });
+    if (background) label.title = 'left uncolored';
+    const share_ = Object.assign(document.createElement('span'), { className: 'pct', textContent: pct(share) });
+    li.append(swatch, label, share_);
+    return li;
+  });
+  if (!result.classes.some((c) => c.index !== 0)) {
+    items.unshift(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'None of the model’s classes found.' }));
+  }
+  $('legend').replaceChildren(...items);
+}
+
+function showSegmentation({ result, ms: t }) {
+  segmentation = result;
+  drawOverlay();
+  showLegend(result);
+  countRun(t, $('legend'));
+}
+
+function clearLegend(text) {
+  segmentation = null;
+  drawOverlay();
+  $('legend').replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: text }));
+}
+
+/** Empties the result of the mode shown (after an error, or a new model). */
+function clearResults(text) {
+  if (segmenting()) clearLegend(text ?? 'No image segmented yet.');
+  else clearPredictions(text ?? 'No image classified yet.');
+}
+
+// The overlay's opacity: redrawn from the last mask, the model does not run again.
+$('opacity').addEventListener('input', () => {
+  $('opacity-value').textContent = `${Math.round(opacity() * 100)}%`;
+  drawOverlay();
+});
+
+// What the model in use makes of an image: a top 5, or a segmentation; shown by show().
+const run = (image) => (segmenting() ? engine.segment(image) : engine.classify(image));
+const show = (outcome) => (segmenting() ? showSegmentation(outcome) : showPredictions(outcome));
 
 let imageUrl = null;
 function showImage(blob, caption) {
@@ -345,6 +465,7 @@ function showImage(blob, caption) {
   img.alt = caption ?? '';
   img.hidden = !blob;
   $('video').hidden = true;
+  $('overlay').hidden = true; // until the mask of this image is drawn
   $('preview').dataset.empty = String(!blob);
   $('caption').textContent = caption ?? 'Pick a photo, drop one here, start the webcam or try a sample below.';
   $('caption').className = blob ? '' : 'placeholder';
@@ -359,7 +480,7 @@ function markSample(name) {
   for (const b of $('gallery').querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.name === name));
 }
 
-async function classifyBlob(blob, name) {
+async function runBlob(blob, name) {
   const mine = ++current;
   stopCamera();
   hideError();
@@ -370,11 +491,12 @@ async function classifyBlob(blob, name) {
     return;
   }
   if (mine !== current) return;
-  setStatus('busy', `Classifying ${name}…`, null);
+  const [doing, done] = segmenting() ? ['Segmenting', 'Segmented'] : ['Classifying', 'Classified'];
+  setStatus('busy', `${doing} ${name}…`, null);
   let result;
   try {
     try {
-      result = await engine.classify(blob);
+      result = await run(blob);
     } catch (e) {
       if (e.code !== 'E_IMAGE_DECODE') throw e;
       // The engine reads JPEG, PNG, BMP and GIF; the browser may read more (WebP, AVIF, ...).
@@ -384,20 +506,20 @@ async function classifyBlob(blob, name) {
       } catch {
         throw e;
       }
-      result = await engine.classify(bitmap);
+      result = await run(bitmap);
     }
   } catch (e) {
     if (mine !== current) return;
     showImage(null);
-    clearPredictions('No result.');
+    clearResults('No result.');
     setStatus('ready', 'Ready. Choose another photo.');
     showError(e, name);
     return;
   }
   if (mine !== current) return;
   showImage(blob, name);
-  showPredictions(result);
-  setStatus('ready', `Classified ${name}.`);
+  show(result);
+  setStatus('ready', `${done} ${name}.`);
   // On a phone the result may be off screen (below the buttons, above the gallery).
   document.querySelector('.result').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
@@ -407,7 +529,7 @@ $('file').addEventListener('change', () => {
   $('file').value = ''; // the same file can be chosen again
   if (file) {
     markSample(null);
-    classifyBlob(file, file.name);
+    runBlob(file, file.name);
   }
 });
 
@@ -439,7 +561,7 @@ document.addEventListener('drop', (e) => {
     dropped(e.target, files);
   } else {
     markSample(null);
-    classifyBlob(files[0], files[0].name);
+    runBlob(files[0], files[0].name);
   }
 });
 document.addEventListener('paste', (e) => {
@@ -449,7 +571,7 @@ document.addEventListener('paste', (e) => {
     pasted(file);
   } else {
     markSample(null);
-    classifyBlob(file, file.name || 'pasted image');
+    runBlob(file, file.name || 'pasted image');
   }
 });
 
@@ -487,7 +609,7 @@ async function showGallery() {
         showError(Object.assign(new Error(`could not download ${name}: ${e.message}`), { code: 'E_SAMPLE' }));
         return;
       }
-      classifyBlob(blob, name);
+      runBlob(blob, name);
     });
     li.append(button);
     return li;
@@ -509,6 +631,10 @@ function stopCamera() {
   for (const track of stream.getTracks()) track.stop();
   stream = null;
   $('video').srcObject = null;
+  if (segmentation) {
+    segmentation = null; // the last frame's mask goes with the frame
+    drawOverlay();
+  }
   cameraButton.textContent = 'Start webcam';
   cameraButton.classList.remove('live');
 }
@@ -555,12 +681,13 @@ async function startCamera() {
   $('caption').className = '';
   cameraButton.textContent = 'Stop webcam';
   cameraButton.classList.add('live');
-  setStatus('busy', 'Classifying the webcam, frame after frame.');
+  setStatus('busy', `${segmenting() ? 'Segmenting' : 'Classifying'} the webcam, frame after frame.`);
+  // One frame at a time: the next is taken once the last one's result is shown.
   while (stream === s && mine === current) {
     if (video.readyState >= 2 && video.videoWidth > 0) {
       let result;
       try {
-        result = await engine.classify(video);
+        result = await run(video);
       } catch (e) {
         if (mine === current) {
           stopCamera();
@@ -569,7 +696,7 @@ async function startCamera() {
         break;
       }
       if (stream !== s || mine !== current) break;
-      showPredictions(result);
+      show(result);
     }
     await new Promise((resolve) => requestAnimationFrame(resolve));
   }
@@ -594,6 +721,10 @@ $('error-close').addEventListener('click', hideError);
 const TABS = [['classify', 'tab-classify', 'classify-panel'], ['teach', 'tab-teach', 'teach-panel']];
 
 function selectMode(mode, { focus = false } = {}) {
+  if (mode === 'teach' && segmenting()) { // Teach mode learns on a classifier only
+    mode = 'classify';
+    if (location.hash) history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
   if (teaching() === (mode === 'teach') && document.body.dataset.mode) return;
   for (const [name, tab, panel] of TABS) {
     const on = name === mode;
@@ -631,6 +762,9 @@ let teachModel = null;
 function teachingModel() {
   teachModel ??= (async () => {
     await ready;
+    if (segmenting()) {
+      throw Object.assign(new Error('this model segments images; Teach mode learns on the features of a classifier'), { code: 'E_WRONG_TASK' });
+    }
     const own = engine.baseModel?.();
     if (own) return own;
     setStatus('loading', 'Loading the model for Teach mode on the page…', null);
@@ -657,11 +791,12 @@ async function openModel(file) {
     throw e;
   }
   openedFile = file.name;
+  current += 1; // a webcam or a run in flight on the model before stops updating the page
   showVariant(info);
   watchThreads(info);
   selectMode('classify');
+  showTask(info);
   showImage(null);
-  clearPredictions('No image classified yet.');
   setStatus('ready', `Ready: ${file.name} loaded (${info.numClasses} classes). Choose a photo.`);
 }
 

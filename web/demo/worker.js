@@ -3,6 +3,8 @@
 //                 model: a URL, a .tflite's bytes (ArrayBuffer) or undefined (the bundled model);
 //                 labels: a URL or undefined. The model before stays until the new one has loaded.
 //               { id, type: 'classify', image, topk } -> { id, ok, top, ms }
+//               { id, type: 'segment', image } -> { id, ok, result, ms }: model.segment()'s result
+//                 (a segmentation model), its mask transferred, not copied.
 //   image: encoded bytes (ArrayBuffer / Uint8Array), a Blob, an ImageBitmap, ImageData or OffscreenCanvas.
 // Progress while the model downloads: { type: 'progress', loaded, total }.
 // Failures: { id, ok: false, error: { code, message } }.
@@ -22,10 +24,14 @@ async function handle(data) {
     model = next;
     return { info: model.info };
   }
-  if (data.type === 'classify') {
+  if (data.type === 'classify' || data.type === 'segment') {
     if (!model) throw Object.assign(new Error('the model is not loaded'), { code: 'E_NOT_LOADED' });
     try {
       const t0 = performance.now();
+      if (data.type === 'segment') {
+        const result = await model.segment(data.image);
+        return { result, ms: performance.now() - t0 };
+      }
       const top = await model.classify(data.image, { topk: data.topk ?? 5 });
       return { top, ms: performance.now() - t0 };
     } finally {
@@ -37,7 +43,9 @@ async function handle(data) {
 
 self.onmessage = async ({ data }) => {
   try {
-    postMessage({ id: data.id, ok: true, ...(await handle(data)) });
+    const reply = await handle(data);
+    const mask = reply.result?.mask;
+    postMessage({ id: data.id, ok: true, ...reply }, mask ? [mask.buffer] : []);
   } catch (e) {
     postMessage({ id: data.id, ok: false, error: { code: typeof e?.code === 'string' ? e.code : e?.name ?? 'Error', message: e.message ?? String(e) } });
   }

@@ -301,12 +301,10 @@ bool Prepare(const Args& a, mnv2::model::Task task, Loaded* out) {
   return true;
 }
 
-int Classify(const Args& a) {
-  Loaded loaded;
-  if (!Prepare(a, mnv2::model::Task::kClassification, &loaded)) return a.images.empty() ? 2 : 1;
-  const std::vector<std::string>& labels = loaded.labels;
-  const mnv2::model::Network* net = &loaded.net;
-  mnv2::engine::PlannedModel& model = loaded.model;
+// Reads each image of the command line and runs fn(path, image, fit), which returns false on a
+// failure it has reported; an image that cannot be read is reported here. The exit code.
+template <class Fn>
+int ForEachImage(const Args& a, Fn&& fn) {
   int failures = 0;
   for (const std::string& path : a.images) {
     Result<mnv2::image::Image> img = ReadImage(path, a.raw_w, a.raw_h);
@@ -316,7 +314,20 @@ int Classify(const Args& a) {
       continue;
     }
     const mnv2::image::Fit fit = a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
-    model.SetImage(*img, fit);
+    if (!fn(path, *img, fit)) ++failures;
+    std::fflush(stdout);
+  }
+  return failures ? 1 : 0;
+}
+
+int Classify(const Args& a) {
+  Loaded loaded;
+  if (!Prepare(a, mnv2::model::Task::kClassification, &loaded)) return a.images.empty() ? 2 : 1;
+  const std::vector<std::string>& labels = loaded.labels;
+  const mnv2::model::Network* net = &loaded.net;
+  mnv2::engine::PlannedModel& model = loaded.model;
+  return ForEachImage(a, [&](const std::string& path, const mnv2::image::Image& img, mnv2::image::Fit fit) {
+    model.SetImage(img, fit);
     const auto start = std::chrono::steady_clock::now();
     model.Run();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -341,9 +352,8 @@ int Classify(const Args& a) {
         std::printf("  %6.4f  %4d  %s\n", p.score, p.index, label(p.index).c_str());
       }
     }
-    std::fflush(stdout);
-  }
-  return failures ? 1 : 0;
+    return true;
+  });
 }
 
 // The image files of a folder, by name.
@@ -473,15 +483,8 @@ int Segment(const Args& a) {
   const std::string folder = a.out.empty() ? "." : a.out;
   std::error_code error;
   std::filesystem::create_directories(folder, error);
-  int failures = 0;
-  for (const std::string& path : a.images) {
-    Result<mnv2::image::Image> img = ReadImage(path, a.raw_w, a.raw_h);
-    if (!img.ok()) {
-      std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(), img.status().ToString().c_str());
-      ++failures;
-      continue;
-    }
-    const mnv2::image::Fit fit = a.crop ? mnv2::image::Fit::kCenterCrop : mnv2::image::Fit::kStretch;
+  return ForEachImage(a, [&](const std::string& path, const mnv2::image::Image& photo, mnv2::image::Fit fit) {
+    const mnv2::image::Image* img = &photo;
     std::vector<uint8_t> mask(static_cast<size_t>(img->width) * img->height);
     const auto start = std::chrono::steady_clock::now();
     loaded.model.SetImage(*img, fit);
@@ -497,8 +500,7 @@ int Segment(const Args& a) {
     if (mask_png.empty() || overlay_png.empty() || !written.ok()) {
       std::fprintf(stderr, "mnv2: %s: %s\n", path.c_str(),
                    written.ok() ? "cannot encode the PNG files" : written.ToString().c_str());
-      ++failures;
-      continue;
+      return false;
     }
     std::vector<size_t> counts(256, 0);
     for (uint8_t c : mask) ++counts[c];
@@ -530,9 +532,8 @@ int Segment(const Args& a) {
         if (counts[c]) std::printf("  %5.1f%%  %3d  %s\n", 100.0 * counts[c] / pixels, c, label(c).c_str());
       }
     }
-    std::fflush(stdout);
-  }
-  return failures ? 1 : 0;
+    return true;
+  });
 }
 
 int main(int argc, char** argv) {

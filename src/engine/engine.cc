@@ -191,35 +191,15 @@ void Engine::PlanSegmentation(const model::Network& net) {
   const model::SegmentationHead& s = net.segmentation;
   SegmentationPlan& p = seg_;
   task_ = model::Task::kSegmentation;
-  const ConvGeometry& map = net.blocks.back().project.g;
-  p.pixels = map.out_h * map.out_w;
-  p.width = map.out_w;
-  size_t concat_channels = 0, vector_floats = 0;
+  p.layout = LayOutSegmentation(net, 0, Align(1));
   if (s.image_pooling) {
-    p.image_pooling = true;
     p.pool_conv = PlanPointwise(s.pool_conv.g, s.pool_conv.activation, WeightsOf(s.pool_conv), s.pool_conv.bias);
     p.map_conv = PlanPointwise(s.map_conv.g, s.map_conv.activation, WeightsOf(s.map_conv), s.map_conv.bias);
-    const size_t P = static_cast<size_t>(s.pool_conv.g.out_c), Q = static_cast<size_t>(s.map_conv.g.out_c);
-    p.branch_offset = s.pooling_first ? 0 : Q;
-    p.map_offset = s.pooling_first ? P : 0;
-    concat_channels = P + Q;
-    vector_floats = P;
   }
-  size_t widest = 0;
-  for (const model::Conv2D& c : s.convs) {
-    p.convs.push_back(PlanPointwise(c.g, c.activation, WeightsOf(c), c.bias));
-    widest = std::max(widest, static_cast<size_t>(c.g.out_c));
-  }
-  p.classes = s.classes();
-  const size_t pixels = static_cast<size_t>(p.pixels);
-  p.vector_offset = p.pooled_offset + Align(static_cast<size_t>(map.out_c));
-  p.concat_offset = p.vector_offset + Align(vector_floats);
-  p.conv_offset[0] = p.concat_offset + Align(pixels * concat_channels);
-  p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
-  p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
-  head_arena_.resize(p.conv_offset[1] + Align(pixels * widest));
-  upsample_scratch_.assign(workers_->size(),
-                           std::vector<float>(kernels::UpsampleScratch(logits_height(), p.width, p.classes)));
+  for (const model::Conv2D& c : s.convs) p.convs.push_back(PlanPointwise(c.g, c.activation, WeightsOf(c), c.bias));
+  head_arena_.resize(p.layout.end);
+  upsample_scratch_.assign(workers_->size(), std::vector<float>(kernels::UpsampleScratch(
+                                                 p.layout.height(), p.layout.width, p.layout.classes)));
 }
 
 size_t Engine::LayerByLayerActivationBytes(const model::Network& net, size_t element_bytes) {
@@ -388,50 +368,27 @@ void Engine::RunShare(int t) {
 
 void Engine::RunSegmentationShare(int t) {
   const SegmentationPlan& p = seg_;
-  float* arena = head_arena_.data();
-  const float* map = arena_.data() + blocks_.back().out_offset;
-  const int map_c = blocks_.back().project.g.out_c;
-  int begin, end;
-  workers_->Share(p.pixels, t, &begin, &end);
-  const size_t first = static_cast<size_t>(begin), n = static_cast<size_t>(end - begin);
-  float* concat = arena + p.concat_offset;
-  if (p.image_pooling) {
-    const PointwisePlan& pc = p.pool_conv;
-    const PointwisePlan& mc = p.map_conv;
-    const size_t stride = static_cast<size_t>(pc.g.out_c + mc.g.out_c);
-    float* vector = arena + p.vector_offset;
-    if (t == 0) {  // the image-pooling branch: one vector
-      float* pooled = arena + p.pooled_offset;
-      OutOfLine(&kernels::GlobalAveragePool)(map, static_cast<size_t>(p.pixels), map_c, pooled);
-      kernels::Gemm(pooled, map_c, 1, map_c, pc.packed.data(), pc.g.out_c, vector, pc.g.out_c, pc.out_min, pc.out_max);
-    }
-    if (n > 0) {
-      kernels::Gemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c,
-                    concat + first * stride + p.map_offset, stride, mc.out_min, mc.out_max);
-    }
-    workers_->Sync();
-    for (size_t i = first; i < first + n; ++i) std::copy_n(vector, pc.g.out_c, concat + i * stride + p.branch_offset);
-  }
-  if (n == 0) return;
-  for (size_t i = 0; i < p.convs.size(); ++i) {
-    const PointwisePlan& c = p.convs[i];
-    const float* in = i > 0 ? arena + p.conv_offset[(i - 1) % 2] : p.image_pooling ? concat : map;
-    kernels::Gemm(in + first * c.g.in_c, c.g.in_c, static_cast<int>(n), c.g.in_c, c.packed.data(), c.g.out_c,
-                  arena + p.conv_offset[i % 2] + first * c.g.out_c, c.g.out_c, c.out_min, c.out_max);
-  }
+  auto gemm = [](const PointwisePlan& c, const float* in, int rows, float* out, size_t out_stride) {
+    kernels::Gemm(in, c.g.in_c, rows, c.g.in_c, c.packed.data(), c.g.out_c, out, out_stride, c.out_min, c.out_max);
+  };
+  ShareSegmentationHead(
+      p.layout, head_arena_.data(), arena_.data() + blocks_.back().out_offset, *workers_, t,
+      [&](const float* map, float* pooled, float* vector) {
+        OutOfLine(&kernels::GlobalAveragePool)(map, static_cast<size_t>(p.layout.pixels), p.layout.map_channels,
+                                               pooled);
+        gemm(p.pool_conv, pooled, 1, vector, p.pool_conv.g.out_c);
+      },
+      [&](const float* in, int rows, float* out, size_t stride) { gemm(p.map_conv, in, rows, out, stride); },
+      [&](size_t i, const float* in, int rows, float* out) { gemm(p.convs[i], in, rows, out, p.convs[i].g.out_c); });
 }
 
 void Engine::Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs,
                      uint8_t* mask) {
-  const SegmentationPlan& p = seg_;
-  const int rows = static_cast<int>(ys.size()), cols = static_cast<int>(xs.size());
-  workers_->Run([&](int t) {
-    int begin, end;
-    workers_->Share(rows, t, &begin, &end);
-    if (begin < end) {
-      kernels::UpsampleArgmax(head_arena_.data() + p.logits_offset, logits_height(), p.width, p.classes, ys.data(),
-                              xs.data(), cols, begin, end, upsample_scratch_[t].data(), mask, cols);
-    }
+  const SegmentationLayout& l = seg_.layout;
+  const int cols = static_cast<int>(xs.size());
+  ShareMaskRows(*workers_, static_cast<int>(ys.size()), [&](int begin, int end, int t) {
+    kernels::UpsampleArgmax(head_arena_.data() + l.logits_offset, l.height(), l.width, l.classes, ys.data(), xs.data(),
+                            cols, begin, end, upsample_scratch_[t].data(), mask, cols);
   });
 }
 

@@ -19,6 +19,7 @@
 #include "engine/bands.h"
 #include "engine/float_classifier.h"
 #include "engine/pointwise.h"
+#include "engine/segmentation.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "kernels/upsample.h"
@@ -71,14 +72,11 @@ struct InvertedResidualPlan {
 };
 
 // A segmentation network's head (model::SegmentationHead) in float32, its buffers in
-// Engine::head_arena_ (in floats).
+// Engine::head_arena_.
 struct SegmentationPlan {
-  bool image_pooling = false;
-  size_t branch_offset = 0, map_offset = 0;  // the two branches' channels in a concatenated pixel
+  SegmentationLayout layout;
   PointwisePlan pool_conv, map_conv;
   std::vector<PointwisePlan> convs;
-  int pixels = 0, width = 0, classes = 0;  // of the logits' map
-  size_t pooled_offset = 0, vector_offset = 0, concat_offset = 0, conv_offset[2] = {0, 0}, logits_offset = 0;
 };
 
 class Engine {
@@ -107,8 +105,8 @@ class Engine {
   model::Task task() const { return task_; }
   // As QuantizedEngine::Segment, from float logits.
   void Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs, uint8_t* mask);
-  int logits_height() const { return seg_.pixels / std::max(seg_.width, 1); }
-  int logits_width() const { return seg_.width; }
+  int logits_height() const { return seg_.layout.height(); }
+  int logits_width() const { return seg_.layout.width; }
 
   // Results of the last Run().
   const float* features() const { return features_.data(); }  // pooled, before the classifier

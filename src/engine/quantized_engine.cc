@@ -319,12 +319,8 @@ Status QuantizedEngine::PlanSegmentation(const model::Network& net, size_t offse
   const model::SegmentationHead& s = net.segmentation;
   QSegmentationPlan& p = seg_;
   task_ = model::Task::kSegmentation;
-  const ConvGeometry& map = net.blocks.back().project.g;
-  p.pixels = map.out_h * map.out_w;
-  p.width = map.out_w;
-  size_t concat_channels = 0, vector_bytes = 0;
+  p.layout = LayOutSegmentation(net, offset, 64);
   if (s.image_pooling) {
-    p.image_pooling = true;
     const model::InvertedResidual& last = net.blocks.back();
     p.pool = kernels::PrepareQAveragePool((last.residual ? last.add_output : last.project.q.output).is_signed,
                                           kernels::QOutput());
@@ -340,32 +336,17 @@ Status QuantizedEngine::PlanSegmentation(const model::Network& net, size_t offse
     to.push_back(s.concat);
     p.pool_requantize = RequantizeChain(s.pool_conv.q.output, to);
     p.map_requantize = RequantizeChain(s.map_conv.q.output, {s.concat});
-    const size_t P = static_cast<size_t>(p.pool_conv.g.out_c), Q = static_cast<size_t>(p.map_conv.g.out_c);
-    p.branch_offset = s.pooling_first ? 0 : Q;
-    p.map_offset = s.pooling_first ? P : 0;
-    concat_channels = P + Q;
-    vector_bytes = P;
   }
-  size_t widest = 0;
   for (size_t i = 0; i < s.convs.size(); ++i) {
     const model::Conv2D& c = s.convs[i];
     Result<QPointwisePlan> conv =
         PlanGemm(c.g, c.q, c.activation, false, "the segmentation head's convolution " + std::to_string(i + 1));
     if (!conv.ok()) return conv.status();
     p.convs.push_back(std::move(*conv));
-    widest = std::max(widest, static_cast<size_t>(c.g.out_c));
   }
-  p.classes = s.classes();
-  const size_t pixels = static_cast<size_t>(p.pixels);
-  p.pooled_offset = offset;
-  p.vector_offset = p.pooled_offset + Align(static_cast<size_t>(map.out_c));
-  p.concat_offset = p.vector_offset + Align(vector_bytes);
-  p.conv_offset[0] = p.concat_offset + Align(pixels * concat_channels);
-  p.conv_offset[1] = p.conv_offset[0] + Align(pixels * widest);
-  p.logits_offset = p.conv_offset[(p.convs.size() - 1) % 2];
-  arena_.resize(p.conv_offset[1] + Align(pixels * widest));
-  upsample_scratch_.assign(workers_->size(),
-                           std::vector<int32_t>(kernels::UpsampleScratch(logits_height(), p.width, p.classes)));
+  arena_.resize(p.layout.end);
+  upsample_scratch_.assign(workers_->size(), std::vector<int32_t>(kernels::UpsampleScratch(
+                                                 p.layout.height(), p.layout.width, p.layout.classes)));
   return Status::Ok();
 }
 
@@ -520,59 +501,40 @@ void QuantizedEngine::RunShare(int t) {
 }
 
 void QuantizedEngine::RunSegmentationShare(int t) {
-  uint8_t* arena = arena_.data();
   const QSegmentationPlan& p = seg_;
-  const QInvertedResidualPlan& last = blocks_.back();
-  const uint8_t* map = arena + last.out_offset;
-  const int map_c = last.project.g.out_c;
-  int begin, end;
-  workers_->Share(p.pixels, t, &begin, &end);
-  const size_t first = static_cast<size_t>(begin), n = static_cast<size_t>(end - begin);
-  uint8_t* concat = arena + p.concat_offset;
-  if (p.image_pooling) {
-    const QPointwisePlan& pc = p.pool_conv;
-    const QPointwisePlan& mc = p.map_conv;
-    const size_t stride = static_cast<size_t>(pc.g.out_c + mc.g.out_c);
-    uint8_t* vector = arena + p.vector_offset;
-    if (t == 0) {  // the image-pooling branch: one vector
-      uint8_t* pooled = arena + p.pooled_offset;
-      OutOfLine(&kernels::QGlobalAveragePool)(map, static_cast<size_t>(p.pixels), map_c, p.pool, pooled);
-      kernels::QGemm(pooled, map_c, 1, map_c, pc.packed.data(), pc.g.out_c, vector, pc.g.out_c);
-      for (const kernels::QRequantParams& r : p.pool_requantize) kernels::QRequantize(vector, pc.g.out_c, r, vector);
-    }
-    // The 1x1 branch, straight into its channels of the concatenation.
-    uint8_t* slice = concat + first * stride + p.map_offset;
-    if (n > 0) {
-      kernels::QGemm(map + first * map_c, map_c, static_cast<int>(n), map_c, mc.packed.data(), mc.g.out_c, slice,
-                     stride);
-    }
-    for (const kernels::QRequantParams& r : p.map_requantize) {
-      for (size_t i = 0; i < n; ++i) kernels::QRequantize(slice + i * stride, mc.g.out_c, r, slice + i * stride);
-    }
-    workers_->Sync();
-    // The pooled branch, the same vector in every pixel (its resize from 1x1 copies it).
-    for (size_t i = first; i < first + n; ++i) std::memcpy(concat + i * stride + p.branch_offset, vector, pc.g.out_c);
-  }
-  if (n == 0) return;
-  for (size_t i = 0; i < p.convs.size(); ++i) {
-    const QPointwisePlan& c = p.convs[i];
-    const uint8_t* in = i > 0 ? arena + p.conv_offset[(i - 1) % 2] : p.image_pooling ? concat : map;
-    kernels::QGemm(in + first * c.g.in_c, c.g.in_c, static_cast<int>(n), c.g.in_c, c.packed.data(), c.g.out_c,
-                   arena + p.conv_offset[i % 2] + first * c.g.out_c, c.g.out_c);
-  }
+  const int map_c = p.layout.map_channels;
+  auto gemm = [](const QPointwisePlan& c, const uint8_t* in, int rows, uint8_t* out, size_t out_stride) {
+    kernels::QGemm(in, c.g.in_c, rows, c.g.in_c, c.packed.data(), c.g.out_c, out, out_stride);
+  };
+  ShareSegmentationHead(
+      p.layout, arena_.data(), arena_.data() + blocks_.back().out_offset, *workers_, t,
+      [&](const uint8_t* map, uint8_t* pooled, uint8_t* vector) {
+        OutOfLine(&kernels::QGlobalAveragePool)(map, static_cast<size_t>(p.layout.pixels), map_c, p.pool, pooled);
+        gemm(p.pool_conv, pooled, 1, vector, p.pool_conv.g.out_c);
+        for (const kernels::QRequantParams& r : p.pool_requantize) {
+          kernels::QRequantize(vector, p.pool_conv.g.out_c, r, vector);
+        }
+      },
+      [&](const uint8_t* in, int rows, uint8_t* out, size_t stride) {
+        gemm(p.map_conv, in, rows, out, stride);
+        for (const kernels::QRequantParams& r : p.map_requantize) {
+          for (int i = 0; i < rows; ++i) {
+            kernels::QRequantize(out + i * stride, p.map_conv.g.out_c, r, out + i * stride);
+          }
+        }
+      },
+      [&](size_t i, const uint8_t* in, int rows, uint8_t* out) {
+        gemm(p.convs[i], in, rows, out, p.convs[i].g.out_c);
+      });
 }
 
 void QuantizedEngine::Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs,
                               uint8_t* mask) {
-  const QSegmentationPlan& p = seg_;
-  const int rows = static_cast<int>(ys.size()), cols = static_cast<int>(xs.size());
-  workers_->Run([&](int t) {
-    int begin, end;
-    workers_->Share(rows, t, &begin, &end);
-    if (begin < end) {
-      kernels::QUpsampleArgmax(arena_.data() + p.logits_offset, logits_height(), p.width, p.classes, ys.data(),
-                               xs.data(), cols, begin, end, upsample_scratch_[t].data(), mask, cols);
-    }
+  const SegmentationLayout& l = seg_.layout;
+  const int cols = static_cast<int>(xs.size());
+  ShareMaskRows(*workers_, static_cast<int>(ys.size()), [&](int begin, int end, int t) {
+    kernels::QUpsampleArgmax(arena_.data() + l.logits_offset, l.height(), l.width, l.classes, ys.data(), xs.data(),
+                             cols, begin, end, upsample_scratch_[t].data(), mask, cols);
   });
 }
 

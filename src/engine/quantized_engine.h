@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/bands.h"
 #include "engine/float_classifier.h"
+#include "engine/segmentation.h"
 #include "engine/workers.h"
 #include "image/image.h"
 #include "kernels/quantized_kernels.h"
@@ -55,19 +56,13 @@ struct QInvertedResidualPlan {
   size_t in_offset = 0, out_offset = 0;  // the block's input and output in the arena
 };
 
-// A segmentation network's head (model::SegmentationHead) in integers.
+// A segmentation network's head (model::SegmentationHead) in integers; its buffers in the arena.
 struct QSegmentationPlan {
-  bool image_pooling = false;
-  size_t branch_offset = 0;  // the pooled branch's channels in each concatenated pixel
-  size_t map_offset = 0;     // the 1x1 branch's
+  SegmentationLayout layout;
   kernels::QPoolParams pool;
   QPointwisePlan pool_conv, map_conv;
   std::vector<kernels::QRequantParams> pool_requantize, map_requantize;  // to the concatenation's scale
   std::vector<QPointwisePlan> convs;
-  int pixels = 0, width = 0, classes = 0;  // of the logits' map
-  // In the arena: the pooled features and the broadcast vector, the concatenation, and the convs'
-  // outputs taking turns in two buffers (the logits in the last one written).
-  size_t pooled_offset = 0, vector_offset = 0, concat_offset = 0, conv_offset[2] = {0, 0}, logits_offset = 0;
 };
 
 class QuantizedEngine {
@@ -97,10 +92,10 @@ class QuantizedEngine {
   // columns xs; kernels::ResizeTaps): ys.size() rows of xs.size() bytes, threads sharing the rows.
   void Segment(const std::vector<kernels::ResizeTap>& ys, const std::vector<kernels::ResizeTap>& xs, uint8_t* mask);
   // The logits' map of a segmentation network: height, width and classes.
-  int logits_height() const { return seg_.pixels / std::max(seg_.width, 1); }
-  int logits_width() const { return seg_.width; }
+  int logits_height() const { return seg_.layout.height(); }
+  int logits_width() const { return seg_.layout.width; }
   // The last Run's logits [height][width][classes] on the uint8 carrier, before the resize.
-  const uint8_t* logits_map() const { return arena_.data() + seg_.logits_offset; }
+  const uint8_t* logits_map() const { return arena_.data() + seg_.layout.logits_offset; }
 
   // Results of the last Run(): the model's quantized output (uint8 carrier; none after a float
   // classifier) and its real values.
@@ -130,7 +125,7 @@ class QuantizedEngine {
   void StemRow(int row, uint8_t* out, int t);
   Status PlanClassifier(const model::Network& net);
   Status PlanSegmentation(const model::Network& net, size_t offset);
-  // Thread t's share of the segmentation head: its pixels through the convolutions.
+  // Thread t's share of the segmentation head (engine/segmentation.h).
   void RunSegmentationShare(int t);
   // The kernels of the stem and of the blocks planned so far, on zeros (engine/warm_up.h).
   void WarmUp() const;

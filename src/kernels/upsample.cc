@@ -69,12 +69,19 @@ size_t UpsampleScratch(int h, int w, int classes) {
   return static_cast<size_t>(w) * classes + (static_cast<size_t>(h) * w + 3) / 4;
 }
 
-void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
-                     int out_w, int row_begin, int row_end, int32_t* scratch, uint8_t* mask, size_t mask_stride) {
+namespace {
+
+// Both kernels: T the logits, V the blended values (scratch). blend(a, b, n, wa, wb, out) blends n
+// values of two rows (or two columns) with weights wa, wb in 1/1024ths; pixel(v, n) turns a pixel's
+// blended values in place into what is compared.
+template <class T, class V, class Blend, class Pixel>
+void UpsampleArgmaxRows(const T* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs, int out_w,
+                        int row_begin, int row_end, V* scratch, uint8_t* mask, size_t mask_stride, Blend&& blend,
+                        Pixel&& pixel) {
   const size_t row = static_cast<size_t>(w) * classes;
   uint8_t* cells = reinterpret_cast<uint8_t*>(scratch + row);
   CellClasses(logits, h, w, classes, cells);
-  int32_t value[256];
+  V value[256];
   for (int oy = row_begin; oy < row_end; ++oy) {
     uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
     const ResizeTap ty = ys[oy];
@@ -82,62 +89,49 @@ void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const Res
       std::fill(out, out + out_w, 0);
       continue;
     }
-    bool blended = false;  // the rows blended into scratch, in 1/1024ths (when a pixel needs them)
+    bool blended = false;  // the two rows blended into scratch (when a pixel needs them)
     ForEachMixedPixel(cells, w, ty, xs, out_w, out, [&](int ox) {
       if (!blended) {
-        const uint8_t* a = logits + static_cast<size_t>(ty.i0) * row;
-        const uint8_t* b = logits + static_cast<size_t>(ty.i1) * row;
-        const int32_t wa = (1 << 10) - ty.frac, wb = ty.frac;
-        for (size_t i = 0; i < row; ++i) scratch[i] = a[i] * wa + b[i] * wb;
+        blend(logits + static_cast<size_t>(ty.i0) * row, logits + static_cast<size_t>(ty.i1) * row, row,
+              (1 << 10) - ty.frac, ty.frac, scratch);
         blended = true;
       }
       const ResizeTap tx = xs[ox];
-      const int32_t* l = scratch + static_cast<size_t>(tx.i0) * classes;
-      const int32_t* r = scratch + static_cast<size_t>(tx.i1) * classes;
-      const int32_t wl = (1 << 10) - tx.frac, wr = tx.frac;
-      // In 1/2^20ths, rounded to the 8-bit value (the sum is not negative).
-      for (int c = 0; c < classes; ++c) value[c] = (l[c] * wl + r[c] * wr + (1 << 19)) >> 20;
+      blend(scratch + static_cast<size_t>(tx.i0) * classes, scratch + static_cast<size_t>(tx.i1) * classes,
+            static_cast<size_t>(classes), (1 << 10) - tx.frac, tx.frac, value);
+      pixel(value, classes);
       out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
     });
   }
 }
 
+}  // namespace
+
+void QUpsampleArgmax(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
+                     int out_w, int row_begin, int row_end, int32_t* scratch, uint8_t* mask, size_t mask_stride) {
+  // Rows in 1/1024ths, then pixels in 1/2^20ths, rounded to the 8-bit value (the sum is not negative).
+  UpsampleArgmaxRows(
+      logits, h, w, classes, ys, xs, out_w, row_begin, row_end, scratch, mask, mask_stride,
+      [](const auto* a, const auto* b, size_t n, int32_t wa, int32_t wb, int32_t* out) {
+        for (size_t i = 0; i < n; ++i) out[i] = a[i] * wa + b[i] * wb;
+      },
+      [](int32_t* v, int n) {
+        for (int c = 0; c < n; ++c) v[c] = (v[c] + (1 << 19)) >> 20;
+      });
+}
+
 void UpsampleArgmax(const float* logits, int h, int w, int classes, const ResizeTap* ys, const ResizeTap* xs,
                     int out_w, int row_begin, int row_end, float* scratch, uint8_t* mask, size_t mask_stride) {
-  const size_t row = static_cast<size_t>(w) * classes;
-  uint8_t* cells = reinterpret_cast<uint8_t*>(scratch + row);
-  CellClasses(logits, h, w, classes, cells);
-  float value[256];
-  for (int oy = row_begin; oy < row_end; ++oy) {
-    uint8_t* out = mask + static_cast<size_t>(oy) * mask_stride;
-    const ResizeTap ty = ys[oy];
-    if (ty.i0 < 0) {
-      std::fill(out, out + out_w, 0);
-      continue;
-    }
-    bool blended = false;
-    ForEachMixedPixel(cells, w, ty, xs, out_w, out, [&](int ox) {
-      if (!blended) {
-        const float* a = logits + static_cast<size_t>(ty.i0) * row;
-        const float* b = logits + static_cast<size_t>(ty.i1) * row;
-        const float fb = static_cast<float>(ty.frac) / 1024.0f, fa = 1.0f - fb;
-        for (size_t i = 0; i < row; ++i) {
+  UpsampleArgmaxRows(
+      logits, h, w, classes, ys, xs, out_w, row_begin, row_end, scratch, mask, mask_stride,
+      [](const float* a, const float* b, size_t n, int32_t wa, int32_t wb, float* out) {
+        const float fa = static_cast<float>(wa) / 1024.0f, fb = static_cast<float>(wb) / 1024.0f;
+        for (size_t i = 0; i < n; ++i) {
           const float x = a[i] * fa;  // (two statements: no fused multiply-add, the same bits everywhere)
-          scratch[i] = x + b[i] * fb;
+          out[i] = x + b[i] * fb;
         }
-        blended = true;
-      }
-      const ResizeTap tx = xs[ox];
-      const float* l = scratch + static_cast<size_t>(tx.i0) * classes;
-      const float* r = scratch + static_cast<size_t>(tx.i1) * classes;
-      const float fr = static_cast<float>(tx.frac) / 1024.0f, fl = 1.0f - fr;
-      for (int c = 0; c < classes; ++c) {
-        const float x = l[c] * fl;
-        value[c] = x + r[c] * fr;
-      }
-      out[ox] = static_cast<uint8_t>(ArgMax(value, classes));
-    });
-  }
+      },
+      [](float*, int) {});
 }
 
 void QUpsampleArgmaxReference(const uint8_t* logits, int h, int w, int classes, const ResizeTap* ys,

@@ -3,8 +3,8 @@
 // memory that a failed call grew handed back. (Traps: trap.test.js; leaks: soak.test.js.)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { encodePng, pngChunk } from '../../bin/png.js';
 import { assertMnv2Error, imageBytes, load, Mnv2Error, sharedModel } from './helpers.js';
 
 const cat = imageBytes('cat.bmp');
@@ -13,38 +13,15 @@ const tflite = new Uint8Array(readFileSync(sharedModel('mobilenet_v2_1.0_224_qua
 
 // --- Images made here --------------------------------------------------------------------
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function pngChunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 /** An 8-bit RGB PNG of `width` x `height`; without `pixels`, only the header (no IDAT). */
 function png(width, height, pixels) {
+  if (pixels) return new Uint8Array(encodePng(pixels, width, height, 3));  // the CLI's encoder (bin/png.js)
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const chunks = [Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr)];
-  if (pixels) {
-    const raw = Buffer.alloc(height * (1 + width * 3));
-    for (let y = 0; y < height; y++) Buffer.from(pixels.subarray(y * width * 3, (y + 1) * width * 3)).copy(raw, y * (1 + width * 3) + 1);
-    chunks.push(pngChunk('IDAT', deflateSync(raw)));
-  }
-  chunks.push(pngChunk('IEND', Buffer.alloc(0)));
-  return new Uint8Array(Buffer.concat(chunks));
+  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr),
+    pngChunk('IEND', Buffer.alloc(0))]));
 }
 /** A 24-bit BMP of `width` x `height` whose pixel data holds `rows` rows (all, by default). */
 function bmp(width, height, rows = height) {

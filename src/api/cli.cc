@@ -235,18 +235,20 @@ int Info(const Args& a) {
   const mnv2::model::Network& n = *net;
   std::printf("input       %dx%dx%d, %s (real = %g * (pixel - %g))\n", n.input.height, n.input.width,
               n.input.channels, n.input.quantized ? "quantized" : "float", n.input.scale, n.input.zero_point);
-  std::printf("family      %s\nalpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\nclasses     %d\n",
-              mnv2::model::FamilyName(n.family()), n.alpha(), n.weight_type.c_str(), n.blocks.size(), n.feature_size(),
-              n.num_classes());
+  std::printf("task        %s\nfamily      %s\nalpha       %.3g\nweights     %s\nblocks      %zu\nfeatures    %d\n"
+              "classes     %d\n",
+              mnv2::model::TaskName(n.task), mnv2::model::FamilyName(n.family()), n.alpha(), n.weight_type.c_str(),
+              n.blocks.size(), n.feature_size(), n.num_classes());
   std::printf("multiply-adds %.1f M\nparameters    %.2f M\n", static_cast<double>(n.MultiplyAdds()) / 1e6,
               static_cast<double>(n.Parameters()) / 1e6);
   std::printf("integer path  %s\n", n.quant.available ? "yes (int8 is the default precision)"
                                                       : ("no: " + n.quant.unavailable_reason).c_str());
   for (size_t i = 0; i < n.blocks.size(); ++i) {
     const auto& b = n.blocks[i];
-    std::printf("  block %2zu  %3dx%-3d %4d -> %4d -> %4d  stride %d%s\n", i, b.depthwise.g.in_h, b.depthwise.g.in_w,
-                b.has_expand ? b.expand.g.in_c : b.depthwise.g.in_c, b.depthwise.g.in_c, b.project.g.out_c,
-                b.depthwise.g.stride, b.residual ? "  residual" : "");
+    std::printf("  block %2zu  %3dx%-3d %4d -> %4d -> %4d  stride %d%s%s\n", i, b.depthwise.g.in_h,
+                b.depthwise.g.in_w, b.has_expand ? b.expand.g.in_c : b.depthwise.g.in_c, b.depthwise.g.in_c,
+                b.project.g.out_c, b.depthwise.g.stride, b.depthwise.g.dilation > 1 ? "  dilated" : "",
+                b.residual ? "  residual" : "");
   }
   return 0;
 }

@@ -368,25 +368,6 @@ QPoolParams PrepareQMean(float in_scale, int32_t in_zero_point, float out_scale,
   return p;
 }
 
-QSoftmaxParams PrepareQSoftmax(float beta, float in_scale) {
-  // TFLite's PreprocessSoftmaxScaling and CalculateInputRadius, 5 integer bits.
-  constexpr int kScaledDiffIntegerBits = 5;
-  const double max_real_multiplier = static_cast<double>((int64_t{1} << 31) - 1);
-  const double real = std::min(static_cast<double>(beta) * static_cast<double>(in_scale) *
-                                   static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)),
-                               max_real_multiplier);
-  const QuantizedMultiplier m = QuantizeMultiplier(real);
-  QSoftmaxParams p;
-  p.input_multiplier = m.multiplier;
-  // The multiplier exceeds 1 for any sane input scale (the engine checks).
-  p.input_left_shift = std::max(m.shift, 0);
-  const double max_input_rescaled = 1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
-                                    static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)) /
-                                    static_cast<double>(int64_t{1} << p.input_left_shift);
-  p.diff_min = -static_cast<int32_t>(std::floor(max_input_rescaled));
-  return p;
-}
-
 // ---------------------------------------------------------------------------
 // Scalar kernels on the packed buffers (qpacked.h).
 

@@ -3,6 +3,7 @@
 // row of at most a few thousand classes: scalar on every target.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -105,22 +106,39 @@ int CountLeadingZeros(uint32_t x) {
 
 }  // namespace
 
+QSoftmaxParams PrepareQSoftmax(float beta, float in_scale) {
+  // TFLite's PreprocessSoftmaxScaling and CalculateInputRadius, 5 integer bits.
+  constexpr int kScaledDiffIntegerBits = 5;
+  const double max_real_multiplier = static_cast<double>((int64_t{1} << 31) - 1);
+  const double real = std::min(static_cast<double>(beta) * static_cast<double>(in_scale) *
+                                   static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)),
+                               max_real_multiplier);
+  const QuantizedMultiplier m = QuantizeMultiplier(real);
+  QSoftmaxParams p;
+  p.input_multiplier = m.multiplier;
+  // The multiplier exceeds 1 for any sane input scale (the engine checks).
+  p.input_left_shift = std::max(m.shift, 0);
+  const double max_input_rescaled = 1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                    static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)) /
+                                    static_cast<double>(int64_t{1} << p.input_left_shift);
+  p.diff_min = -static_cast<int32_t>(std::floor(max_input_rescaled));
+  for (int32_t d = 0; d < 256; ++d) {
+    // MultiplyByQuantizedMultiplierGreaterThanOne of the difference -d, then its exp.
+    const int32_t diff = -d;
+    const int32_t scaled =
+        Mul(static_cast<int32_t>(static_cast<uint32_t>(diff) << p.input_left_shift), p.input_multiplier);
+    p.exp[d] = diff >= p.diff_min ? ExpOnNegativeValues<kScaledDiffIntegerBits>(scaled) : 0;
+  }
+  return p;
+}
+
 void QSoftmax(const uint8_t* in, int n, const QSoftmaxParams& p, uint8_t* out) {
   if (n <= 0) return;
-  constexpr int kScaledDiffIntegerBits = 5;
   constexpr int kAccumulationIntegerBits = 12;
   const uint8_t max_in_row = *std::max_element(in, in + n);
-  auto scaled_diff = [&](int32_t diff) {
-    // MultiplyByQuantizedMultiplierGreaterThanOne.
-    return Mul(static_cast<int32_t>(static_cast<uint32_t>(diff) << p.input_left_shift), p.input_multiplier);
-  };
   int32_t sum_of_exps = 0;  // kAccumulationIntegerBits integer bits
   for (int c = 0; c < n; ++c) {
-    const int32_t diff = static_cast<int32_t>(in[c]) - max_in_row;
-    if (diff >= p.diff_min) {
-      const int32_t e = ExpOnNegativeValues<kScaledDiffIntegerBits>(scaled_diff(diff));
-      sum_of_exps += MultiplyByPOT(e, -kAccumulationIntegerBits);  // Rescale<12> from F0
-    }
+    sum_of_exps += MultiplyByPOT(p.exp[max_in_row - in[c]], -kAccumulationIntegerBits);  // Rescale<12> from F0
   }
   // GetReciprocal.
   const int headroom_plus_one = CountLeadingZeros(static_cast<uint32_t>(sum_of_exps));
@@ -130,10 +148,9 @@ void QSoftmax(const uint8_t* in, int n, const QSoftmaxParams& p, uint8_t* out) {
   const int32_t shifted_scale = OneOverOnePlusXForXIn01(shifted_sum_minus_one);
   const int exponent = num_bits_over_unit + 31 - 8;
   for (int c = 0; c < n; ++c) {
-    const int32_t diff = static_cast<int32_t>(in[c]) - max_in_row;
-    if (diff >= p.diff_min) {
-      const int32_t e = ExpOnNegativeValues<kScaledDiffIntegerBits>(scaled_diff(diff));
-      const int32_t v = RoundingDivideByPOT(Mul(shifted_scale, e), exponent);
+    const int d = max_in_row - in[c];
+    if (-d >= p.diff_min) {
+      const int32_t v = RoundingDivideByPOT(Mul(shifted_scale, p.exp[d]), exponent);
       out[c] = static_cast<uint8_t>(std::min(std::max(v, 0), 255));
     } else {
       out[c] = 0;

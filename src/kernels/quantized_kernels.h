@@ -148,6 +148,9 @@ struct QSoftmaxParams {
   int32_t input_multiplier = 0;
   int input_left_shift = 0;
   int32_t diff_min = 0;
+  // The fixed-point exp of every difference an 8-bit input can have: exp[d] for in - max = -d
+  // (0 below diff_min). Made once, instead of twice per class and call.
+  int32_t exp[256] = {};
 };
 QSoftmaxParams PrepareQSoftmax(float beta, float in_scale);
 // out must not overlap in.

@@ -278,7 +278,9 @@ TEST_P(RealSegmentation, FindsTheSubjectOfEveryPhoto) {
         for (int y = 0; y < photo.height; y += 7) {
           for (int x = 0; x < photo.width; x += 7) {
             const bool inside = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
-            if (!inside) ASSERT_EQ(mask[static_cast<size_t>(y) * photo.width + x], 0) << name << " " << x << "," << y;
+            if (!inside) {
+              ASSERT_EQ(mask[static_cast<size_t>(y) * photo.width + x], 0) << name << " " << x << "," << y;
+            }
           }
         }
       }

@@ -74,25 +74,11 @@ if (!browser) {
   });
   runtime = `node ${process.version}`;
 } else {
-  const { chromium } = await import('playwright-core');
-  const { CHROMIUM, launch, openAndWait, startServer } = await import('./lib/chromium.mjs');
-  const server = await startServer({ samplesDir: path.join(SHARED, 'images') });
-  try {
-    const query = new URLSearchParams(Object.entries(argv));
-    const url = `${server.url}/bench/browser/learner.html?${query}`;
-    log(`${url} in ${CHROMIUM}`);
-    const b = await launch(chromium);
-    try {
-      const { result: page, ua } = await openAndWait(b.context, url, 'learnerResult', { echo: true });
-      result = page;
-      runtime = `headless Chromium ${/Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?'} (${CHROMIUM})${page.crossOriginIsolated ? ', cross-origin isolated' : ''}`;
-      cores = page.cores;
-    } finally {
-      await b.close();
-    }
-  } finally {
-    await server.close();
-  }
+  const { runPage } = await import('./lib/chromium.mjs');
+  ({ result, runtime, cores } = await runPage({
+    server: { samplesDir: path.join(SHARED, 'images') },
+    page: `/bench/browser/learner.html?${new URLSearchParams(Object.entries(argv))}`, key: 'learnerResult',
+  }));
 }
 
 // The learner's own WebAssembly module, where the build has one (loaded by the first classifier call).

@@ -54,27 +54,14 @@ if (!browser) {
   });
   runtime = `node ${process.version}`;
 } else {
-  const { chromium } = await import('playwright-core');
-  const { CHROMIUM, launch, openAndWait, startServer } = await import('./lib/chromium.mjs');
-  const server = await startServer({ samplesDir: path.join(SHARED, 'images'), modelsDir: path.join(SHARED, 'models') });
-  try {
-    const query = new URLSearchParams({ warmup: options.warmup, runs: options.runs, models: options.models.join(',') });
-    const url = `${server.url}/bench/browser/segment.html?${query}`;
-    log(`${url} in ${CHROMIUM}`);
-    const b = await launch(chromium);
-    try {
-      const { result: page, ua } = await openAndWait(b.context, url, 'segmentResult', { echo: true });
-      result = page;
-      // The page hands ours' masks back as base64 (compared with the reference mask below).
-      for (const m of result.models) m.mask = new Uint8Array(Buffer.from(m.mask, 'base64'));
-      runtime = `headless Chromium ${/Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?'} (${CHROMIUM})${page.crossOriginIsolated ? ', cross-origin isolated' : ''}`;
-      cores = page.cores;
-    } finally {
-      await b.close();
-    }
-  } finally {
-    await server.close();
-  }
+  const { runPage } = await import('./lib/chromium.mjs');
+  const query = new URLSearchParams({ warmup: options.warmup, runs: options.runs, models: options.models.join(',') });
+  ({ result, runtime, cores } = await runPage({
+    server: { samplesDir: path.join(SHARED, 'images'), modelsDir: path.join(SHARED, 'models') },
+    page: `/bench/browser/segment.html?${query}`, key: 'segmentResult',
+  }));
+  // The page hands ours' masks back as base64 (compared with the reference mask below).
+  for (const m of result.models) m.mask = new Uint8Array(Buffer.from(m.mask, 'base64'));
 }
 
 for (const m of result.models) {

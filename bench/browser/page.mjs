@@ -7,24 +7,11 @@ import {
   createOrt, createOurs, createTfjs, createTflite, engineSets, inputsNeeded, parseEngine, prepareInput,
 } from '../lib/engines.mjs';
 import { checkAgreement, measure, measurePeak, ratios } from '../lib/harness.mjs';
+import { bytes, importTfjs, importTflite, log, publish } from './common.mjs';
 
 const params = new URLSearchParams(location.search);
-const out = document.getElementById('log');
-const log = (s) => {
-  out.textContent += `\n${s}`;
-  console.log(`bench: ${s}`);
-};
 
 const ORT_DIST = '/node_modules/onnxruntime-web/dist/';
-const TFJS_CORE = '/node_modules/@tensorflow/tfjs-core/dist/tf-core.es2017.min.js';
-const TFJS_WASM_DIST = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
-const TFLITE = '/node_modules/@tensorflow/tfjs-tflite/';
-
-async function bytes(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
 
 // The .tflite bytes serve ours and tfjs-tflite alike: the very same file.
 async function readInputs(which) {
@@ -44,47 +31,6 @@ async function readInputs(which) {
 // per thread count (float and integer sessions share it): env.wasm.numThreads sizes one global
 // thread pool per instance.
 const importOrt = (instance) => import(`${ORT_DIST}ort.wasm.bundle.min.mjs?instance=${instance}`);
-
-const scripts = new Map(); // each script once: tfjs-core serves TF.js and tfjs-tflite alike
-function script(src) {
-  if (!scripts.has(src)) {
-    scripts.set(src, new Promise((resolve, reject) => {
-      const s = Object.assign(document.createElement('script'), { src, crossOrigin: 'anonymous' });
-      s.onload = resolve;
-      s.onerror = () => reject(new Error(`cannot load ${src}`));
-      document.head.append(s);
-    }));
-  }
-  return scripts.get(src);
-}
-
-// TF.js from its browser (UMD) builds; the wasm backend single-threaded, like ours.
-async function importTfjs() {
-  await script(TFJS_CORE);
-  await script(`${TFJS_WASM_DIST}tf-backend-wasm.es2017.min.js`);
-  const tf = globalThis.tf;
-  tf.wasm.setWasmPaths(TFJS_WASM_DIST);
-  tf.wasm.setThreadsCount(1);
-  if (!(await tf.setBackend('wasm'))) throw new Error('TF.js: the wasm backend did not initialize');
-  return tf;
-}
-
-// tfjs-tflite from its UMD build (global `tflite`, on tfjs-core's global `tf`; it needs no TF.js
-// backend: the benchmark drives its model runner with the bytes). Its wasm builds are in the
-// package's wasm/ folder. In this cross-origin isolated page it takes its threaded SIMD build, and
-// one module serves every thread count (numThreads per model). Loading the script also starts a
-// load from dist/, next to the script, which is not there (one 404; setWasmPath comes after).
-async function importTflite() {
-  await script(TFJS_CORE);
-  await script(`${TFLITE}dist/tf-tflite.min.js`);
-  const { tflite } = globalThis;
-  tflite.setWasmPath(`${TFLITE}wasm/`);
-  const { version } = await fetch(`${TFLITE}package.json`).then((r) => r.json());
-  // The build it loaded: the .wasm it fetched.
-  const build = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)
-    .filter((p) => p.startsWith(`${TFLITE}wasm/`) && p.endsWith('.wasm')).map((p) => p.split('/').pop().replace(/\.wasm$/, '')).at(-1) ?? null;
-  return { tflite, version, build };
-}
 
 // `cold`: a cold start, which takes the first result as soon as there is one (ours: without
 // waiting for every thread's worker).
@@ -153,13 +99,4 @@ async function cold() {
 
 const mode = params.get('mode') ?? 'bench';
 const task = mode === 'cold' ? cold() : bench();
-task.then(
-  (result) => {
-    window[mode === 'cold' ? 'coldResult' : 'benchResult'] = result;
-    log('done');
-  },
-  (error) => {
-    window.benchError = String(error?.stack ?? error);
-    log(`error: ${window.benchError}`);
-  },
-);
+publish(task, mode === 'cold' ? 'coldResult' : 'benchResult');

@@ -59,3 +59,28 @@ export async function openAndWait(context, url, key, { echo = false } = {}) {
   if (error) throw new Error(`in the page: ${error}`);
   return { result, ua };
 }
+
+/**
+ * The whole of a benchmark page's run (bench/learner.mjs, bench/segment.mjs --browser): the
+ * project's server (`server`: startServer's options), a fresh Chromium on `page` (a path and query
+ * under the repository), its result (window[key]) and what it ran on.
+ */
+export async function runPage({ server: serverOptions, page, key }) {
+  const { chromium } = await import('playwright-core');
+  const server = await startServer(serverOptions);
+  try {
+    const url = `${server.url}${page}`;
+    log(`bench: ${url} in ${CHROMIUM}`);
+    const b = await launch(chromium);
+    try {
+      const { result, ua } = await openAndWait(b.context, url, key, { echo: true });
+      const runtime = `headless Chromium ${/Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?'} (${CHROMIUM})` +
+        `${result.crossOriginIsolated ? ', cross-origin isolated' : ''}`;
+      return { result, runtime, cores: result.cores };
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await server.close();
+  }
+}

@@ -99,6 +99,47 @@ inline std::string ToString(const DepthwiseShape& s) {
 // outputs (a + d * j, b + d * i) of one phase (a, b), is an undilated stride-1 convolution
 // of the input pixels (row0 + d * m, col0 + d * n) whose taps all share that phase. An
 // independent check of the dilated kernels through the undilated ones.
+// The dilated shapes both depthwise kernels are checked on (DeepLab's atrous layers): dilation 2
+// and 3, strides 1 and 2, heights 1-9 and widths 1-33 (maps narrower than the 2 * dilation + 1
+// window included), VALID, SAME-like (pad = dilation), SAME-sized with one-sided padding and
+// symmetric padding. fn(shape, variant): `variant` counts the shapes from 1, and picks the channels
+// among channels[9].
+template <class Fn>
+void ForEachDilatedShape(const int (&channels)[9], Fn&& fn) {
+  const int kHeights[] = {1, 2, 4, 5, 7, 9};
+  const int kWidths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 33};
+  int variant = 0;
+  for (int dilation : {2, 3}) {
+    for (int stride = 1; stride <= 2; ++stride) {
+      for (int in_h : kHeights) {
+        for (int in_w : kWidths) {
+          const int pads[4][3] = {{0, 0, 0}, {dilation, dilation, 1}, {dilation, 0, 1}, {0, dilation, 0}};
+          for (const auto& pad : pads) {
+            ++variant;
+            if (!fn(MakeDepthwiseShape(in_h, in_w, channels[variant % 9], stride, pad[0], pad[1], pad[2] != 0,
+                                       dilation),
+                    variant)) {
+              return;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Dilated layers whose every output phase the phase tests rebuild from undilated runs.
+struct DilatedPhaseCase {
+  int in_h, in_w, channels, dilation, pad;
+  bool same;
+};
+inline const std::vector<DilatedPhaseCase>& DilatedPhaseCases() {
+  static const std::vector<DilatedPhaseCase> cases = {
+      {33, 33, 24, 2, 2, true}, {9, 13, 13, 2, 2, true}, {7, 8, 8, 3, 3, true}, {10, 11, 7, 2, 0, false},
+      {11, 10, 1, 3, 0, false}, {8, 9, 17, 2, 1, true},  {5, 4, 32, 2, 2, true}, {3, 5, 16, 3, 3, true}};
+  return cases;
+}
+
 struct DilationPhase {
   DepthwiseShape sub;      // undilated, stride 1
   int row0 = 0, col0 = 0;  // the sub-image's first input row and column

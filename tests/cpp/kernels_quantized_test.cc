@@ -188,19 +188,43 @@ void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8
   }
 }
 
+// A random quantized depthwise layer of shape s, its input, and the layer packed.
+struct QDepthwiseLayer {
+  std::vector<uint8_t> in;
+  std::vector<int16_t> w;
+  std::vector<int32_t> bias;
+  std::vector<QuantizedMultiplier> mult;
+  QOutput out;
+  int32_t zero_point = 0;
+  std::vector<uint8_t> packed;
+};
+QDepthwiseLayer RandomQDepthwise(const DepthwiseShape& s, bool int8, int variant, std::mt19937& rng) {
+  const size_t C = static_cast<size_t>(s.channels);
+  QDepthwiseLayer l;
+  l.in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
+  l.w = RandomWeights(9 * C, int8, rng);
+  l.bias = RandomBias(C, 1 << 12, rng);
+  l.mult = RandomMultipliers(C, int8, rng, variant, 9);
+  l.out = RandomOutput(rng, variant);
+  l.zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
+  l.packed.resize(PackedQDepthwiseBytes(s.channels));
+  PackQDepthwise(l.w.data(), l.bias.data(), l.mult.data(), s.channels, l.zero_point, l.out, l.packed.data());
+  return l;
+}
+
 void CheckQDepthwise(const DepthwiseShape& s, int split, bool int8, int variant, std::mt19937& rng) {
   const std::string what = "QDepthwiseConv3x3 " + ToString(s) + " split " + std::to_string(split) +
                            (int8 ? " int8" : " uint8") + " variant " + std::to_string(variant);
   SCOPED_TRACE(what);
   const size_t C = static_cast<size_t>(s.channels);
-  const std::vector<uint8_t> in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
-  const std::vector<int16_t> w = RandomWeights(9 * C, int8, rng);
-  const std::vector<int32_t> bias = RandomBias(C, 1 << 12, rng);
-  const std::vector<QuantizedMultiplier> mult = RandomMultipliers(C, int8, rng, variant, 9);
-  const QOutput out = RandomOutput(rng, variant);
-  const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
-  std::vector<uint8_t> packed(PackedQDepthwiseBytes(s.channels));
-  PackQDepthwise(w.data(), bias.data(), mult.data(), s.channels, zero_point, out, packed.data());
+  const QDepthwiseLayer l = RandomQDepthwise(s, int8, variant, rng);
+  const std::vector<uint8_t>& in = l.in;
+  const std::vector<int16_t>& w = l.w;
+  const std::vector<int32_t>& bias = l.bias;
+  const std::vector<QuantizedMultiplier>& mult = l.mult;
+  const QOutput& out = l.out;
+  const int32_t zero_point = l.zero_point;
+  const std::vector<uint8_t>& packed = l.packed;
   ExpectVectorPath(packed, variant);
 
   const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
@@ -503,29 +527,15 @@ TEST_P(QuantizedKernelsTest, QDepthwiseMobileNetV2Channels) {
 // stride-1 layers otherwise take the sliding kernel).
 TEST_P(QuantizedKernelsTest, QDepthwiseDilatedShapes) {
   std::mt19937 rng(37);
-  const int kHeights[] = {1, 2, 4, 5, 7, 9};
-  const int kWidths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 33};
   const int kChannels[] = {1, 7, 8, 13, 24, 9, 16, 17, 33};
+  testing_shapes::ForEachDilatedShape(kChannels, [&](const DepthwiseShape& s, int variant) {
+    CheckQDepthwise(s, s.out_h / 2, variant % 2 == 0, variant, rng);
+    return !HasFatalFailure();
+  });
+  if (HasFatalFailure()) return;
   int variant = 0;
-  for (int dilation : {2, 3}) {
-    for (int stride = 1; stride <= 2; ++stride) {
-      for (int in_h : kHeights) {
-        for (int in_w : kWidths) {
-          const int pads[4][3] = {{0, 0, 0}, {dilation, dilation, 1}, {dilation, 0, 1}, {0, dilation, 0}};
-          for (const auto& pad : pads) {
-            ++variant;
-            const DepthwiseShape s = MakeDepthwiseShape(in_h, in_w, kChannels[variant % 9], stride, pad[0], pad[1],
-                                                        pad[2] != 0, dilation);
-            CheckQDepthwise(s, s.out_h / 2, variant % 2 == 0, variant, rng);
-            if (HasFatalFailure()) return;
-          }
-        }
-      }
-    }
-  }
   // DeepLabv3's channel counts on its 33x33 maps (and a stride-2 variant): rows of more than
   // 16 kB, whose padded rows take the border kernel throughout.
-  variant = 0;
   for (int channels : {320, 384, 576, 960}) {
     for (int stride = 1; stride <= 2; ++stride) {
       ++variant;
@@ -543,29 +553,25 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedShapes) {
 // tests/cpp/kernel_shapes.h), byte for byte; so does the dilated reference.
 TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
   std::mt19937 rng(38);
-  struct Case {
-    int in_h, in_w, channels, dilation, pad;
-    bool same;
-  };
-  const Case cases[] = {{33, 33, 24, 2, 2, true}, {9, 13, 13, 2, 2, true}, {7, 8, 8, 3, 3, true},
-                        {10, 11, 7, 2, 0, false}, {11, 10, 1, 3, 0, false}, {8, 9, 17, 2, 1, true},
-                        {5, 4, 32, 2, 2, true},   {3, 5, 16, 3, 3, true},  {33, 33, 960, 2, 2, true}};
+  // The shared cases, and DeepLab's widest layer.
+  std::vector<testing_shapes::DilatedPhaseCase> cases = testing_shapes::DilatedPhaseCases();
+  cases.push_back({33, 33, 960, 2, 2, true});
   int variant = 0;
-  for (const Case& c : cases) {
+  for (const testing_shapes::DilatedPhaseCase& c : cases) {
     for (bool int8 : {false, true}) {
       ++variant;
       const DepthwiseShape s = MakeDepthwiseShape(c.in_h, c.in_w, c.channels, 1, c.pad, c.pad, c.same, c.dilation);
       const std::string what = "phases of " + ToString(s) + " variant " + std::to_string(variant);
       SCOPED_TRACE(what);
       const size_t C = static_cast<size_t>(s.channels);
-      const std::vector<uint8_t> in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
-      const std::vector<int16_t> w = RandomWeights(9 * C, int8, rng);
-      const std::vector<int32_t> bias = RandomBias(C, 1 << 12, rng);
-      const std::vector<QuantizedMultiplier> mult = RandomMultipliers(C, int8, rng, variant, 9);
-      const QOutput out = RandomOutput(rng, variant);
-      const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
-      std::vector<uint8_t> packed(PackedQDepthwiseBytes(s.channels));
-      PackQDepthwise(w.data(), bias.data(), mult.data(), s.channels, zero_point, out, packed.data());
+      const QDepthwiseLayer l = RandomQDepthwise(s, int8, variant, rng);
+      const std::vector<uint8_t>& in = l.in;
+      const std::vector<int16_t>& w = l.w;
+      const std::vector<int32_t>& bias = l.bias;
+      const std::vector<QuantizedMultiplier>& mult = l.mult;
+      const QOutput& out = l.out;
+      const int32_t zero_point = l.zero_point;
+      const std::vector<uint8_t>& packed = l.packed;
 
       const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
       std::vector<uint8_t> want(out_size, kCanary);

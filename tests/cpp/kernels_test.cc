@@ -506,28 +506,12 @@ TEST_P(KernelsTest, DepthwiseLarge) {
 // (2 * dilation + 1 pixels) up to 33 wide.
 TEST_P(KernelsTest, DepthwiseDilatedShapes) {
   std::mt19937 rng(8);
-  const int kHeights[] = {1, 2, 4, 5, 7, 9};
-  const int kWidths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 33};
   const int kChannels[] = {1, 7, 8, 13, 24, 3, 4, 17, 33};
-  int variant = 0;
-  for (int dilation : {2, 3}) {
-    for (int stride = 1; stride <= 2; ++stride) {
-      for (int in_h : kHeights) {
-        for (int in_w : kWidths) {
-          // (pad_top, pad_left, same): VALID, SAME-like, SAME-sized with one-sided padding,
-          // symmetric padding of dilation.
-          const int pads[4][3] = {{0, 0, 0}, {dilation, dilation, 1}, {dilation, 0, 1}, {0, dilation, 0}};
-          for (const auto& pad : pads) {
-            ++variant;
-            const DepthwiseShape s = MakeDepthwiseShape(in_h, in_w, kChannels[variant % 9], stride, pad[0], pad[1],
-                                                        pad[2] != 0, dilation);
-            CheckDepthwise(s, s.out_h / 2, kActivations[variant % 3], rng);
-            if (HasFatalFailure()) return;
-          }
-        }
-      }
-    }
-  }
+  testing_shapes::ForEachDilatedShape(kChannels, [&](const DepthwiseShape& s, int variant) {
+    CheckDepthwise(s, s.out_h / 2, kActivations[variant % 3], rng);
+    return !HasFatalFailure();
+  });
+  if (HasFatalFailure()) return;
   // DeepLabv3's channel counts on its 33x33 maps (and a stride-2 variant), splits included.
   for (int channels : {320, 384, 576, 960}) {
     for (int stride = 1; stride <= 2; ++stride) {
@@ -545,14 +529,7 @@ TEST_P(KernelsTest, DepthwiseDilatedShapes) {
 // reference with dilation 1, and the dilated reference must agree too.
 TEST_P(KernelsTest, DepthwiseDilatedEqualsUndilatedPhases) {
   std::mt19937 rng(9);
-  struct Case {
-    int in_h, in_w, channels, dilation, pad;
-    bool same;
-  };
-  const Case cases[] = {{33, 33, 24, 2, 2, true}, {9, 13, 13, 2, 2, true}, {7, 8, 8, 3, 3, true},
-                        {10, 11, 7, 2, 0, false}, {11, 10, 1, 3, 0, false}, {8, 9, 17, 2, 1, true},
-                        {5, 4, 32, 2, 2, true},   {3, 5, 16, 3, 3, true}};
-  for (const Case& c : cases) {
+  for (const testing_shapes::DilatedPhaseCase& c : testing_shapes::DilatedPhaseCases()) {
     const DepthwiseShape s = MakeDepthwiseShape(c.in_h, c.in_w, c.channels, 1, c.pad, c.pad, c.same, c.dilation);
     const std::string what = "phases of " + ToString(s);
     SCOPED_TRACE(what);

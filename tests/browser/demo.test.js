@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load as loadInNode } from '../../web/node.js';
+import { withMulOperators } from '../js/flatbuffer.js';
 import {
   IMAGES, REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, defaultThreads, eachEngine, isChecked,
   isVisible, openDemo, references, segmentSample, segmentWith, shownError, shownLegend, shownPredictions, sleep,
@@ -25,28 +26,6 @@ let noModelRoot;
 let badModels; // a server whose /sample-models/ holds files the package cannot run
 let badModelsDir;
 let expectedMasks; // file -> the mask Node computes with the same model, for the overlay's pixels
-
-/** The operator codes of a .tflite all set to MUL (18), which no MobileNet or DeepLab uses. */
-function withMulOperators(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const deref = (pos) => pos + view.getUint32(pos, true);
-  const field = (table, id) => {
-    const vtable = table - view.getInt32(table, true);
-    if (4 + 2 * id >= view.getUint16(vtable, true)) return 0;
-    const offset = view.getUint16(vtable + 4 + 2 * id, true);
-    return offset ? table + offset : 0;
-  };
-  const root = deref(0);
-  const codes = deref(field(root, 1)); // Model.operator_codes
-  for (let i = 0; i < view.getUint32(codes, true); i++) {
-    const code = deref(codes + 4 + 4 * i);
-    const deprecated = field(code, 0);
-    if (deprecated) view.setInt8(deprecated, 18);
-    const builtin = field(code, 3);
-    if (builtin) view.setInt32(builtin, 18, true);
-  }
-  return bytes;
-}
 
 before(async () => {
   checkPrerequisites();

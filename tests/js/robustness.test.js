@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { encodePng, pngChunk } from '../../bin/png.js';
+import { flatbuffer, withMulOperators } from './flatbuffer.js';
 import { assertMnv2Error, imageBytes, load, Mnv2Error, sharedModel } from './helpers.js';
 
 const cat = imageBytes('cat.bmp');
@@ -49,43 +50,11 @@ function noise(length, seed = 1) {
   return out;
 }
 
-// --- A .tflite walker, to corrupt real models where it matters -----------------------------
-
-/** Positions in a FlatBuffer: tables by field number, vectors of tables (tflite.cc's schema). */
-function flatbuffer(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const deref = (pos) => pos + view.getUint32(pos, true);
-  const field = (table, id) => {
-    const vtable = table - view.getInt32(table, true);
-    if (4 + 2 * id >= view.getUint16(vtable, true)) return 0;
-    const offset = view.getUint16(vtable + 4 + 2 * id, true);
-    return offset ? table + offset : 0;
-  };
-  const vector = (table, id) => {
-    const at = deref(field(table, id));
-    return { length: view.getUint32(at, true), at: (i) => at + 4 + 4 * i };
-  };
-  const tables = (table, id) => {
-    const v = vector(table, id);
-    return Array.from({ length: v.length }, (_, i) => deref(v.at(i)));
-  };
-  const root = deref(0);
-  const subgraph = tables(root, 2)[0];
-  return { view, field, vector, tables, root, subgraph };
-}
-
 const KNOWN_CODES = new Set(['E_MODEL_FORMAT', 'E_UNSUPPORTED_OP', 'E_UNSUPPORTED_MODEL', 'E_MODEL_TOO_LARGE']);
 
 describe('malformed models from the real one', () => {
   test('every operator code patched to MUL (18): E_UNSUPPORTED_OP naming MUL', async () => {
-    const bytes = tflite.slice();
-    const fb = flatbuffer(bytes);
-    for (const code of fb.tables(fb.root, 1)) {
-      const deprecated = fb.field(code, 0);
-      if (deprecated) fb.view.setInt8(deprecated, 18);
-      const builtin = fb.field(code, 3);
-      if (builtin) fb.view.setInt32(builtin, 18, true);
-    }
+    const bytes = withMulOperators(tflite.slice());
     await assert.rejects(load({ model: bytes }), (e) => e.code === 'E_UNSUPPORTED_OP' && /MUL/.test(e.message));
   });
 

@@ -9,6 +9,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { maskToImageData } from '../../web/node.js';
 import { withTflite } from '../../bench/lib/node-io.mjs';
+import { flatbuffer } from './flatbuffer.js';
 import { assertMnv2Error, image, imageBytes, load, REPO, run, sharedModel, threadsStarted } from './helpers.js';
 
 /** An Mnv2Error of `code` whose message matches `pattern`. */
@@ -64,18 +65,12 @@ const equalShare = (a, b) => a.reduce((n, v, i) => n + (v === b[i]), 0) / a.leng
  */
 async function tfliteMask(file) {
   const bytes = new Uint8Array(readFileSync(file));
-  const v = new DataView(bytes.buffer);
-  // The flatbuffer's Model.subgraphs[0].outputs[0] (field 2 of both tables).
-  const deref = (at) => at + v.getUint32(at, true);
-  const field = (table, i) => {
-    const vtable = table - v.getInt32(table, true);
-    return 4 + 2 * i < v.getUint16(vtable, true) ? table + v.getUint16(vtable + 4 + 2 * i, true) : 0;
-  };
-  const subgraph = deref(deref(field(deref(0), 2)) + 4);
-  const outputs = deref(field(subgraph, 2));
-  assert.equal(v.getUint32(outputs, true), 1, 'one graph output');
+  // Model.subgraphs[0].outputs (field 2 of the subgraph).
+  const fb = flatbuffer(bytes);
+  const outputs = fb.vector(fb.subgraph, 2);
+  assert.equal(outputs.length, 1, 'one graph output');
   // The tensor before the ARG_MAX's output: the resized logits (checked by their shape below).
-  v.setUint32(outputs + 4, v.getUint32(outputs + 4, true) - 1, true);
+  fb.view.setUint32(outputs.at(0), fb.view.getUint32(outputs.at(0), true) - 1, true);
   return withTflite(async ({ tflite }) => {
     const model = await tflite.loadTFLiteModel(bytes.buffer, { numThreads: 1 });
     const runner = model.modelRunner;

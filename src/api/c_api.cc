@@ -33,7 +33,7 @@ struct Mnv2Model {
   mnv2::engine::PlannedModel planned;
   std::vector<std::string> labels;
   mnv2::image::Limits image_limits;
-  std::vector<uint8_t> mask;  // the last segment's, and its image (and overlay)
+  std::vector<uint8_t> mask;  // the last segment's, and (if asked) its overlay
   int mask_width = 0, mask_height = 0;
   mnv2::image::Image overlay;
 };

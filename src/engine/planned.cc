@@ -40,17 +40,22 @@ std::vector<kernels::ResizeTap> AxisTaps(int logits, int size, int begin, int ex
 }  // namespace
 
 void PlannedModel::Segment(int width, int height, image::Fit fit, uint8_t* mask) {
-  const model::InputSpec& in = integer_ ? integer_->input_spec() : float_->input_spec();
-  const image::Box box = fit == image::Fit::kCenterCrop ? image::CenterCropBox(width, height, in.width, in.height)
-                                                        : image::Box{0, 0, width, height};
-  const int logits_h = integer_ ? integer_->logits_height() : float_->logits_height();
-  const int logits_w = integer_ ? integer_->logits_width() : float_->logits_width();
-  const std::vector<kernels::ResizeTap> ys = AxisTaps(logits_h, height, box.y, box.height, upsample_);
-  const std::vector<kernels::ResizeTap> xs = AxisTaps(logits_w, width, box.x, box.width, upsample_);
+  if (width != taps_width_ || height != taps_height_ || fit != taps_fit_ || ys_.empty()) {
+    const model::InputSpec& in = integer_ ? integer_->input_spec() : float_->input_spec();
+    const image::Box box = fit == image::Fit::kCenterCrop ? image::CenterCropBox(width, height, in.width, in.height)
+                                                          : image::Box{0, 0, width, height};
+    const int logits_h = integer_ ? integer_->logits_height() : float_->logits_height();
+    const int logits_w = integer_ ? integer_->logits_width() : float_->logits_width();
+    ys_ = AxisTaps(logits_h, height, box.y, box.height, upsample_);
+    xs_ = AxisTaps(logits_w, width, box.x, box.width, upsample_);
+    taps_width_ = width;
+    taps_height_ = height;
+    taps_fit_ = fit;
+  }
   if (integer_) {
-    integer_->Segment(ys, xs, mask);
+    integer_->Segment(ys_, xs_, mask);
   } else {
-    float_->Segment(ys, xs, mask);
+    float_->Segment(ys_, xs_, mask);
   }
 }
 

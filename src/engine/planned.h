@@ -64,6 +64,10 @@ class PlannedModel {
   std::unique_ptr<QuantizedEngine> integer_;
   std::unique_ptr<Engine> float_;
   model::ResizeMode upsample_;  // the segmentation network's
+  // The taps of the last Segment's mask, kept for the next of the same size and fit (a webcam's frames).
+  std::vector<kernels::ResizeTap> ys_, xs_;
+  int taps_width_ = 0, taps_height_ = 0;
+  image::Fit taps_fit_ = image::Fit::kStretch;
 };
 
 }  // namespace engine

@@ -326,6 +326,7 @@ class Model {
   #classifiers = new Set();
   #instantiateLearner;
   #learner = null;  // a promise of the learner module its classifiers share, made when first needed
+  #labelNames = null;  // #labels()
 
   constructor(module, source, variant, threads, reinstantiate, platform, instantiateLearner) {
     this.#platform = platform;
@@ -363,6 +364,16 @@ class Model {
   }
 
   // Loads the model (and labels) into `module`, with the limits; throws what the C API reports.
+  // The model's class names (read from the module once per load).
+  #labels() {
+    if (!this.#labelNames) {
+      const m = this.#m;
+      this.#labelNames = Array.from({ length: m._mnv2_num_labels(this.#handle) },
+        (_, i) => m.UTF8ToString(m._mnv2_label(this.#handle, i)));
+    }
+    return this.#labelNames;
+  }
+
   #attach(module) {
     const { bytes, weights, inputRange, labels, limits, precision } = this.#source;
     this.#m = module;
@@ -484,8 +495,7 @@ class Model {
       const mask = m.HEAPU8.slice(at, at + width * height);
       const counts = new Float64Array(256);
       for (let i = 0; i < mask.length; i++) counts[mask[i]]++;
-      const labels = [];
-      for (let i = 0; i < m._mnv2_num_labels(this.#handle); i++) labels.push(m.UTF8ToString(m._mnv2_label(this.#handle, i)));
+      const labels = this.#labels();
       const classes = [];
       for (let index = 0; index < 256; index++) {
         if (!counts[index]) continue;
@@ -494,7 +504,7 @@ class Model {
           color: [c >> 16 & 255, c >> 8 & 255, c & 255] });
       }
       classes.sort((a, b) => b.pixels - a.pixels || a.index - b.index);
-      const result = { width, height, mask, labels: labels.length ? labels : null, classes };
+      const result = { width, height, mask, labels: labels.length ? [...labels] : null, classes };
       if (overlay >= 0) {
         const o = m._mnv2_overlay(this.#handle);
         result.overlay = m.HEAPU8.slice(o, o + width * height * 3);

@@ -73,7 +73,9 @@ class Builder {
     if (skipped_ && !quant_ok_) return Builder(g_, limits_, BuildOptions()).Build();
     if (!g_.labels.empty()) {
       Result<std::vector<std::string>> labels = ParseLabels(g_.labels, net.num_classes());
-      if (!labels.ok()) return Status(ErrorCode::kModelFormat, "malformed TFLite model: its labels: " + labels.status().message());
+      if (!labels.ok()) {
+        return Status(ErrorCode::kModelFormat, "malformed TFLite model: its labels: " + labels.status().message());
+      }
       net.labels = std::move(*labels);
     }
     qg_.available = quant_ok_;
@@ -268,8 +270,7 @@ class Builder {
           ReadPointwise(&s.convs.back(), "the segmentation head's convolution " + std::to_string(s.convs.size())));
     }
     if (s.convs.empty()) {
-      return Unsupported("expected a 1x1 CONV_2D giving the class logits, found " +
-                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+      return Unsupported("expected a 1x1 CONV_2D giving the class logits, found " + NextOpName());
     }
     const ConvGeometry& logits = s.logits_geometry();
     if (logits.out_c > 256) return Unsupported(std::to_string(logits.out_c) + " classes (at most 256)");
@@ -293,8 +294,7 @@ class Builder {
     }
     if (!upsampled) return Unsupported("the logits are not resized to the input size");
     if (!Peek(kOpArgMax)) {
-      return Unsupported("expected ARG_MAX over the upsampled logits, found " +
-                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+      return Unsupported("expected ARG_MAX over the upsampled logits, found " + NextOpName());
     }
     const std::string where = Where("ARG_MAX", next_);
     const Operator& op = Next();
@@ -343,6 +343,11 @@ class Builder {
       }
     }
     return Status::Ok();
+  }
+
+  // What comes next, for "expected ..., found ..." messages.
+  std::string NextOpName() const {
+    return next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph");
   }
 
   std::string OpName(size_t i) const {
@@ -699,8 +704,7 @@ class Builder {
 
   Status ReadConv(Conv2D* conv, const std::string& what) {
     if (!Peek(kOpConv2D)) {
-      return Unsupported("expected CONV_2D for the " + what + ", found " +
-                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+      return Unsupported("expected CONV_2D for the " + what + ", found " + NextOpName());
     }
     const size_t index = next_;
     const Operator& op = Next();
@@ -815,8 +819,7 @@ class Builder {
                            "]; only the spatial axes [1, 2] are supported");
       }
     } else {
-      return Unsupported("expected AVERAGE_POOL_2D or MEAN after the last convolution, found " +
-                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+      return Unsupported("expected AVERAGE_POOL_2D or MEAN after the last convolution, found " + NextOpName());
     }
     if (Elements(g_.tensors[cur_]) != head.out_c) {
       return Unsupported(where + " output " + ShapeString(g_.tensors[cur_].shape) + " is not one value per channel");
@@ -868,8 +871,7 @@ class Builder {
       return Status::Ok();
     }
     if (!Peek(kOpFullyConnected)) {
-      return Unsupported("expected a FULLY_CONNECTED or 1x1 CONV_2D classifier, found " +
-                         (next_ < g_.operators.size() ? OpName(next_) : std::string("the end of the graph")));
+      return Unsupported("expected a FULLY_CONNECTED or 1x1 CONV_2D classifier, found " + NextOpName());
     }
     const size_t index = next_;
     const Operator& op = Next();

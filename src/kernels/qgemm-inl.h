@@ -33,17 +33,6 @@
 #include "common/out_of_line.h"
 #include "kernels/qpacked.h"
 
-// A loop the compiler must not unroll (see above).
-#ifndef MNV2_NO_UNROLL
-#if defined(__clang__)
-#define MNV2_NO_UNROLL _Pragma("clang loop unroll(disable)")
-#elif defined(__GNUC__)
-#define MNV2_NO_UNROLL _Pragma("GCC unroll 1")
-#else
-#define MNV2_NO_UNROLL
-#endif
-#endif
-
 #if defined(MNV2_KERNELS_QGEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef MNV2_KERNELS_QGEMM_INL_H_
 #undef MNV2_KERNELS_QGEMM_INL_H_
@@ -52,6 +41,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/qgemm_relaxed-inl.h"
 #include "kernels/requant-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -213,6 +203,9 @@ HWY_NOINLINE void QGemm(const uint8_t* HWY_RESTRICT a, size_t a_stride, int m, i
   QPackedHeader h;
   memcpy(&h, packed, sizeof(h));
   const size_t mm = static_cast<size_t>(m), nn = static_cast<size_t>(n), kk = static_cast<size_t>(k);
+#if defined(MNV2_RELAXED_QGEMM)
+  if (h.relaxed) return QGemmRelaxedPanels(a, a_stride, mm, kk, packed + sizeof(QPackedHeader), nn, c, c_stride, h);
+#endif
   // Past a row per stage (k > 16384; no real layer), the exact scalar kernel.
   if (QGemmChunks(k) * 8 * sizeof(int16_t) > kQGemmStageBytes) {
     return OutOfLine(&QGemmScalar)(a, a_stride, m, k, packed, n, c, c_stride);

@@ -60,8 +60,16 @@ struct QPackedHeader {
   // The output's minimum is at or above its zero point (a ReLU or ReLU6) and every channel
   // has the double-precision form (fscale, foffset): the kernels requantize with it.
   int32_t relu;
+  // QGemm's weight layout (kernels/relaxed.h): 0, int16 pairs for i32x4.dot_i16x8_s (below);
+  // otherwise the RelaxedDot the layer was packed for, int8 quads for the relaxed dot product
+  // (qgemm_relaxed-inl.h), whose staged inputs are XORed with input_xor (0 or 0x80) and whose
+  // accumulators add row_sum_factor times the sum of their row's inputs.
+  int32_t relaxed;
+  int32_t input_xor;
+  int32_t row_sum_factor;
+  int32_t reserved;
 };
-static_assert(sizeof(QPackedHeader) == 32, "header size");
+static_assert(sizeof(QPackedHeader) == 48, "header size");
 
 // Per-channel parameters, structure of arrays over `count` channels starting at `base`
 // (8-byte aligned): round (u64), fscale, foffset (double), then bias, mult, clamp, pre, corr,
@@ -106,6 +114,15 @@ inline size_t QGemmPanelBytes(int k) {
 inline size_t QGemmWeightIndex(size_t i, size_t j) {
   return (i / 8) * kQGemmPanel * 8 + (i % 8 / 2) * kQGemmPanel * 2 + j * 2 + i % 2;
 }
+
+// A relaxed QGemm panel: the same parameters, then for each quad of k (4 inputs) the
+// kQGemmPanel channels' 4 int8 weights (channel 0's four, then channel 1's, ...: two vectors
+// of four channels), zero-padded past k. The inputs are staged kc = QRelaxedDepth(k) bytes
+// a row, at most kQRelaxedStageBytes at a time.
+inline size_t QRelaxedDepth(int k) { return k > 0 ? (static_cast<size_t>(k) + 3) / 4 * 4 : 0; }
+inline size_t QRelaxedPanelBytes(int k) { return QChannelParamsBytes(kQGemmPanel) + QRelaxedDepth(k) * kQGemmPanel; }
+inline size_t QRelaxedWeightIndex(size_t i, size_t j) { return (i / 4) * kQGemmPanel * 4 + j * 4 + i % 4; }
+constexpr size_t kQRelaxedStageBytes = 32768;
 
 // QDepthwise: the channel parameters for `channels` (the bias folded with the input zero
 // point: padding taps then read the zero point and add nothing), then the weights twice:

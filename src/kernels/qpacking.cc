@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/qpacked.h"
+#include "kernels/relaxed.h"
 #include "kernels/quantized_kernels.h"
 
 namespace mnv2 {
@@ -188,6 +189,17 @@ size_t PackedQGemmBytes(int k, int n) {
   return sizeof(QPackedHeader) + panels * QGemmPanelBytes(k);
 }
 
+namespace {
+
+// The relaxed layout's row_sum_factor d for weights in [lo, hi]: every a = w - d must fit int8,
+// which needs a span of at most 256 values (8-bit weights). False where none exists.
+bool RelaxedWeightOffset(int32_t lo, int32_t hi, int32_t* d) {
+  *d = lo >= -128 && hi <= 127 ? 0 : hi - 127;  // int8 weights; else w - 128 for uint8 minus their zero point
+  return lo - *d >= -128;
+}
+
+}  // namespace
+
 void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int k, int n,
                int32_t input_zero_point, const QOutput& out, uint8_t* packed) {
   const size_t kk = k > 0 ? static_cast<size_t>(k) : 0;
@@ -196,28 +208,58 @@ void PackQGemm(const int16_t* weights, const int32_t* bias, const QuantizedMulti
   const int layer_rs = PlanShift(mult, n);
   QPackedHeader h = MakeHeader(out, layer_rs, input_zero_point);
   const int32_t deviation = MaxInputDeviation(input_zero_point);
-  uint8_t* panel = packed + sizeof(QPackedHeader);
-  for (size_t p = 0; p < nn; p += kQGemmPanel, panel += QGemmPanelBytes(k)) {
-    const int cols = static_cast<int>(std::min<size_t>(kQGemmPanel, nn - p));
-    int32_t folded[kQGemmPanel];
-    int64_t bound[kQGemmPanel];
-    int16_t* w = reinterpret_cast<int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
-    for (int j = 0; j < cols; ++j) {
-      const int16_t* row = weights + (p + j) * kk;
-      int64_t sum = 0, abs_sum = 0;
-      for (size_t i = 0; i < kk; ++i) {
-        sum += row[i];
-        abs_sum += std::abs(row[i]);
-        w[QGemmWeightIndex(i, static_cast<size_t>(j))] = row[i];
-      }
-      const int64_t b = bias ? bias[p + j] : 0;
-      // The kernel multiplies raw inputs: sum (a - zp) * w = sum a * w - zp * sum w.
-      folded[j] = static_cast<int32_t>(b - input_zero_point * sum);
-      bound[j] = std::abs(b) + deviation * abs_sum;
-    }
-    h.vector &= WriteChannelParams(folded, mult + p, bound, cols, kQGemmPanel, layer_rs, panel, &h) ? 1 : 0;
+  int32_t lo = 0, hi = 0;
+  for (size_t i = 0; i < nn * kk; ++i) {
+    lo = std::min<int32_t>(lo, weights[i]);
+    hi = std::max<int32_t>(hi, weights[i]);
   }
-  h.vector |= h.relu;  // the ReLU form serves every channel
+  // The relaxed layout where this engine's relaxed dot product serves (relaxed.h) and the
+  // layer's requantization is the vector one (decided by the first pass, in the int16 layout).
+  const RelaxedDot mode = RelaxedDotMode();
+  int32_t offset = 0;
+  const bool fits = RelaxedWeightOffset(lo, hi, &offset);
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool relaxed = pass == 1;
+    if (relaxed) {
+      if (mode == RelaxedDot::kNone || !fits || !h.vector || QRelaxedDepth(k) > kQRelaxedStageBytes) break;
+      std::memset(packed, 0, PackedQGemmBytes(k, n));
+      h = MakeHeader(out, layer_rs, input_zero_point);
+      h.relaxed = static_cast<int32_t>(mode);
+      h.input_xor = mode == RelaxedDot::kSigned ? 0x80 : 0;
+      h.row_sum_factor = offset;
+    }
+    const size_t panel_bytes = relaxed ? QRelaxedPanelBytes(k) : QGemmPanelBytes(k);
+    uint8_t* panel = packed + sizeof(QPackedHeader);
+    for (size_t p = 0; p < nn; p += kQGemmPanel, panel += panel_bytes) {
+      const int cols = static_cast<int>(std::min<size_t>(kQGemmPanel, nn - p));
+      int32_t folded[kQGemmPanel];
+      int64_t bound[kQGemmPanel];
+      uint8_t* w = panel + QChannelParamsBytes(kQGemmPanel);
+      for (int j = 0; j < cols; ++j) {
+        const int16_t* row = weights + (p + j) * kk;
+        int64_t sum = 0, abs_sum = 0, relaxed_sum = 0;
+        for (size_t i = 0; i < kk; ++i) {
+          sum += row[i];
+          abs_sum += std::abs(row[i]);
+          if (relaxed) {
+            // w = a + offset: sum w x = sum a x + offset * sum x (the kernel adds the last term).
+            const int32_t a = row[i] - offset;
+            relaxed_sum += a;
+            reinterpret_cast<int8_t*>(w)[QRelaxedWeightIndex(i, static_cast<size_t>(j))] = static_cast<int8_t>(a);
+          } else {
+            reinterpret_cast<int16_t*>(w)[QGemmWeightIndex(i, static_cast<size_t>(j))] = row[i];
+          }
+        }
+        const int64_t b = bias ? bias[p + j] : 0;
+        // The kernel multiplies raw inputs: sum (a - zp) * w = sum a * w - zp * sum w. In the
+        // signed form, the relaxed kernel's inputs are x - 128: it adds 128 * sum a back.
+        folded[j] = static_cast<int32_t>(b - input_zero_point * sum + (h.input_xor ? 128 * relaxed_sum : 0));
+        bound[j] = std::abs(b) + deviation * abs_sum;
+      }
+      h.vector &= WriteChannelParams(folded, mult + p, bound, cols, kQGemmPanel, layer_rs, panel, &h) ? 1 : 0;
+    }
+    h.vector |= h.relu;  // the ReLU form serves every channel
+  }
   std::memcpy(packed, &h, sizeof(h));
 }
 
@@ -376,15 +418,27 @@ void QGemmScalar(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t*
   if (m <= 0 || n <= 0 || k < 0) return;
   QPackedHeader h;
   std::memcpy(&h, packed, sizeof(h));
+  const bool relaxed = h.relaxed != 0;
   const uint8_t* panel = packed + sizeof(QPackedHeader);
-  for (int p = 0; p < n; p += kQGemmPanel, panel += QGemmPanelBytes(k)) {
+  for (int p = 0; p < n; p += kQGemmPanel, panel += relaxed ? QRelaxedPanelBytes(k) : QGemmPanelBytes(k)) {
     const QChannelParams cp = QChannelParamsAt(panel, kQGemmPanel);
-    const int16_t* w = reinterpret_cast<const int16_t*>(panel + QChannelParamsBytes(kQGemmPanel));
+    const uint8_t* w = panel + QChannelParamsBytes(kQGemmPanel);
     for (int j = 0; j < kQGemmPanel && p + j < n; ++j) {
       for (int i = 0; i < m; ++i) {
         const uint8_t* row = a + static_cast<size_t>(i) * a_stride;
-        int32_t acc = cp.bias[j];
-        for (int kk = 0; kk < k; ++kk) acc += row[kk] * w[QGemmWeightIndex(kk, j)];
+        int32_t acc = cp.bias[j], sum = 0;
+        for (int kk = 0; kk < k; ++kk) {
+          if (relaxed) {
+            // The relaxed kernel's arithmetic (qgemm_relaxed-inl.h), in the form packed for.
+            const uint8_t x = row[kk] ^ static_cast<uint8_t>(h.input_xor);
+            const int32_t xv = h.relaxed == static_cast<int32_t>(RelaxedDot::kSigned) ? static_cast<int8_t>(x) : x;
+            acc += reinterpret_cast<const int8_t*>(w)[QRelaxedWeightIndex(kk, j)] * xv;
+            sum += row[kk];
+          } else {
+            acc += row[kk] * reinterpret_cast<const int16_t*>(w)[QGemmWeightIndex(kk, j)];
+          }
+        }
+        acc += h.row_sum_factor * sum;
         c[static_cast<size_t>(i) * c_stride + p + j] = QRequantScalar(acc, cp.tfl_mult[j], cp.tfl_shift[j], h);
       }
     }

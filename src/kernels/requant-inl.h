@@ -12,6 +12,17 @@
 
 #include "kernels/qpacked.h"
 
+// A loop the compiler must not unroll (qgemm-inl.h says why).
+#ifndef MNV2_NO_UNROLL
+#if defined(__clang__)
+#define MNV2_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#elif defined(__GNUC__)
+#define MNV2_NO_UNROLL _Pragma("GCC unroll 1")
+#else
+#define MNV2_NO_UNROLL
+#endif
+#endif
+
 #if defined(MNV2_KERNELS_REQUANT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef MNV2_KERNELS_REQUANT_INL_H_
 #undef MNV2_KERNELS_REQUANT_INL_H_

@@ -21,6 +21,7 @@
 #include "kernels/qpacked.h"
 #include "kernels/qreference.h"
 #include "kernels/quantized_kernels.h"
+#include "kernels/relaxed.h"
 
 namespace mnv2 {
 namespace kernels {
@@ -159,6 +160,31 @@ void ExpectSpread(const std::vector<uint8_t>& out, const QOutput& o) {
 
 // ---------------------------------------------------------------------------
 
+// The QGemm layouts this build can run: the int16 one, and natively the relaxed one in both
+// forms of the relaxed dot product (relaxed.h: the kernel with the instruction emulated).
+std::vector<RelaxedDot> QGemmForms() {
+#if defined(MNV2_RELAXED_QGEMM) && !defined(__EMSCRIPTEN__)
+  return {RelaxedDot::kNone, RelaxedDot::kUnsigned, RelaxedDot::kSigned};
+#else
+  return {RelaxedDotMode()};
+#endif
+}
+
+// Packs with the form `mode` and checks that the relaxed layout was chosen where it serves.
+void PackQGemmFor(RelaxedDot mode, const int16_t* w, const int32_t* bias, const QuantizedMultiplier* mult, int k,
+                  int n, int32_t zero_point, const QOutput& out, std::vector<uint8_t>* packed) {
+  SetRelaxedDotModeForTesting(mode);
+  packed->assign(PackedQGemmBytes(k, n), 0);
+  PackQGemm(w, bias, mult, k, n, zero_point, out, packed->data());
+  SetRelaxedDotModeForTesting(RelaxedDot::kNone);
+  QPackedHeader h;
+  std::memcpy(&h, packed->data(), sizeof(h));
+  // 8-bit weights (a span of at most 255 values; wider ones are not a real model's) fit int8 quads.
+  const auto span = std::minmax_element(w, w + static_cast<size_t>(k) * n);
+  const bool eight_bit = k > 0 && std::max<int>(*span.second, 0) - std::min<int>(*span.first, 0) <= 255;
+  if (h.vector && eight_bit) EXPECT_EQ(h.relaxed, static_cast<int32_t>(mode)) << "layout";
+}
+
 void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8, int variant, std::mt19937& rng) {
   std::ostringstream what;
   what << "QGemm m=" << m << " k=" << k << " n=" << n << " a_stride=" << a_stride << " c_stride=" << c_stride
@@ -173,18 +199,27 @@ void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8
   const QOutput out = RandomOutput(rng, variant);
   const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
   const int32_t* bias_ptr = variant % 5 == 4 ? nullptr : bias.data();
-
-  std::vector<uint8_t> packed(PackedQGemmBytes(k, n));
-  PackQGemm(w.data(), bias_ptr, mult.data(), k, n, zero_point, out, packed.data());
-  if (k > 0) ExpectVectorPath(packed, variant);
-  std::vector<uint8_t> got(c_size, kCanary), want(c_size, kCanary);
-  QGemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride);
+  std::vector<uint8_t> want(c_size, kCanary);
   qreference::Gemm(a.data(), a_stride, m, k, zero_point, w.data(), bias_ptr, mult.data(), n, out, want.data(),
                    c_stride);
-  ASSERT_TRUE(SameBytes(got, want, what.str()));
+
+  for (RelaxedDot mode : QGemmForms()) {
+    const std::string form = what.str() + " relaxed " + RelaxedDotName(mode);
+    std::vector<uint8_t> packed;
+    PackQGemmFor(mode, w.data(), bias_ptr, mult.data(), k, n, zero_point, out, &packed);
+    if (k > 0) ExpectVectorPath(packed, variant);
+    std::vector<uint8_t> got(c_size, kCanary);
+    QGemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride);
+    ASSERT_TRUE(SameBytes(got, want, form));
+    if (mode != RelaxedDot::kNone) {  // the scalar kernel reads the relaxed layout too
+      std::vector<uint8_t> scalar(c_size, kCanary);
+      QGemmScalar(a.data(), a_stride, m, k, packed.data(), n, scalar.data(), c_stride);
+      ASSERT_TRUE(SameBytes(scalar, want, form + " scalar"));
+    }
+  }
   const bool typical = variant % 7 != 3 && variant % 7 != 5 && variant % 4 != 0 && bias_ptr != nullptr;
   if (typical && k > 0 && a_stride == static_cast<size_t>(k) && c_stride == static_cast<size_t>(n)) {
-    ExpectSpread(got, out);
+    ExpectSpread(want, out);
   }
 }
 
@@ -422,13 +457,15 @@ TEST_P(QuantizedKernelsTest, QGemmRequantizesEveryAccumulatorExactly) {
     // Plain, ReLU-like and ReLU6-like output stages (each a different requantization path).
     const QOutput out = RandomOutput(rng, trial);
     const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
-    std::vector<uint8_t> packed(PackedQGemmBytes(1, n));
-    PackQGemm(w.data(), bias.data(), mult.data(), 1, n, zero_point, out, packed.data());
     const std::vector<uint8_t> a = RandomBytes(64, rng);
-    std::vector<uint8_t> got(64 * n), want(64 * n);
-    QGemm(a.data(), 1, 64, 1, packed.data(), n, got.data(), n);
+    std::vector<uint8_t> want(64 * n);
     qreference::Gemm(a.data(), 1, 64, 1, zero_point, w.data(), bias.data(), mult.data(), n, out, want.data(), n);
-    ASSERT_TRUE(SameBytes(got, want, "trial " + std::to_string(trial)));
+    for (RelaxedDot mode : QGemmForms()) {
+      std::vector<uint8_t> packed, got(64 * n);
+      PackQGemmFor(mode, w.data(), bias.data(), mult.data(), 1, n, zero_point, out, &packed);
+      QGemm(a.data(), 1, 64, 1, packed.data(), n, got.data(), n);
+      ASSERT_TRUE(SameBytes(got, want, "trial " + std::to_string(trial) + " relaxed " + RelaxedDotName(mode)));
+    }
   }
 }
 
@@ -453,16 +490,19 @@ TEST_P(QuantizedKernelsTest, QGemmReluFormIsExactOnEveryAccumulator) {
       for (int64_t base = -2048; base < end; base += 2048) {
         std::vector<int32_t> bias(8);
         for (int j = 0; j < 8; ++j) bias[j] = static_cast<int32_t>(base + 256 * j);
-        std::vector<uint8_t> packed(PackedQGemmBytes(1, 8));
-        PackQGemm(w.data(), bias.data(), mult.data(), 1, 8, 0, out, packed.data());
-        QPackedHeader h;
-        std::memcpy(&h, packed.data(), sizeof(h));
-        ASSERT_EQ(h.relu, 1) << "rs " << rs;
-        std::vector<uint8_t> got(256 * 8), want(256 * 8);
-        QGemm(a.data(), 1, 256, 1, packed.data(), 8, got.data(), 8);
+        std::vector<uint8_t> want(256 * 8);
         qreference::Gemm(a.data(), 1, 256, 1, 0, w.data(), bias.data(), mult.data(), 8, out, want.data(), 8);
-        ASSERT_TRUE(SameBytes(got, want, "rs " + std::to_string(rs) + " multiplier " + std::to_string(multiplier) +
-                                             " accumulators from " + std::to_string(base)));
+        for (RelaxedDot mode : QGemmForms()) {
+          std::vector<uint8_t> packed, got(256 * 8);
+          PackQGemmFor(mode, w.data(), bias.data(), mult.data(), 1, 8, 0, out, &packed);
+          QPackedHeader h;
+          std::memcpy(&h, packed.data(), sizeof(h));
+          ASSERT_EQ(h.relu, 1) << "rs " << rs;
+          QGemm(a.data(), 1, 256, 1, packed.data(), 8, got.data(), 8);
+          ASSERT_TRUE(SameBytes(got, want, "rs " + std::to_string(rs) + " multiplier " + std::to_string(multiplier) +
+                                               " accumulators from " + std::to_string(base) + " relaxed " +
+                                               RelaxedDotName(mode)));
+        }
       }
     }
   }

@@ -17,7 +17,8 @@ import {
   BENCH, REPO, checkPrepared, createEngine, files, readInputs, wasmSizes,
 } from './lib/node-io.mjs';
 
-const SETS = engineSets({ node: true });
+// The relaxed build's rows where Node runs relaxed SIMD (node --experimental-wasm-relaxed-simd).
+const SETS = engineSets({ node: true, relaxed: process.execArgv.includes('--experimental-wasm-relaxed-simd') });
 
 async function createEngines(names, data, input) {
   const engines = [];

@@ -1,6 +1,10 @@
 # The WebAssembly module the npm package loads: an ES module factory plus its .wasm,
 # exporting the C API of src/api/c_api.h.
-if(MNV2_WASM_THREADS)
+if(MNV2_WASM_RELAXED AND MNV2_WASM_THREADS)
+  set(MNV2_MODULE_NAME mnv2-relaxed-mt)
+elseif(MNV2_WASM_RELAXED)
+  set(MNV2_MODULE_NAME mnv2-relaxed)
+elseif(MNV2_WASM_THREADS)
   set(MNV2_MODULE_NAME mnv2-simd-mt)
 elseif(MNV2_WASM_SIMD)
   set(MNV2_MODULE_NAME mnv2-simd)
@@ -10,7 +14,7 @@ endif()
 set(MNV2_EXPORTS _malloc _free
   _mnv2_load _mnv2_load_tfjs _mnv2_free _mnv2_classify_encoded _mnv2_classify_pixels _mnv2_scores _mnv2_features
   _mnv2_top_k _mnv2_set_labels _mnv2_label _mnv2_num_labels _mnv2_num_classes _mnv2_feature_size _mnv2_input_height _mnv2_input_width _mnv2_alpha _mnv2_quantized
-  _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target
+  _mnv2_weight_type _mnv2_multiply_adds _mnv2_parameters _mnv2_family _mnv2_simd_target _mnv2_relaxed_dot
   _mnv2_last_error_code _mnv2_last_error_name _mnv2_last_error_message
   _mnv2_load_limited _mnv2_set_image_limits _mnv2_limit _mnv2_heap_bytes
   _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads
@@ -53,11 +57,50 @@ if(MNV2_WASM_THREADS)
     VERBATIM)
 endif()
 
+if(MNV2_WASM_RELAXED)
+  # The kernel module of src/kernels/relaxed.h: compiled by clang 19 through Emscripten's
+  # driver (its headers and flags; compiling runs no binaryen), linked by wasm-ld 19 into a
+  # module that imports the main module's memory as main.mnv2_memory, then merged into the
+  # main module (scripts/merge-relaxed.mjs, with npm's binaryen: the relaxed opcodes are newer
+  # than Debian's binaryen 108, which Emscripten's own link steps run).
+  find_program(WASM_LD_19 wasm-ld-19 REQUIRED)
+  find_program(CLANG_19 clang++-19 REQUIRED)
+  set(relaxed_flags -std=c++17 -O3 -msimd128 -mrelaxed-simd -mbulk-memory -mnontrapping-fptoint -fno-rtti
+      -DHWY_COMPILE_ONLY_STATIC -DMNV2_RELAXED_BUILD -DMNV2_RELAXED_KERNEL_MODULE
+      -I${CMAKE_CURRENT_SOURCE_DIR}/src -isystem ${HWY_INCLUDE_DIR})
+  set(relaxed_link --no-entry --import-memory=main,mnv2_memory
+      -z stack-size=0 --initial-memory=65536)
+  if(MNV2_WASM_THREADS)
+    list(APPEND relaxed_flags -pthread)
+    list(APPEND relaxed_link --shared-memory --max-memory=2147483648)
+  endif()
+  set(relaxed_kernels ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}-kernels.wasm)
+  add_custom_command(OUTPUT ${relaxed_kernels}
+    COMMAND ${CMAKE_COMMAND} -E env EM_CLANG_ADD_VERSION=19 EM_LLVM_ADD_VERSION=19
+            ${CMAKE_CXX_COMPILER} -c ${relaxed_flags} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/relaxed_kernels.cc
+            -o ${CMAKE_CURRENT_BINARY_DIR}/relaxed_kernels.o
+    COMMAND ${WASM_LD_19} ${relaxed_link} ${CMAKE_CURRENT_BINARY_DIR}/relaxed_kernels.o -o ${relaxed_kernels}
+    DEPENDS wasm/relaxed_kernels.cc src/kernels/qgemm_relaxed-inl.h src/kernels/requant-inl.h
+            src/kernels/qpacked.h src/kernels/relaxed.h
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
+    VERBATIM)
+  add_custom_target(mnv2_relaxed_kernels DEPENDS ${relaxed_kernels})
+  add_dependencies(mnv2_module mnv2_relaxed_kernels)
+  # Import names as written, so that the merge finds the kernels' imports: Emscripten minifies
+  # them at -Oz unless the link uses library_exports.js (an internal setting otherwise).
+  target_link_options(mnv2_module PRIVATE --js-library ${CMAKE_CURRENT_SOURCE_DIR}/wasm/relaxed-imports.js
+    -lexports.js)
+  add_custom_command(TARGET mnv2_module POST_BUILD
+    COMMAND ${NODE_EXECUTABLE} --experimental-wasm-relaxed-simd ${CMAKE_CURRENT_SOURCE_DIR}/scripts/merge-relaxed.mjs
+            ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.wasm ${relaxed_kernels}
+    VERBATIM)
+endif()
+
 # The learner module (mnv2-learner-simd, mnv2-learner-nosimd): the user's own classes and the
 # export of a model with a learned head (src/api/learner_api.h). A module of its own, which the
 # JS layer loads only when a page creates a classifier: pages that only classify download none
 # of it. Single-threaded; linked like the module above.
-if(NOT MNV2_WASM_THREADS)
+if(NOT MNV2_WASM_THREADS AND NOT MNV2_WASM_RELAXED)
   if(MNV2_WASM_SIMD)
     set(MNV2_LEARNER_MODULE_NAME mnv2-learner-simd)
   else()

@@ -16,13 +16,29 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-/** Whether this JavaScript engine runs WebAssembly SIMD. */
-export function simdSupported() {
+// (module (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd)): validates
+// only where WebAssembly's relaxed SIMD is supported.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array(16).fill(0)]), 253, 133, 2, 11,
+]);
+
+function validates(bytes) {
   try {
-    return WebAssembly.validate(SIMD_PROBE);
+    return WebAssembly.validate(bytes);
   } catch {
     return false;
   }
+}
+
+/** Whether this JavaScript engine runs WebAssembly SIMD. */
+export function simdSupported() {
+  return validates(SIMD_PROBE);
+}
+
+/** Whether this JavaScript engine runs WebAssembly's relaxed SIMD (the mnv2-relaxed build). */
+export function relaxedSimdSupported() {
+  return validates(RELAXED_PROBE);
 }
 
 // The Emscripten glue of both single-threaded variants is imported statically (a few KB each; the
@@ -45,8 +61,26 @@ const VARIANTS = {
   'simd-mt': {
     file: 'mnv2-simd-mt.wasm',
     url: () => new URL('../dist/mnv2-simd-mt.wasm', import.meta.url),
+    glueFile: 'mnv2-simd-mt.mjs',
     glue: () => new URL('../dist/mnv2-simd-mt.mjs', import.meta.url),
+    workerFile: 'mnv2-simd-mt.worker.js',
     worker: () => new URL('../dist/mnv2-simd-mt.worker.js', import.meta.url),
+  },
+  // The relaxed SIMD builds (src/kernels/relaxed.h): their glue is imported by URL too, so that
+  // pages on engines without relaxed SIMD download none of it.
+  relaxed: {
+    file: 'mnv2-relaxed.wasm',
+    url: () => new URL('../dist/mnv2-relaxed.wasm', import.meta.url),
+    glueFile: 'mnv2-relaxed.mjs',
+    glue: () => new URL('../dist/mnv2-relaxed.mjs', import.meta.url),
+  },
+  'relaxed-mt': {
+    file: 'mnv2-relaxed-mt.wasm',
+    url: () => new URL('../dist/mnv2-relaxed-mt.wasm', import.meta.url),
+    glueFile: 'mnv2-relaxed-mt.mjs',
+    glue: () => new URL('../dist/mnv2-relaxed-mt.mjs', import.meta.url),
+    workerFile: 'mnv2-relaxed-mt.worker.js',
+    worker: () => new URL('../dist/mnv2-relaxed-mt.worker.js', import.meta.url),
   },
 };
 
@@ -121,8 +155,12 @@ async function instantiate(platform, variant, wasmPath, threads = 1) {
   const compiling = compileOnce(platform, wasmUrl(variant, wasmPath));
   const v = VARIANTS[variant];
   if (!v.glue) return v.factory(wasmOptions(await compiling));
-  const glue = distUrl('mnv2-simd-mt.mjs', v.glue, wasmPath);
-  const worker = distUrl('mnv2-simd-mt.worker.js', v.worker, wasmPath);
+  const glue = distUrl(v.glueFile, v.glue, wasmPath);
+  if (!v.worker) {
+    const [wasmModule, factory] = await Promise.all([compiling, importedFactory(glue)]);
+    return factory(wasmOptions(wasmModule));
+  }
+  const worker = distUrl(v.workerFile, v.worker, wasmPath);
   // The glue and the worker script come while the wasm compiles.
   const [wasmModule, factory, workerScript] = await Promise.all([
     compiling, importedFactory(glue), platform.workerScript(worker),
@@ -158,6 +196,20 @@ function release(module) {
   }
 }
 
+// load({ simd }): the build. 'auto': relaxed SIMD where the engine validates it, else SIMD where
+// it has SIMD, else the build without; true: SIMD (never relaxed); 'relaxed': relaxed or an error.
+function chooseBuild(simd) {
+  const hasSimd = simdSupported();
+  if (simd === 'relaxed' && !relaxedSimdSupported()) {
+    throw new Mnv2Error('E_UNSUPPORTED', "this JavaScript engine does not support WebAssembly's relaxed SIMD; use simd: 'auto' or true");
+  }
+  if (simd === true && !hasSimd) {
+    throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
+  }
+  if (simd === false || !hasSimd) return 'nosimd';
+  return simd === 'relaxed' || (simd === 'auto' && relaxedSimdSupported()) ? 'relaxed' : 'simd';
+}
+
 // load({ threads }): how many threads and which variant. Threads need the threaded SIMD build,
 // SharedArrayBuffer and, in browsers, a cross-origin isolated page; without them: one thread.
 function chooseThreads(platform, threads, variant) {
@@ -165,7 +217,7 @@ function chooseThreads(platform, threads, variant) {
     throw new Mnv2Error('E_INPUT_TYPE', `threads must be an integer from 1 to ${MAX_THREADS}, not ${JSON.stringify(threads)}`);
   }
   const wanted = threads ?? Math.min(4, platform.defaultThreads());
-  if (wanted > 1 && variant === 'simd' && platform.threadsSupported()) return { variant: 'simd-mt', threads: wanted };
+  if (wanted > 1 && variant !== 'nosimd' && platform.threadsSupported()) return { variant: `${variant}-mt`, threads: wanted };
   return { variant, threads: 1 };
 }
 
@@ -227,19 +279,15 @@ async function labelText(platform, labels, usingDefaultModel) {
  */
 export async function loadWith(platform, options = {}) {
   const { model, labels, simd = 'auto', onProgress, wasmPath, limits = {}, inputRange, precision, threads } = options;
-  if (simd !== 'auto' && simd !== true && simd !== false) {
-    throw new Mnv2Error('E_INPUT_TYPE', `simd must be 'auto', true or false, not ${JSON.stringify(simd)}`);
+  if (simd !== 'auto' && simd !== true && simd !== false && simd !== 'relaxed') {
+    throw new Mnv2Error('E_INPUT_TYPE', `simd must be 'auto', 'relaxed', true or false, not ${JSON.stringify(simd)}`);
   }
   if (precision !== undefined && !(precision in PRECISIONS)) {
     throw new Mnv2Error('E_INPUT_TYPE', `precision must be 'int8' or 'fp32', not ${JSON.stringify(precision)}`);
   }
   checkLimits(limits);
   checkInputRange(inputRange);
-  const hasSimd = simdSupported();
-  if (simd === true && !hasSimd) {
-    throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
-  }
-  const { variant, threads: count } = chooseThreads(platform, threads, simd === false || !hasSimd ? 'nosimd' : 'simd');
+  const { variant, threads: count } = chooseThreads(platform, threads, chooseBuild(simd));
   const settled = await Promise.allSettled([
     instantiate(platform, variant, wasmPath, count),
     modelFiles(platform, model, onProgress),
@@ -341,6 +389,7 @@ class Model {
     this.info = Object.freeze({
       simd: variant !== 'nosimd',
       target: m.UTF8ToString(m._mnv2_simd_target()),
+      relaxedDot: m.UTF8ToString(m._mnv2_relaxed_dot()),
       // Read when asked: a threaded model starts on one thread, and each other thread joins
       // once its worker has loaded the module (src/engine/workers.h).
       get threads() {

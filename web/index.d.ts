@@ -40,8 +40,12 @@ export interface LoadOptions {
   inputRange?: [number, number];
   /** A URL, a file path (Node), string[] or the text of a label file (one class per line). Default: ImageNet labels with the default model. */
   labels?: string | URL | string[];
-  /** 'auto' (default) picks WebAssembly SIMD where the engine supports it; true / false force a variant. */
-  simd?: 'auto' | boolean;
+  /**
+   * 'auto' (default): the relaxed SIMD build where the engine validates relaxed SIMD, else the
+   * SIMD build where it has SIMD, else the build without. 'relaxed', true (SIMD) and false (no
+   * SIMD) force a build.
+   */
+  simd?: 'auto' | 'relaxed' | boolean;
   /**
    * 'int8' runs a quantized .tflite model in integer arithmetic as TFLite's reference kernels
    * do (the default for quantized models); 'fp32' dequantizes its weights to float32 (the only
@@ -135,8 +139,14 @@ export interface Segmentation {
 export interface ModelInfo {
   /** Whether the WebAssembly SIMD variant runs. */
   simd: boolean;
-  /** The SIMD target of the kernels: 'WASM' (SIMD) or 'EMU128' (no SIMD). */
+  /** The build: 'WASM_RELAXED' (relaxed SIMD), 'WASM' (SIMD) or 'EMU128' (no SIMD). */
   target: string;
+  /**
+   * The relaxed dot product's form the int8 kernels use in the relaxed build: 'unsigned' or
+   * 'signed'; 'none' in other builds and on engines whose form would not give exact results
+   * (they use the SIMD build's int8 kernels).
+   */
+  relaxedDot: 'unsigned' | 'signed' | 'none';
   /**
    * Threads the next call runs on, read when asked (see LoadOptions.threads): a threaded model
    * starts on 1 and rises to the count as its workers load. After dispose(): the last count.

@@ -35,10 +35,10 @@ const importOrt = (instance) => import(`${ORT_DIST}ort.wasm.bundle.min.mjs?insta
 // `cold`: a cold start, which takes the first result as soon as there is one (ours: without
 // waiting for every thread's worker).
 async function create(name, data, input, { cold = false } = {}) {
-  const { kind, precision, threads } = parseEngine(name);
+  const { kind, precision, threads, relaxed } = parseEngine(name);
   if (kind === 'ours') {
     const { load } = await import('/web/browser.js');
-    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, awaitAllThreads: !cold });
+    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, relaxed, awaitAllThreads: !cold });
   }
   if (kind === 'ort') {
     const onnxBytes = precision === 'int8' ? data.onnxInt8Bytes : data.onnxBytes;

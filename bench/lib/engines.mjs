@@ -8,6 +8,7 @@ import { tensorData } from './onnx.mjs';
  * The engines by name: float32 (the dequantized network) and int8 (the .tflite's integers).
  *   ours, ours2         this package, fp32, 1 / 2 threads
  *   ours8, ours8x2      this package, int8, 1 / 2 threads
+ *   oursr, ours8r ...   the same on the relaxed SIMD build (simd: 'relaxed'), where the engine has it
  *   ort1, ort2          onnxruntime-web, float ONNX, 1 / 2 threads
  *   ort8, ort8x2        onnxruntime-web, integer ONNX (QLinearConv ...), 1 / 2 threads
  *   tflite1, tflite2    @tensorflow/tfjs-tflite on the .tflite file itself, 1 / 2 threads
@@ -16,9 +17,10 @@ import { tensorData } from './onnx.mjs';
  */
 export function parseEngine(name) {
   let m;
-  if ((m = /^ours(?:8(?:x(\d+))?|(\d+))?$/.exec(name))) {
+  if ((m = /^ours(?:8(r?)(?:x(\d+))?|(r?)(\d+)?)$/.exec(name))) {
     const int8 = name.startsWith('ours8');
-    return { kind: 'ours', precision: int8 ? 'int8' : 'fp32', threads: Number((int8 ? m[1] : m[2]) ?? 1) };
+    const relaxed = (int8 ? m[1] : m[3]) === 'r';
+    return { kind: 'ours', precision: int8 ? 'int8' : 'fp32', threads: Number((int8 ? m[2] : m[4]) ?? 1), relaxed };
   }
   if ((m = /^ort(?:8(?:x(\d+))?|(\d+))$/.exec(name))) {
     const int8 = name.startsWith('ort8');
@@ -30,9 +32,10 @@ export function parseEngine(name) {
 }
 
 /** The engine's name back from its kind, precision and threads. */
-export function engineName({ kind, precision, threads }) {
+export function engineName({ kind, precision, threads, relaxed = false }) {
   const x = threads === 1 ? '' : `x${threads}`;
-  if (kind === 'ours') return precision === 'int8' ? `ours8${x}` : threads === 1 ? 'ours' : `ours${threads}`;
+  const r = relaxed ? 'r' : '';
+  if (kind === 'ours') return precision === 'int8' ? `ours8${r}${x}` : threads === 1 ? `ours${r}` : `ours${r}${threads}`;
   if (kind === 'ort') return precision === 'int8' ? `ort8${x}` : `ort${threads}`;
   if (kind === 'tflite') return `tflite${threads}`;
   return 'tfjs';
@@ -51,9 +54,11 @@ export function inputsNeeded(names) {
  * The engine sets of `--engines float|int8` (each run with ours, the reference); the default is
  * both. `node`: without tflite2 (tfjs-tflite runs one thread in Node, see node-io.mjs withTflite).
  */
-export function engineSets({ node }) {
-  const float = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs'];
-  const int8 = ['ours', 'ours8', 'ours8x2', 'tflite1', ...(node ? [] : ['tflite2']), 'ort8', 'ort8x2'];
+export function engineSets({ node, relaxed = false }) {
+  // `relaxed`: the engine runs relaxed SIMD; the relaxed build's rows join each set.
+  const float = ['ours', 'ours2', 'ort1', 'ort2', 'tfjs', ...(relaxed ? ['oursr', 'oursr2'] : [])];
+  const int8 = ['ours', 'ours8', 'ours8x2', 'tflite1', ...(node ? [] : ['tflite2']), 'ort8', 'ort8x2',
+    ...(relaxed ? ['ours8r', 'ours8rx2'] : [])];
   return { all: [...new Set([...float, ...int8])], sets: { float, int8 } };
 }
 
@@ -97,16 +102,16 @@ export async function awaitThreads(model, threads) {
  * (the package's default is the cores, at most 4). `awaitAllThreads`: for timing, wait until every
  * thread runs; a cold start does not (the package answers at once on the threads that are up).
  */
-export async function createOurs({ load, modelBytes, input, precision = 'fp32', threads = 1, awaitAllThreads = true }) {
-  const model = await load({ model: modelBytes, simd: true, precision, threads });
+export async function createOurs({ load, modelBytes, input, precision = 'fp32', threads = 1, relaxed = false, awaitAllThreads = true }) {
+  const model = await load({ model: modelBytes, simd: relaxed ? 'relaxed' : true, precision, threads });
   if (model.info.precision !== precision) throw new Error(`ours: ${precision} asked for, ${model.info.precision} running`);
   const pixels = { data: input.rgb, width: input.width, height: input.height };
   if (awaitAllThreads) await awaitThreads(model, threads);
   return {
-    name: engineName({ kind: 'ours', precision, threads }),
-    label: `mobilenetv2-wasm ${precision} (${model.info.target}) ${plural(model.info.threads)}`,
+    name: engineName({ kind: 'ours', precision, threads, relaxed }),
+    label: `mobilenetv2-wasm ${precision} (${model.info.target}${relaxed ? `, dot ${model.info.relaxedDot}` : ''}) ${plural(model.info.threads)}`,
     details: {
-      simd: model.info.simd, target: model.info.target, precision: model.info.precision, threads: model.info.threads,
+      simd: model.info.simd, target: model.info.target, relaxedDot: model.info.relaxedDot, precision: model.info.precision, threads: model.info.threads,
       multiplyAdds: model.info.multiplyAdds,
     },
     multiplyAdds: model.info.multiplyAdds,

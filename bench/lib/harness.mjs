@@ -161,6 +161,10 @@ export function peakReached(peak, results, multiplyAdds) {
 export const RATIO_PAIRS = [
   ['ours', 'ort1'], ['ours', 'ort2'], ['ours', 'tfjs'], ['ours2', 'ort2'],
   ['ours8', 'tflite1', 0.85], ['ours8x2', 'tflite2', 0.85], ['ours8', 'ours', 0.6], ['ours8', 'ort8'], ['ours8x2', 'ort8x2'],
+  // The relaxed SIMD build (issue 23's bounds): int8 against tfjs-tflite and our float32 SIMD
+  // build, and each relaxed row against the same row on the SIMD build.
+  ['ours8r', 'tflite1', 0.5], ['ours8rx2', 'tflite2', 0.5], ['ours8r', 'ours', 0.55], ['ours8r', 'ours8'],
+  ['ours8rx2', 'ours8x2'], ['oursr', 'ours'], ['oursr2', 'ours2'],
 ];
 
 export function ratios(results) {

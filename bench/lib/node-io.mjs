@@ -174,6 +174,9 @@ export async function wasmSizes(names, { browser = false } = {}) {
   if (kinds.some((k) => k.kind === 'ours' && k.threads > 1)) {
     entries.push(['mobilenetv2-wasm (threads)', path.join(REPO, 'dist', 'mnv2-simd-mt.wasm')]);
   }
+  if (kinds.some((k) => k.kind === 'ours' && k.relaxed)) {
+    entries.push(['mobilenetv2-wasm (relaxed SIMD)', path.join(REPO, 'dist', 'mnv2-relaxed.wasm')]);
+  }
   if (names.some((n) => n.startsWith('ort'))) entries.push(['onnxruntime-web (wasm EP)', ortWasmFile()]);
   if (names.includes('tfjs')) for (const f of tfjsWasmFiles()) entries.push(['tfjs-backend-wasm', f]);
   if (names.some((n) => n.startsWith('tflite'))) entries.push(['tfjs-tflite', tfliteWasmFile({ threaded: browser })]);
@@ -198,10 +201,10 @@ export async function wasmSizes(names, { browser = false } = {}) {
  * thread would add to its time).
  */
 export async function createEngine(name, data, input, { cold = false } = {}) {
-  const { kind, precision, threads } = parseEngine(name);
+  const { kind, precision, threads, relaxed } = parseEngine(name);
   if (kind === 'ours') {
     const { load } = await importOurs();
-    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, awaitAllThreads: !cold });
+    return createOurs({ load, modelBytes: data.modelBytes, input, precision, threads, relaxed, awaitAllThreads: !cold });
   }
   if (kind === 'ort') {
     const ort = cold ? await import('onnxruntime-web') : await importOrt(threads);

@@ -10,6 +10,7 @@
 #include "engine/planned.h"
 #include "image/image.h"
 #include "kernels/kernels.h"
+#include "kernels/relaxed.h"
 #include "model/builder.h"
 #include "model/labels.h"
 #include "model/tfjs.h"
@@ -253,6 +254,8 @@ int mnv2_threads(const Mnv2Model* model) {
   return model->planned.threads();
 }
 const char* mnv2_simd_target(void) { return mnv2::kernels::TargetName(); }
+
+const char* mnv2_relaxed_dot(void) { return mnv2::kernels::RelaxedDotName(mnv2::kernels::RelaxedDotMode()); }
 
 int mnv2_set_image_limits(Mnv2Model* model, double max_image_bytes, double max_image_pixels) {
   if (int e = CheckModel(model)) return e;

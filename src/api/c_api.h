@@ -114,8 +114,13 @@ double mnv2_parameters(const Mnv2Model* model);
 /* "mobilenet_v1" or "mobilenet_v2". */
 const char* mnv2_family(const Mnv2Model* model);
 
-/* The SIMD target the kernels run on, e.g. "WASM", "EMU128", "AVX2". */
+/* The SIMD target the kernels run on, e.g. "WASM", "WASM_RELAXED", "EMU128", "AVX2". */
 const char* mnv2_simd_target(void);
+
+/* The relaxed dot product's form the int8 kernels use (kernels/relaxed.h): "unsigned" or
+   "signed"; "none" where they use none (other builds, or an engine whose form would not be
+   exact). */
+const char* mnv2_relaxed_dot(void);
 
 /* Limits on the images a model classifies (0 keeps a default; see image::Limits): encoded
  * size in bytes and width * height. Beyond them classify fails with E_IMAGE_TOO_LARGE before

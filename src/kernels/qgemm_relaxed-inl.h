@@ -35,14 +35,16 @@
 #include "hwy/highway.h"
 #include "kernels/requant-inl.h"
 
+#if defined(MNV2_RELAXED_QGEMM)
 HWY_BEFORE_NAMESPACE();
 namespace mnv2 {
 namespace kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-#if HWY_TARGET != HWY_SCALAR && defined(MNV2_RELAXED_QGEMM)
+#if HWY_TARGET != HWY_SCALAR
 using DI8 = hn::Full128<int8_t>;
+
 
 // acc + in each lane j, sum over t < 4 of w[4j + t] * x[4j + t], x's bytes read in the form
 // `mode` (RelaxedDot) says.
@@ -75,44 +77,70 @@ HWY_INLINE hn::Vec<DI8> LoadQuad(const uint8_t* HWY_RESTRICT p) {
 #endif
 }
 
-// One tile: `rows` (<= kRows) staged rows; a short tile repeats its last row and does not
-// store the repeats. Writes 8 bytes a row.
-template <size_t kRows>
-HWY_INLINE void QRelaxedTile(const uint8_t* HWY_RESTRICT x_rows, size_t rows, size_t kc,
-                             const int32_t* HWY_RESTRICT row_sums, const QChannelParams& params,
-                             const int8_t* HWY_RESTRICT weights, uint8_t* HWY_RESTRICT c, size_t c_stride,
-                             const QPackedHeader& h) {
+// One row's output: its two accumulators (channels 0-3, 4-7) plus row_sum_factor times its
+// input sum, requantized to 8 bytes.
+HWY_INLINE void QRelaxedStoreRow(VI32 lo, VI32 hi, int32_t row_sum, const Requant4& rq0, const Requant4& rq1,
+                                 uint8_t* HWY_RESTRICT c, const QPackedHeader& h) {
+  const VI32 sum = hn::Set(DI32(), h.row_sum_factor * row_sum);
+  lo = hn::Add(lo, sum);
+  hi = hn::Add(hi, sum);
+  WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
+    constexpr bool kScaled = decltype(scaled)::value, kRelu = decltype(relu)::value;
+    StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq0, h), OutputStage4<kScaled, kRelu>(hi, rq1, h), h, c);
+  });
+}
+
+// A tile of 4 rows (`rows` of them real: a short tile repeats its last row and does not store
+// the repeats), or of 1. The accumulators are named variables, not an array: clang 19 kept an
+// array of them in a stack frame, which the kernel module cannot have (relaxed_kernels.cc).
+HWY_INLINE void QRelaxedTile4(const uint8_t* HWY_RESTRICT x_rows, size_t rows, size_t kc,
+                              const int32_t* HWY_RESTRICT row_sums, const QChannelParams& params,
+                              const int8_t* HWY_RESTRICT weights, uint8_t* HWY_RESTRICT c, size_t c_stride,
+                              const QPackedHeader& h) {
   const DI32 d32;
   const DI8 d8;
-  const uint8_t* x[kRows];
-  VI32 acc[kRows][2];
-  const auto bias0 = hn::LoadU(d32, params.bias), bias1 = hn::LoadU(d32, params.bias + 4);
-  for (size_t r = 0; r < kRows; ++r) {
-    x[r] = x_rows + HWY_MIN(r, rows - 1) * kc;
-    acc[r][0] = bias0;
-    acc[r][1] = bias1;
-  }
+  const uint8_t* HWY_RESTRICT x0 = x_rows;
+  const uint8_t* HWY_RESTRICT x1 = x_rows + HWY_MIN(size_t{1}, rows - 1) * kc;
+  const uint8_t* HWY_RESTRICT x2 = x_rows + HWY_MIN(size_t{2}, rows - 1) * kc;
+  const uint8_t* HWY_RESTRICT x3 = x_rows + HWY_MIN(size_t{3}, rows - 1) * kc;
+  const auto b0 = hn::LoadU(d32, params.bias), b1 = hn::LoadU(d32, params.bias + 4);
+  VI32 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
   const int8_t* HWY_RESTRICT w = weights;
+  const int32_t mode = h.relaxed;
   MNV2_NO_UNROLL
   for (size_t i = 0; i < kc; i += 4, w += kQGemmPanel * 4) {
     const auto w0 = hn::LoadU(d8, w), w1 = hn::LoadU(d8, w + 16);
-    for (size_t r = 0; r < kRows; ++r) {
-      const auto quad = LoadQuad(x[r] + i);
-      acc[r][0] = DotQuads(acc[r][0], w0, quad, h.relaxed);
-      acc[r][1] = DotQuads(acc[r][1], w1, quad, h.relaxed);
-    }
+    const auto q0 = LoadQuad(x0 + i), q1 = LoadQuad(x1 + i), q2 = LoadQuad(x2 + i), q3 = LoadQuad(x3 + i);
+    a00 = DotQuads(a00, w0, q0, mode);
+    a01 = DotQuads(a01, w1, q0, mode);
+    a10 = DotQuads(a10, w0, q1, mode);
+    a11 = DotQuads(a11, w1, q1, mode);
+    a20 = DotQuads(a20, w0, q2, mode);
+    a21 = DotQuads(a21, w1, q2, mode);
+    a30 = DotQuads(a30, w0, q3, mode);
+    a31 = DotQuads(a31, w1, q3, mode);
   }
   const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
-  WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
-    constexpr bool kScaled = decltype(scaled)::value, kRelu = decltype(relu)::value;
-    for (size_t r = 0; r < kRows; ++r) {  // (a constant bound keeps acc in registers)
-      if (r >= rows) break;
-      const VI32 sum = hn::Set(d32, h.row_sum_factor * row_sums[r]);
-      const VI32 lo = OutputStage4<kScaled, kRelu>(hn::Add(acc[r][0], sum), rq0, h);
-      const VI32 hi = OutputStage4<kScaled, kRelu>(hn::Add(acc[r][1], sum), rq1, h);
-      StoreBytes8(lo, hi, h, c + r * c_stride);
-    }
-  });
+  QRelaxedStoreRow(a00, a01, row_sums[0], rq0, rq1, c, h);
+  if (rows > 1) QRelaxedStoreRow(a10, a11, row_sums[1], rq0, rq1, c + c_stride, h);
+  if (rows > 2) QRelaxedStoreRow(a20, a21, row_sums[2], rq0, rq1, c + 2 * c_stride, h);
+  if (rows > 3) QRelaxedStoreRow(a30, a31, row_sums[3], rq0, rq1, c + 3 * c_stride, h);
+}
+
+HWY_INLINE void QRelaxedTile1(const uint8_t* HWY_RESTRICT x, size_t kc, const int32_t* HWY_RESTRICT row_sums,
+                              const QChannelParams& params, const int8_t* HWY_RESTRICT weights,
+                              uint8_t* HWY_RESTRICT c, const QPackedHeader& h) {
+  const DI8 d8;
+  VI32 a0 = hn::LoadU(DI32(), params.bias), a1 = hn::LoadU(DI32(), params.bias + 4);
+  const int8_t* HWY_RESTRICT w = weights;
+  const int32_t mode = h.relaxed;
+  MNV2_NO_UNROLL
+  for (size_t i = 0; i < kc; i += 4, w += kQGemmPanel * 4) {
+    const auto q = LoadQuad(x + i);
+    a0 = DotQuads(a0, hn::LoadU(d8, w), q, mode);
+    a1 = DotQuads(a1, hn::LoadU(d8, w + 16), q, mode);
+  }
+  QRelaxedStoreRow(a0, a1, row_sums[0], LoadRequant4(params, 0), LoadRequant4(params, 4), c, h);
 }
 
 // `rows` staged rows of kc bytes (kc apart) and their sums, times one panel: 8 bytes a row.
@@ -124,9 +152,9 @@ HWY_INLINE void QRelaxedTiles(const uint8_t* HWY_RESTRICT x_rows, size_t rows, s
   for (size_t row = 0; row < rows; row += 4) {
     const size_t left = HWY_MIN(size_t{4}, rows - row);
     if (left == 1) {
-      QRelaxedTile<1>(x_rows + row * kc, 1, kc, row_sums + row, params, weights, c + row * c_stride, c_stride, h);
+      QRelaxedTile1(x_rows + row * kc, kc, row_sums + row, params, weights, c + row * c_stride, h);
     } else {
-      QRelaxedTile<4>(x_rows + row * kc, left, kc, row_sums + row, params, weights, c + row * c_stride, c_stride, h);
+      QRelaxedTile4(x_rows + row * kc, left, kc, row_sums + row, params, weights, c + row * c_stride, c_stride, h);
     }
   }
 }
@@ -185,12 +213,13 @@ HWY_INLINE void QGemmRelaxedPanels(const uint8_t* HWY_RESTRICT a, size_t a_strid
   }
 }
 #endif  // !MNV2_RELAXED_KERNEL_MODULE
-#endif  // HWY_TARGET != HWY_SCALAR && MNV2_RELAXED_QGEMM
+#endif  // HWY_TARGET != HWY_SCALAR
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace kernels
 }  // namespace mnv2
 HWY_AFTER_NAMESPACE();
+#endif  // MNV2_RELAXED_QGEMM
 
 #endif  // MNV2_KERNELS_QGEMM_RELAXED_INL_H_

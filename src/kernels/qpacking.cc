@@ -418,7 +418,11 @@ void QGemmScalar(const uint8_t* a, size_t a_stride, int m, int k, const uint8_t*
   if (m <= 0 || n <= 0 || k < 0) return;
   QPackedHeader h;
   std::memcpy(&h, packed, sizeof(h));
+#if defined(MNV2_RELAXED_QGEMM)
   const bool relaxed = h.relaxed != 0;
+#else
+  constexpr bool relaxed = false;  // never packed in this build
+#endif
   const uint8_t* panel = packed + sizeof(QPackedHeader);
   for (int p = 0; p < n; p += kQGemmPanel, panel += relaxed ? QRelaxedPanelBytes(k) : QGemmPanelBytes(k)) {
     const QChannelParams cp = QChannelParamsAt(panel, kQGemmPanel);

@@ -6,12 +6,14 @@
 
 namespace mnv2 {
 namespace kernels {
+#if defined(MNV2_RELAXED_QGEMM)
 namespace {
 
 // -1 until probed.
 std::atomic<int32_t> g_mode{-1};
 
 }  // namespace
+#endif
 
 RelaxedDot ClassifyRelaxedDot(int32_t (*dot)(int32_t a, int32_t b)) {
   // Four lanes of 4 products each. 0xFF is 255 read unsigned, -1 read signed; a saturating form
@@ -23,6 +25,7 @@ RelaxedDot ClassifyRelaxedDot(int32_t (*dot)(int32_t a, int32_t b)) {
   return RelaxedDot::kNone;
 }
 
+#if defined(MNV2_RELAXED_QGEMM)
 RelaxedDot RelaxedDotMode() {
   int32_t mode = g_mode.load(std::memory_order_relaxed);
   if (mode < 0) {
@@ -35,6 +38,7 @@ RelaxedDot RelaxedDotMode() {
   }
   return static_cast<RelaxedDot>(mode);
 }
+#endif
 
 const char* RelaxedDotName(RelaxedDot mode) {
   switch (mode) {

@@ -43,7 +43,12 @@ enum class RelaxedDot : int32_t { kNone = 0, kUnsigned = 1, kSigned = 2 };
 
 // The form this engine's relaxed dot product has (kNone: no relaxed kernel in this build, or a
 // form the kernel cannot use); probed once.
+#if defined(MNV2_RELAXED_QGEMM)
 RelaxedDot RelaxedDotMode();
+#else
+// (A constant: the other WebAssembly builds leave out the relaxed packing.)
+inline RelaxedDot RelaxedDotMode() { return RelaxedDot::kNone; }
+#endif
 // "unsigned", "signed" or "none".
 const char* RelaxedDotName(RelaxedDot mode);
 // Natively: the form the emulated kernel has from now on (kNone: the int16 kernel again).

@@ -104,9 +104,13 @@ HWY_INLINE Requant4 LoadRequant4(const QChannelParams& p, size_t c) {
 // The value, unknown to the optimizer from here on: clang 14 hoists loop-invariant splats
 // and extensions out of loops and then fails to select the WebAssembly instruction that
 // needed them in the same block (see MulLanes and ShiftedProduct4).
+// (clang 19, which compiles the relaxed build's kernel module, does neither, and its backend
+// cannot split a 128-bit value through the asm's register constraint.)
 template <typename T>
 HWY_INLINE T OpaqueWasm(T v) {
+#if __clang_major__ < 19
   __asm__ volatile("" : "+r"(v));
+#endif
   return v;
 }
 #endif

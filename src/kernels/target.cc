@@ -20,7 +20,13 @@ HWY_AFTER_NAMESPACE();
 namespace mnv2 {
 namespace kernels {
 HWY_EXPORT(TargetName);
-const char* TargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+const char* TargetName() {
+#if defined(MNV2_RELAXED_BUILD)
+  return "WASM_RELAXED";  // HWY_WASM, and the relaxed kernels of relaxed.h
+#else
+  return HWY_DYNAMIC_DISPATCH(TargetName)();
+#endif
+}
 }  // namespace kernels
 }  // namespace mnv2
 #endif

@@ -179,10 +179,12 @@ void PackQGemmFor(RelaxedDot mode, const int16_t* w, const int32_t* bias, const 
   SetRelaxedDotModeForTesting(RelaxedDot::kNone);
   QPackedHeader h;
   std::memcpy(&h, packed->data(), sizeof(h));
-  // 8-bit weights (a span of at most 255 values; wider ones are not a real model's) fit int8 quads.
+  // 8-bit weights (at most 256 values, 0 among them; wider ones are no real model's) fit int8 quads.
   const auto span = std::minmax_element(w, w + static_cast<size_t>(k) * n);
   const bool eight_bit = k > 0 && std::max<int>(*span.second, 0) - std::min<int>(*span.first, 0) <= 255;
-  if (h.vector && eight_bit) EXPECT_EQ(h.relaxed, static_cast<int32_t>(mode)) << "layout";
+  if (h.vector && eight_bit) {
+    EXPECT_EQ(h.relaxed, static_cast<int32_t>(mode)) << "layout";
+  }
 }
 
 void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8, int variant, std::mt19937& rng) {

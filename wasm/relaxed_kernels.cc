@@ -1,0 +1,30 @@
+// The relaxed build's kernel module (src/kernels/relaxed.h): the functions of the engine that
+// use relaxed SIMD instructions, which Emscripten 3.1.6's clang 14 cannot emit and its
+// binaryen 108 cannot read. Compiled by clang 19 (-mrelaxed-simd), linked by wasm-ld 19 into a
+// module that imports the main module's memory (wasm/module.cmake), then merged into the main
+// module by scripts/merge-relaxed.mjs, which resolves the main module's imports of these
+// functions to direct calls.
+//
+// Nothing here may use the stack, globals or data: this module's own stack pointer and data
+// would not be the main module's (the merge script checks).
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwy/highway.h"
+#include "kernels/qgemm_relaxed-inl.h"
+#include "kernels/relaxed.h"
+
+namespace hn = hwy::HWY_NAMESPACE;
+namespace k = mnv2::kernels::HWY_NAMESPACE;
+
+extern "C" int32_t mnv2_relaxed_dot_probe(int32_t a, int32_t b) {
+  const hn::Full128<int8_t> d8;
+  const auto x = hn::Set(d8, static_cast<int8_t>(a)), y = hn::Set(d8, static_cast<int8_t>(b));
+  return hn::GetLane(k::DotQuads(hn::Zero(k::DI32()), x, y, 0));
+}
+
+extern "C" void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t rows, size_t kc, const int32_t* row_sums,
+                                         const uint8_t* panel, uint8_t* c, size_t c_stride,
+                                         const mnv2::kernels::QPackedHeader* h) {
+  k::QRelaxedTiles(x_rows, rows, kc, row_sums, panel, c, c_stride, *h);
+}

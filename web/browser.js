@@ -1,6 +1,6 @@
 // Browsers and Web Workers: fetch for bytes, streaming wasm compilation, and DOM images
 // drawn into a canvas to get their pixels.
-import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
+import { loadWith, Mnv2Error, readResponse, relaxedSimdSupported, simdSupported } from './core.js';
 // core.js's own imports, named here too: a page that imports this file unbundled (from a CDN,
 // say) then fetches them together with core.js instead of after it, one round trip less
 // before the first result (bundlers see the same graph either way).
@@ -11,7 +11,7 @@ import './common.js';
 import './segmentation.js';
 import './tfjs.js';
 
-export { Mnv2Error, simdSupported };
+export { Mnv2Error, relaxedSimdSupported, simdSupported };
 export { maskToImageData } from './segmentation.js';
 
 const has = (name) => typeof globalThis[name] !== 'undefined';

@@ -306,6 +306,8 @@ export class Mnv2Error extends Error {
 export function load(options?: LoadOptions): Promise<Model>;
 /** Whether this JavaScript engine runs WebAssembly SIMD. */
 export function simdSupported(): boolean;
+/** Whether this JavaScript engine runs WebAssembly's relaxed SIMD (the build simd: 'auto' then loads). */
+export function relaxedSimdSupported(): boolean;
 
 export interface MaskImageOptions {
   /** Alpha of the colored pixels, 0..1 (default 0.6). */

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadWith, Mnv2Error, readResponse, simdSupported } from './core.js';
+import { loadWith, Mnv2Error, readResponse, relaxedSimdSupported, simdSupported } from './core.js';
 
-export { Mnv2Error, simdSupported };
+export { Mnv2Error, relaxedSimdSupported, simdSupported };
 export { maskToImageData } from './segmentation.js';
 
 const isRemote = (s) => /^(https?|data|blob):/i.test(s);

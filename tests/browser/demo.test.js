@@ -164,13 +164,15 @@ eachEngine('the demo', (ctx) => {
       const variant = await openDemo(page, server.url);
       assert.equal(variant.state, 'ready', variant.text);
       assert.equal(variant.simd, 'true');
-      assert.equal(variant.target, 'WASM');
+      // The relaxed SIMD build where the engine has relaxed SIMD (Chromium, Firefox).
+      const relaxed = FEATURES[ctx.engine].relaxedSimd;
+      assert.equal(variant.target, relaxed ? 'WASM_RELAXED' : 'WASM');
       // A threaded model starts on one thread; the chip follows as the others join.
       const threads = String(await defaultThreads(page, FEATURES[ctx.engine]));
       await page.waitFor((n) => document.querySelector('#variant').dataset.threads === n, threads, { what: `${threads} threads shown` });
       assert.equal(variant.where, 'main thread');
-      assert.match(variant.text, /WebAssembly SIMD/);
-      assert.match(variant.text, /target WASM/);
+      assert.match(variant.text, relaxed ? /WebAssembly relaxed SIMD/ : /WebAssembly SIMD/);
+      assert.match(variant.text, relaxed ? /target WASM_RELAXED/ : /target WASM\b/);
       assert.equal(await isChecked(page, '#simd'), true);
       assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP headers make the page cross-origin isolated');
       assert.deepEqual(await page.errors(), []);

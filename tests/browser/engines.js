@@ -494,6 +494,7 @@ class WebDriverPage extends Page {
 // a new browser version that changes one is noticed, and asserts what the package then does.
 const ALL = {
   wasmSimd: true, // WebAssembly SIMD: the SIMD build loads
+  relaxedSimd: true, // WebAssembly relaxed SIMD: simd: 'auto' loads the relaxed build
   crossOriginIsolated: true, // COOP/COEP (scripts/serve.js) are honoured
   sharedArrayBuffer: true, // the SharedArrayBuffer global (what a threaded build's glue would need)
   sharedWasmMemory: true, // new WebAssembly.Memory({ shared: true })
@@ -507,5 +508,6 @@ export const FEATURES = {
   firefox: { ...ALL },
   // WebKitGTK 2.50: the page is cross-origin isolated and shared WebAssembly memories work, but the
   // SharedArrayBuffer global is not exposed.
-  webkit: { ...ALL, sharedArrayBuffer: false },
+  // No relaxed SIMD in WebKitGTK 2.50: it gets the SIMD build.
+  webkit: { ...ALL, sharedArrayBuffer: false, relaxedSimd: false },
 };

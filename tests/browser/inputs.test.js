@@ -72,9 +72,10 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
         const answer = await inContext(page, where, {
           names, simd, latencyOf: LATENCY_PHOTO, bitmapOf: where === 'worker' ? 'parrot.jpg' : undefined,
         });
-        // 'auto' loads the SIMD build wherever the engine validates WebAssembly SIMD (all three do).
+        // 'auto' loads a SIMD build wherever the engine validates WebAssembly SIMD (all three do): the
+        // relaxed one where it validates relaxed SIMD (Chromium, Firefox), else the SIMD one (WebKit).
         assert.equal(answer.info.simd, simd === 'auto' && expected.wasmSimd);
-        assert.equal(answer.info.target, answer.info.simd ? 'WASM' : 'EMU128');
+        assert.equal(answer.info.target, !answer.info.simd ? 'EMU128' : expected.relaxedSimd ? 'WASM_RELAXED' : 'WASM');
         // Threads with SIMD where SharedArrayBuffer is (the page is cross-origin isolated); else one.
         assert.equal(answer.info.threads, answer.info.simd ? await defaultThreads(page, expected, where) : 1);
 
@@ -123,6 +124,32 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
     }
   }
 
+  // The relaxed SIMD build (src/kernels/relaxed.h) where the engine has relaxed SIMD: the int8 kernels
+  // on the relaxed dot product where its form is exact, the SIMD build's otherwise; either way the
+  // same int8 bytes as the SIMD build. Where it has none, simd: 'relaxed' is refused in words.
+  test('the relaxed SIMD build: the same int8 scores as the SIMD build on every photo, float32 within 1e-5', async (t) => {
+    const r = await inContext(page, 'page', { kind: 'compareBuilds', names: photos.map((p) => p.name) });
+    if (!expected.relaxedSimd) {
+      assert.deepEqual(r.refused, {
+        code: 'E_UNSUPPORTED', isMnv2Error: true,
+        message: "this JavaScript engine does not support WebAssembly's relaxed SIMD; use simd: 'auto' or true",
+      });
+      return;
+    }
+    for (const precision of ['int8', 'fp32']) {
+      const { relaxed, simd } = r.info[precision];
+      assert.deepEqual([relaxed.target, simd.target, relaxed.precision], ['WASM_RELAXED', 'WASM', precision]);
+      assert.equal(simd.relaxedDot, 'none');
+      assert.ok(['unsigned', 'signed', 'none'].includes(relaxed.relaxedDot), relaxed.relaxedDot);
+    }
+    t.diagnostic(`${ctx.browser.version}: the relaxed dot product's form: ${r.info.int8.relaxed.relaxedDot}`);
+    for (const [name, p] of Object.entries(r.photos)) {
+      assert.equal(p.int8Equal, true, `${name}: int8 scores differ`);
+      assert.ok(p.fp32MaxDiff <= 1e-5, `${name}: float32 scores differ by ${p.fp32MaxDiff}`);
+      assert.equal(p.top1[0], p.top1[1], `${name}: top-1`);
+    }
+  });
+
   // The issue's check of the learner in every engine: the training photos alone suffice for every
   // method; a classifier read back from JSON and the exported .tflite give the same scores.
   for (const where of ['page', 'worker']) {
@@ -142,7 +169,7 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
       await openTestPage(fresh);
       for (const where of ['worker', 'page']) {
         const r = await inContext(fresh, where, { kind: 'degraded', without, name: 'parrot.jpg' });
-        assert.deepEqual(r.features, { ...expected, wasmSimd: false, offscreenCanvas2d: false, compileStreaming: false }, where);
+        assert.deepEqual(r.features, { ...expected, wasmSimd: false, relaxedSimd: false, offscreenCanvas2d: false, compileStreaming: false }, where);
         // simd: true is refused in words; 'auto' loads the build without SIMD, compiled without streaming.
         assert.deepEqual(r.forcedSimd, {
           code: 'E_UNSUPPORTED', isMnv2Error: true,

@@ -23,7 +23,7 @@ for (const { file, weightType, scoreTolerance } of IMAGENET_MODELS) {
       const { multiplyAdds, parameters, limits, ...rest } = model.info;  // limits: robustness.test.js
       assert.deepEqual(rest, {
         // threads: by default the cores, at most 4 (threads.test.js tests the option).
-        simd: true, target: 'WASM', threads: Math.min(4, availableParallelism()), family: 'mobilenet_v2',
+        simd: true, target: 'WASM', relaxedDot: 'none', threads: Math.min(4, availableParallelism()), family: 'mobilenet_v2',
         inputSize: { width: 224, height: 224 }, numClasses: 1001, featureSize: 1280, alpha: 1, quantized: true, weightType,
         precision: 'int8', labels: true, task: 'classification',
       });

@@ -54,6 +54,7 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
       'web/core.js', 'web/common.js', 'web/classifier.js', 'web/node.js', 'web/browser.js', 'web/index.d.ts',
       'dist/mnv2-simd.mjs', 'dist/mnv2-simd.wasm', 'dist/mnv2-nosimd.mjs', 'dist/mnv2-nosimd.wasm',
       'dist/mnv2-learner-simd.mjs', 'dist/mnv2-learner-simd.wasm', 'dist/mnv2-learner-nosimd.mjs', 'dist/mnv2-learner-nosimd.wasm',
+      'dist/mnv2-relaxed.mjs', 'dist/mnv2-relaxed.wasm', 'dist/mnv2-relaxed-mt.mjs', 'dist/mnv2-relaxed-mt.wasm', 'dist/mnv2-relaxed-mt.worker.js',
       'models/mobilenet_v2_1.0_224_quant.tflite', 'models/imagenet_labels.txt', 'models/LICENSE',
     ]) {
       assert.ok(files.includes(wanted), `${wanted} is missing from the tarball`);
@@ -84,9 +85,11 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
   test('sizes of the WebAssembly modules', (t) => {
     const dist = join(project, 'node_modules', 'mobilenetv2-wasm', 'dist');
     const wasm = readdirSync(dist).filter((f) => f.endsWith('.wasm')).sort();
-    assert.deepEqual(wasm, ['mnv2-learner-nosimd.wasm', 'mnv2-learner-simd.wasm', 'mnv2-nosimd.wasm', 'mnv2-simd-mt.wasm', 'mnv2-simd.wasm']);
-    // The threaded module's worker script, CommonJS under Node.
+    assert.deepEqual(wasm, ['mnv2-learner-nosimd.wasm', 'mnv2-learner-simd.wasm', 'mnv2-nosimd.wasm', 'mnv2-relaxed-mt.wasm',
+      'mnv2-relaxed.wasm', 'mnv2-simd-mt.wasm', 'mnv2-simd.wasm']);
+    // The threaded modules' worker scripts, CommonJS under Node.
     assert.ok(existsSync(join(dist, 'mnv2-simd-mt.worker.js')));
+    assert.ok(existsSync(join(dist, 'mnv2-relaxed-mt.worker.js')));
     assert.equal(JSON.parse(readFileSync(join(dist, 'package.json'), 'utf8')).type, 'commonjs');
     for (const file of wasm) {
       const bytes = readFileSync(join(dist, file));
@@ -104,6 +107,10 @@ describe('npm pack, then install into a fresh project', { timeout: 60_000 }, () 
     // every page loads (a model's task is known only once its file is read).
     const simd = readFileSync(join(dist, 'mnv2-simd.wasm')).length;
     assert.ok(simd <= 275_000, `mnv2-simd.wasm is ${simd} bytes, over the 275,000 bytes of classification and segmentation`);
+    // The relaxed SIMD build: the SIMD module and the relaxed kernels (5 KB), the import names
+    // kept for the merge (issue 23 aimed at 260,000 bytes: not met, docs/performance.md).
+    const relaxed = readFileSync(join(dist, 'mnv2-relaxed.wasm')).length;
+    assert.ok(relaxed <= 285_000, `mnv2-relaxed.wasm is ${relaxed} bytes`);
     const learner = readFileSync(join(dist, 'mnv2-learner-simd.wasm')).length;
     assert.ok(learner <= 170_000, `mnv2-learner-simd.wasm is ${learner} bytes`);
   });

@@ -232,7 +232,7 @@ function showVariant(info) {
   const family = info.family === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2';
   const chips = [
     ...(openedFile ? [[`${openedFile} · ${info.numClasses} classes`, 'good']] : []),
-    [info.simd ? 'WebAssembly SIMD' : 'no SIMD', info.simd ? 'good' : 'warn'],
+    [info.target === 'WASM_RELAXED' ? 'WebAssembly relaxed SIMD' : info.simd ? 'WebAssembly SIMD' : 'no SIMD', info.simd ? 'good' : 'warn'],
     [`target ${info.target}`],
     [`${info.threads} thread${info.threads === 1 ? '' : 's'}`],
     [engine.where],

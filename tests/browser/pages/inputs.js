@@ -1,10 +1,10 @@
 // The page of tests/browser/inputs.test.js: window.mnv2test runs pages/kinds.js on this page
 // (with the DOM input kinds: <img>, <canvas>) or in a module worker (pages/worker.js).
-import { degraded, features, run, teach } from './kinds.js';
+import { answer as answerOf } from './kinds.js';
 
 async function page(message) {
   try {
-    const answer = message.kind === 'degraded' ? await degraded(message) : message.kind === 'teach' ? await teach(message) : message.kind === 'features' ? { features: features() } : await run(message);
+    const answer = await answerOf(message);
     return { ok: true, inWorker: false, ...answer };
   } catch (e) {
     return { ok: false, code: e.code ?? e.name, message: e.message, stack: e.stack };

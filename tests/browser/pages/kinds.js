@@ -2,7 +2,7 @@
 // module Web Worker (pages/worker.js) alike: the package's public browser entry point, every input
 // kind the context can make from a sample photo, the engine's features, the package's fallbacks
 // when a feature is taken away, and the latency of one classification.
-import { load, Mnv2Error, simdSupported } from '../../../web/browser.js';
+import { load, Mnv2Error, relaxedSimdSupported, simdSupported } from '../../../web/browser.js';
 
 const hasDom = typeof document !== 'undefined';
 
@@ -10,6 +10,7 @@ const hasDom = typeof document !== 'undefined';
 export function features() {
   const f = {
     wasmSimd: simdSupported(),
+    relaxedSimd: relaxedSimdSupported(),
     crossOriginIsolated: self.crossOriginIsolated === true,
     sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
     sharedWasmMemory: false,
@@ -256,4 +257,55 @@ export async function degraded({ without, name }) {
     model.dispose();
   }
   return out;
+}
+
+/**
+ * The relaxed SIMD build against the SIMD build (src/kernels/relaxed.h), one thread each: for each
+ * photo, the int8 scores (equal element by element?) and the float32 ones (largest difference,
+ * top-1 of each). -> { info: { int8: { relaxed, simd }, fp32: ... }, photos: { name: { int8Equal, fp32MaxDiff, top1 } } },
+ * or { refused } (the error of simd: 'relaxed') where the engine has no relaxed SIMD.
+ */
+export async function compareBuilds({ names }) {
+  if (!relaxedSimdSupported()) {
+    try {
+      await load({ simd: 'relaxed' });
+      return { refused: null };
+    } catch (e) {
+      return { refused: failure(e) };
+    }
+  }
+  const out = { info: {}, photos: {} };
+  for (const precision of ['int8', 'fp32']) {
+    const [relaxed, simd] = await Promise.all([load({ simd: 'relaxed', precision, threads: 1 }), load({ simd: true, precision, threads: 1 })]);
+    try {
+      out.info[precision] = { relaxed: relaxed.info, simd: simd.info };
+      for (const name of names) {
+        const bytes = new Uint8Array(await (await photo(name)).arrayBuffer());
+        const [a, b] = [await relaxed.scores(bytes), await simd.scores(bytes)];
+        const entry = (out.photos[name] ??= {});
+        if (precision === 'int8') {
+          entry.int8Equal = a.length === b.length && a.every((v, i) => v === b[i]);
+        } else {
+          entry.fp32MaxDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+          entry.top1 = [argmax(a), argmax(b)];
+        }
+      }
+    } finally {
+      relaxed.dispose();
+      simd.dispose();
+    }
+  }
+  return out;
+}
+
+function argmax(scores) {
+  let best = 0;
+  for (let i = 1; i < scores.length; ++i) if (scores[i] > scores[best]) best = i;
+  return best;
+}
+
+/** A message of the test ({ kind: 'run' (default) | 'degraded' | 'teach' | 'compareBuilds' | 'features', ...args }) answered. */
+export function answer(message) {
+  const handlers = { degraded, teach, compareBuilds, features: () => ({ features: features() }) };
+  return (handlers[message.kind] ?? run)(message);
 }

@@ -6,7 +6,8 @@
 #     int32 biases: weights_q.bin), plus the photo resized to the model's input: input.rgb
 #   - the model itself (model.tflite: what ours and tfjs-tflite run)
 #   - the ONNX models for onnxruntime-web: mobilenet_v2.onnx (float32), mobilenet_v2_int8.onnx (integer)
-#   - the WASM SIMD peak microbenchmark: peak.wasm (em++ -O3 -msimd128)
+#   - the WASM SIMD peak microbenchmark: peak.wasm (em++ -O3 -msimd128), and with clang-19 its
+#     relaxed SIMD twin relaxed-peak.wasm
 # MNV2_BENCH_MODEL / MNV2_BENCH_IMAGE override the model and photo (default: ../shared).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +44,9 @@ node bench/build_models.mjs "$out"
 
 if [ ! -f "$out/peak.wasm" ] || [ bench/peak/peak.cc -nt "$out/peak.wasm" ]; then
   em++ -O3 -msimd128 --no-entry -sSTANDALONE_WASM -o "$out/peak.wasm" bench/peak/peak.cc
+fi
+# The relaxed SIMD peaks (clang 19, as the relaxed build's kernels; no libc: plain wasm32).
+if command -v clang-19 >/dev/null && { [ ! -f "$out/relaxed-peak.wasm" ] || [ bench/peak/peak.cc -nt "$out/relaxed-peak.wasm" ]; }; then
+  clang-19 --target=wasm32 -O3 -msimd128 -mrelaxed-simd -x c++ -c -o "$out/relaxed-peak.o" bench/peak/peak.cc
+  wasm-ld-19 --no-entry -o "$out/relaxed-peak.wasm" "$out/relaxed-peak.o"
 fi

@@ -68,7 +68,8 @@ async function bench() {
   log(`warm-up ${warmup} runs per engine, then ${runs} timed rounds`);
   const results = await measure(engines, { warmup, runs, onRound: (r) => r % 10 === 0 && log(`${r}/${runs}`) });
   log('WASM SIMD multiply-add peak');
-  const peak = params.get('peak') === '0' ? undefined : await measurePeak(await bytes('/bench/out/peak.wasm'));
+  const relaxedBytes = await bytes('/bench/out/relaxed-peak.wasm').catch(() => null);
+  const peak = params.get('peak') === '0' ? undefined : await measurePeak(await bytes('/bench/out/peak.wasm'), { relaxedBytes });
   for (const e of engines) await e.dispose();
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated,

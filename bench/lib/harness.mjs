@@ -105,14 +105,14 @@ export async function measure(engines, { warmup = 20, runs = 40, onRound } = {})
  * (so that V8 tiers the function up) and `calls` timed calls; the best call of the best chain count is
  * the peak. The float figures sit at the top level of the result, the integer ones under `int8`.
  */
-export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, calls = 30 } = {}) {
+export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, calls = 30, relaxedBytes = null } = {}) {
   const { instance } = await WebAssembly.instantiate(wasmBytes, {});
   let sink = 0;
-  const family = (prefix, macsPerStep, seed, mul, add) => {
+  const family = (prefix, macsPerStep, seed, mul, add, exports = instance.exports) => {
     const variants = [];
-    for (const name of Object.keys(instance.exports).filter((n) => n.startsWith(prefix))) {
+    for (const name of Object.keys(exports).filter((n) => n.startsWith(prefix))) {
       const chains = Number(name.slice(prefix.length));
-      const f = instance.exports[name];
+      const f = exports[name];
       for (let i = 0; i < warmup; i++) sink += f(iters, seed(0), mul, add);
       let best = Infinity;
       for (let i = 0; i < calls; i++) {
@@ -127,8 +127,17 @@ export async function measurePeak(wasmBytes, { iters = 1_000_000, warmup = 20, c
   };
   const float = family('muladd_', 4, (i) => 1 + i * 1e-3, 0.999, 0.001);
   const int8 = family('dot_', 8, (i) => i + 1, 3, 1);
+  // The relaxed SIMD peaks (relaxed-peak.wasm), where the engine runs relaxed SIMD.
+  let relaxed;
+  if (relaxedBytes && WebAssembly.validate(relaxedBytes)) {
+    const { instance: r } = await WebAssembly.instantiate(relaxedBytes, {});
+    relaxed = {
+      madd: family('rmadd_', 4, (i) => 1 + i * 1e-3, 0.999, 0.001, r.exports),
+      dot: family('rdot_', 16, (i) => i + 1, 3, 1, r.exports),
+    };
+  }
   if (!Number.isFinite(sink)) throw new Error('peak microbenchmark diverged');
-  return { ...float, gflops: 2 * float.gmacs, int8 };
+  return { ...float, gflops: 2 * float.gmacs, int8, ...(relaxed ? { relaxed } : {}) };
 }
 
 /**
@@ -277,6 +286,18 @@ export function report(r) {
       if (ours8 && q.ours8Gmacs) {
         L(`ours8: ${(macs / 1e6).toFixed(1)} M multiply-adds in ${ms(ours8.medianMs)} ms = ` +
           `${q.ours8Gmacs.toFixed(2)} GMAC/s = ${(100 * q.ours8Fraction).toFixed(1)}% of that peak`);
+      }
+    }
+    const x = r.peak.relaxed;
+    if (x) {
+      L(`relaxed SIMD peaks (one thread): f32x4.relaxed_madd ${x.madd.gmacs.toFixed(2)} GMAC/s (${(x.madd.gmacs / r.peak.gmacs).toFixed(2)}x ` +
+        `mul + add), i32x4.relaxed_dot_i8x16_i7x16_add_s ${x.dot.gmacs.toFixed(2)} GMAC/s` +
+        `${q ? ` (${(x.dot.gmacs / q.gmacs).toFixed(2)}x dot_i16x8_s + add)` : ''}`);
+      const ours8r = r.engines.find((e) => e.name === 'ours8r');
+      if (ours8r) {
+        const g = (macs / ours8r.medianMs) * 1e-6;
+        L(`ours8r: ${(macs / 1e6).toFixed(1)} M multiply-adds in ${ms(ours8r.medianMs)} ms = ${g.toFixed(2)} GMAC/s = ` +
+          `${((100 * g) / x.dot.gmacs).toFixed(1)}% of the relaxed dot peak`);
       }
     }
   }

@@ -25,6 +25,7 @@ export const files = {
   onnx: path.join(OUT, 'mobilenet_v2.onnx'),
   onnxInt8: path.join(OUT, 'mobilenet_v2_int8.onnx'),
   peak: path.join(OUT, 'peak.wasm'),
+  relaxedPeak: path.join(OUT, 'relaxed-peak.wasm'),
   ourModel: path.join(OUT, 'model.tflite'),  // the benchmarked .tflite, copied by prepare.sh
   labels: path.join(REPO, 'models', 'imagenet_labels.txt'),
 };

@@ -10,6 +10,10 @@
 // i32x4.dot_i16x8_s(acc, m), c), the instructions of its GEMM's inner loop (Highway's
 // ReorderWidenMulAccumulate on int16). One dot is 8 multiply-adds, so each call of dot_N
 // performs iters * N * 8. Integer arithmetic wraps, so any m and c will do.
+//
+// With relaxed SIMD (-mrelaxed-simd: clang 19, relaxed-peak.wasm), the relaxed peaks too: chains of
+// f32x4.relaxed_madd (`rmadd_N`, 4 multiply-adds each) and of i32x4.relaxed_dot_i8x16_i7x16_add_s
+// (`rdot_N`, 16 each; the second operand's bytes in [0, 127], where every engine's result is the same).
 #include <wasm_simd128.h>
 
 #define CHAIN_DECL(i) v128_t a##i = wasm_f32x4_splat(seed + 0.01f * i);
@@ -53,6 +57,44 @@
     return wasm_i32x4_extract_lane(s, 0) + wasm_i32x4_extract_lane(s, 3);                 \
   }
 
+#ifdef __wasm_relaxed_simd__
+#define RMADD_STEP(i) a##i = wasm_f32x4_relaxed_madd(a##i, m, c);
+#define RMADD_FUNCTION(CHAINS)                                                 \
+  __attribute__((export_name("rmadd_" #CHAINS))) float rmadd_##CHAINS(        \
+      int iters, float seed, float mul, float add) {                            \
+    const v128_t m = wasm_f32x4_splat(mul), c = wasm_f32x4_splat(add);          \
+    REP##CHAINS(CHAIN_DECL)                                                     \
+    for (int i = 0; i < iters; ++i) {                                           \
+      REP##CHAINS(RMADD_STEP)                                                   \
+    }                                                                           \
+    v128_t s = wasm_f32x4_splat(0.0f);                                          \
+    REP##CHAINS(CHAIN_SUM)                                                      \
+    return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3);     \
+  }
+#define RDOT_STEP(i) a##i = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(m, k, a##i);
+#define RDOT_FUNCTION(CHAINS)                                                                \
+  __attribute__((export_name("rdot_" #CHAINS))) int rdot_##CHAINS(int iters, int seed, int mul, \
+                                                                  int add) {                 \
+    const v128_t m = wasm_i8x16_splat(static_cast<int8_t>(mul)), k = wasm_i8x16_splat(add & 127); \
+    REP##CHAINS(DOT_DECL)                                                                    \
+    for (int i = 0; i < iters; ++i) {                                                        \
+      REP##CHAINS(RDOT_STEP)                                                                 \
+    }                                                                                        \
+    v128_t s = wasm_i32x4_splat(0);                                                          \
+    REP##CHAINS(DOT_SUM)                                                                     \
+    return wasm_i32x4_extract_lane(s, 0) + wasm_i32x4_extract_lane(s, 3);                   \
+  }
+extern "C" {
+RMADD_FUNCTION(4)
+RMADD_FUNCTION(8)
+RMADD_FUNCTION(12)
+RMADD_FUNCTION(14)
+RDOT_FUNCTION(4)
+RDOT_FUNCTION(8)
+RDOT_FUNCTION(12)
+RDOT_FUNCTION(14)
+}
+#else
 extern "C" {
 PEAK_FUNCTION(4)
 PEAK_FUNCTION(6)
@@ -67,3 +109,4 @@ DOT_FUNCTION(10)
 DOT_FUNCTION(12)
 DOT_FUNCTION(14)
 }
+#endif  // __wasm_relaxed_simd__

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Merges the relaxed build's kernel module (wasm/relaxed_kernels.cc) into its main module, in place:
 //   node scripts/merge-relaxed.mjs MAIN.wasm KERNELS.wasm
+// (MNV2_MERGE_NAMES=1 keeps the function names, for a profiling build linked with --profiling-funcs.)
 // The main module (Emscripten's link) imports the kernels from the module "mnv2_relaxed"; the kernel
 // module imports the main module's memory as main.mnv2_memory. npm's binaryen (wasm-merge) resolves
 // both into direct references, and the result imports and exports exactly what the main module's
@@ -30,6 +31,9 @@ const FEATURE_FLAGS = ['--enable-threads', '--enable-mutable-globals', '--enable
 
 // The kernel module's functions (src/kernels/relaxed.h).
 const KERNEL_EXPORTS = ['dot_probe', 'qgemm_tiles'];
+
+const NAMES = process.env.MNV2_MERGE_NAMES === '1';
+binaryen.setDebugInfo(NAMES);
 
 function read(file) {
   const module = binaryen.readBinary(readFileSync(file));
@@ -80,7 +84,7 @@ try {
   main.dispose();
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('binaryen/package.json')), 'bin');
   execFileSync(process.execPath, [path.join(bin, 'wasm-merge'), exported, 'main', kernelsPath, 'mnv2_relaxed',
-    ...FEATURE_FLAGS, '-o', merged], { stdio: 'inherit' });
+    ...FEATURE_FLAGS, ...(NAMES ? ['-g'] : []), '-o', merged], { stdio: 'inherit' });
 
   // Only the main module's own exports are left.
   const result = read(merged);

@@ -23,8 +23,8 @@ extern "C" int32_t mnv2_relaxed_dot_probe(int32_t a, int32_t b) {
   return hn::GetLane(k::DotQuads(hn::Zero(k::DI32()), x, y, 0));
 }
 
-extern "C" void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t rows, size_t kc, const int32_t* row_sums,
-                                         const uint8_t* panel, uint8_t* c, size_t c_stride,
-                                         const mnv2::kernels::QPackedHeader* h) {
-  k::QRelaxedTiles(x_rows, rows, kc, row_sums, panel, c, c_stride, *h);
+extern "C" void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t x_stride, size_t rows, size_t kc,
+                                         const int32_t* row_sums, const uint8_t* panel, uint8_t* c,
+                                         size_t c_stride, const mnv2::kernels::QPackedHeader* h) {
+  k::QRelaxedTiles(x_rows, x_stride, rows, kc, row_sums, panel, c, c_stride, *h);
 }

@@ -93,16 +93,16 @@ HWY_INLINE void QRelaxedStoreRow(VI32 lo, VI32 hi, int32_t row_sum, const Requan
 // A tile of 4 rows (`rows` of them real: a short tile repeats its last row and does not store
 // the repeats), or of 1. The accumulators are named variables, not an array: clang 19 kept an
 // array of them in a stack frame, which the kernel module cannot have (relaxed_kernels.cc).
-HWY_INLINE void QRelaxedTile4(const uint8_t* HWY_RESTRICT x_rows, size_t rows, size_t kc,
+HWY_INLINE void QRelaxedTile4(const uint8_t* HWY_RESTRICT x_rows, size_t x_stride, size_t rows, size_t kc,
                               const int32_t* HWY_RESTRICT row_sums, const QChannelParams& params,
                               const int8_t* HWY_RESTRICT weights, uint8_t* HWY_RESTRICT c, size_t c_stride,
                               const QPackedHeader& h) {
   const DI32 d32;
   const DI8 d8;
   const uint8_t* HWY_RESTRICT x0 = x_rows;
-  const uint8_t* HWY_RESTRICT x1 = x_rows + HWY_MIN(size_t{1}, rows - 1) * kc;
-  const uint8_t* HWY_RESTRICT x2 = x_rows + HWY_MIN(size_t{2}, rows - 1) * kc;
-  const uint8_t* HWY_RESTRICT x3 = x_rows + HWY_MIN(size_t{3}, rows - 1) * kc;
+  const uint8_t* HWY_RESTRICT x1 = x_rows + HWY_MIN(size_t{1}, rows - 1) * x_stride;
+  const uint8_t* HWY_RESTRICT x2 = x_rows + HWY_MIN(size_t{2}, rows - 1) * x_stride;
+  const uint8_t* HWY_RESTRICT x3 = x_rows + HWY_MIN(size_t{3}, rows - 1) * x_stride;
   const auto b0 = hn::LoadU(d32, params.bias), b1 = hn::LoadU(d32, params.bias + 4);
   VI32 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
   const int8_t* HWY_RESTRICT w = weights;
@@ -143,8 +143,8 @@ HWY_INLINE void QRelaxedTile1(const uint8_t* HWY_RESTRICT x, size_t kc, const in
   QRelaxedStoreRow(a0, a1, row_sums[0], LoadRequant4(params, 0), LoadRequant4(params, 4), c, h);
 }
 
-// `rows` staged rows of kc bytes (kc apart) and their sums, times one panel: 8 bytes a row.
-HWY_INLINE void QRelaxedTiles(const uint8_t* HWY_RESTRICT x_rows, size_t rows, size_t kc,
+// `rows` rows of kc bytes (x_stride apart) and their sums, times one panel: 8 bytes a row.
+HWY_INLINE void QRelaxedTiles(const uint8_t* HWY_RESTRICT x_rows, size_t x_stride, size_t rows, size_t kc,
                               const int32_t* HWY_RESTRICT row_sums, const uint8_t* HWY_RESTRICT panel,
                               uint8_t* HWY_RESTRICT c, size_t c_stride, const QPackedHeader& h) {
   const QChannelParams params = QChannelParamsAt(panel, kQGemmPanel);
@@ -152,9 +152,10 @@ HWY_INLINE void QRelaxedTiles(const uint8_t* HWY_RESTRICT x_rows, size_t rows, s
   for (size_t row = 0; row < rows; row += 4) {
     const size_t left = HWY_MIN(size_t{4}, rows - row);
     if (left == 1) {
-      QRelaxedTile1(x_rows + row * kc, kc, row_sums + row, params, weights, c + row * c_stride, h);
+      QRelaxedTile1(x_rows + row * x_stride, kc, row_sums + row, params, weights, c + row * c_stride, h);
     } else {
-      QRelaxedTile4(x_rows + row * kc, left, kc, row_sums + row, params, weights, c + row * c_stride, c_stride, h);
+      QRelaxedTile4(x_rows + row * x_stride, x_stride, left, kc, row_sums + row, params, weights, c + row * c_stride,
+                    c_stride, h);
     }
   }
 }
@@ -165,13 +166,35 @@ constexpr size_t kQRelaxedGroupRows = 256;
 
 // A panel's tiles: from the kernel module in the relaxed WebAssembly build, this target's
 // otherwise. A separate call per panel and group, as for the int16 kernel.
-HWY_NOINLINE void QRelaxedPanel(const uint8_t* x_rows, size_t rows, size_t kc, const int32_t* row_sums,
-                                const uint8_t* panel, uint8_t* c, size_t c_stride, const QPackedHeader& h) {
+HWY_NOINLINE void QRelaxedPanel(const uint8_t* x_rows, size_t x_stride, size_t rows, size_t kc,
+                                const int32_t* row_sums, const uint8_t* panel, uint8_t* c, size_t c_stride,
+                                const QPackedHeader& h) {
 #if defined(MNV2_RELAXED_IMPORTS)
-  mnv2_relaxed_qgemm_tiles(x_rows, rows, kc, row_sums, panel, c, c_stride, &h);
+  mnv2_relaxed_qgemm_tiles(x_rows, x_stride, rows, kc, row_sums, panel, c, c_stride, &h);
 #else
-  QRelaxedTiles(x_rows, rows, kc, row_sums, panel, c, c_stride, h);
+  QRelaxedTiles(x_rows, x_stride, rows, kc, row_sums, panel, c, c_stride, h);
 #endif
+}
+
+// The sum of a row's k input bytes; with `flip` != 0 the row is also copied to `staged`, each
+// byte XORed with it (SumsOf8: eight bytes summed per 64-bit lane).
+HWY_INLINE int32_t QRelaxedRowSum(const uint8_t* HWY_RESTRICT in, size_t k, uint8_t flip, uint8_t* HWY_RESTRICT staged) {
+  const hn::Full128<uint8_t> d8;
+  const hn::Full128<uint64_t> d64;
+  const auto mask = hn::Set(d8, flip);
+  auto sums = hn::Zero(d64);
+  size_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    const auto v = hn::LoadU(d8, in + i);
+    sums = hn::Add(sums, hn::SumsOf8(v));
+    if (staged) hn::StoreU(hn::Xor(v, mask), d8, staged + i);
+  }
+  int32_t sum = static_cast<int32_t>(hn::GetLane(hn::SumOfLanes(d64, sums)));
+  for (; i < k; ++i) {
+    sum += in[i];
+    if (staged) staged[i] = in[i] ^ flip;
+  }
+  return sum;
 }
 
 // QGemm for a layer packed for the relaxed dot product.
@@ -186,28 +209,28 @@ HWY_INLINE void QGemmRelaxedPanels(const uint8_t* HWY_RESTRICT a, size_t a_strid
   size_t group = HWY_MIN(kQRelaxedStageBytes / HWY_MAX(kc, size_t{1}), kQRelaxedGroupRows);
   if (group > 4) group -= group % 4;
   const uint8_t flip = static_cast<uint8_t>(h.input_xor);
+  // Rows whose bytes the instruction can read as they are (the unsigned form, k a multiple of
+  // 4) are not copied; their sums are needed only where the weights were offset.
+  const bool in_place = flip == 0 && kc == k;
+  if (in_place) group = kQRelaxedGroupRows;
   for (size_t row0 = 0; row0 < m; row0 += group) {
     const size_t rows = HWY_MIN(group, m - row0);
+    const uint8_t* x_rows = in_place ? a + row0 * a_stride : staged;
+    const size_t x_stride = in_place ? a_stride : kc;
     for (size_t r = 0; r < rows; ++r) {
-      const uint8_t* in = a + (row0 + r) * a_stride;
-      uint8_t* x = staged + r * kc;
-      int32_t sum = 0;
-      for (size_t i = 0; i < k; ++i) {
-        sum += in[i];
-        x[i] = in[i] ^ flip;
-      }
-      for (size_t i = k; i < kc; ++i) x[i] = 0;
-      sums[r] = sum;
+      uint8_t* x = in_place ? nullptr : staged + r * kc;
+      sums[r] = in_place && h.row_sum_factor == 0 ? 0 : QRelaxedRowSum(a + (row0 + r) * a_stride, k, flip, x);
+      if (x) memset(x + k, 0, kc - k);
     }
     const uint8_t* panel = panels;
     for (size_t col = 0; col < n; col += kQGemmPanel, panel += panel_bytes) {
       const size_t cols = HWY_MIN(static_cast<size_t>(kQGemmPanel), n - col);
       uint8_t* out = c + row0 * c_stride + col;
       if (cols == kQGemmPanel) {
-        QRelaxedPanel(staged, rows, kc, sums, panel, out, c_stride, h);
+        QRelaxedPanel(x_rows, x_stride, rows, kc, sums, panel, out, c_stride, h);
         continue;
       }
-      QRelaxedPanel(staged, rows, kc, sums, panel, short_panel, kQGemmPanel, h);
+      QRelaxedPanel(x_rows, x_stride, rows, kc, sums, panel, short_panel, kQGemmPanel, h);
       for (size_t r = 0; r < rows; ++r) memcpy(out + r * c_stride, short_panel + r * kQGemmPanel, cols);
     }
   }

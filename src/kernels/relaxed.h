@@ -69,10 +69,10 @@ RelaxedDot ClassifyRelaxedDot(int32_t (*dot)(int32_t a, int32_t b));
 extern "C" {
 // Lane 0 of the relaxed dot product of splatted bytes a and b.
 MNV2_RELAXED_FUNCTION(dot_probe) int32_t mnv2_relaxed_dot_probe(int32_t a, int32_t b);
-// QRelaxedTiles (qgemm_relaxed-inl.h): `rows` staged rows of kc bytes, kc apart, times one
-// panel of 8 channels, written 8 bytes a row.
+// QRelaxedTiles (qgemm_relaxed-inl.h): `rows` rows of kc bytes, x_stride apart, times one panel
+// of 8 channels, written 8 bytes a row.
 MNV2_RELAXED_FUNCTION(qgemm_tiles)
-void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t rows, size_t kc, const int32_t* row_sums,
+void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t x_stride, size_t rows, size_t kc, const int32_t* row_sums,
                               const uint8_t* panel, uint8_t* c, size_t c_stride,
                               const mnv2::kernels::QPackedHeader* h);
 }

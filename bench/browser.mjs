@@ -2,7 +2,10 @@
 // COOP/COEP headers (scripts/serve.js), opens bench/browser/ in Debian's /usr/bin/chromium through
 // playwright-core (no browser download), and prints the same report and JSON line as bench/node.mjs.
 //   node bench/browser.mjs [--warmup N] [--runs N] [--cold N] [--engines float|int8|ours,ours2,...] [--no-peak]
+//                          [--browser chromium|firefox]
 // Every browser gets a fresh user-data dir; each cold start runs in a browser of its own.
+// --browser firefox: Debian's Firefox ESR through the browser tests' driver (tests/browser/engines.js),
+// the timed runs only (no cold starts).
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +18,13 @@ import { checkPrepared, files, wasmSizes } from './lib/node-io.mjs';
 const SETS = engineSets({ node: false, relaxed: true });  // Chromium runs relaxed SIMD
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const args = parseEngineArgs(process.argv.slice(2), { ...SETS, cold: 7 });
+// --browser NAME: taken out before the engine arguments.
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--browser');
+const browserName = at >= 0 ? argv.splice(at, 2)[1] : 'chromium';
+if (!['chromium', 'firefox'].includes(browserName)) throw new Error(`--browser chromium or firefox, not ${browserName}`);
+const args = parseEngineArgs(argv, { ...SETS, cold: browserName === 'firefox' ? 0 : 7 });
+if (browserName === 'firefox' && args.cold > 0) throw new Error('--browser firefox measures no cold starts (--cold 0)');
 const loadavgAtStart = os.loadavg();
 checkPrepared(args.engines);
 const { chromium } = await import('playwright-core');
@@ -23,14 +32,19 @@ const server = await startServer();
 let exitCode = 0;
 try {
   const query = new URLSearchParams({ engines: args.engines.join(','), warmup: args.warmup, runs: args.runs, peak: args.peak ? '1' : '0' });
-  log(`bench: ${server.url}/bench/browser/?${query} in ${CHROMIUM}`);
-  const browser = await launch(chromium);
+  const url = `${server.url}/bench/browser/?${query}`;
+  log(`bench: ${url} in ${browserName === 'firefox' ? 'Firefox ESR' : CHROMIUM}`);
   let bench;
   let ua;
-  try {
-    ({ result: bench, ua } = await openAndWait(browser.context, `${server.url}/bench/browser/?${query}`, 'benchResult', { echo: true }));
-  } finally {
-    await browser.close();
+  if (browserName === 'firefox') {
+    ({ result: bench, ua } = await inFirefox(url));
+  } else {
+    const browser = await launch(chromium);
+    try {
+      ({ result: bench, ua } = await openAndWait(browser.context, url, 'benchResult', { echo: true }));
+    } finally {
+      await browser.close();
+    }
   }
   if (!bench.crossOriginIsolated) log('bench: warning: the page is not cross-origin isolated (no threads for onnxruntime-web, tfjs-tflite, ours)');
 
@@ -62,10 +76,11 @@ try {
 
   const labels = (await readFile(files.labels, 'utf8')).split('\n');
   const chromiumVersion = /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? '?';
+  const runtime = browserName === 'firefox' ? `headless Firefox ${/Firefox\/([\d.]+)/.exec(ua)?.[1] ?? '?'}` : `headless Chromium ${chromiumVersion} (${CHROMIUM})`;
   const full = {
     bench: 'mobilenetv2-wasm issues 5 and 6',
     env: {
-      runtime: `headless Chromium ${chromiumVersion} (${CHROMIUM})${bench.crossOriginIsolated ? ', cross-origin isolated' : ''}`,
+      runtime: `${runtime}${bench.crossOriginIsolated ? ', cross-origin isolated' : ''}`,
       userAgent: bench.userAgent,
       cpu: os.cpus()[0]?.model ?? '?',
       cores: bench.cores,
@@ -101,3 +116,19 @@ try {
   await server.close();
 }
 process.exit(exitCode);
+
+// The bench page in Firefox ESR: its result (window.benchResult) and user agent.
+async function inFirefox(url) {
+  const { launchEngine } = await import('../tests/browser/engines.js');
+  const browser = await launchEngine('firefox');
+  try {
+    const page = await browser.newPage({ width: 1000, height: 700 });
+    await page.goto(url);
+    const done = await page.waitFor(() => (window.benchResult || window.benchError ? { result: window.benchResult, error: window.benchError } : null),
+      null, { timeout: 30 * 60_000, interval: 1000, what: 'the bench page' });
+    if (done.error) throw new Error(`in the page: ${done.error}`);
+    return { result: done.result, ua: await page.evaluate(() => navigator.userAgent) };
+  } finally {
+    await browser.close();
+  }
+}

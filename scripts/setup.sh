@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the builds and tests need (run as root on a fresh machine):
-#   scripts/setup.sh            native build and tests, Emscripten for the WebAssembly build
+#   scripts/setup.sh            native build and tests, Emscripten (and clang 19) for the WebAssembly build
 #   scripts/setup.sh browser    also the three browser engines of the browser tests: Chromium, Firefox ESR,
 #                               WebKitGTK (MiniBrowser + WebKitWebDriver) and Xvfb for its virtual display
 set -euo pipefail
-packages=(cmake ninja-build g++ libhwy-dev libstb-dev googletest emscripten)
+# clang-19, lld-19: the relaxed SIMD module's kernels (wasm/module.cmake).
+packages=(cmake ninja-build g++ libhwy-dev libstb-dev googletest emscripten clang-19 lld-19 llvm-19)
 [ "${1:-}" = "browser" ] && packages+=(chromium firefox-esr webkit2gtk-driver xvfb xauth)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

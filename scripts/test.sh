@@ -4,7 +4,8 @@
 #      same build as the libFuzzer targets: build-fuzz), with the regression tests of what the
 #      fuzzers found, then each fuzzer on a fixed number of inputs from a fixed seed, about a
 #      minute each (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
-#   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
+#   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node (the build also
+#      makes the package's modules: threaded, relaxed SIMD);
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
 #      engines: Chromium, Firefox ESR and WebKitGTK (one engine at a time; WebKit on its own Xvfb display).
@@ -86,8 +87,9 @@ step "C++ native" ctest native_tests
 step "C++ ASan + UBSan" ctest sanitizer_tests
 # Inputs per fuzzer: 35-60 s each on this repository's 2-core machine, the three side by side.
 step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
-step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
+# npm's packages before the WebAssembly build, which merges the relaxed module with npm's binaryen.
 step "npm ci, models" none js_prepare
+step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
 step "JavaScript API (node:test)" node node --test tests/js/
 step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency=1 tests/browser/
 

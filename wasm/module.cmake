@@ -1,13 +1,13 @@
-# The WebAssembly module the npm package loads: an ES module factory plus its .wasm,
-# exporting the C API of src/api/c_api.h.
-if(MNV2_WASM_RELAXED AND MNV2_WASM_THREADS)
-  set(MNV2_MODULE_NAME mnv2-relaxed-mt)
-elseif(MNV2_WASM_RELAXED)
-  set(MNV2_MODULE_NAME mnv2-relaxed)
-elseif(MNV2_WASM_THREADS)
+# The WebAssembly modules the npm package loads: an ES module factory plus its .wasm, exporting
+# the C API of src/api/c_api.h. The SIMD build directories (threaded or not) also build the
+# relaxed SIMD module of the same sources (MNV2_WASM_RELAXED; below), which recompiles only the
+# kernels.
+if(MNV2_WASM_THREADS)
   set(MNV2_MODULE_NAME mnv2-simd-mt)
+  set(MNV2_RELAXED_MODULE_NAME mnv2-relaxed-mt)
 elseif(MNV2_WASM_SIMD)
   set(MNV2_MODULE_NAME mnv2-simd)
+  set(MNV2_RELAXED_MODULE_NAME mnv2-relaxed)
 else()
   set(MNV2_MODULE_NAME mnv2-nosimd)
 endif()
@@ -22,59 +22,76 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_class_color _mnv2_task _mnv2_activation_bytes _mnv2_layer_by_layer_bytes)
 string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
-add_executable(mnv2_module src/api/c_api.cc src/api/api_errors.cc)
-target_link_libraries(mnv2_module PRIVATE mnv2_engine)
-target_compile_options(mnv2_module PRIVATE ${MNV2_WASM_SIZE_OPT})
-set_target_properties(mnv2_module PROPERTIES OUTPUT_NAME ${MNV2_MODULE_NAME} SUFFIX ".mjs")
-target_link_options(mnv2_module PRIVATE
-  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
-  # The JS layer hands the module its wasm bytes itself, in every environment.
-  -sENVIRONMENT=web,worker
-  # Linked for size (binaryen -Oz, its passes repeated until the module stops shrinking:
-  # --converge, 342 bytes less, no change in speed); emmalloc: the engine allocates once per
-  # model, and dlmalloc's speed on many small blocks is 8 kB the module does not need.
-  -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
-  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
-  # Out of memory is an error the C API reports, not an abort.
-  -sABORTING_MALLOC=0
-  -sFILESYSTEM=0 -sEXIT_RUNTIME=0
-  -sEXPORTED_FUNCTIONS=${MNV2_EXPORTS}
-  -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
-if(MNV2_WASM_THREADS)
-  # The threaded module: its workers (mnv2-simd-mt.worker.js) are started when the module is
-  # created, as many as the JS layer asks for (Module.mnv2Workers: the engine's threads - 1),
-  # so that the engine's threads never need a Worker created later. The module does not wait
-  # for them to load (PTHREAD_POOL_DELAY_LOAD): the engine runs on the threads started so far
-  # (src/engine/workers.h), one at first, all once their workers have loaded. Node is one of
-  # its environments (there the workers are worker_threads); wasm/threads-glue.mjs then gives
-  # the ES module the `require` and `__dirname` that Emscripten's Node code expects.
-  target_link_options(mnv2_module PRIVATE
-    -sENVIRONMENT=web,worker,node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
-    -sPTHREAD_POOL_SIZE=Module.mnv2Workers -sPTHREAD_POOL_DELAY_LOAD=1)
-  add_custom_command(TARGET mnv2_module POST_BUILD
-    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/threads-glue.mjs
-            ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.mjs
-    VERBATIM)
-endif()
+# A module target `target` named `name` (OUTPUT_NAME) on the kernels library `kernels`.
+function(mnv2_package_module target name kernels)
+  add_executable(${target} src/api/c_api.cc src/api/api_errors.cc)
+  # `kernels` first: its symbols take precedence over those of mnv2_kernels, which mnv2_engine
+  # brings along (the two libraries define the same symbols).
+  target_link_libraries(${target} PRIVATE ${kernels} mnv2_engine)
+  target_compile_options(${target} PRIVATE ${MNV2_WASM_SIZE_OPT})
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name} SUFFIX ".mjs")
+  target_link_options(${target} PRIVATE
+    -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
+    # The JS layer hands the module its wasm bytes itself, in every environment.
+    -sENVIRONMENT=web,worker
+    # Linked for size (binaryen -Oz, its passes repeated until the module stops shrinking:
+    # --converge, 342 bytes less, no change in speed); emmalloc: the engine allocates once per
+    # model, and dlmalloc's speed on many small blocks is 8 kB the module does not need.
+    -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
+    -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
+    # Out of memory is an error the C API reports, not an abort.
+    -sABORTING_MALLOC=0
+    -sFILESYSTEM=0 -sEXIT_RUNTIME=0
+    -sEXPORTED_FUNCTIONS=${MNV2_EXPORTS}
+    -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
+  if(MNV2_WASM_THREADS)
+    # The threaded module: its workers (NAME.worker.js) are started when the module is
+    # created, as many as the JS layer asks for (Module.mnv2Workers: the engine's threads - 1),
+    # so that the engine's threads never need a Worker created later. The module does not wait
+    # for them to load (PTHREAD_POOL_DELAY_LOAD): the engine runs on the threads started so far
+    # (src/engine/workers.h), one at first, all once their workers have loaded. Node is one of
+    # its environments (there the workers are worker_threads); wasm/threads-glue.mjs then gives
+    # the ES module the `require` and `__dirname` that Emscripten's Node code expects.
+    target_link_options(${target} PRIVATE
+      -sENVIRONMENT=web,worker,node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+      -sPTHREAD_POOL_SIZE=Module.mnv2Workers -sPTHREAD_POOL_DELAY_LOAD=1)
+    add_custom_command(TARGET ${target} POST_BUILD
+      COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/threads-glue.mjs ${CMAKE_CURRENT_BINARY_DIR}/${name}.mjs
+      VERBATIM)
+  endif()
+endfunction()
+
+mnv2_package_module(mnv2_module ${MNV2_MODULE_NAME} mnv2_kernels)
 
 if(MNV2_WASM_RELAXED)
-  # The kernel module of src/kernels/relaxed.h: compiled by clang 19 through Emscripten's
-  # driver (its headers and flags; compiling runs no binaryen), linked by wasm-ld 19 into a
-  # module that imports the main module's memory as main.mnv2_memory, then merged into the
-  # main module (scripts/merge-relaxed.mjs, with npm's binaryen: the relaxed opcodes are newer
-  # than Debian's binaryen 108, which Emscripten's own link steps run).
+  # The relaxed SIMD module (src/kernels/relaxed.h): the kernels compiled again with
+  # MNV2_RELAXED_BUILD (their int8 GEMM imports the relaxed kernels), the other layers shared
+  # with the SIMD module.
+  get_target_property(kernel_sources mnv2_kernels SOURCES)
+  add_library(mnv2_kernels_relaxed STATIC ${kernel_sources})
+  target_include_directories(mnv2_kernels_relaxed PUBLIC src)
+  target_include_directories(mnv2_kernels_relaxed SYSTEM PUBLIC ${HWY_INCLUDE_DIR})
+  target_link_libraries(mnv2_kernels_relaxed PUBLIC mnv2_common)
+  target_compile_definitions(mnv2_kernels_relaxed PRIVATE MNV2_RELAXED_BUILD)
+  mnv2_package_module(mnv2_relaxed_module ${MNV2_RELAXED_MODULE_NAME} mnv2_kernels_relaxed)
+  target_compile_definitions(mnv2_relaxed_module PRIVATE MNV2_RELAXED_BUILD)
+
+  # Its kernel module: compiled by clang 19 through Emscripten's driver (its headers and flags;
+  # compiling runs no binaryen), linked by wasm-ld 19 into a module that imports the main
+  # module's memory as main.mnv2_memory, then merged into the main module
+  # (scripts/merge-relaxed.mjs, with npm's binaryen: the relaxed opcodes are newer than Debian's
+  # binaryen 108, which Emscripten's own link steps run).
   find_program(WASM_LD_19 wasm-ld-19 REQUIRED)
   find_program(CLANG_19 clang++-19 REQUIRED)
   set(relaxed_flags -std=c++17 -O3 -msimd128 -mrelaxed-simd -mbulk-memory -mnontrapping-fptoint -fno-rtti
       -DHWY_COMPILE_ONLY_STATIC -DMNV2_RELAXED_BUILD -DMNV2_RELAXED_KERNEL_MODULE
       -I${CMAKE_CURRENT_SOURCE_DIR}/src -isystem ${HWY_INCLUDE_DIR})
-  set(relaxed_link --no-entry --import-memory=main,mnv2_memory
-      -z stack-size=0 --initial-memory=65536)
+  set(relaxed_link --no-entry --import-memory=main,mnv2_memory -z stack-size=0 --initial-memory=65536)
   if(MNV2_WASM_THREADS)
     list(APPEND relaxed_flags -pthread)
     list(APPEND relaxed_link --shared-memory --max-memory=2147483648)
   endif()
-  set(relaxed_kernels ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}-kernels.wasm)
+  set(relaxed_kernels ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_RELAXED_MODULE_NAME}-kernels.wasm)
   add_custom_command(OUTPUT ${relaxed_kernels}
     COMMAND ${CMAKE_COMMAND} -E env EM_CLANG_ADD_VERSION=19 EM_LLVM_ADD_VERSION=19
             ${CMAKE_CXX_COMPILER} -c ${relaxed_flags} ${CMAKE_CURRENT_SOURCE_DIR}/wasm/relaxed_kernels.cc
@@ -85,14 +102,14 @@ if(MNV2_WASM_RELAXED)
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
     VERBATIM)
   add_custom_target(mnv2_relaxed_kernels DEPENDS ${relaxed_kernels})
-  add_dependencies(mnv2_module mnv2_relaxed_kernels)
+  add_dependencies(mnv2_relaxed_module mnv2_relaxed_kernels)
   # Import names as written, so that the merge finds the kernels' imports: Emscripten minifies
   # them at -Oz unless the link uses library_exports.js (an internal setting otherwise).
-  target_link_options(mnv2_module PRIVATE --js-library ${CMAKE_CURRENT_SOURCE_DIR}/wasm/relaxed-imports.js
+  target_link_options(mnv2_relaxed_module PRIVATE --js-library ${CMAKE_CURRENT_SOURCE_DIR}/wasm/relaxed-imports.js
     -lexports.js)
-  add_custom_command(TARGET mnv2_module POST_BUILD
+  add_custom_command(TARGET mnv2_relaxed_module POST_BUILD
     COMMAND ${NODE_EXECUTABLE} --experimental-wasm-relaxed-simd ${CMAKE_CURRENT_SOURCE_DIR}/scripts/merge-relaxed.mjs
-            ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_MODULE_NAME}.wasm ${relaxed_kernels}
+            ${CMAKE_CURRENT_BINARY_DIR}/${MNV2_RELAXED_MODULE_NAME}.wasm ${relaxed_kernels}
     VERBATIM)
 endif()
 
@@ -100,7 +117,7 @@ endif()
 # export of a model with a learned head (src/api/learner_api.h). A module of its own, which the
 # JS layer loads only when a page creates a classifier: pages that only classify download none
 # of it. Single-threaded; linked like the module above.
-if(NOT MNV2_WASM_THREADS AND NOT MNV2_WASM_RELAXED)
+if(NOT MNV2_WASM_THREADS)
   if(MNV2_WASM_SIMD)
     set(MNV2_LEARNER_MODULE_NAME mnv2-learner-simd)
   else()

@@ -56,17 +56,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 // allocates on x86-64 (where V8 runs WebAssembly SIMD).
 constexpr size_t kQGemmRows = 4;
 
-// The pair (k, k + 1) of a staged row in every 32-bit lane. A splatting load: no shuffle
-// (vbroadcastss under V8 with AVX), so each multiply-add costs the dot product and its add.
-HWY_INLINE hn::Vec<DI16> LoadPair(const int16_t* HWY_RESTRICT p) {
-#if HWY_TARGET == HWY_WASM
-  return hn::Vec<DI16>{wasm_v128_load32_splat(p)};
-#else
-  int32_t bits;
-  memcpy(&bits, p, sizeof(bits));
-  return hn::BitCast(DI16(), hn::Set(DI32(), bits));
-#endif
-}
+// The pair (k, k + 1) of a staged row in every 32-bit lane: no shuffle, so each multiply-add
+// costs the dot product and its add.
+HWY_INLINE hn::Vec<DI16> LoadPair(const int16_t* HWY_RESTRICT p) { return LoadSplat32(DI16(), p); }
 
 // The pair (i, i + 1) of every row against the panel's 8 channels x 2 weights of that pair.
 template <size_t kRows>

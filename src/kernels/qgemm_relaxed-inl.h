@@ -4,10 +4,11 @@
 // where x' is the input byte XORed with input_xor (read by the instruction as the engine's
 // form reads it) and a the weight minus row_sum_factor (so that it fits int8); PackQGemm
 // folds the rest into bias'. Like the int16 kernel (qgemm-inl.h), rows are first staged, a
-// group at a time (here as bytes, with their sums), and every panel runs over the group.
+// group at a time (here as bytes, with their sums; in the unsigned form with k a multiple of 4
+// they are read in place), and every panel runs over the group.
 //
-// The micro-kernel: kRows (<= 4) rows x one panel of 8 channels, two int32 accumulators per
-// row of four channels each. Per quad of k: the panel's two weight vectors (4 channels x 4
+// The micro-kernel: 4 rows (or 1) x one panel of 8 channels, two int32 accumulators per row of
+// four channels each. Per quad of k: the panel's two weight vectors (4 channels x 4
 // weights), each row's quad splatted into every 32-bit lane by one load, and one relaxed dot
 // product per row and vector: 16 multiply-adds each, accumulate included. One quad per loop
 // iteration, as in the int16 kernel (14 live vectors, nothing spilled).
@@ -66,16 +67,8 @@ HWY_INLINE VI32 DotQuads(VI32 acc, hn::Vec<DI8> w, hn::Vec<DI8> x, int32_t mode)
 #endif
 }
 
-// The quad (k .. k + 3) of a staged row in every 32-bit lane.
-HWY_INLINE hn::Vec<DI8> LoadQuad(const uint8_t* HWY_RESTRICT p) {
-#if HWY_TARGET == HWY_WASM
-  return hn::Vec<DI8>{wasm_v128_load32_splat(p)};
-#else
-  int32_t bits;
-  memcpy(&bits, p, sizeof(bits));
-  return hn::BitCast(DI8(), hn::Set(DI32(), bits));
-#endif
-}
+// The quad (k .. k + 3) of a row in every 32-bit lane.
+HWY_INLINE hn::Vec<DI8> LoadQuad(const uint8_t* HWY_RESTRICT p) { return LoadSplat32(DI8(), p); }
 
 // One row's output: its two accumulators (channels 0-3, 4-7) plus row_sum_factor times its
 // input sum, requantized to 8 bytes.

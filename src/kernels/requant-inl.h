@@ -7,6 +7,7 @@
 // Target-independent includes.
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <type_traits>
 
@@ -65,6 +66,20 @@ HWY_INLINE VI32 DotPairs(VI32 sum, hn::Vec<DI16> a, hn::Vec<DI16> b, VI32& odd) 
   return sum;
 #else
   return hn::ReorderWidenMulAccumulate(DI32(), a, b, sum, odd);
+#endif
+}
+
+// The 32 bits at p in every 32-bit lane, as a vector of D: the GEMMs' splat of a row's pair of
+// int16 or quad of bytes. A splatting load (vbroadcastss under V8 with AVX): no shuffle.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadSplat32(D d, const void* HWY_RESTRICT p) {
+#if HWY_TARGET == HWY_WASM
+  (void)d;
+  return hn::Vec<D>{wasm_v128_load32_splat(p)};
+#else
+  int32_t bits;
+  memcpy(&bits, p, sizeof(bits));
+  return hn::BitCast(d, hn::Set(DI32(), bits));
 #endif
 }
 

@@ -4,14 +4,11 @@
 #      same build as the libFuzzer targets: build-fuzz), with the regression tests of what the
 #      fuzzers found, then each fuzzer on a fixed number of inputs from a fixed seed, about a
 #      minute each (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
-#   2. the package's WebAssembly modules (SIMD, no SIMD, threaded, relaxed SIMD), then the same C++
-#      suites compiled to WebAssembly (SIMD and no SIMD), run under Node;
+#   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node (the build also
+#      makes the package's modules: threaded, relaxed SIMD);
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
 #      engines: Chromium, Firefox ESR and WebKitGTK (one engine at a time; WebKit on its own Xvfb display).
-# 3 and 4 run one after the other beside 2's C++ suites: they mostly wait on browsers and workers
-# (a third of two cores, measured), which leaves the CPU to the WebAssembly compiles. Their output
-# is shown once they are done.
 # A suite that fails does not stop the others. The command ends with a table of every step (tests,
 # passed, failed, skipped, seconds) and a last line "total: N passed, M failed"; it exits non-zero
 # if anything failed. Each step's whole output is also in build-logs/STEP.log.
@@ -20,28 +17,20 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 logs=build-logs
 rm -rf "$logs"
-mkdir -p "$logs/rows"
+mkdir -p "$logs"
+rows=()
 started=$SECONDS
-order=0
 
-# step NAME KIND COMMAND...: runs COMMAND, its output shown (QUIET=1: only kept) and kept in
-# build-logs/, and writes the step's row of the table (build-logs/rows/, in the order the steps
-# were started). KIND says how to count its tests: ctest, node (node:test), fuzz, or none.
+# step NAME KIND COMMAND...: runs COMMAND, its output shown and kept in build-logs/, and adds a
+# row to the table. KIND says how to count its tests: ctest, node (node:test), fuzz, or none.
 step() {
   local name=$1 kind=$2
   shift 2
-  order=$((order + 1))
-  local row
-  row="$logs/rows/$(printf '%02d' "$order")"
   local log="$logs/$(echo "$name" | tr 'A-Z' 'a-z' | tr -cs 'a-z0-9\n' '-' | sed 's/-$//').log"
   echo
   echo "== $name"
   local begin=$SECONDS status=0
-  if [ "${QUIET:-0}" = 1 ]; then
-    "$@" >"$log" 2>&1 || status=$?
-  else
-    "$@" 2>&1 | tee "$log" || status=$?
-  fi
+  "$@" 2>&1 | tee "$log" || status=$?
   local seconds=$((SECONDS - begin)) tests=- passed=- failed=- skipped=-
   case $kind in
     ctest)
@@ -68,7 +57,7 @@ step() {
   esac
   # A command that failed counts as one failure when no test result says so (a build error).
   if [ $status -ne 0 ] && { [ "$failed" = - ] || [ "$failed" -eq 0 ]; }; then failed=1; fi
-  echo "$name|$tests|$passed|$failed|$skipped|$seconds" >"$row"
+  rows+=("$name|$tests|$passed|$failed|$skipped|$seconds")
   return 0
 }
 
@@ -81,24 +70,13 @@ sanitizer_tests() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build-fuzz --output-on-failure -j"$jobs"
 }
-# The C++ suites in the package's SIMD and no-SIMD build directories: built there (the modules
-# are up to date and stay as they are: the package suites read dist/ meanwhile), then run.
 wasm_tests() {
   local status=0
-  export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}  # Debian's emscripten, as in build-wasm.sh
-  for variant in simd nosimd; do
-    emcmake cmake -S . -B build-wasm-$variant -DMNV2_BUILD_TESTS=ON >/dev/null &&
-      cmake --build build-wasm-$variant -j"$jobs" || return 1
-  done
+  scripts/build-wasm.sh --tests || return 1
   for variant in simd nosimd; do
     ctest --test-dir build-wasm-$variant --output-on-failure -j"$jobs" || status=1
   done
   return $status
-}
-# The JS and browser suites, one after the other, their output kept for later.
-package_suites() {
-  QUIET=1 step "JavaScript API (node:test)" node node --test tests/js/
-  QUIET=1 step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency=1 tests/browser/
 }
 js_prepare() {
   scripts/prepare-models.sh && npm ci --no-audit --no-fund
@@ -111,25 +89,17 @@ step "C++ ASan + UBSan" ctest sanitizer_tests
 step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
 # npm's packages before the WebAssembly build, which merges the relaxed module with npm's binaryen.
 step "npm ci, models" none js_prepare
-step "WebAssembly modules (the npm package)" none scripts/build-wasm.sh
-order=$((order + 10))  # the package suites' rows after the C++ WebAssembly suite's
-package_suites &
-suites=$!
-order=$((order - 10))
 step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
-wait "$suites"
-for log in "$logs/javascript-api-node-test.log" "$logs/browsers-chromium-firefox-webkit.log"; do
-  echo
-  echo "== $(basename "$log" .log) (run beside the C++ WebAssembly suite; build-logs/$(basename "$log"))"
-  cat "$log"
-done
+# Two test files at a time: a file mostly keeps one core busy (122 s one at a time, 90 s two at a time).
+step "JavaScript API (node:test)" node node --test --test-concurrency="$jobs" tests/js/
+step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency=1 tests/browser/
 
 total_tests=0 total_passed=0 total_failed=0
 echo
 echo "== Summary"
 printf '%-40s %7s %7s %7s %8s %8s\n' suite tests passed failed skipped seconds
-for file in "$logs"/rows/*; do
-  IFS='|' read -r name tests passed failed skipped seconds <"$file"
+for row in "${rows[@]}"; do
+  IFS='|' read -r name tests passed failed skipped seconds <<<"$row"
   printf '%-40s %7s %7s %7s %8s %8s\n' "$name" "$tests" "$passed" "$failed" "$skipped" "$seconds"
   [ "$tests" != - ] && total_tests=$((total_tests + tests))
   [ "$passed" != - ] && total_passed=$((total_passed + passed))

@@ -234,6 +234,10 @@ struct QDepthwiseLayer {
   QOutput out;
   int32_t zero_point = 0;
   std::vector<uint8_t> packed;
+  // TFLite's reference on `in` (the layer's input or a phase of it) for shape s.
+  void Reference(const DepthwiseShape& s, const uint8_t* input, uint8_t* result) const {
+    qreference::DepthwiseConv3x3(s, input, zero_point, w.data(), bias.data(), mult.data(), out, result);
+  }
 };
 QDepthwiseLayer RandomQDepthwise(const DepthwiseShape& s, bool int8, int variant, std::mt19937& rng) {
   const size_t C = static_cast<size_t>(s.channels);
@@ -256,24 +260,19 @@ void CheckQDepthwise(const DepthwiseShape& s, int split, bool int8, int variant,
   const size_t C = static_cast<size_t>(s.channels);
   const QDepthwiseLayer l = RandomQDepthwise(s, int8, variant, rng);
   const std::vector<uint8_t>& in = l.in;
-  const std::vector<int16_t>& w = l.w;
-  const std::vector<int32_t>& bias = l.bias;
-  const std::vector<QuantizedMultiplier>& mult = l.mult;
-  const QOutput& out = l.out;
-  const int32_t zero_point = l.zero_point;
   const std::vector<uint8_t>& packed = l.packed;
   ExpectVectorPath(packed, variant);
 
   const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
   std::vector<uint8_t> want(out_size);
-  qreference::DepthwiseConv3x3(s, in.data(), zero_point, w.data(), bias.data(), mult.data(), out, want.data());
+  l.Reference(s, in.data(), want.data());
   std::vector<uint8_t> got(out_size, kCanary);
   QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), split, s.out_h);
   const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
   for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kCanary) << what << ": wrote before split";
   QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, split);
   ASSERT_TRUE(SameBytes(got, want, what));
-  if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, out);
+  if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
 }
 
 // A KxK convolution as QIm2ColRow + QGemm against the direct reference.
@@ -608,11 +607,6 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
       const size_t C = static_cast<size_t>(s.channels);
       const QDepthwiseLayer l = RandomQDepthwise(s, int8, variant, rng);
       const std::vector<uint8_t>& in = l.in;
-      const std::vector<int16_t>& w = l.w;
-      const std::vector<int32_t>& bias = l.bias;
-      const std::vector<QuantizedMultiplier>& mult = l.mult;
-      const QOutput& out = l.out;
-      const int32_t zero_point = l.zero_point;
       const std::vector<uint8_t>& packed = l.packed;
 
       const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
@@ -625,8 +619,7 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
           ASSERT_EQ(p.sub.dilation, 1);
           const std::vector<uint8_t> sub_in = testing_shapes::PhaseInput(s, p, in);
           std::vector<uint8_t> sub_out(static_cast<size_t>(p.sub.out_h) * p.sub.out_w * C);
-          qreference::DepthwiseConv3x3(p.sub, sub_in.data(), zero_point, w.data(), bias.data(), mult.data(), out,
-                                       sub_out.data());
+          l.Reference(p.sub, sub_in.data(), sub_out.data());
           testing_shapes::ScatterPhaseOutput(s, p, sub_out, &want);
           for (int j = 0; j < p.sub.out_h; ++j) {
             for (int i = 0; i < p.sub.out_w; ++i) covered[(a + s.dilation * j) * s.out_w + b + s.dilation * i] = true;
@@ -638,9 +631,9 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
       QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, s.out_h);
       ASSERT_TRUE(SameBytes(got, want, what));
       std::vector<uint8_t> ref(out_size, kCanary);
-      qreference::DepthwiseConv3x3(s, in.data(), zero_point, w.data(), bias.data(), mult.data(), out, ref.data());
+      l.Reference(s, in.data(), ref.data());
       ASSERT_TRUE(SameBytes(ref, want, what + " (reference)"));
-      if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, out);
+      if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
     }
   }
 }

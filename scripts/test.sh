@@ -34,10 +34,14 @@ step() {
   local seconds=$((SECONDS - begin)) tests=- passed=- failed=- skipped=-
   case $kind in
     ctest)
-      # "100% tests passed, 0 tests failed out of 296", summed over the ctest runs of the step.
-      read -r tests failed < <(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2 \1/p' "$log" |
-        awk '{t += $1; f += $2} END {print t + 0, f + 0}')
-      skipped=$(grep -c '(Skipped)$' "$log")
+      # The GoogleTest cases, from the lines run_ctest writes ("gtest results: 410 tests, 0 failed,
+      # 4 skipped"), and ctest's other tests (the CLI's; not the programs' shards).
+      read -r tests failed skipped < <(
+        sed -n 's/^gtest results: \([0-9]*\) tests, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log" |
+          awk '{t += $1; f += $2; s += $3} END {print t + 0, f + 0, s + 0}')
+      read -r others others_failed others_skipped < <(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" | grep -v '\.shard' |
+        awk '{n++; if (/\(Skipped\)/) s++; else if (!/ Passed /) f++} END {print n + 0, f + 0, s + 0}')
+      tests=$((tests + others)) failed=$((failed + others_failed)) skipped=$((skipped + others_skipped))
       passed=$((tests - failed - skipped))
       ;;
     node)
@@ -61,20 +65,32 @@ step() {
   return 0
 }
 
+# run_ctest DIR: the build's ctest tests. The GoogleTest programs run in shards, each writing its
+# results to DIR/test-results (CMakeLists.txt); their test cases are summed in one line.
+run_ctest() {
+  local dir=$1 status=0
+  rm -rf "$dir/test-results"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" || status=1
+  cat "$dir"/test-results/*.xml 2>/dev/null | awk '
+    /^ *<testcase / { tests++; open = $0 !~ /\/>$/; counted = 0; if (/ result="skipped"/) skipped++ }
+    /^ *<failure / && open && !counted { failed++; counted = 1 }
+    /^ *<\/testcase>/ { open = 0 }
+    END { printf "gtest results: %d tests, %d failed, %d skipped\n", tests, failed, skipped }'
+  return $status
+}
 native_tests() {
-  scripts/build.sh build -DMNV2_BUILD_TESTS=ON && ctest --test-dir build --output-on-failure -j"$jobs"
+  scripts/build.sh build -DMNV2_BUILD_TESTS=ON && run_ctest build
 }
 # One sanitizer build serves the tests and the fuzzers (clang: libFuzzer needs it).
 sanitizer_tests() {
   MNV2_FUZZ_TESTS=1 MNV2_FUZZ_BUILD_ONLY=1 scripts/fuzz.sh &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --test-dir build-fuzz --output-on-failure -j"$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-fuzz
 }
 wasm_tests() {
   local status=0
   scripts/build-wasm.sh --tests || return 1
   for variant in simd nosimd; do
-    ctest --test-dir build-wasm-$variant --output-on-failure -j"$jobs" || status=1
+    run_ctest build-wasm-$variant || status=1
   done
   return $status
 }

@@ -431,14 +431,13 @@ TEST_P(KernelsTest, GemmSkippingZerosMatchesGemm) {
   CheckGemmSkippingZeros(6, 5, 0, 3, Zeros::kScattered, kActivations[0], rng);
   if (HasFatalFailure()) return;
   // The projections of MobileNetV2: a band of 56 pixels (49 on the 7x7 maps) of the
-  // depthwise's ReLU6 output.
+  // depthwise's ReLU6 output; the two band heights and zero patterns take turns over the shapes.
   for (const auto& kn : AllMobileNetShapes().gemm_kn) {
-    for (int m : {49, 56}) {
-      ++variant;
-      const Zeros zeros = variant % 2 ? Zeros::kScattered : Zeros::kWholeColumns;
-      CheckGemmSkippingZeros(m, kn.first, kn.second, kn.second, zeros, kActivations[variant % 3], rng);
-      if (HasFatalFailure()) return;
-    }
+    ++variant;
+    const int m = variant % 4 < 2 ? 49 : 56;
+    const Zeros zeros = variant % 2 ? Zeros::kScattered : Zeros::kWholeColumns;
+    CheckGemmSkippingZeros(m, kn.first, kn.second, kn.second, zeros, kActivations[variant % 3], rng);
+    if (HasFatalFailure()) return;
   }
 }
 

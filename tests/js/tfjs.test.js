@@ -1,6 +1,6 @@
 // TensorFlow.js models: the nsfwjs MobileNetV2s (a Keras layers model and a TF Hub graph model)
 // loaded by path, file: URL, http URL and from memory, and their probabilities compared with
-// TensorFlow.js itself (tfjs-layers / tfjs-converter on the CPU backend) on the same pixels.
+// TensorFlow.js itself (tfjs-layers / tfjs-converter on its wasm backend, XNNPACK) on the same pixels.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -71,15 +71,16 @@ const INPUTS = [
   ...BMP_PHOTOS.map((f) => [f, resize224(decodeBmp(imageBytes(f)))]),
 ];
 
-// TensorFlow.js running the same model files, as nsfwjs does: pixels / 255, CPU backend.
+// TensorFlow.js running the same model files, as nsfwjs does: pixels / 255; its wasm backend, 3x
+// quicker here than its CPU backend (12 s against 36 for the whole file); both agree with ours within 1e-4.
 async function tfjsScores() {
   const require = createRequire(import.meta.url);
   const tf = require('@tensorflow/tfjs-core');
-  require('@tensorflow/tfjs-backend-cpu');
+  require('@tensorflow/tfjs-backend-wasm');
   const tfl = require('@tensorflow/tfjs-layers');
   const tfc = require('@tensorflow/tfjs-converter');
   tf.enableProdMode();  // also silences the advice to install tfjs-node
-  await tf.setBackend('cpu');
+  assert.ok(await tf.setBackend('wasm'), 'TF.js: the wasm backend did not initialize');
   const handler = (m) => ({
     async load() {
       const weights = Buffer.concat(shardBytes(m));

@@ -69,7 +69,7 @@ eachEngine('every input kind, on the page and in a module worker', (ctx) => {
       const variant = simd === 'auto' ? 'SIMD' : 'no SIMD';
       test(`${where === 'page' ? 'on the page' : 'in a module worker'}, ${simd === 'auto' ? "simd: 'auto'" : 'simd: false'}: every input kind's top-1 equals the reference`, async (t) => {
         const names = simd === 'auto' ? photos.map((p) => p.name) : FEW;
-        // The latency: the median of 15 calls, 5 without SIMD (155 ms each: 15 took 6 s a context).
+        // The latency: the median of 15 calls, 5 without SIMD (about 155 ms a call there, docs/performance.md).
         const answer = await inContext(page, where, {
           names, simd, latencyOf: LATENCY_PHOTO, runs: simd === 'auto' ? 15 : 5, bitmapOf: where === 'worker' ? 'parrot.jpg' : undefined,
         });

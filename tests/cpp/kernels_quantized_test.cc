@@ -234,7 +234,7 @@ struct QDepthwiseLayer {
   QOutput out;
   int32_t zero_point = 0;
   std::vector<uint8_t> packed;
-  // TFLite's reference on `in` (the layer's input or a phase of it) for shape s.
+  // TFLite's reference on `input` (the layer's input or a phase of it) for shape s.
   void Reference(const DepthwiseShape& s, const uint8_t* input, uint8_t* result) const {
     qreference::DepthwiseConv3x3(s, input, zero_point, w.data(), bias.data(), mult.data(), out, result);
   }

@@ -20,10 +20,11 @@ set(MNV2_EXPORTS _malloc _free
   _mnv2_load_with _mnv2_precision _mnv2_set_threads _mnv2_threads
   _mnv2_segment_encoded _mnv2_segment_pixels _mnv2_mask _mnv2_mask_width _mnv2_mask_height _mnv2_overlay
   _mnv2_class_color _mnv2_task _mnv2_activation_bytes _mnv2_layer_by_layer_bytes)
-string(REPLACE ";" "," MNV2_EXPORTS "${MNV2_EXPORTS}")
 
-# A module target `target` named `name` (OUTPUT_NAME) on the kernels library `kernels`.
-function(mnv2_package_module target name kernels)
+# A module target `target` named `name` (OUTPUT_NAME) on the kernels library `kernels`, exporting
+# the functions `exports` (a list).
+function(mnv2_package_module target name kernels exports)
+  string(REPLACE ";" "," exports "${exports}")
   add_executable(${target} src/api/c_api.cc src/api/api_errors.cc)
   # `kernels` first: its symbols take precedence over those of mnv2_kernels, which mnv2_engine
   # brings along (the two libraries define the same symbols).
@@ -42,7 +43,7 @@ function(mnv2_package_module target name kernels)
     # Out of memory is an error the C API reports, not an abort.
     -sABORTING_MALLOC=0
     -sFILESYSTEM=0 -sEXIT_RUNTIME=0
-    -sEXPORTED_FUNCTIONS=${MNV2_EXPORTS}
+    -sEXPORTED_FUNCTIONS=${exports}
     -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
   if(MNV2_WASM_THREADS)
     # The threaded module: its workers (NAME.worker.js) are started when the module is
@@ -61,7 +62,7 @@ function(mnv2_package_module target name kernels)
   endif()
 endfunction()
 
-mnv2_package_module(mnv2_module ${MNV2_MODULE_NAME} mnv2_kernels)
+mnv2_package_module(mnv2_module ${MNV2_MODULE_NAME} mnv2_kernels "${MNV2_EXPORTS}")
 
 if(MNV2_WASM_RELAXED)
   # The relaxed SIMD module (src/kernels/relaxed.h): the kernels compiled again with
@@ -73,7 +74,12 @@ if(MNV2_WASM_RELAXED)
   target_include_directories(mnv2_kernels_relaxed SYSTEM PUBLIC ${HWY_INCLUDE_DIR})
   target_link_libraries(mnv2_kernels_relaxed PUBLIC mnv2_common)
   target_compile_definitions(mnv2_kernels_relaxed PRIVATE MNV2_RELAXED_BUILD)
-  mnv2_package_module(mnv2_relaxed_module ${MNV2_RELAXED_MODULE_NAME} mnv2_kernels_relaxed)
+  # It reads .tflite files only. TF.js models run in float32, whose kernels are the SIMD module's,
+  # and the JS layer loads them there (web/core.js); without mnv2_load_tfjs the linker leaves the
+  # TF.js reader out.
+  set(relaxed_exports ${MNV2_EXPORTS})
+  list(REMOVE_ITEM relaxed_exports _mnv2_load_tfjs)
+  mnv2_package_module(mnv2_relaxed_module ${MNV2_RELAXED_MODULE_NAME} mnv2_kernels_relaxed "${relaxed_exports}")
   target_compile_definitions(mnv2_relaxed_module PRIVATE MNV2_RELAXED_BUILD)
 
   # Its kernel module: compiled by clang 19 through Emscripten's driver (its headers and flags;

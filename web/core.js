@@ -198,16 +198,30 @@ function release(module) {
 
 // load({ simd }): the build. 'auto': relaxed SIMD where the engine validates it, else SIMD where
 // it has SIMD, else the build without; true: SIMD (never relaxed); 'relaxed': relaxed or an error.
-function chooseBuild(simd) {
+// The relaxed build reads .tflite files only (wasm/module.cmake): a TF.js model (`tfjs`: known,
+// or guessed from the arguments) runs in float32, whose kernels are the SIMD build's, and loads
+// that build instead ('auto'), or is refused ('relaxed').
+function chooseBuild(simd, tfjs) {
   const hasSimd = simdSupported();
   if (simd === 'relaxed' && !relaxedSimdSupported()) {
     throw new Mnv2Error('E_UNSUPPORTED', "this JavaScript engine does not support WebAssembly's relaxed SIMD; use simd: 'auto' or true");
+  }
+  if (simd === 'relaxed' && tfjs) {
+    throw new Mnv2Error('E_UNSUPPORTED_MODEL', "simd: 'relaxed' runs .tflite models; TF.js models run in float32 on the SIMD build (the same float kernels): use simd: 'auto' or true");
   }
   if (simd === true && !hasSimd) {
     throw new Mnv2Error('E_UNSUPPORTED', 'this JavaScript engine does not support WebAssembly SIMD; use simd: false');
   }
   if (simd === false || !hasSimd) return 'nosimd';
-  return simd === 'relaxed' || (simd === 'auto' && relaxedSimdSupported()) ? 'relaxed' : 'simd';
+  return simd === 'relaxed' || (simd === 'auto' && relaxedSimdSupported() && !tfjs) ? 'relaxed' : 'simd';
+}
+
+// Whether load({ model }) names a TF.js model before its bytes are read: { modelJson, weights },
+// or a URL or path ending in .json. (Any other file is read before the build is known to fit.)
+function namesTfjs(model) {
+  if (isInMemoryModel(model)) return true;
+  if (typeof model !== 'string' && !(model instanceof URL)) return false;
+  return /\.json$/i.test(String(model).replace(/[?#].*$/, ''));
 }
 
 // load({ threads }): how many threads and which variant. Threads need the threaded SIMD build,
@@ -287,27 +301,35 @@ export async function loadWith(platform, options = {}) {
   }
   checkLimits(limits);
   checkInputRange(inputRange);
-  const { variant, threads: count } = chooseThreads(platform, threads, chooseBuild(simd));
+  let { variant, threads: count } = chooseThreads(platform, threads, chooseBuild(simd, namesTfjs(model)));
   const settled = await Promise.allSettled([
     instantiate(platform, variant, wasmPath, count),
     modelFiles(platform, model, onProgress),
     labelText(platform, labels, model === undefined || model === null),
   ]);
-  const module = settled[0].value;
+  let module = settled[0].value;
   try {
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const [, { value: { bytes, weights } }, { value: text }] = settled;
-    const effective = effectiveLimits(module, limits);
-    const size = bytes.length + (weights?.length ?? 0);
-    if (size > effective.maxModelBytes) {
-      throw new Mnv2Error('E_MODEL_TOO_LARGE', `the model ${weights ? 'files are' : 'file is'} ${size} bytes; the limit (limits.maxModelBytes) is ${effective.maxModelBytes}`);
-    }
     if (inputRange && !weights) {
       throw new Mnv2Error('E_INPUT_TYPE', 'inputRange applies to TF.js models; a .tflite model states how its input is scaled');
     }
     if (precision === 'int8' && weights) {
       throw new Mnv2Error('E_UNSUPPORTED_MODEL', "precision 'int8' needs a quantized .tflite model; TF.js models run in float32");
+    }
+    if (weights && variant.startsWith('relaxed')) {
+      // A TF.js model the arguments did not name as one: the SIMD build instead.
+      const chosen = chooseThreads(platform, threads, chooseBuild(simd, true));
+      release(module);
+      module = null;
+      module = await instantiate(platform, chosen.variant, wasmPath, chosen.threads);
+      ({ variant, threads: count } = chosen);
+    }
+    const effective = effectiveLimits(module, limits);
+    const size = bytes.length + (weights?.length ?? 0);
+    if (size > effective.maxModelBytes) {
+      throw new Mnv2Error('E_MODEL_TOO_LARGE', `the model ${weights ? 'files are' : 'file is'} ${size} bytes; the limit (limits.maxModelBytes) is ${effective.maxModelBytes}`);
     }
     // A copy: the model is loaded again from it if the module ever has to be replaced.
     const source = {

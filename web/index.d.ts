@@ -43,7 +43,8 @@ export interface LoadOptions {
   /**
    * 'auto' (default): the relaxed SIMD build where the engine validates relaxed SIMD, else the
    * SIMD build where it has SIMD, else the build without. 'relaxed', true (SIMD) and false (no
-   * SIMD) force a build.
+   * SIMD) force a build. The relaxed build runs .tflite files: TF.js models (float32, the same
+   * kernels) load the SIMD build, and 'relaxed' refuses them (E_UNSUPPORTED_MODEL).
    */
   simd?: 'auto' | 'relaxed' | boolean;
   /**

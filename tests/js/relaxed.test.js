@@ -20,11 +20,11 @@ test('without relaxed SIMD: simd: \'relaxed\' is refused in words, \'auto\' load
   await assertMnv2Error(load({ simd: 'fast' }), 'E_INPUT_TYPE');
 });
 
-test('with relaxed SIMD (node --experimental-wasm-relaxed-simd): the relaxed build, the same scores', async (t) => {
+test('with relaxed SIMD (node --experimental-wasm-relaxed-simd): the relaxed build, the same scores; TF.js models on the SIMD build', async (t) => {
   const { code, stdout, stderr } = await run(process.execPath,
     ['--experimental-wasm-relaxed-simd', join(REPO, 'tests', 'js', 'relaxed-compare.mjs')], { timeout: 600_000 });
   assert.equal(code, 0, stderr);
-  const { supported, runs } = JSON.parse(stdout.trim().split('\n').pop());
+  const { supported, runs, tfjs } = JSON.parse(stdout.trim().split('\n').pop());
   assert.equal(supported, true);
   assert.equal(runs.length, IMAGENET_MODELS.length * 4);
   for (const r of runs) {
@@ -40,4 +40,10 @@ test('with relaxed SIMD (node --experimental-wasm-relaxed-simd): the relaxed bui
     }
   }
   t.diagnostic(`Node ${process.versions.node}: the relaxed dot product's form: ${runs[0].relaxed.relaxedDot}`);
+  // TF.js models load the SIMD build (the relaxed one reads .tflite files only), named as such or not.
+  if (!tfjs) return t.skip('nsfwjs is not installed (npm ci): no TF.js model to load');
+  assert.deepEqual([tfjs.named.target, tfjs.named.threads], ['WASM', 1]);
+  assert.deepEqual([tfjs.unnamed.target, tfjs.unnamed.threads], ['WASM', 2]);
+  assert.equal(tfjs.equal, true, 'the same scores, one thread or two');
+  assert.deepEqual(tfjs.refused, ['E_UNSUPPORTED_MODEL', 'E_UNSUPPORTED_MODEL', 'E_UNSUPPORTED_MODEL']);
 });

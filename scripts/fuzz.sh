@@ -27,8 +27,9 @@ if ! command -v clang++-14 >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/l
 fi
 tests=OFF
 [ "${MNV2_FUZZ_TESTS:-}" = 1 ] && tests=ON
+# MNV2_FUZZ_TRACE_CMP=OFF: without libFuzzer's comparison tracing (the test command's build; CMakeLists.txt).
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMNV2_FUZZ=ON -DMNV2_BUILD_TESTS=$tests >/dev/null
+  -DMNV2_FUZZ=ON -DMNV2_FUZZ_TRACE_CMP="${MNV2_FUZZ_TRACE_CMP:-ON}" -DMNV2_BUILD_TESTS=$tests >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 [ "${MNV2_FUZZ_BUILD_ONLY:-}" = 1 ] && exit 0
 

@@ -2,7 +2,7 @@
 # The test command. Installs what it needs, then runs every suite:
 #   1. C++ (GoogleTest) natively (g++), then again under AddressSanitizer + UBSan (clang, in the
 #      same build as the libFuzzer targets: build-fuzz), with the regression tests of what the
-#      fuzzers found, then each fuzzer on a fixed number of inputs from a fixed seed, about a
+#      fuzzers found, then each fuzzer on a fixed number of inputs from a fixed seed, under a
 #      minute each (reproducible; scripts/fuzz.sh SECONDS runs the open-ended search);
 #   2. the same C++ suites compiled to WebAssembly (SIMD and no SIMD), run under Node (the build also
 #      makes the package's modules: threaded, relaxed SIMD);
@@ -81,7 +81,9 @@ run_ctest() {
 native_tests() {
   scripts/build.sh build -DMNV2_BUILD_TESTS=ON && run_ctest build
 }
-# One sanitizer build serves the tests and the fuzzers (clang: libFuzzer needs it).
+# One sanitizer build serves the tests and the fuzzers (clang: libFuzzer needs it), without
+# libFuzzer's comparison tracing (CMakeLists.txt: MNV2_FUZZ_TRACE_CMP).
+export MNV2_FUZZ_TRACE_CMP=OFF
 sanitizer_tests() {
   MNV2_FUZZ_TESTS=1 MNV2_FUZZ_BUILD_ONLY=1 scripts/fuzz.sh &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-fuzz
@@ -101,7 +103,7 @@ js_prepare() {
 step "setup (Debian packages)" none scripts/setup.sh browser
 step "C++ native" ctest native_tests
 step "C++ ASan + UBSan" ctest sanitizer_tests
-# Inputs per fuzzer: 35-60 s each on this repository's 2-core machine, the three side by side.
+# Inputs per fuzzer: 32-45 s each on this repository's 2-core machine, the three side by side.
 step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
 # npm's packages before the WebAssembly build, which merges the relaxed module with npm's binaryen.
 step "npm ci, models" none js_prepare

@@ -72,14 +72,23 @@ HWY_INLINE hn::Vec<DI8> LoadQuad(const uint8_t* HWY_RESTRICT p) { return LoadSpl
 
 // One row's output: its two accumulators (channels 0-3, 4-7) plus row_sum_factor times its
 // input sum, requantized to 8 bytes.
+template <bool kScaled, bool kRelu>
 HWY_INLINE void QRelaxedStoreRow(VI32 lo, VI32 hi, int32_t row_sum, const Requant4& rq0, const Requant4& rq1,
                                  uint8_t* HWY_RESTRICT c, const QPackedHeader& h) {
   const VI32 sum = hn::Set(DI32(), h.row_sum_factor * row_sum);
   lo = hn::Add(lo, sum);
   hi = hn::Add(hi, sum);
+  StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq0, h), OutputStage4<kScaled, kRelu>(hi, rq1, h), h, c);
+}
+
+// fn(rq0, rq1) with the tile's requantization variant as template arguments of fn and the
+// constants of its two groups of channels loaded inside it: each variant then loads only the
+// constants it reads (the ReLU form 8 vectors, not 20: with all 20 live beside the 8
+// accumulators, V8 spilled them).
+template <class Fn>
+HWY_INLINE void QRelaxedWithRequant(const QChannelParams& params, const QPackedHeader& h, Fn&& fn) {
   WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
-    constexpr bool kScaled = decltype(scaled)::value, kRelu = decltype(relu)::value;
-    StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq0, h), OutputStage4<kScaled, kRelu>(hi, rq1, h), h, c);
+    fn(scaled, relu, LoadRequant4(params, 0), LoadRequant4(params, 4));
   });
 }
 
@@ -113,11 +122,14 @@ HWY_INLINE void QRelaxedTile4(const uint8_t* HWY_RESTRICT x_rows, size_t x_strid
     a30 = DotQuads(a30, w0, q3, mode);
     a31 = DotQuads(a31, w1, q3, mode);
   }
-  const Requant4 rq0 = LoadRequant4(params, 0), rq1 = LoadRequant4(params, 4);
-  QRelaxedStoreRow(a00, a01, row_sums[0], rq0, rq1, c, h);
-  if (rows > 1) QRelaxedStoreRow(a10, a11, row_sums[1], rq0, rq1, c + c_stride, h);
-  if (rows > 2) QRelaxedStoreRow(a20, a21, row_sums[2], rq0, rq1, c + 2 * c_stride, h);
-  if (rows > 3) QRelaxedStoreRow(a30, a31, row_sums[3], rq0, rq1, c + 3 * c_stride, h);
+  QRelaxedWithRequant(params, h, [&](auto scaled, auto relu, const Requant4& rq0, const Requant4& rq1)
+                                      MNV2_INLINE_LAMBDA {
+    constexpr bool kScaled = decltype(scaled)::value, kRelu = decltype(relu)::value;
+    QRelaxedStoreRow<kScaled, kRelu>(a00, a01, row_sums[0], rq0, rq1, c, h);
+    if (rows > 1) QRelaxedStoreRow<kScaled, kRelu>(a10, a11, row_sums[1], rq0, rq1, c + c_stride, h);
+    if (rows > 2) QRelaxedStoreRow<kScaled, kRelu>(a20, a21, row_sums[2], rq0, rq1, c + 2 * c_stride, h);
+    if (rows > 3) QRelaxedStoreRow<kScaled, kRelu>(a30, a31, row_sums[3], rq0, rq1, c + 3 * c_stride, h);
+  });
 }
 
 HWY_INLINE void QRelaxedTile1(const uint8_t* HWY_RESTRICT x, size_t kc, const int32_t* HWY_RESTRICT row_sums,
@@ -133,7 +145,10 @@ HWY_INLINE void QRelaxedTile1(const uint8_t* HWY_RESTRICT x, size_t kc, const in
     a0 = DotQuads(a0, hn::LoadU(d8, w), q, mode);
     a1 = DotQuads(a1, hn::LoadU(d8, w + 16), q, mode);
   }
-  QRelaxedStoreRow(a0, a1, row_sums[0], LoadRequant4(params, 0), LoadRequant4(params, 4), c, h);
+  QRelaxedWithRequant(params, h, [&](auto scaled, auto relu, const Requant4& rq0, const Requant4& rq1)
+                                      MNV2_INLINE_LAMBDA {
+    QRelaxedStoreRow<decltype(scaled)::value, decltype(relu)::value>(a0, a1, row_sums[0], rq0, rq1, c, h);
+  });
 }
 
 // `rows` rows of kc bytes (x_stride apart) and their sums, times one panel: 8 bytes a row.

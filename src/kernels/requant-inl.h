@@ -209,8 +209,16 @@ HWY_INLINE VI32 ReluForm4(VI32 acc, const Requant4& r) {
   const v128_t magic = wasm_f64x2_splat(kMagic);
   const v128_t lo = wasm_f64x2_convert_low_i32x4(acc.raw);
   const v128_t hi = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(acc.raw, acc.raw, 2, 3, 2, 3));
+#if defined(__wasm_relaxed_simd__)
+  // (The relaxed build's kernel module.) acc * fscale + foffset is exact in a double wherever the
+  // output is not saturated (above), so a fused and an unfused multiply-add give the same value:
+  // relaxed_madd is deterministic here, and one instruction where the engine fuses it.
+  const v128_t a = wasm_f64x2_add(wasm_f64x2_relaxed_madd(lo, r.fscale_a.raw, r.foffset_a.raw), magic);
+  const v128_t b = wasm_f64x2_add(wasm_f64x2_relaxed_madd(hi, r.fscale_b.raw, r.foffset_b.raw), magic);
+#else
   const v128_t a = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(lo, r.fscale_a.raw), r.foffset_a.raw), magic);
   const v128_t b = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(hi, r.fscale_b.raw), r.foffset_b.raw), magic);
+#endif
   return VI32{wasm_i32x4_shuffle(a, b, 0, 2, 4, 6)};
 #else
   const DF64 df64;

@@ -211,7 +211,7 @@ HWY_INLINE VI32 ReluForm4(VI32 acc, const Requant4& r) {
   const v128_t hi = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(acc.raw, acc.raw, 2, 3, 2, 3));
 #if defined(__wasm_relaxed_simd__)
   // (The relaxed build's kernel module.) acc * fscale + foffset is exact in a double wherever the
-  // output is not saturated (above), so a fused and an unfused multiply-add give the same value:
+  // output is not saturated (qpacked.h), so a fused and an unfused multiply-add give the same value:
   // relaxed_madd is deterministic here, and one instruction where the engine fuses it.
   const v128_t a = wasm_f64x2_add(wasm_f64x2_relaxed_madd(lo, r.fscale_a.raw, r.foffset_a.raw), magic);
   const v128_t b = wasm_f64x2_add(wasm_f64x2_relaxed_madd(hi, r.fscale_b.raw, r.foffset_b.raw), magic);

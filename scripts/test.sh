@@ -103,7 +103,7 @@ js_prepare() {
 step "setup (Debian packages)" none scripts/setup.sh browser
 step "C++ native" ctest native_tests
 step "C++ ASan + UBSan" ctest sanitizer_tests
-# Inputs per fuzzer: 32-45 s each on this repository's 2-core machine, the three side by side.
+# Inputs per fuzzer: 26-45 s each on this repository's 2-core machine, the three side by side.
 step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
 # npm's packages before the WebAssembly build, which merges the relaxed module with npm's binaryen.
 step "npm ci, models" none js_prepare

@@ -81,10 +81,10 @@ HWY_INLINE void QRelaxedStoreRow(VI32 lo, VI32 hi, int32_t row_sum, const Requan
   StoreBytes8(OutputStage4<kScaled, kRelu>(lo, rq0, h), OutputStage4<kScaled, kRelu>(hi, rq1, h), h, c);
 }
 
-// fn(rq0, rq1) with the tile's requantization variant as template arguments of fn and the
-// constants of its two groups of channels loaded inside it: each variant then loads only the
-// constants it reads (the ReLU form 8 vectors, not 20: with all 20 live beside the 8
-// accumulators, V8 spilled them).
+// fn(scaled, relu, rq0, rq1): the tile's requantization variant (std::bool_constant arguments,
+// as WithOutputVariant gives them) and the constants of its two groups of channels, loaded
+// inside it, so that each variant loads only the constants it reads: the ReLU form 8 vectors,
+// not 20 (20 beside the 8 accumulators are more than x86's 16 vector registers).
 template <class Fn>
 HWY_INLINE void QRelaxedWithRequant(const QChannelParams& params, const QPackedHeader& h, Fn&& fn) {
   WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {

@@ -8,7 +8,8 @@
 #      makes the package's modules: threaded, relaxed SIMD);
 #   3. the JS API (node:test) on the built npm package;
 #   4. the demo page, every input kind on a page and in a Web Worker, and a Vite app, in three browser
-#      engines: Chromium, Firefox ESR and WebKitGTK (one engine at a time; WebKit on its own Xvfb display).
+#      engines: Chromium, Firefox ESR and WebKitGTK (a test file runs them one after another, two files
+#      side by side; each WebKit on its own Xvfb display).
 # A suite that fails does not stop the others. The command ends with a table of every step (tests,
 # passed, failed, skipped, seconds) and a last line "total: N passed, M failed"; it exits non-zero
 # if anything failed. Each step's whole output is also in build-logs/STEP.log.
@@ -110,7 +111,9 @@ step "npm ci, models" none js_prepare
 step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
 # Two test files at a time: a file mostly keeps one core busy (122 s one at a time, 90 s two at a time).
 step "JavaScript API (node:test)" node node --test --test-concurrency="$jobs" tests/js/
-step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency=1 tests/browser/
+# Two test files at a time here too: a browser test waits on its page much of the time (393 s one
+# at a time, 324 s two at a time).
+step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency="$jobs" tests/browser/
 
 total_tests=0 total_passed=0 total_failed=0
 echo

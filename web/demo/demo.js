@@ -212,8 +212,12 @@ sampleModels.then(({ models }) => {
   for (const file of models) $('model').append(new Option(file, file, false, file === modelFile));
 });
 
-// Switching the model, the variant or the thread reloads the page with the new URL parameters.
-$('settings').addEventListener('change', () => {
+// Switching the model, the variant or the thread reloads the page with the new URL parameters,
+// once the gallery's thumbnails have loaded and decoded (at most 2 s): Firefox reports a BMP it was
+// still reading or decoding when the page went away as "Image corrupt or truncated".
+$('settings').addEventListener('change', async () => {
+  const thumbnails = [...$('gallery').querySelectorAll('img')].map((img) => img.decode().catch(() => {}));
+  await Promise.race([Promise.all(thumbnails), new Promise((resolve) => setTimeout(resolve, 2000))]);
   const next = new URLSearchParams(location.search);
   if ($('simd').checked) next.delete('simd');
   else next.set('simd', '0');
@@ -595,7 +599,7 @@ async function showGallery() {
     button.type = 'button';
     button.dataset.name = name;
     button.setAttribute('aria-pressed', 'false');
-    const img = Object.assign(document.createElement('img'), { src: new URL(name, SAMPLES).href, alt: '', loading: 'lazy', decoding: 'async' });
+    const img = Object.assign(document.createElement('img'), { src: new URL(name, SAMPLES).href, alt: '', decoding: 'async' });
     const caption = Object.assign(document.createElement('span'), { textContent: name.replace(/\.[^.]+$/, '').replaceAll('_', ' ') });
     button.append(img, caption);
     button.addEventListener('click', async () => {

@@ -102,12 +102,13 @@ js_prepare() {
 }
 
 step "setup (Debian packages)" none scripts/setup.sh browser
+# npm's packages first: the C++ suites' TF.js tests read the nsfwjs models from node_modules
+# (they skip without them), and the WebAssembly build merges the relaxed module with npm's binaryen.
+step "npm ci, models" none js_prepare
 step "C++ native" ctest native_tests
 step "C++ ASan + UBSan" ctest sanitizer_tests
 # Inputs per fuzzer: 26-45 s each on this repository's 2-core machine, the three side by side.
 step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_FUZZ_RUNS:-200000}" scripts/fuzz.sh
-# npm's packages before the WebAssembly build, which merges the relaxed module with npm's binaryen.
-step "npm ci, models" none js_prepare
 step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
 # Two test files at a time: a file mostly keeps one core busy (122 s one at a time, 90 s two at a time).
 step "JavaScript API (node:test)" node node --test --test-concurrency="$jobs" tests/js/

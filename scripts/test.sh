@@ -112,8 +112,8 @@ step "fuzz smoke (3 fuzzers)" fuzz env MNV2_FUZZ_TESTS=1 MNV2_FUZZ_RUNS="${MNV2_
 step "C++ WebAssembly (SIMD, no SIMD)" ctest wasm_tests
 # Two test files at a time: a file mostly keeps one core busy (122 s one at a time, 90 s two at a time).
 step "JavaScript API (node:test)" node node --test --test-concurrency="$jobs" tests/js/
-# Two test files at a time here too: a browser test waits on its page much of the time (393 s one
-# at a time, 324 s two at a time).
+# Two test files at a time here too: one file at a time left a core idle part of the time (393 s
+# one at a time, 324 s two at a time).
 step "browsers (Chromium, Firefox, WebKit)" node node --test --test-concurrency="$jobs" tests/browser/
 
 total_tests=0 total_passed=0 total_failed=0

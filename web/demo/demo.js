@@ -216,7 +216,7 @@ sampleModels.then(({ models }) => {
 // once the gallery's thumbnails (loaded eagerly) have loaded and decoded, or after 2 s. Firefox
 // once logged "Image corrupt or truncated" 7 times, as many as the gallery's BMP files, on the
 // page reloaded right after it opened (inferred cause: the reload cut their loading or decoding;
-// not reproduced in 40 tries).
+// not reproduced in 33 tries).
 $('settings').addEventListener('change', async () => {
   const thumbnails = [...$('gallery').querySelectorAll('img')].map((img) => img.decode().catch(() => {}));
   await Promise.race([Promise.all(thumbnails), new Promise((resolve) => setTimeout(resolve, 2000))]);

@@ -4,7 +4,8 @@
 // very same .tflite and onnxruntime-web on the same float network. Prints a Markdown table (the
 // README's) and, as its last line, one line of JSON.
 //   node bench/models.mjs [--browser] [--warmup N] [--runs N] [--only NAME,...]
-// Files the package refuses (the DeepLab segmentation models, for now) are listed with the reason.
+// Files the package refuses are listed with the reason, the segmentation models (DeepLabv3) as
+// measured by `npm run bench:segment`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,7 @@ function run(command, argv, env = {}) {
 const { load } = await import('mobilenetv2-wasm');
 const rows = [];
 const refused = [];
+const segmentation = []; // bench/segment.mjs's
 for (const file of readdirSync(MODELS).filter((f) => f.endsWith('.tflite')).sort()) {
   if (args.only && !args.only.includes(file)) continue;
   const model = path.join(MODELS, file);
@@ -45,6 +47,10 @@ for (const file of readdirSync(MODELS).filter((f) => f.endsWith('.tflite')).sort
     m.dispose();
   } catch (e) {
     refused.push({ file, code: e.code, message: e.message });
+    continue;
+  }
+  if (info.task === 'segmentation') {
+    segmentation.push(file);
     continue;
   }
   log(`bench: ${file}`);
@@ -72,4 +78,5 @@ const lines = [
 console.log(`${rows[0]?.runtime ?? ''}, 1 thread, medians of ${args.runs} (engines alternating)\n`);
 console.log(lines.join('\n'));
 for (const r of refused) console.log(`\nnot run: ${r.file}: ${r.code}: ${r.message}`);
-console.log(JSON.stringify({ bench: 'mobilenetv2-wasm models', rows, refused }));
+for (const file of segmentation) console.log(`\nnot run here: ${file}, a segmentation model (npm run bench:segment)`);
+console.log(JSON.stringify({ bench: 'mobilenetv2-wasm models', rows, refused, segmentation }));

@@ -73,7 +73,14 @@ Result<Image> FromPixels(const uint8_t* data, int width, int height, int channel
   Image out;
   out.width = width;
   out.height = height;
-  out.rgb.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
+  const size_t bytes = static_cast<size_t>(width) * static_cast<size_t>(height) * 3;
+  if (channels == 3 && stride == row_bytes) {
+    // One memcpy. resize() would first zero-fill, byte by byte in the WebAssembly module's
+    // size-optimized code: 14 us of a 0.62 ms MobileNetV1 0.25/128 inference in Node.
+    out.rgb.assign(data, data + bytes);
+    return out;
+  }
+  out.rgb.resize(bytes);
   uint8_t* dst = out.rgb.data();
   for (int y = 0; y < height; ++y) {
     const uint8_t* row = data + static_cast<size_t>(y) * stride;

@@ -36,7 +36,7 @@ function run(command, argv, env = {}) {
 const { load } = await import('mobilenetv2-wasm');
 const rows = [];
 const refused = [];
-const segmentation = []; // bench/segment.mjs's
+const segmentation = []; // files that bench/segment.mjs measures instead
 for (const file of readdirSync(MODELS).filter((f) => f.endsWith('.tflite')).sort()) {
   if (args.only && !args.only.includes(file)) continue;
   const model = path.join(MODELS, file);

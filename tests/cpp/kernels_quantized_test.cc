@@ -32,7 +32,7 @@ using testing_shapes::MakeConvShape;
 using testing_shapes::MakeDepthwiseShape;
 using testing_shapes::ToString;
 
-constexpr uint8_t kCanary = 0xA5;
+constexpr uint8_t kByteCanary = 0xA5;
 
 // gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, as published.
 int32_t GemmlowpSrdhm(int32_t a, int32_t b) {
@@ -201,7 +201,7 @@ void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8
   const QOutput out = RandomOutput(rng, variant);
   const int32_t zero_point = std::uniform_int_distribution<int>(0, 255)(rng);
   const int32_t* bias_ptr = variant % 5 == 4 ? nullptr : bias.data();
-  std::vector<uint8_t> want(c_size, kCanary);
+  std::vector<uint8_t> want(c_size, kByteCanary);
   qreference::Gemm(a.data(), a_stride, m, k, zero_point, w.data(), bias_ptr, mult.data(), n, out, want.data(),
                    c_stride);
 
@@ -210,11 +210,11 @@ void CheckQGemm(int m, int k, int n, size_t a_stride, size_t c_stride, bool int8
     std::vector<uint8_t> packed;
     PackQGemmFor(mode, w.data(), bias_ptr, mult.data(), k, n, zero_point, out, &packed);
     if (k > 0) ExpectVectorPath(packed, variant);
-    std::vector<uint8_t> got(c_size, kCanary);
+    std::vector<uint8_t> got(c_size, kByteCanary);
     QGemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride);
     ASSERT_TRUE(SameBytes(got, want, form));
     if (mode != RelaxedDot::kNone) {  // the scalar kernel reads the relaxed layout too
-      std::vector<uint8_t> scalar(c_size, kCanary);
+      std::vector<uint8_t> scalar(c_size, kByteCanary);
       QGemmScalar(a.data(), a_stride, m, k, packed.data(), n, scalar.data(), c_stride);
       ASSERT_TRUE(SameBytes(scalar, want, form + " scalar"));
     }
@@ -266,10 +266,10 @@ void CheckQDepthwise(const DepthwiseShape& s, int split, bool int8, int variant,
   const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
   std::vector<uint8_t> want(out_size);
   l.Reference(s, in.data(), want.data());
-  std::vector<uint8_t> got(out_size, kCanary);
+  std::vector<uint8_t> got(out_size, kByteCanary);
   QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), split, s.out_h);
   const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
-  for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kCanary) << what << ": wrote before split";
+  for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kByteCanary) << what << ": wrote before split";
   QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, split);
   ASSERT_TRUE(SameBytes(got, want, what));
   if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
@@ -363,7 +363,7 @@ TEST(QuantizedHelpersTest, SoftmaxFollowsTheFloatSoftmax) {
   for (int n : {1, 2, 3, 10, 965, 1001}) {
     for (float scale : {0.02f, 0.0988925f, 0.25f}) {
       const std::vector<uint8_t> in = RandomBytes(n, rng);
-      std::vector<uint8_t> out(n, kCanary);
+      std::vector<uint8_t> out(n, kByteCanary);
       QSoftmax(in.data(), n, PrepareQSoftmax(1.0f, scale), out.data());
       double max = *std::max_element(in.begin(), in.end()), sum = 0;
       for (uint8_t v : in) sum += std::exp(scale * (v - max));
@@ -610,7 +610,7 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
       const std::vector<uint8_t>& packed = l.packed;
 
       const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
-      std::vector<uint8_t> want(out_size, kCanary);
+      std::vector<uint8_t> want(out_size, kByteCanary);
       std::vector<bool> covered(static_cast<size_t>(s.out_h) * s.out_w, false);
       for (int a = 0; a < s.dilation; ++a) {
         for (int b = 0; b < s.dilation; ++b) {
@@ -627,10 +627,10 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedEqualsUndilatedPhases) {
         }
       }
       for (size_t i = 0; i < covered.size(); ++i) ASSERT_TRUE(covered[i]) << "output pixel " << i << " in no phase";
-      std::vector<uint8_t> got(out_size, kCanary);
+      std::vector<uint8_t> got(out_size, kByteCanary);
       QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, s.out_h);
       ASSERT_TRUE(SameBytes(got, want, what));
-      std::vector<uint8_t> ref(out_size, kCanary);
+      std::vector<uint8_t> ref(out_size, kByteCanary);
       l.Reference(s, in.data(), ref.data());
       ASSERT_TRUE(SameBytes(ref, want, what + " (reference)"));
       if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
@@ -653,7 +653,7 @@ TEST_P(QuantizedKernelsTest, QDepthwiseDilatedHandComputed) {
   std::vector<uint8_t> packed(PackedQDepthwiseBytes(kC));
   PackQDepthwise(w.data(), nullptr, mult.data(), kC, 1, out, packed.data());
   const DepthwiseShape s{5, 5, kC, 5, 5, 1, 2, 2, 2};
-  std::vector<uint8_t> got(25 * kC, kCanary);
+  std::vector<uint8_t> got(25 * kC, kByteCanary);
   QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, 5);
   const int want[25] = {24, 28, 42,  28, 32,   // rows 0, 2: (0, 0) is 0 + 2 + 10 + 12
                         44, 48, 72,  48, 52,   // rows 1, 3
@@ -706,7 +706,7 @@ TEST_P(QuantizedKernelsTest, QAdd) {
       if (variant % 4 == 1) out.min = out.zero_point;
       const QAddParams p = PrepareQAdd(scale(rng), zp(rng), scale(rng), zp(rng), scale(rng), out);
       std::vector<uint8_t> a = RandomBytes(n, rng), b = RandomBytes(n, rng);
-      std::vector<uint8_t> want(n), got(n, kCanary);
+      std::vector<uint8_t> want(n), got(n, kByteCanary);
       qreference::Add(a.data(), b.data(), n, p, want.data());
       if (mode == 0) {
         QAdd(a.data(), b.data(), n, p, got.data());
@@ -733,7 +733,7 @@ TEST_P(QuantizedKernelsTest, QRequantize) {
     const float out_scale = trial % 3 == 0 ? in_scale : scale(rng);
     const QRequantParams p = PrepareQRequant(in_scale, zp(rng), out_scale, trial % 5 == 0 ? 128 : zp(rng));
     const std::vector<uint8_t> in = RandomBytes(n, rng);
-    std::vector<uint8_t> want(n), got(n, kCanary);
+    std::vector<uint8_t> want(n), got(n, kByteCanary);
     qreference::Requantize(in.data(), n, p, want.data());
     QRequantize(in.data(), n, p, got.data());
     ASSERT_TRUE(SameBytes(got, want, "QRequantize trial " + std::to_string(trial)));
@@ -763,7 +763,7 @@ TEST_P(QuantizedKernelsTest, QGlobalAveragePool) {
         default: p = PrepareQMean(0.03f, zp(rng), 0.02f, zp(rng), false, pixels ? pixels : 1); break;
       }
       const std::vector<uint8_t> in = RandomBytes(pixels * c, rng);
-      std::vector<uint8_t> want(c), got(c, kCanary);
+      std::vector<uint8_t> want(c), got(c, kByteCanary);
       qreference::GlobalAveragePool(in.data(), pixels, c, p, want.data());
       QGlobalAveragePool(in.data(), pixels, c, p, got.data());
       ASSERT_TRUE(SameBytes(got, want, "pool pixels=" + std::to_string(pixels) + " channels=" + std::to_string(c) +

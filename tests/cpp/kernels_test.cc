@@ -33,7 +33,7 @@ using testing_shapes::ToString;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 // Written where a kernel must not write; checked afterwards.
-constexpr float kCanary = 12345.0f;
+constexpr float kFloatCanary = 12345.0f;
 
 struct Activation {
   float lo, hi;
@@ -98,12 +98,12 @@ void CheckGemm(int m, int k, int n, size_t a_stride, size_t c_stride, const Acti
   std::vector<float> packed(PackedGemmWeightsFloats(k, n));
   PackGemmWeights(w.data(), bias_ptr, k, n, packed.data());
 
-  std::vector<float> got(c_size, kCanary);
-  std::vector<float> want(c_size, kCanary);
+  std::vector<float> got(c_size, kFloatCanary);
+  std::vector<float> want(c_size, kFloatCanary);
   Gemm(a.data(), a_stride, m, k, packed.data(), n, got.data(), c_stride, act.lo, act.hi);
   reference::Gemm(a.data(), a_stride, m, k, w.data(), bias_ptr, n, want.data(), c_stride, act.lo,
                   act.hi);
-  // Gaps between rows hold kCanary in both.
+  // Gaps between rows hold kFloatCanary in both.
   ASSERT_TRUE(AllNear(
       got.data(), want.data(), c_size, [k](float ref) { return DotTolerance(k, ref); },
       what.str()));
@@ -153,13 +153,13 @@ void CheckGemmSkippingZeros(int m, int k, int n, size_t c_stride, Zeros zeros, c
   PackGemmWeights(w.data(), bias.data(), k, n, packed.data());
   const size_t c_size = m == 0 ? 0 : (m - 1) * c_stride + n;
 
-  std::vector<float> want(c_size, kCanary);
+  std::vector<float> want(c_size, kFloatCanary);
   Gemm(a.data(), k, m, k, packed.data(), n, want.data(), c_stride, act.lo, act.hi);
   const size_t room = GemmSkippingZerosRoom(k);
-  std::vector<float> buffer(room + a.size(), kCanary);
+  std::vector<float> buffer(room + a.size(), kFloatCanary);
   std::copy(a.begin(), a.end(), buffer.begin() + room);
   std::vector<uint32_t> columns(GemmSkippingZerosColumns(m, k));
-  std::vector<float> got(c_size, kCanary);
+  std::vector<float> got(c_size, kFloatCanary);
   GemmSkippingZeros(buffer.data() + room, m, k, packed.data(), n, got.data(), c_stride, act.lo, act.hi,
                     columns.data());
   size_t differ = 0;
@@ -169,7 +169,7 @@ void CheckGemmSkippingZeros(int m, int k, int n, size_t c_stride, Zeros zeros, c
     }
   }
   ASSERT_EQ(differ, 0u);
-  std::vector<float> ref(c_size, kCanary);
+  std::vector<float> ref(c_size, kFloatCanary);
   reference::Gemm(a.data(), k, m, k, w.data(), bias.data(), n, ref.data(), c_stride, act.lo, act.hi);
   ASSERT_TRUE(AllNear(
       got.data(), ref.data(), c_size, [k](float r) { return DotTolerance(k, r); }, what.str()));
@@ -190,19 +190,19 @@ void CheckDepthwise(const DepthwiseShape& s, int split, const Activation& act, s
   std::vector<float> want(out_size);
   reference::DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), want.data(), act.lo, act.hi);
 
-  std::vector<float> got(out_size, kCanary);
+  std::vector<float> got(out_size, kFloatCanary);
   DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), 0, split, act.lo, act.hi);
   DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), split, s.out_h, act.lo, act.hi);
   ASSERT_TRUE(AllNear(
       got.data(), want.data(), out_size, [](float ref) { return DotTolerance(9, ref); }, what));
 
   // Only the second part: rows before split keep the canary.
-  std::vector<float> part(out_size, kCanary);
+  std::vector<float> part(out_size, kFloatCanary);
   DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), part.data(), split, s.out_h, act.lo,
                    act.hi);
   const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
   for (size_t i = 0; i < split_at; ++i) {
-    ASSERT_EQ(part[i], kCanary) << what << ": wrote row " << i / (s.out_w * C) << " < split";
+    ASSERT_EQ(part[i], kFloatCanary) << what << ": wrote row " << i / (s.out_w * C) << " < split";
   }
   ASSERT_TRUE(AllNear(
       part.data() + split_at, want.data() + split_at, out_size - split_at,
@@ -225,11 +225,11 @@ void CheckConv(const ConvShape& s, int split, const Activation& act, bool with_b
   const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * s.out_c;
   std::vector<float> want(out_size);
   reference::Conv(s, in.data(), w.data(), bias_ptr, want.data(), act.lo, act.hi);
-  std::vector<float> got(out_size, kCanary);
+  std::vector<float> got(out_size, kFloatCanary);
   ConvDirect(s, in.data(), packed.data(), got.data(), split, s.out_h, act.lo, act.hi);
   const size_t split_at = static_cast<size_t>(split) * s.out_w * s.out_c;
   for (size_t i = 0; i < split_at; ++i) {
-    ASSERT_EQ(got[i], kCanary) << what << ": wrote before split";
+    ASSERT_EQ(got[i], kFloatCanary) << what << ": wrote before split";
   }
   ConvDirect(s, in.data(), packed.data(), got.data(), 0, split, act.lo, act.hi);
   const size_t terms = static_cast<size_t>(s.kernel_h) * s.kernel_w * s.in_c;
@@ -382,11 +382,11 @@ TEST_P(KernelsTest, GemmStridesAndEdges) {
   CheckGemm(7, 0, 11, 1, 11, kActivations[0], true, rng);
   // m = 0 and n = 0 do nothing.
   std::vector<float> packed(PackedGemmWeightsFloats(4, 3), 1.0f);
-  float c[4] = {kCanary, kCanary, kCanary, kCanary};
+  float c[4] = {kFloatCanary, kFloatCanary, kFloatCanary, kFloatCanary};
   const float a[4] = {1, 2, 3, 4};
   Gemm(a, 4, 0, 4, packed.data(), 3, c, 3, -kInf, kInf);
   Gemm(a, 4, 1, 4, packed.data(), 0, c, 3, -kInf, kInf);
-  for (float x : c) EXPECT_EQ(x, kCanary);
+  for (float x : c) EXPECT_EQ(x, kFloatCanary);
   // A larger one with many row blocks and panels.
   CheckGemm(100, 64, 100, 64, 100, kActivations[2], true, rng);
 }
@@ -537,7 +537,7 @@ TEST_P(KernelsTest, DepthwiseDilatedEqualsUndilatedPhases) {
     const std::vector<float> w = RandomVector(9 * C, rng);
     const std::vector<float> bias = RandomVector(C, rng);
     const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
-    std::vector<float> want(out_size, kCanary);
+    std::vector<float> want(out_size, kFloatCanary);
     for (int a = 0; a < s.dilation; ++a) {
       for (int b = 0; b < s.dilation; ++b) {
         const testing_shapes::DilationPhase p = testing_shapes::MakeDilationPhase(s, a, b);
@@ -549,12 +549,12 @@ TEST_P(KernelsTest, DepthwiseDilatedEqualsUndilatedPhases) {
         testing_shapes::ScatterPhaseOutput(s, p, sub_out, &want);
       }
     }
-    for (float v : want) ASSERT_NE(v, kCanary) << "an output in no phase";
-    std::vector<float> got(out_size, kCanary);
+    for (float v : want) ASSERT_NE(v, kFloatCanary) << "an output in no phase";
+    std::vector<float> got(out_size, kFloatCanary);
     DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), got.data(), 0, s.out_h, -kInf, kInf);
     ASSERT_TRUE(AllNear(
         got.data(), want.data(), out_size, [](float ref) { return DotTolerance(9, ref); }, what));
-    std::vector<float> ref(out_size, kCanary);
+    std::vector<float> ref(out_size, kFloatCanary);
     reference::DepthwiseConv3x3(s, in.data(), w.data(), bias.data(), ref.data(), -kInf, kInf);
     ASSERT_TRUE(AllNear(
         ref.data(), want.data(), out_size, [](float r) { return 0.0f * r; }, what + " (reference)"));
@@ -642,7 +642,7 @@ TEST_P(KernelsTest, Add) {
       if (mode == 3) b = a;
       std::vector<float> want(n);
       reference::Add(a.data(), b.data(), n, want.data(), act.lo, act.hi);
-      std::vector<float> out(n, kCanary);
+      std::vector<float> out(n, kFloatCanary);
       switch (mode) {
         case 0:
           Add(a.data(), b.data(), n, out.data(), act.lo, act.hi);
@@ -676,7 +676,7 @@ TEST_P(KernelsTest, GlobalAveragePool) {
       SCOPED_TRACE("GlobalAveragePool pixels=" + std::to_string(pixels) +
                    " channels=" + std::to_string(c));
       const std::vector<float> in = RandomVector(pixels * c, rng, -3.0f, 6.0f);
-      std::vector<float> want(c), got(c, kCanary);
+      std::vector<float> want(c), got(c, kFloatCanary);
       reference::GlobalAveragePool(in.data(), pixels, c, want.data());
       GlobalAveragePool(in.data(), pixels, c, got.data());
       ASSERT_TRUE(AllNear(
@@ -699,7 +699,7 @@ TEST_P(KernelsTest, Softmax) {
         std::vector<float> in = RandomVector(n, rng, -10.0f, 10.0f);
         std::vector<float> want(n);
         reference::Softmax(in.data(), n, beta, want.data());
-        std::vector<float> got(n, kCanary);
+        std::vector<float> got(n, kFloatCanary);
         if (in_place) {
           got = in;
           Softmax(got.data(), n, beta, got.data());
@@ -739,7 +739,7 @@ TEST_P(KernelsTest, DotRowsAndMulAddRows) {
         const size_t size = count == 0 ? 0 : (count - 1) * stride + n;
         const std::vector<float> x = RandomVector(n, rng);
         std::vector<float> rows = RandomVector(size, rng);
-        std::vector<float> want(count + 1, kCanary), got(count + 1, kCanary);
+        std::vector<float> want(count + 1, kFloatCanary), got(count + 1, kFloatCanary);
         reference::DotRows(x.data(), rows.data(), n, count, stride, want.data());
         DotRows(x.data(), rows.data(), n, count, stride, got.data());
         ASSERT_TRUE(AllNear(got.data(), want.data(), count + 1, [n](float ref) { return DotTolerance(n, ref); }, "DotRows"));
@@ -762,7 +762,7 @@ TEST(KernelsScalarTest, L2Normalize) {
     for (bool in_place : {false, true}) {
       SCOPED_TRACE("n=" + std::to_string(n) + (in_place ? " in place" : ""));
       std::vector<float> x = RandomVector(n, rng, 0.0f, 6.0f);
-      std::vector<float> want(n + 1, kCanary), got(n + 1, kCanary);
+      std::vector<float> want(n + 1, kFloatCanary), got(n + 1, kFloatCanary);
       reference::L2Normalize(x.data(), n, want.data());
       if (in_place) {
         L2Normalize(x.data(), n, x.data());

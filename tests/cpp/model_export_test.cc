@@ -13,6 +13,7 @@
 #include "model/flatbuffer.h"
 #include "model/tflite.h"
 #include "model/tflite_export.h"
+#include "model_checks.h"
 #include "test_data.h"
 #include "tflite_writer.h"
 
@@ -63,18 +64,7 @@ void ExpectSameQuant(const model::QuantParams& a, const model::QuantParams& b, c
   EXPECT_EQ(a.is_signed, b.is_signed) << what;
 }
 
-void ExpectSameGeometry(const model::ConvGeometry& a, const model::ConvGeometry& b, const std::string& what) {
-  EXPECT_EQ(a.in_h, b.in_h) << what;
-  EXPECT_EQ(a.in_w, b.in_w) << what;
-  EXPECT_EQ(a.in_c, b.in_c) << what;
-  EXPECT_EQ(a.out_h, b.out_h) << what;
-  EXPECT_EQ(a.out_w, b.out_w) << what;
-  EXPECT_EQ(a.out_c, b.out_c) << what;
-  EXPECT_EQ(a.kernel_h, b.kernel_h) << what;
-  EXPECT_EQ(a.stride, b.stride) << what;
-  EXPECT_EQ(a.pad_top, b.pad_top) << what;
-  EXPECT_EQ(a.pad_left, b.pad_left) << what;
-}
+using testing::ExpectSameGeometry;
 
 // The same layer: geometry, activation, and float weights or stored integers.
 template <class Layer>

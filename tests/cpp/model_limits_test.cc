@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "model/builder.h"
+#include "model_checks.h"
 #include "tflite_writer.h"
 
 namespace mnv2 {
@@ -12,9 +13,7 @@ namespace {
 
 using testing::SyntheticSpec;
 
-Status LoadStatus(const std::vector<uint8_t>& bytes, const model::Limits& limits = {}) {
-  return model::LoadTflite(bytes.data(), bytes.size(), limits).status();
-}
+using testing::LoadStatus;
 
 TEST(ModelLimits, TinySyntheticModelLoads) {
   const std::vector<uint8_t> bytes = testing::SyntheticMobileNetV2(testing::TinyUint8Spec());

@@ -10,6 +10,7 @@
 #include "model/builder.h"
 #include "model/json.h"
 #include "model/tfjs.h"
+#include "model_checks.h"
 #include "test_data.h"
 #include "tfjs_writer.h"
 #include "tflite_writer.h"
@@ -154,20 +155,7 @@ Result<Network> Load(const TfjsFiles& f, model::InputRange range = {}, const mod
   return model::LoadTfjs(f.json.data(), f.json.size(), f.weights.data(), f.weights.size(), range, limits);
 }
 
-void ExpectSameGeometry(const model::ConvGeometry& a, const model::ConvGeometry& b, const std::string& what) {
-  SCOPED_TRACE(what);
-  EXPECT_EQ(a.in_h, b.in_h);
-  EXPECT_EQ(a.in_w, b.in_w);
-  EXPECT_EQ(a.in_c, b.in_c);
-  EXPECT_EQ(a.out_h, b.out_h);
-  EXPECT_EQ(a.out_w, b.out_w);
-  EXPECT_EQ(a.out_c, b.out_c);
-  EXPECT_EQ(a.kernel_h, b.kernel_h);
-  EXPECT_EQ(a.kernel_w, b.kernel_w);
-  EXPECT_EQ(a.stride, b.stride);
-  EXPECT_EQ(a.pad_top, b.pad_top);
-  EXPECT_EQ(a.pad_left, b.pad_left);
-}
+using testing::ExpectSameGeometry;
 
 template <typename Layer>
 void ExpectSameLayer(const Layer& a, const Layer& b, const std::string& what) {

@@ -9,6 +9,7 @@
 #include "model/builder.h"
 #include "model/labels.h"
 #include "model/tflite.h"
+#include "model_checks.h"
 #include "test_data.h"
 #include "tflite_writer.h"
 
@@ -225,7 +226,7 @@ INSTANTIATE_TEST_SUITE_P(Family, SyntheticFamily,
 Result<model::Network> LoadNetwork(const std::vector<uint8_t>& bytes) {
   return model::LoadTflite(bytes.data(), bytes.size());
 }
-Status LoadStatus(const std::vector<uint8_t>& bytes) { return LoadNetwork(bytes).status(); }
+using testing::LoadStatus;
 
 // Every block of the network, with a head of 64 channels rather than 1280, whose weights would be
 // two thirds of the file: the corruption tests parse it 3,000 times, also under ASan.

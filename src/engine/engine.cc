@@ -22,8 +22,6 @@ size_t InputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_h) *
 size_t OutputFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_h) * g.out_w * g.out_c; }
 size_t InRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.in_w) * g.in_c; }
 size_t OutRowFloats(const ConvGeometry& g) { return static_cast<size_t>(g.out_w) * g.out_c; }
-// Buffers in the arena start on 64-byte boundaries.
-size_t Align(size_t floats) { return (floats + 15) / 16 * 16; }
 
 size_t WeightCount(const ConvGeometry& g, bool depthwise) {
   return static_cast<size_t>(g.kernel_h) * g.kernel_w * g.out_c * (depthwise ? 1 : g.in_c);
@@ -61,7 +59,7 @@ bool OutputMayOverlapInput(const InvertedResidualPlan& b) {
 
 // Floats left free before a block's band for GemmSkippingZeros.
 size_t BandRoom(const InvertedResidualPlan& b) {
-  return b.project_skips_zeros ? Align(kernels::GemmSkippingZerosRoom(b.project.g.in_c)) : 0;
+  return b.project_skips_zeros ? AlignToLine<float>(kernels::GemmSkippingZerosRoom(b.project.g.in_c)) : 0;
 }
 
 }  // namespace
@@ -139,7 +137,7 @@ void Engine::PlanMemory(const model::Network& net) {
   // A block's ring and band buffers, for one thread.
   auto scratch_of = [](const InvertedResidualPlan& b) {
     const ConvGeometry& g = b.depthwise.g;
-    return Align(b.ring_rows * InRowFloats(g)) + BandRoom(b) + Align(b.band_rows * OutRowFloats(g));
+    return AlignToLine<float>(b.ring_rows * InRowFloats(g)) + BandRoom(b) + AlignToLine<float>(b.band_rows * OutRowFloats(g));
   };
   const int threads = workers_->size();
   scratch_stride_ = 0;
@@ -165,7 +163,7 @@ void Engine::PlanMemory(const model::Network& net) {
   for (const Layer& l : layers) {
     const size_t low = std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0);
     const size_t high = std::max(l.in_low ? 0 : l.in, l.out_low ? 0 : l.out);
-    arena = std::max(arena, Align(low) + l.scratch + high);
+    arena = std::max(arena, AlignToLine<float>(low) + l.scratch + high);
   }
   auto offset = [&](bool low, size_t n) { return low ? 0 : arena - n; };
   size_t k = 0;
@@ -177,8 +175,8 @@ void Engine::PlanMemory(const model::Network& net) {
     const Layer& l = layers[k++];
     b.in_offset = offset(l.in_low, l.in);
     b.out_offset = offset(l.out_low, l.out);
-    b.ring_offset = Align(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
-    b.band_offset = b.ring_offset + Align(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
+    b.ring_offset = AlignToLine<float>(std::max(l.in_low ? l.in : 0, l.out_low ? l.out : 0));
+    b.band_offset = b.ring_offset + AlignToLine<float>(b.ring_rows * InRowFloats(b.depthwise.g)) + BandRoom(b);
   }
   head_in_offset_ = blocks_.back().out_offset;
   const model::ConvGeometry& pooled = net.pooled_geometry();
@@ -191,7 +189,7 @@ void Engine::PlanSegmentation(const model::Network& net) {
   const model::SegmentationHead& s = net.segmentation;
   SegmentationPlan& p = seg_;
   task_ = model::Task::kSegmentation;
-  p.layout = LayOutSegmentation(net, 0, Align(1));
+  p.layout = LayOutSegmentation(net, 0, AlignToLine<float>(1));
   if (s.image_pooling) {
     p.pool_conv = PlanPointwise(s.pool_conv.g, s.pool_conv.activation, WeightsOf(s.pool_conv), s.pool_conv.bias);
     p.map_conv = PlanPointwise(s.map_conv.g, s.map_conv.activation, WeightsOf(s.map_conv), s.map_conv.bias);

@@ -29,7 +29,6 @@ Status Unsupported(const std::string& message) {
 }
 
 size_t RowBytes(int w, int c) { return static_cast<size_t>(w) * c; }
-size_t Align(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 // Zero points on the uint8 carrier: an int8 tensor is carried as value + 128.
 int32_t CarrierZeroPoint(const QuantParams& q) { return q.zero_point + (q.is_signed ? 128 : 0); }
@@ -225,7 +224,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   // ends of one region: each block reads its input at one end and writes its output at the other
   // (the stem's output, unless fused, at the low end), so the region is the largest input plus
   // output of one block.
-  const size_t stem_bytes = e->stem_fused_ ? 0 : Align(RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h);
+  const size_t stem_bytes = e->stem_fused_ ? 0 : AlignToLine<uint8_t>(RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h);
   // One thread may write a block's output over its own input where it is read no more (bands.h).
   const bool one_thread = Workers::Clamp(threads) == 1;
   size_t activations = stem_bytes, ring = 0, band = 0, expanded = 0;
@@ -234,7 +233,7 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   for (QInvertedResidualPlan& b : e->blocks_) {
     const ConvGeometry& g = b.depthwise.g;
     const ConvGeometry& x = b.source == RowSource::kExpand ? b.expand.g : g;  // what the block reads
-    const size_t out = Align(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
+    const size_t out = AlignToLine<uint8_t>(RowBytes(b.project.g.out_w, b.project.g.out_c) * b.project.g.out_h);
     const bool in_place = one_thread && low && in > 0 && !b.residual &&
                           (b.source == RowSource::kInput || b.source == RowSource::kExpand) &&
                           OutputMayOverlapInput(g, RowBytes(x.in_w, x.in_c), RowBytes(b.project.g.out_w, b.project.g.out_c),
@@ -255,20 +254,20 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
     previous = b.out_offset;
   }
   e->ring_offset_ = activations;
-  e->band_offset_ = e->ring_offset_ + Align(ring);
-  e->im2col_offset_ = e->band_offset_ + Align(band);
-  e->scratch_stride_ = e->im2col_offset_ + Align(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) -
+  e->band_offset_ = e->ring_offset_ + AlignToLine<uint8_t>(ring);
+  e->im2col_offset_ = e->band_offset_ + AlignToLine<uint8_t>(band);
+  e->scratch_stride_ = e->im2col_offset_ + AlignToLine<uint8_t>(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) -
                        e->ring_offset_;
   e->workers_ = std::make_unique<Workers>(threads);
   e->head_offset_ = e->ring_offset_ + e->scratch_stride_ * e->workers_->size();
   // Without a head the last block's output is pooled where it is.
   e->map_offset_ = net.has_head ? e->head_offset_ : e->blocks_.back().out_offset;
   const size_t features = static_cast<size_t>(net.feature_size());
-  e->pooled_offset_ = e->head_offset_ + (net.has_head ? Align(pixels * features) : 0);
-  e->logits_offset_ = e->pooled_offset_ + Align(features);
-  e->requant_offset_ = e->logits_offset_ + Align(net.classifier.classes);
-  e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : Align(input_bytes));
-  e->expanded_bytes_ = Align(expanded);
+  e->pooled_offset_ = e->head_offset_ + (net.has_head ? AlignToLine<uint8_t>(pixels * features) : 0);
+  e->logits_offset_ = e->pooled_offset_ + AlignToLine<uint8_t>(features);
+  e->requant_offset_ = e->logits_offset_ + AlignToLine<uint8_t>(net.classifier.classes);
+  e->expanded_offset_ = e->requant_offset_ + (e->input_requantize_.empty() ? 0 : AlignToLine<uint8_t>(input_bytes));
+  e->expanded_bytes_ = AlignToLine<uint8_t>(expanded);
   e->arena_.resize(e->expanded_offset_ + e->expanded_bytes_ * std::min(expanded_blocks, 2));
   if (net.task == model::Task::kSegmentation) MNV2_RETURN_IF_ERROR(e->PlanSegmentation(net, e->arena_.size()));
 

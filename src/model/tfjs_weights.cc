@@ -94,7 +94,6 @@ size_t StoredSize(const TfjsWeightSpec& s) {
   return 0;
 }
 
-constexpr int kMaxRank = 8;
 constexpr int64_t kMaxElements = int64_t{1} << 32;
 
 Status ReadSpec(const JsonValue& w, TfjsWeightSpec* spec) {
@@ -103,8 +102,8 @@ Status ReadSpec(const JsonValue& w, TfjsWeightSpec* spec) {
   }
   const std::string what = "weight '" + spec->name + "'";
   const JsonValue* shape = w.Find("shape");
-  if (shape == nullptr || !shape->is_array() || shape->size() > kMaxRank) {
-    return TfjsMalformed(what + " has no shape (a list of at most " + std::to_string(kMaxRank) + " sizes)");
+  if (shape == nullptr || !shape->is_array() || shape->size() > kMaxTensorRank) {
+    return TfjsMalformed(what + " has no shape (a list of at most " + std::to_string(kMaxTensorRank) + " sizes)");
   }
   spec->elements = 1;
   for (const JsonValue& d : shape->items()) {

@@ -23,7 +23,6 @@ namespace operator_fields { enum { kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, 
 constexpr size_t kMaxTensors = 1 << 16;
 constexpr size_t kMaxOperators = 1 << 16;
 constexpr size_t kMaxMetadata = 1 << 16;
-constexpr size_t kMaxRank = 8;
 constexpr int32_t kMaxDim = 1 << 24;
 
 Status FormatError(const std::string& message) {
@@ -153,7 +152,7 @@ Status ReadTensor(const FbTable& t, const FbVector& buffers, const FlatBufferRea
   out->name = t.String(tensor_fields::kName);
   const std::string what = "tensor " + std::to_string(index) + " ('" + out->name + "')";
   const FbVector shape = t.Vector(tensor_fields::kShape, 4);
-  if (shape.size() > kMaxRank) return FormatError(what + " has rank " + std::to_string(shape.size()));
+  if (shape.size() > kMaxTensorRank) return FormatError(what + " has rank " + std::to_string(shape.size()));
   out->shape = ReadInts(shape);
   for (int32_t d : out->shape) {
     if (d < 0 || d > kMaxDim) return FormatError(what + " has dimension " + std::to_string(d));

@@ -50,6 +50,9 @@ struct Quantization {
   int32_t quantized_dimension = 0;
 };
 
+// The most dimensions a tensor may have, in either file format.
+constexpr size_t kMaxTensorRank = 8;
+
 struct Tensor {
   std::string name;
   std::vector<int32_t> shape;

@@ -35,11 +35,11 @@ function(mnv2_package_module target name kernels exports)
     -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2Module
     # The JS layer hands the module its wasm bytes itself, in every environment.
     -sENVIRONMENT=web,worker
-    # Linked for size (binaryen -Oz; not repeated until the module stops shrinking, --converge:
-    # 342-534 bytes less a module, 0.15%, for 4 s more of CPU each, 28 s in every test run);
-    # emmalloc: the engine allocates once per model, and dlmalloc's speed on many small blocks
-    # is 8 kB the module does not need.
-    -Oz -sMALLOC=emmalloc
+    # Linked for size (binaryen -Oz, its passes repeated until the module stops shrinking:
+    # --converge, 342-534 bytes less, no change in speed, 4 s more of CPU); emmalloc: the engine
+    # allocates once per model, and dlmalloc's speed on many small blocks is 8 kB the module
+    # does not need.
+    -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
     -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=40MB -sMAXIMUM_MEMORY=2GB
     # Out of memory is an error the C API reports, not an abort.
     -sABORTING_MALLOC=0
@@ -142,7 +142,7 @@ if(NOT MNV2_WASM_THREADS)
   set_target_properties(mnv2_learner_module PROPERTIES OUTPUT_NAME ${MNV2_LEARNER_MODULE_NAME} SUFFIX ".mjs")
   target_link_options(mnv2_learner_module PRIVATE
     -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnv2LearnerModule -sENVIRONMENT=web,worker
-    -Oz -sMALLOC=emmalloc
+    -Oz -sBINARYEN_EXTRA_PASSES=--converge -sMALLOC=emmalloc
     -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB -sABORTING_MALLOC=0
     -sFILESYSTEM=0 -sEXIT_RUNTIME=0
     -sEXPORTED_FUNCTIONS=${MNV2_LEARNER_EXPORTS}

@@ -56,13 +56,35 @@ export function eachEngine(title, body, launchOptions = {}) {
   }
 }
 
-/** Opens a page of `browser`, runs fn(page) and closes it, even when fn fails. */
+// A page of each browser that withPage left open for the next one.
+const spare = new WeakMap();
+
+/**
+ * Runs fn(page) on a page of `browser` as new (the one the last withPage on it finished with,
+ * reused: engines.js Page.reuse; or a new one). The page is kept for the next only when fn
+ * succeeded; it is closed when fn fails, or with the browser.
+ */
 export async function withPage(browser, viewport, fn) {
-  const page = await browser.newPage(viewport);
+  let page = spare.get(browser);
+  spare.delete(browser);
+  if (page) {
+    try {
+      await page.reuse(viewport);
+    } catch (e) {
+      await page.close().catch(() => {});
+      throw e;
+    }
+  } else {
+    page = await browser.newPage(viewport);
+  }
+  let finished = false;
   try {
-    return await fn(page);
+    const result = await fn(page);
+    finished = true;
+    return result;
   } finally {
-    await page.close();
+    if (finished && !spare.has(browser)) spare.set(browser, page);
+    else await page.close();
   }
 }
 

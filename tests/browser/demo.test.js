@@ -1,6 +1,9 @@
 // The demo page (web/demo/) used as a person would — the file input, the sample gallery, the
 // webcam, the SIMD and worker switches, the model picker, Segment mode (DeepLabv3), errors shown
-// in words — in every engine (eachEngine: Chromium, Firefox, WebKit; tests/browser/engines.js).
+// in words, and Teach mode's Record button with a webcam (its other tests: teach.test.js) — in
+// every engine (eachEngine: Chromium, Firefox, WebKit; tests/browser/engines.js). The webcam tests
+// are here rather than with Teach mode's so that the browser suite's files, two at a time, take
+// about the same time on each side (scripts/test.sh).
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,9 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { load as loadInNode } from '../../web/node.js';
 import { withMulOperators } from '../js/flatbuffer.js';
 import {
-  IMAGES, REPO, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, defaultThreads, eachEngine, isChecked,
-  isVisible, openDemo, references, segmentSample, segmentWith, shownError, shownLegend, shownPredictions, sleep,
-  start, textOf, waitForVariant, withPage,
+  IMAGES, REPO, addClass, artifactPath, attrOf, checkPrerequisites, classifyFile, classifySample, counts, defaultThreads, eachEngine,
+  errorText, holdRecord, isChecked, isVisible, openDemo, openTeach, references, segmentSample, segmentWith, shownError, shownLegend,
+  shownPredictions, sleep, start, textOf, waitForVariant, withPage,
 } from './helpers.js';
 import { FEATURES } from './engines.js';
 
@@ -563,6 +566,48 @@ eachEngine('the webcam (fake camera)', (ctx) => {
       const runs = await textOf(page, '#runs');
       await sleep(500);
       assert.equal(await textOf(page, '#runs'), runs);
+      assert.deepEqual(await page.errors(), []);
+      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
+    });
+  });
+}, { fakeCamera: true });
+
+eachEngine('the demo\'s Teach mode with a webcam (fake camera)', (ctx) => {
+  test('holding Record (mouse, then Space) adds a frame every 150 ms; the webcam is classified live', async () => {
+    await withPage(ctx.browser, {}, async (page) => {
+      await openTeach(page, server.url);
+      await addClass(page, 'left');
+      await addClass(page, 'right');
+      assert.equal(await page.evaluate(() => document.querySelector('#classes li[data-label="left"] button.record').disabled), true,
+        'Record needs the webcam');
+      await page.click('#teach-camera');
+      await page.waitFor(() => {
+        const video = document.querySelector('#teach-video');
+        return (video.readyState >= 2 && video.videoWidth > 0) || !document.querySelector('#error').hidden;
+      }, null, { what: 'the webcam to play' });
+      assert.equal(await errorText(page), null);
+      assert.equal(await textOf(page, '#teach-camera'), 'Stop webcam');
+      await holdRecord(ctx, page, 'left', 1000, 'pointer');
+      await page.waitFor(() => !document.querySelector('#classes li[data-label="left"] button.record.live'), null, { what: 'the recording to end' });
+      const left = (await counts(page)).left;
+      assert.ok(left >= 3 && left <= 12, `${left} frames in 1 s`);
+      await holdRecord(ctx, page, 'right', 1000, 'keyboard');
+      await page.waitFor(() => !document.querySelector('#classes li[data-label="right"] button.record.live'), null, { what: 'the recording to end' });
+      const now = await counts(page);
+      assert.ok(now.right >= 3 && now.right <= 12, `${now.right} frames in 1 s`);
+      assert.equal(now.left, left, 'the other class is left alone');
+      assert.equal(await page.evaluate(() => document.querySelectorAll('#classes li[data-label="left"] .thumbs canvas').length), Math.min(left, 6));
+      // With two classes, the live frames are ranked by nearest neighbours.
+      const runs = await page.evaluate(() => Number(document.querySelector('#teach-predictions').dataset.runs));
+      await page.waitFor((n) => Number(document.querySelector('#teach-predictions').dataset.runs) > n + 2, runs, { what: 'live predictions' });
+      const live = await page.evaluate(() => {
+        const list = document.querySelector('#teach-predictions');
+        return { method: list.dataset.method, source: list.dataset.source, labels: [...list.querySelectorAll('li[data-label]')].map((li) => li.dataset.label) };
+      });
+      assert.deepEqual({ ...live, labels: live.labels.sort() }, { method: 'knn', source: 'the webcam', labels: ['left', 'right'] });
+      await page.click('#teach-camera');
+      assert.equal(await textOf(page, '#teach-camera'), 'Start webcam');
+      assert.equal(await page.evaluate(() => document.querySelector('#teach-video').srcObject), null);
       assert.deepEqual(await page.errors(), []);
       assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });

@@ -260,7 +260,8 @@ class PuppeteerPage extends Page {
 // ---------------------------------------------------------------------------------------------
 // WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver, a W3C WebDriver (HTTP + JSON) server.
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+// WebDriver's element reference key.
+export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 function freePort() {
   return new Promise((resolve, reject) => {

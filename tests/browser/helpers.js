@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { REPO, sharedDir, start } from '../../scripts/serve.js';
-import { launchEngine, selectedEngines, sleep } from './engines.js';
+import { ELEMENT, launchEngine, selectedEngines, sleep } from './engines.js';
 
 export { REPO, sleep, start };
 export const IMAGES = path.join(sharedDir(), 'images');
@@ -222,4 +222,71 @@ export function shownError(page) {
       code: el.dataset.code,
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo's Teach mode, driven through its own controls (teach.test.js; demo.test.js with a webcam).
+
+export const card = (name) => `#classes li[data-label="${name}"]`;
+
+/** Opens the demo, waits for the model, and switches to Teach mode with its tab. */
+export async function openTeach(page, baseUrl) {
+  const variant = await openDemo(page, baseUrl);
+  assert.equal(variant.state, 'ready', variant.text);
+  await page.click('#tab-teach');
+  await page.waitForSelector('#teach-panel', { visible: true });
+  assert.equal(await isVisible(page, '#classify-panel'), false);
+  assert.equal(await page.evaluate(() => location.hash), '#teach');
+}
+
+/** Types a class name and presses Add class. */
+export async function addClass(page, name) {
+  await page.evaluate((n) => {
+    const input = document.querySelector('#class-name');
+    input.focus();
+    input.value = n;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, name);
+  await page.click('#new-class button[type="submit"]');
+  await page.waitForSelector(card(name));
+}
+
+/** { class: examples } as the cards show them, in their order (pairs cross WebDriver in order, objects' keys may not). */
+export async function counts(page) {
+  return Object.fromEntries(await page.evaluate(() => [...document.querySelectorAll('#classes li.class-card')]
+    .map((li) => [li.dataset.label, Number(li.dataset.count)])));
+}
+
+export const errorText = (page) => page.evaluate(() => (document.querySelector('#error').hidden ? null : document.querySelector('#error').innerText));
+
+
+
+/** Holds a class's Record button for `ms`: with the mouse, or with the keyboard's Space. */
+export async function holdRecord(ctx, page, name, ms, device) {
+  const selector = `${card(name)} button.record`;
+  if (ctx.engine === 'webkit') {
+    const el = (await page.command('POST', '/element', { using: 'css selector', value: selector }))[ELEMENT];
+    const actions = device === 'pointer'
+      ? [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions: [
+        { type: 'pointerMove', origin: { [ELEMENT]: el }, x: 0, y: 0 }, { type: 'pointerDown', button: 0 },
+        { type: 'pause', duration: ms }, { type: 'pointerUp', button: 0 }] }]
+      : [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: '\uE00D' }, { type: 'pause', duration: ms }, { type: 'keyUp', value: '\uE00D' }] }];
+    if (device !== 'pointer') await page.evaluate((s) => document.querySelector(s).focus(), selector);
+    await page.command('POST', '/actions', { actions });
+    await page.command('DELETE', '/actions');
+    return;
+  }
+  const p = page.page; // Playwright's page (Chromium) or puppeteer's (Firefox): the same calls
+  if (device === 'pointer') {
+    await p.hover(selector);
+    await p.mouse.down();
+    await sleep(ms);
+    await p.mouse.up();
+  } else {
+    const space = ctx.engine === 'chromium' ? 'Space' : ' '; // Playwright's name, puppeteer's
+    await p.focus(selector);
+    await p.keyboard.down(space);
+    await sleep(ms);
+    await p.keyboard.up(space);
+  }
 }

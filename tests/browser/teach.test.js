@@ -3,22 +3,21 @@
 // added through each class's file input (read there, never copied), the test photos classified
 // by nearest neighbours, then trained (the progress to the last epoch) and classified by the
 // softmax head, the .json and .tflite downloaded, the .json read back, the .tflite opened in
-// Classify mode with its own labels; drops, errors in words, and the phone layout. With a fake
-// camera: holding a class's Record button (pointer and keyboard) adds webcam frames.
+// Classify mode with its own labels; drops, errors in words, and the phone layout. (With a fake
+// camera, holding a class's Record button: demo.test.js, beside the demo's other webcam tests.)
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  IMAGES, artifactPath, attrOf, checkPrerequisites, classifyFile, eachEngine, isVisible, openDemo, shownError, sleep, start, textOf,
-  withPage,
+  IMAGES, addClass, artifactPath, attrOf, card, checkPrerequisites, classifyFile, counts, eachEngine, errorText, isVisible, openDemo,
+  openTeach, shownError, sleep, start, textOf, withPage,
 } from './helpers.js';
 
 const IMPRINTING = path.join(IMAGES, 'imprinting');
 const photo = (name) => path.join(IMPRINTING, name);
 const TRAIN = { cat: ['cat_train_0.bmp'], dog: ['dog_train_0.bmp'], hotdog: ['hotdog_train_0.bmp', 'hotdog_train_1.bmp'] };
 const TEST = { cat: 'cat_test_0.bmp', dog: 'dog_test_0.bmp', hotdog: 'hotdog_test_0.bmp' };
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf'; // WebDriver's element reference key
 
 let server;
 
@@ -32,39 +31,7 @@ after(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Driving Teach mode through its own controls.
-
-const card = (name) => `#classes li[data-label="${name}"]`;
-
-/** Opens the demo, waits for the model, and switches to Teach mode with its tab. */
-async function openTeach(page) {
-  const variant = await openDemo(page, server.url);
-  assert.equal(variant.state, 'ready', variant.text);
-  await page.click('#tab-teach');
-  await page.waitForSelector('#teach-panel', { visible: true });
-  assert.equal(await isVisible(page, '#classify-panel'), false);
-  assert.equal(await page.evaluate(() => location.hash), '#teach');
-}
-
-/** Types a class name and presses Add class. */
-async function addClass(page, name) {
-  await page.evaluate((n) => {
-    const input = document.querySelector('#class-name');
-    input.focus();
-    input.value = n;
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, name);
-  await page.click('#new-class button[type="submit"]');
-  await page.waitForSelector(card(name));
-}
-
-/** { class: examples } as the cards show them, in their order (pairs cross WebDriver in order, objects' keys may not). */
-async function counts(page) {
-  return Object.fromEntries(await page.evaluate(() => [...document.querySelectorAll('#classes li.class-card')]
-    .map((li) => [li.dataset.label, Number(li.dataset.count)])));
-}
-
-const errorText = (page) => page.evaluate(() => (document.querySelector('#error').hidden ? null : document.querySelector('#error').innerText));
+// Driving Teach mode through its own controls (and helpers.js: openTeach, addClass, counts).
 
 /** Waits until the class shows `count` examples (or the page shows an error). */
 async function waitForCount(page, name, count) {
@@ -147,35 +114,6 @@ async function download(ctx, page, selector) {
   return { name: got.name, bytes: Buffer.from(got.base64, 'base64') };
 }
 
-/** Holds a class's Record button for `ms`: with the mouse, or with the keyboard's Space. */
-async function holdRecord(ctx, page, name, ms, device) {
-  const selector = `${card(name)} button.record`;
-  if (ctx.engine === 'webkit') {
-    const el = (await page.command('POST', '/element', { using: 'css selector', value: selector }))[ELEMENT];
-    const actions = device === 'pointer'
-      ? [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions: [
-        { type: 'pointerMove', origin: { [ELEMENT]: el }, x: 0, y: 0 }, { type: 'pointerDown', button: 0 },
-        { type: 'pause', duration: ms }, { type: 'pointerUp', button: 0 }] }]
-      : [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: '\uE00D' }, { type: 'pause', duration: ms }, { type: 'keyUp', value: '\uE00D' }] }];
-    if (device !== 'pointer') await page.evaluate((s) => document.querySelector(s).focus(), selector);
-    await page.command('POST', '/actions', { actions });
-    await page.command('DELETE', '/actions');
-    return;
-  }
-  const p = page.page; // Playwright's page (Chromium) or puppeteer's (Firefox): the same calls
-  if (device === 'pointer') {
-    await p.hover(selector);
-    await p.mouse.down();
-    await sleep(ms);
-    await p.mouse.up();
-  } else {
-    const space = ctx.engine === 'chromium' ? 'Space' : ' '; // Playwright's name, puppeteer's
-    await p.focus(selector);
-    await p.keyboard.down(space);
-    await sleep(ms);
-    await p.keyboard.up(space);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -189,7 +127,7 @@ eachEngine('the demo\'s Teach mode', (ctx) => {
     after(() => page?.close());
 
     test('classes are made with the name field; Train waits for two classes with examples', async () => {
-      await openTeach(page);
+      await openTeach(page, server.url);
       assert.equal(await page.evaluate(() => document.querySelector('#train').disabled), true);
       assert.match(await textOf(page, '#train-hint'), /at least two classes/);
       for (const name of Object.keys(TRAIN)) await addClass(page, name);
@@ -444,44 +382,3 @@ eachEngine('the demo\'s Teach mode', (ctx) => {
   });
 });
 
-eachEngine('the demo\'s Teach mode with a webcam (fake camera)', (ctx) => {
-  test('holding Record (mouse, then Space) adds a frame every 150 ms; the webcam is classified live', async () => {
-    await withPage(ctx.browser, {}, async (page) => {
-      await openTeach(page);
-      await addClass(page, 'left');
-      await addClass(page, 'right');
-      assert.equal(await page.evaluate(() => document.querySelector('#classes li[data-label="left"] button.record').disabled), true,
-        'Record needs the webcam');
-      await page.click('#teach-camera');
-      await page.waitFor(() => {
-        const video = document.querySelector('#teach-video');
-        return (video.readyState >= 2 && video.videoWidth > 0) || !document.querySelector('#error').hidden;
-      }, null, { what: 'the webcam to play' });
-      assert.equal(await errorText(page), null);
-      assert.equal(await textOf(page, '#teach-camera'), 'Stop webcam');
-      await holdRecord(ctx, page, 'left', 1000, 'pointer');
-      await page.waitFor(() => !document.querySelector('#classes li[data-label="left"] button.record.live'), null, { what: 'the recording to end' });
-      const left = (await counts(page)).left;
-      assert.ok(left >= 3 && left <= 12, `${left} frames in 1 s`);
-      await holdRecord(ctx, page, 'right', 1000, 'keyboard');
-      await page.waitFor(() => !document.querySelector('#classes li[data-label="right"] button.record.live'), null, { what: 'the recording to end' });
-      const now = await counts(page);
-      assert.ok(now.right >= 3 && now.right <= 12, `${now.right} frames in 1 s`);
-      assert.equal(now.left, left, 'the other class is left alone');
-      assert.equal(await page.evaluate(() => document.querySelectorAll('#classes li[data-label="left"] .thumbs canvas').length), Math.min(left, 6));
-      // With two classes, the live frames are ranked by nearest neighbours.
-      const runs = await page.evaluate(() => Number(document.querySelector('#teach-predictions').dataset.runs));
-      await page.waitFor((n) => Number(document.querySelector('#teach-predictions').dataset.runs) > n + 2, runs, { what: 'live predictions' });
-      const live = await page.evaluate(() => {
-        const list = document.querySelector('#teach-predictions');
-        return { method: list.dataset.method, source: list.dataset.source, labels: [...list.querySelectorAll('li[data-label]')].map((li) => li.dataset.label) };
-      });
-      assert.deepEqual({ ...live, labels: live.labels.sort() }, { method: 'knn', source: 'the webcam', labels: ['left', 'right'] });
-      await page.click('#teach-camera');
-      assert.equal(await textOf(page, '#teach-camera'), 'Start webcam');
-      assert.equal(await page.evaluate(() => document.querySelector('#teach-video').srcObject), null);
-      assert.deepEqual(await page.errors(), []);
-      assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
-    });
-  });
-}, { fakeCamera: true });

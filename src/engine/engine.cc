@@ -137,7 +137,8 @@ void Engine::PlanMemory(const model::Network& net) {
   // A block's ring and band buffers, for one thread.
   auto scratch_of = [](const InvertedResidualPlan& b) {
     const ConvGeometry& g = b.depthwise.g;
-    return AlignToLine<float>(b.ring_rows * InRowFloats(g)) + BandRoom(b) + AlignToLine<float>(b.band_rows * OutRowFloats(g));
+    return AlignToLine<float>(b.ring_rows * InRowFloats(g)) + BandRoom(b) +
+           AlignToLine<float>(b.band_rows * OutRowFloats(g));
   };
   const int threads = workers_->size();
   scratch_stride_ = 0;

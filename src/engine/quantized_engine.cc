@@ -224,7 +224,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   // ends of one region: each block reads its input at one end and writes its output at the other
   // (the stem's output, unless fused, at the low end), so the region is the largest input plus
   // output of one block.
-  const size_t stem_bytes = e->stem_fused_ ? 0 : AlignToLine<uint8_t>(RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h);
+  const size_t stem_bytes =
+      e->stem_fused_ ? 0 : AlignToLine<uint8_t>(RowBytes(net.stem.g.out_w, net.stem.g.out_c) * net.stem.g.out_h);
   // One thread may write a block's output over its own input where it is read no more (bands.h).
   const bool one_thread = Workers::Clamp(threads) == 1;
   size_t activations = stem_bytes, ring = 0, band = 0, expanded = 0;
@@ -256,8 +257,8 @@ Result<std::unique_ptr<QuantizedEngine>> QuantizedEngine::Create(const model::Ne
   e->ring_offset_ = activations;
   e->band_offset_ = e->ring_offset_ + AlignToLine<uint8_t>(ring);
   e->im2col_offset_ = e->band_offset_ + AlignToLine<uint8_t>(band);
-  e->scratch_stride_ = e->im2col_offset_ + AlignToLine<uint8_t>(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) -
-                       e->ring_offset_;
+  e->scratch_stride_ =
+      e->im2col_offset_ + AlignToLine<uint8_t>(static_cast<size_t>(net.stem.g.out_w) * e->stem_.depth) - e->ring_offset_;
   e->workers_ = std::make_unique<Workers>(threads);
   e->head_offset_ = e->ring_offset_ + e->scratch_stride_ * e->workers_->size();
   // Without a head the last block's output is pooled where it is.

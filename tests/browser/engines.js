@@ -89,7 +89,7 @@ class Page {
    * Readies a page that a test has finished with for the next one, as a new page would be: a blank
    * document, the viewport asked for, no errors or console messages recorded. Its browser context
    * (HTTP cache, permissions) stays. A new page costs 0.6-2.4 s of CPU (WebKit: a new
-   * WebKitWebDriver and MiniBrowser); this, 0.1-0.2 s.
+   * WebKitWebDriver and MiniBrowser); this, 0.1-0.3 s.
    */
   async reuse({ width = VIEWPORT.width, height = VIEWPORT.height } = {}) {
     await this.blank();

@@ -261,7 +261,7 @@ class PuppeteerPage extends Page {
 // WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver, a W3C WebDriver (HTTP + JSON) server.
 
 // WebDriver's element reference key.
-export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 function freePort() {
   return new Promise((resolve, reject) => {

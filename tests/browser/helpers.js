@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { REPO, sharedDir, start } from '../../scripts/serve.js';
-import { ELEMENT, launchEngine, selectedEngines, sleep } from './engines.js';
+import { launchEngine, selectedEngines, sleep } from './engines.js';
 
 export { REPO, sleep, start };
 export const IMAGES = path.join(sharedDir(), 'images');
@@ -265,10 +265,18 @@ export const errorText = (page) => page.evaluate(() => (document.querySelector('
 export async function holdRecord(ctx, page, name, ms, device) {
   const selector = `${card(name)} button.record`;
   if (ctx.engine === 'webkit') {
-    const el = (await page.command('POST', '/element', { using: 'css selector', value: selector }))[ELEMENT];
+    // The button's centre in viewport coordinates, found by the page. With the element as the
+    // pointer's origin, WebKit lays the element out within the action; that action once failed
+    // with an empty 'unknown error' (CI, a busy machine). Here the action only sends input.
+    const { x, y } = await page.evaluate((s) => {
+      const button = document.querySelector(s);
+      button.scrollIntoView({ block: 'center' });
+      const r = button.getBoundingClientRect();
+      return { x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2) };
+    }, selector);
     const actions = device === 'pointer'
       ? [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions: [
-        { type: 'pointerMove', origin: { [ELEMENT]: el }, x: 0, y: 0 }, { type: 'pointerDown', button: 0 },
+        { type: 'pointerMove', origin: 'viewport', x, y }, { type: 'pointerDown', button: 0 },
         { type: 'pause', duration: ms }, { type: 'pointerUp', button: 0 }] }]
       : [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: '\uE00D' }, { type: 'pause', duration: ms }, { type: 'keyUp', value: '\uE00D' }] }];
     if (device !== 'pointer') await page.evaluate((s) => document.querySelector(s).focus(), selector);

@@ -570,10 +570,8 @@ eachEngine('the webcam (fake camera)', (ctx) => {
       assert.deepEqual(await page.consoleMessages(), [], 'the console stays clean');
     });
   });
-}, { fakeCamera: true });
 
-eachEngine('the demo\'s Teach mode with a webcam (fake camera)', (ctx) => {
-  test('holding Record (mouse, then Space) adds a frame every 150 ms; the webcam is classified live', async () => {
+  test('Teach mode: holding Record (mouse, then Space) adds a frame every 150 ms; the webcam is classified live', async () => {
     await withPage(ctx.browser, {}, async (page) => {
       await openTeach(page, server.url);
       await addClass(page, 'left');

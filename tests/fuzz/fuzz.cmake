@@ -11,8 +11,15 @@ foreach(fuzzer model image pipeline)
 endforeach()
 
 # Seed corpora, generated at run time (tests/fuzz/make_seeds.cc).
-add_executable(mnv2_fuzz_seeds tests/fuzz/make_seeds.cc tests/cpp/tflite_writer.cc)
-target_include_directories(mnv2_fuzz_seeds PRIVATE tests/cpp)
+# With the test suites in this build (the test command's), the model writer comes compiled with
+# their data (mnv2_test_data) rather than compiled a second time.
+add_executable(mnv2_fuzz_seeds tests/fuzz/make_seeds.cc)
+if(MNV2_BUILD_TESTS)
+  target_link_libraries(mnv2_fuzz_seeds PRIVATE mnv2_test_data)
+else()
+  target_sources(mnv2_fuzz_seeds PRIVATE tests/cpp/tflite_writer.cc)
+  target_include_directories(mnv2_fuzz_seeds PRIVATE tests/cpp)
+endif()
 target_include_directories(mnv2_fuzz_seeds SYSTEM PRIVATE ${STB_INCLUDE_DIR})
 target_link_libraries(mnv2_fuzz_seeds PRIVATE mnv2_image mnv2_model)
 # stb_image_write (only used to make seeds) shifts negative values; not the code under test.

@@ -457,6 +457,21 @@ class WebDriverPage extends Page {
   }
 
   async click(selector) {
+    // First, as Playwright's click does, the element must keep its box across two animation
+    // frames: Element Click aims where the element is when it is called, so on a page still
+    // scrolling (the demo scrolls its error area into view smoothly) the click lands elsewhere.
+    // (A frame also ends after 100 ms, should the page get no animation frames.)
+    await this.waitFor((s) => new Promise((resolve) => {
+      const el = document.querySelector(s);
+      if (!el) return resolve(true); // Element Click says what is missing
+      const box = () => JSON.stringify(el.getBoundingClientRect());
+      const before = box();
+      const frame = () => new Promise((done) => {
+        requestAnimationFrame(done);
+        setTimeout(done, 100);
+      });
+      return frame().then(frame).then(() => resolve(box() === before));
+    }), selector, { what: `${selector} to hold still`, interval: 0 });
     await this.command('POST', `/element/${await this.#find(selector)}/click`, {});
   }
 

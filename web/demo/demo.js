@@ -6,7 +6,7 @@
 // A segmentation model (info.task 'segmentation': DeepLabv3) turns Classify mode into Segment mode:
 // the same inputs, the classes of the pixels drawn over the photo, a legend, no top 5 and no Teach.
 import { load, maskToImageData, simdSupported } from '../browser.js';
-import { dropped, dropTarget, enterTeach, leaveTeach, pasted, setupTeach } from './teach.js';
+import { dropped, dropTarget, enterTeach, leaveTeach, pasted, setupTeach, withDecoded } from './teach.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -501,19 +501,7 @@ async function runBlob(blob, name) {
   setStatus('busy', `${doing} ${name}…`, null);
   let result;
   try {
-    try {
-      result = await run(blob);
-    } catch (e) {
-      if (e.code !== 'E_IMAGE_DECODE') throw e;
-      // The engine reads JPEG, PNG, BMP and GIF; the browser may read more (WebP, AVIF, ...).
-      let bitmap;
-      try {
-        bitmap = await createImageBitmap(blob);
-      } catch {
-        throw e;
-      }
-      result = await run(bitmap);
-    }
+    result = await withDecoded(blob, run);
   } catch (e) {
     if (mine !== current) return;
     showImage(null);

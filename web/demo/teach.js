@@ -169,12 +169,14 @@ async function thumbnailOfBlob(blob) {
 // Examples.
 
 // Runs fn(input) on a photo: its bytes, or, when the package cannot decode them (it reads JPEG,
-// PNG, BMP and GIF), the browser's decoding of them (WebP, AVIF, ...).
-async function withDecoded(source, fn) {
+// PNG, BMP and GIF), the browser's decoding of them (WebP, AVIF, ...). A file whose type says it
+// is no image is not handed to the browser's decoder (Firefox logs its failure to the console).
+export async function withDecoded(source, fn) {
   try {
     return await fn(source);
   } catch (e) {
     if (e.code !== 'E_IMAGE_DECODE' || !(source instanceof Blob)) throw e;
+    if (source.type && !source.type.startsWith('image/')) throw e;
     let bitmap;
     try {
       bitmap = await createImageBitmap(source);

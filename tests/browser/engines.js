@@ -456,11 +456,11 @@ class WebDriverPage extends Page {
     return el[ELEMENT];
   }
 
-  async click(selector) {
-    // First, as Playwright's click does, the element must keep its box across two animation
-    // frames: Element Click aims where the element is when it is called, so on a page still
-    // scrolling (the demo scrolls its error area into view smoothly) the click lands elsewhere.
-    // (A frame also ends after 100 ms, should the page get no animation frames.)
+  // Waits, as Playwright's actions do, until the element keeps its box across two animation
+  // frames: WebDriver aims input where the element is when it is called, so on a page still
+  // scrolling (the demo scrolls its error area into view smoothly) it lands elsewhere.
+  // (A frame also ends after 100 ms, should the page get no animation frames.)
+  async #holdStill(selector) {
     await this.waitFor((s) => new Promise((resolve) => {
       const el = document.querySelector(s);
       if (!el) return resolve(true); // Element Click says what is missing
@@ -472,7 +472,21 @@ class WebDriverPage extends Page {
       });
       return frame().then(frame).then(() => resolve(box() === before));
     }), selector, { what: `${selector} to hold still`, interval: 0 });
+  }
+
+  async click(selector) {
+    await this.#holdStill(selector);
     await this.command('POST', `/element/${await this.#find(selector)}/click`, {});
+  }
+
+  /** The element's centre in viewport coordinates, scrolled into view and holding still. */
+  async centre(selector) {
+    await this.evaluate((s) => document.querySelector(s).scrollIntoView({ block: 'center' }), selector);
+    await this.#holdStill(selector);
+    return this.evaluate((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2) };
+    }, selector);
   }
 
   async setInputFiles(selector, file) {

@@ -265,15 +265,10 @@ export const errorText = (page) => page.evaluate(() => (document.querySelector('
 export async function holdRecord(ctx, page, name, ms, device) {
   const selector = `${card(name)} button.record`;
   if (ctx.engine === 'webkit') {
-    // The button's centre in viewport coordinates, found by the page. With the element as the
-    // pointer's origin, WebKit lays the element out within the action; that action once failed
-    // with an empty 'unknown error' (CI, a busy machine). Here the action only sends input.
-    const { x, y } = await page.evaluate((s) => {
-      const button = document.querySelector(s);
-      button.scrollIntoView({ block: 'center' });
-      const r = button.getBoundingClientRect();
-      return { x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2) };
-    }, selector);
+    // Aimed at the button's centre in viewport coordinates. With the element as the pointer's
+    // origin, WebKit lays the element out within the action; that action once failed with an
+    // empty 'unknown error' (CI, a busy machine). Here the action only sends input.
+    const { x, y } = await page.centre(selector);
     const actions = device === 'pointer'
       ? [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions: [
         { type: 'pointerMove', origin: 'viewport', x, y }, { type: 'pointerDown', button: 0 },

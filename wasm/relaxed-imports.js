@@ -8,4 +8,7 @@ mergeInto(LibraryManager.library, {
   qgemm_tiles: function () {
     abort('mnv2-relaxed: the kernel module was not merged (scripts/merge-relaxed.mjs)');
   },
+  qdw_interior: function () {
+    abort('mnv2-relaxed: the kernel module was not merged (scripts/merge-relaxed.mjs)');
+  },
 });

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hwy/highway.h"
+#include "kernels/qdepthwise_relaxed-inl.h"
 #include "kernels/qgemm_relaxed-inl.h"
 #include "kernels/relaxed.h"
 
@@ -27,4 +28,10 @@ extern "C" void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t x_stride,
                                          const int32_t* row_sums, const uint8_t* panel, uint8_t* c,
                                          size_t c_stride, const mnv2::kernels::QPackedHeader* h) {
   k::QRelaxedTiles(x_rows, x_stride, rows, kc, row_sums, panel, c, c_stride, *h);
+}
+
+extern "C" void mnv2_relaxed_qdw_interior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t tap_step,
+                                          size_t pixel_step, size_t count, size_t channels, const uint8_t* packed,
+                                          uint8_t* out) {
+  k::QDwRelaxedInterior(r0, r1, r2, tap_step, pixel_step, count, channels, packed, out);
 }

@@ -27,6 +27,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/qdepthwise_relaxed-inl.h"
 #include "kernels/requant-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -226,9 +227,12 @@ static inline int QDwEndInterior(int in, int pad, int stride, int dilation) {
   return last_start < 0 ? 0 : last_start / stride + 1;
 }
 
-template <bool kScaled, bool kRelu>
-HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
-                       const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row) {
+// One output row: the pixels whose windows reach into the padding by QDwBorder, the
+// interior [ox_lo, ox_hi) by interior(r0, r1, r2, count, out): r0/r1/r2 at the first interior
+// window's top-left tap, out at its output pixel.
+template <class Interior>
+HWY_INLINE void QDwRowParts(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
+                            const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row, Interior&& interior) {
   const size_t C = static_cast<size_t>(s.channels);
   const int ox_lo = HWY_MIN(QDwFirstInterior(s.pad_left, s.stride), s.out_w);
   const int ox_hi = HWY_MIN(QDwEndInterior(s.in_w, s.pad_left, s.stride, s.dilation), s.out_w);
@@ -238,22 +242,43 @@ HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, cons
   }
   if (ox_lo > 0) QDwBorder(s, rows, p, h, out_row, 0, ox_lo);
   const size_t first = static_cast<size_t>(ox_lo * s.stride - s.pad_left) * C;
-  // The sliding kernel is compiled for the ReLU variant only (every depthwise layer of
-  // MobileNetV2: one more copy, not three), for undilated windows.
-  const bool slide = kRelu && s.stride == 1 && s.dilation == 1;
-  if constexpr (kRelu) {
-    if (slide) {
-      QDwInteriorS1<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first,
-                                    static_cast<size_t>(ox_hi - ox_lo), C, p, h, out_row + static_cast<size_t>(ox_lo) * C);
-    }
-  }
-  if (!slide) {
-    QDwInterior<kScaled, kRelu>(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(s.dilation) * C,
-                                static_cast<size_t>(s.stride) * C, static_cast<size_t>(ox_hi - ox_lo), C, p, h,
-                                out_row + static_cast<size_t>(ox_lo) * C);
-  }
+  interior(rows[0] + first, rows[1] + first, rows[2] + first, static_cast<size_t>(ox_hi - ox_lo),
+           out_row + static_cast<size_t>(ox_lo) * C);
   if (ox_hi < s.out_w) QDwBorder(s, rows, p, h, out_row, ox_hi, s.out_w);
 }
+
+template <bool kScaled, bool kRelu>
+HWY_INLINE void QDwRow(const DepthwiseShape& s, const uint8_t* const* rows, const QDepthwisePacked& p,
+                       const QPackedHeader& h, uint8_t* HWY_RESTRICT out_row) {
+  const size_t C = static_cast<size_t>(s.channels);
+  QDwRowParts(s, rows, p, h, out_row, [&](const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t count,
+                                          uint8_t* out) MNV2_INLINE_LAMBDA {
+    // The sliding kernel is compiled for the ReLU variant only (every depthwise layer of
+    // MobileNetV2: one more copy, not three), for undilated windows.
+    const bool slide = kRelu && s.stride == 1 && s.dilation == 1;
+    if constexpr (kRelu) {
+      if (slide) QDwInteriorS1<kScaled, kRelu>(r0, r1, r2, count, C, p, h, out);
+    }
+    if (!slide) {
+      QDwInterior<kScaled, kRelu>(r0, r1, r2, static_cast<size_t>(s.dilation) * C, static_cast<size_t>(s.stride) * C,
+                                  count, C, p, h, out);
+    }
+  });
+}
+
+#if defined(MNV2_RELAXED_QGEMM)
+// The interior on the relaxed dot product (qdepthwise_relaxed-inl.h): from the kernel module in
+// the relaxed WebAssembly build, this target's otherwise. A call per row.
+HWY_NOINLINE void QDwRelaxedRow(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t tap_step,
+                                size_t pixel_step, size_t count, size_t channels, const uint8_t* packed,
+                                uint8_t* out) {
+#if defined(MNV2_RELAXED_IMPORTS)
+  mnv2_relaxed_qdw_interior(r0, r1, r2, tap_step, pixel_step, count, channels, packed, out);
+#else
+  QDwRelaxedInterior(r0, r1, r2, tap_step, pixel_step, count, channels, packed, out);
+#endif
+}
+#endif
 
 HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* const* rows,
                                        const uint8_t* HWY_RESTRICT packed, uint8_t* HWY_RESTRICT out_row) {
@@ -274,6 +299,17 @@ HWY_NOINLINE void QDepthwiseConv3x3Row(const DepthwiseShape& s, const uint8_t* c
     memset(zero_row, h.input_zero_point, row_bytes);
     for (const uint8_t*& row : r) row = row ? row : zero_row;
   }
+#if defined(MNV2_RELAXED_QGEMM)
+  if (h.relaxed) {
+    const size_t C = static_cast<size_t>(s.channels);
+    QDwRowParts(s, r, p, h, out_row, [&](const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t count,
+                                         uint8_t* out) MNV2_INLINE_LAMBDA {
+      QDwRelaxedRow(r0, r1, r2, static_cast<size_t>(s.dilation) * C, static_cast<size_t>(s.stride) * C, count, C,
+                    packed, out);
+    });
+    return;
+  }
+#endif
   WithOutputVariant(h, [&](auto scaled, auto relu) MNV2_INLINE_LAMBDA {
     QDwRow<decltype(scaled)::value, decltype(relu)::value>(s, r, p, h, out_row);
   });

@@ -63,7 +63,8 @@ struct QPackedHeader {
   // QGemm's weight layout (kernels/relaxed.h): 0, int16 pairs for i32x4.dot_i16x8_s (below);
   // otherwise the RelaxedDot the layer was packed for, int8 quads for the relaxed dot product
   // (qgemm_relaxed-inl.h), whose staged inputs are XORed with input_xor (0 or 0x80) and whose
-  // accumulators add row_sum_factor times the sum of their row's inputs.
+  // accumulators add row_sum_factor times the sum of their row's inputs. QDepthwise: 0, or the
+  // RelaxedDot of its relaxed copy (below), whose inputs are XORed with input_xor.
   int32_t relaxed;
   int32_t input_xor;
   int32_t row_sum_factor;
@@ -128,6 +129,15 @@ constexpr size_t kQRelaxedStageBytes = 32768;
 // point: padding taps then read the zero point and add nothing), then the weights twice:
 // as five tap pairs interleaved per channel for i32x4.dot_i16x8_s (taps (0,3), (1,4),
 // (2,5), (6,7), (8,-)), each 2 * channels int16, and plain [9][channels].
+//
+// Where the engine's relaxed dot product serves (relaxed.h) a third copy follows, from the next
+// multiple of 16 bytes (QDepthwiseRelaxed), for the interior kernel of qdepthwise_relaxed-inl.h
+// (QPackedHeader::relaxed then names the form; ReLU layers only): per window column kx, per channel, the quad
+// (a[0][kx], a[1][kx], a[2][kx], 0) of int8 weights a = w - d, where d is the channel's offset
+// (0 where its nine weights fit int8; uint8 weights minus their zero point span up to 255
+// values); then per channel the quad (d, d, d, 0), whose dot product with a column's inputs
+// adds d times their sum back; then the bias the kernel starts from (the folded one, plus in
+// the signed form, whose inputs are read as x - 128, 128 times the nine weights' sum).
 constexpr int kQDwPairs = 5;
 constexpr int kQDwPairTaps[kQDwPairs][2] = {{0, 3}, {1, 4}, {2, 5}, {6, 7}, {8, -1}};
 struct QDepthwisePacked {
@@ -135,9 +145,23 @@ struct QDepthwisePacked {
   const int16_t* pairs;  // [kQDwPairs][channels][2]
   const int16_t* taps;   // [9][channels]
 };
+// The relaxed copy (read only where the header's relaxed is set).
+struct QDepthwiseRelaxed {
+  const int8_t* quads;    // [3][channels][4]
+  const int8_t* offsets;  // [channels][4]
+  const int32_t* bias;    // [channels]
+};
 inline size_t QDepthwiseParamsBytes(int channels) {
   const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
   return sizeof(QPackedHeader) + QChannelParamsBytes(c);
+}
+// Where the relaxed copy starts, and its size.
+inline size_t QDepthwiseRelaxedOffset(int channels) {
+  const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
+  return (QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t) + 15) / 16 * 16;
+}
+inline size_t QDepthwiseRelaxedBytes(int channels) {
+  return (channels > 0 ? static_cast<size_t>(channels) : 0) * (3 * 4 + 4 + sizeof(int32_t));
 }
 inline QDepthwisePacked QDepthwiseAt(const uint8_t* packed, int channels) {
   const size_t c = static_cast<size_t>(channels);
@@ -146,6 +170,14 @@ inline QDepthwisePacked QDepthwiseAt(const uint8_t* packed, int channels) {
   p.pairs = reinterpret_cast<const int16_t*>(packed + QDepthwiseParamsBytes(channels));
   p.taps = p.pairs + kQDwPairs * 2 * c;
   return p;
+}
+inline QDepthwiseRelaxed QDepthwiseRelaxedAt(const uint8_t* packed, int channels) {
+  const size_t c = static_cast<size_t>(channels);
+  QDepthwiseRelaxed r;
+  r.quads = reinterpret_cast<const int8_t*>(packed + QDepthwiseRelaxedOffset(channels));
+  r.offsets = r.quads + 3 * 4 * c;
+  r.bias = reinterpret_cast<const int32_t*>(r.offsets + 4 * c);
+  return r;
 }
 
 // The vector form of one multiplier (see the formula above) for a layer whose largest

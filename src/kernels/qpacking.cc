@@ -310,8 +310,47 @@ void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value
 
 size_t PackedQDepthwiseBytes(int channels) {
   const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
-  return QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
+  const size_t bytes = QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
+  // The relaxed copy, where the engine's relaxed dot product serves.
+  return RelaxedDotMode() == RelaxedDot::kNone ? bytes : QDepthwiseRelaxedOffset(channels) + QDepthwiseRelaxedBytes(channels);
 }
+
+namespace {
+
+// The relaxed copy of a depthwise layer (qpacked.h) for the form `mode`; false where some
+// channel's nine weights span more than 256 values or its bias would not fit.
+bool PackQDepthwiseRelaxed(const int16_t* weights, const int32_t* folded, int channels, RelaxedDot mode,
+                           uint8_t* packed) {
+  const size_t C = static_cast<size_t>(channels);
+  int8_t* quads = reinterpret_cast<int8_t*>(packed + QDepthwiseRelaxedOffset(channels));
+  int8_t* offsets = quads + 3 * 4 * C;
+  uint8_t* bias = reinterpret_cast<uint8_t*>(offsets + 4 * C);
+  for (size_t c = 0; c < C; ++c) {
+    int32_t lo = 0, hi = 0;
+    for (int t = 0; t < 9; ++t) {
+      lo = std::min<int32_t>(lo, weights[t * C + c]);
+      hi = std::max<int32_t>(hi, weights[t * C + c]);
+    }
+    const int32_t d = lo < -128 ? lo + 128 : hi > 127 ? hi - 127 : 0;
+    if (d < -128 || d > 127 || lo - d < -128 || hi - d > 127) return false;
+    int64_t sum = 0;
+    for (int t = 0; t < 9; ++t) {
+      const int32_t a = weights[t * C + c] - d;
+      quads[((t % 3) * C + c) * 4 + t / 3] = static_cast<int8_t>(a);
+      sum += a;
+    }
+    for (int i = 0; i < 3; ++i) offsets[c * 4 + i] = static_cast<int8_t>(d);
+    // The signed form reads each input as x - 128: sum (a + d) x = sum a (x - 128) + d sum (x - 128)
+    // + 128 sum a + 9 * 128 d.
+    const int64_t b = folded[c] + (mode == RelaxedDot::kSigned ? 128 * sum + 9 * 128 * d : 0);
+    if (b < std::numeric_limits<int32_t>::min() || b > std::numeric_limits<int32_t>::max()) return false;
+    const int32_t b32 = static_cast<int32_t>(b);
+    std::memcpy(bias + c * sizeof(b32), &b32, sizeof(b32));
+  }
+  return true;
+}
+
+}  // namespace
 
 void PackQDepthwise(const int16_t* weights, const int32_t* bias, const QuantizedMultiplier* mult, int channels,
                     int32_t input_zero_point, const QOutput& out, uint8_t* packed) {
@@ -347,6 +386,14 @@ void PackQDepthwise(const int16_t* weights, const int32_t* bias, const Quantized
     }
   }
   std::memcpy(pairs + kQDwPairs * 2 * C, weights, 9 * C * sizeof(int16_t));
+  // The relaxed copy for ReLU layers (their interior kernel has only the ReLU form), where the
+  // engine's relaxed dot product serves.
+  const RelaxedDot mode = RelaxedDotMode();
+  if (mode != RelaxedDot::kNone && h.relu && PackQDepthwiseRelaxed(weights, folded.data(), channels, mode, packed)) {
+    h.relaxed = static_cast<int32_t>(mode);
+    h.input_xor = mode == RelaxedDot::kSigned ? 0x80 : 0;
+    std::memcpy(packed, &h, sizeof(h));
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// The int8 GEMM on WebAssembly's relaxed dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s):
+// The int8 GEMM (and the depthwise convolution's interior) on WebAssembly's relaxed dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s):
 // 16 multiply-adds of int8 weights and input bytes per instruction, accumulated into int32
 // lanes, against 8 for i32x4.dot_i16x8_s and its add on inputs first widened to int16.
 //
@@ -75,6 +75,11 @@ MNV2_RELAXED_FUNCTION(qgemm_tiles)
 void mnv2_relaxed_qgemm_tiles(const uint8_t* x_rows, size_t x_stride, size_t rows, size_t kc, const int32_t* row_sums,
                               const uint8_t* panel, uint8_t* c, size_t c_stride,
                               const mnv2::kernels::QPackedHeader* h);
+// QDwRelaxedInterior (qdepthwise_relaxed-inl.h): `count` interior pixels of a depthwise row.
+MNV2_RELAXED_FUNCTION(qdw_interior)
+void mnv2_relaxed_qdw_interior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t tap_step,
+                               size_t pixel_step, size_t count, size_t channels, const uint8_t* packed,
+                               uint8_t* out);
 }
 #endif
 

@@ -239,11 +239,49 @@ struct QDepthwiseLayer {
     qreference::DepthwiseConv3x3(s, input, zero_point, w.data(), bias.data(), mult.data(), out, result);
   }
 };
+// Packs the layer for the form `mode` (QGemmForms) and checks that the relaxed copy was chosen
+// where it serves: ReLU layers whose channels' weights each span at most 256 values, none
+// 255 (whose offset, 128, would not fit int8).
+std::vector<uint8_t> PackQDepthwiseFor(RelaxedDot mode, const QDepthwiseLayer& l, int channels) {
+  SetRelaxedDotModeForTesting(mode);
+  std::vector<uint8_t> packed(PackedQDepthwiseBytes(channels));
+  PackQDepthwise(l.w.data(), l.bias.data(), l.mult.data(), channels, l.zero_point, l.out, packed.data());
+  SetRelaxedDotModeForTesting(RelaxedDot::kNone);
+  QPackedHeader h;
+  std::memcpy(&h, packed.data(), sizeof(h));
+  const size_t C = static_cast<size_t>(channels);
+  bool eight_bit = true;
+  for (size_t c = 0; c < C; ++c) {
+    int lo = 0, hi = 0;
+    for (int t = 0; t < 9; ++t) lo = std::min<int>(lo, l.w[t * C + c]), hi = std::max<int>(hi, l.w[t * C + c]);
+    eight_bit &= hi - lo <= 255 && hi < 255;
+  }
+  EXPECT_EQ(h.relaxed, h.relu && eight_bit ? static_cast<int32_t>(mode) : 0) << "layout";
+  return packed;
+}
+
+// A uint8 depthwise layer's weights as real ones are: stored values spread around their zero
+// point, and in some channels out to 0 and 255, so that those channels' weights (minus the
+// zero point) do not fit int8 (the relaxed copy's offsets). [9][channels].
+std::vector<int16_t> WideWeights(size_t channels, std::mt19937& rng) {
+  const int zero_point = std::uniform_int_distribution<int>(90, 165)(rng);
+  std::normal_distribution<double> d(zero_point, 35);
+  std::vector<int16_t> w(9 * channels);
+  for (int16_t& x : w) x = static_cast<int16_t>(std::clamp(static_cast<int>(std::lround(d(rng))), 0, 255) - zero_point);
+  for (size_t c = 0; c < channels; c += 3) {
+    w[(c % 9) * channels + c] = static_cast<int16_t>(-zero_point);
+    w[((c + 4) % 9) * channels + c] = static_cast<int16_t>(255 - zero_point);
+  }
+  return w;
+}
+
+// int8 or uint8 weights (RandomWeights; WideWeights for the uint8 variants with a ReLU), packed
+// without the relaxed copy.
 QDepthwiseLayer RandomQDepthwise(const DepthwiseShape& s, bool int8, int variant, std::mt19937& rng) {
   const size_t C = static_cast<size_t>(s.channels);
   QDepthwiseLayer l;
   l.in = RandomBytes(static_cast<size_t>(s.in_h) * s.in_w * C, rng);
-  l.w = RandomWeights(9 * C, int8, rng);
+  l.w = !int8 && variant % 3 == 1 ? WideWeights(C, rng) : RandomWeights(9 * C, int8, rng);
   l.bias = RandomBias(C, 1 << 12, rng);
   l.mult = RandomMultipliers(C, int8, rng, variant, 9);
   l.out = RandomOutput(rng, variant);
@@ -260,19 +298,22 @@ void CheckQDepthwise(const DepthwiseShape& s, int split, bool int8, int variant,
   const size_t C = static_cast<size_t>(s.channels);
   const QDepthwiseLayer l = RandomQDepthwise(s, int8, variant, rng);
   const std::vector<uint8_t>& in = l.in;
-  const std::vector<uint8_t>& packed = l.packed;
-  ExpectVectorPath(packed, variant);
+  ExpectVectorPath(l.packed, variant);
 
   const size_t out_size = static_cast<size_t>(s.out_h) * s.out_w * C;
   std::vector<uint8_t> want(out_size);
   l.Reference(s, in.data(), want.data());
-  std::vector<uint8_t> got(out_size, kByteCanary);
-  QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), split, s.out_h);
-  const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
-  for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kByteCanary) << what << ": wrote before split";
-  QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, split);
-  ASSERT_TRUE(SameBytes(got, want, what));
-  if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
+  for (RelaxedDot mode : QGemmForms()) {
+    const std::string form = what + " relaxed " + RelaxedDotName(mode);
+    const std::vector<uint8_t> packed = PackQDepthwiseFor(mode, l, s.channels);
+    std::vector<uint8_t> got(out_size, kByteCanary);
+    QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), split, s.out_h);
+    const size_t split_at = static_cast<size_t>(split) * s.out_w * C;
+    for (size_t i = 0; i < split_at; ++i) ASSERT_EQ(got[i], kByteCanary) << form << ": wrote before split";
+    QDepthwiseConv3x3(s, in.data(), packed.data(), got.data(), 0, split);
+    ASSERT_TRUE(SameBytes(got, want, form));
+    if (variant % 7 != 3 && variant % 7 != 5) ExpectSpread(got, l.out);
+  }
 }
 
 // A KxK convolution as QIm2ColRow + QGemm against the direct reference.

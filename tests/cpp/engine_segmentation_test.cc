@@ -15,6 +15,7 @@
 #include "engine/planned.h"
 #include "engine/quantized_engine.h"
 #include "image/image.h"
+#include "kernels/relaxed.h"
 #include "model/builder.h"
 #include "reference_network.h"
 #include "test_data.h"
@@ -229,6 +230,18 @@ TEST_P(RealSegmentation, MatchesTheReferenceMask) {
     EXPECT_EQ(Differences(got, testing::QReferenceSegmentation(net_, photo.rgb)), 0u) << "against the reference";
   }
   EXPECT_EQ(Differences(PlannedMask(net_, engine::Precision::kInt8, 2, photo.rgb), got), 0u) << "2 threads";
+#if defined(MNV2_RELAXED_QGEMM) && !defined(__EMSCRIPTEN__)
+  // Packed for the relaxed build's kernels (engine_quantized_test.cc), the atrous depthwise
+  // layers' interiors included: the same mask in either form of the relaxed dot product. On the
+  // thinner file, as the reference (the emulated instruction is slow).
+  for (kernels::RelaxedDot form : {kernels::RelaxedDot::kUnsigned, kernels::RelaxedDot::kSigned}) {
+    if (!GetParam().reference) break;
+    kernels::SetRelaxedDotModeForTesting(form);
+    const std::vector<uint8_t> relaxed = PlannedMask(net_, engine::Precision::kInt8, 1, photo.rgb);
+    kernels::SetRelaxedDotModeForTesting(kernels::RelaxedDot::kNone);
+    EXPECT_EQ(Differences(relaxed, got), 0u) << "relaxed " << kernels::RelaxedDotName(form);
+  }
+#endif
   // float32 (the same file's weights dequantized) agrees closely.
   const model::Network full = Build(bytes_, false);
   const std::vector<uint8_t> fp32 = PlannedMask(full, engine::Precision::kFp32, 1, photo.rgb);

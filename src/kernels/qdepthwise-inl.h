@@ -71,9 +71,6 @@ HWY_INLINE void QDwPixel8(const uint8_t* const* x, const QDwWeights& w, VI32 bia
   *sum_hi = hn::RearrangeToOddPlusEven(hi, hi_odd);
 }
 
-// Start of each 8-channel group: multiples of 8, the last one re-based to channels - 8.
-HWY_INLINE size_t QDwGroupStart(size_t group, size_t channels) { return HWY_MIN(group * 8, channels - 8); }
-
 // What the interior kernels keep for one group of 8 channels starting at c.
 struct QDwGroup {
   QDwWeights w;

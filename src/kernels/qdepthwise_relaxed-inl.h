@@ -197,7 +197,7 @@ HWY_INLINE void QDwRelaxedInterior(const uint8_t* r0, const uint8_t* r1, const u
   const bool flip = h.input_xor != 0;
   const DI8 d8;
   for (size_t g = 0; g < (C + 7) / 8; ++g) {
-    const size_t c = HWY_MIN(g * 8, C - 8);  // the last group re-based to C - 8
+    const size_t c = QDwGroupStart(g, C);
     const QDwRelaxedGroup q = LoadQDwRelaxedGroup(params, r, C, c);
     const bool offsets = !hn::AllTrue(d8, hn::Eq(hn::Or(q.d_lo, q.d_hi), hn::Zero(d8)));
     const uint8_t *x0 = r0 + c, *x1 = r1 + c, *x2 = r2 + c;

@@ -180,6 +180,12 @@ inline QDepthwiseRelaxed QDepthwiseRelaxedAt(const uint8_t* packed, int channels
   return r;
 }
 
+// The vector kernels' groups of 8 channels (at least 8): multiples of 8, the last one re-based
+// to channels - 8 (the overlap is computed twice, the same bytes).
+inline size_t QDwGroupStart(size_t group, size_t channels) {
+  return group * 8 < channels - 8 ? group * 8 : channels - 8;
+}
+
 // The vector form of one multiplier (see the formula above) for a layer whose largest
 // right shift is layer_rs; false where it is not exact. bound: the largest |x| to expect;
 // saturating: the result is clamped to 8 bits afterwards.

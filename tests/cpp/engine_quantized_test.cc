@@ -251,8 +251,8 @@ TEST_P(QuantizedRealModel, MatchesLayerByLayerReferenceByteForByte) {
 // quads, the depthwise interiors on window columns (qdepthwise_relaxed-inl.h), packed for either
 // form of the relaxed dot product, whose instruction is emulated natively. The real weights put
 // some depthwise channels out of int8's range (the offsets). Byte for byte the int16 layouts'
-// output, on 1 and 2 threads. (In WebAssembly the browser suite compares the builds in Chromium,
-// whose form is `unsigned`.)
+// output: the unsigned form on 2 threads, the signed one on 1 (the emulation is slow under ASan).
+// (In WebAssembly the browser suite compares the builds in Chromium, whose form is `unsigned`.)
 TEST_P(QuantizedRealModel, RelaxedLayoutsGiveTheSameBytes) {
 #if defined(MNV2_RELAXED_QGEMM) && !defined(__EMSCRIPTEN__)
   const std::vector<uint8_t> rgb = Raw(RawName("sunflower"));
@@ -260,16 +260,15 @@ TEST_P(QuantizedRealModel, RelaxedLayoutsGiveTheSameBytes) {
   engine_->Run();
   const std::vector<uint8_t> want(engine_->output(), engine_->output() + engine_->num_classes());
   for (kernels::RelaxedDot form : {kernels::RelaxedDot::kUnsigned, kernels::RelaxedDot::kSigned}) {
-    for (int threads : {1, 2}) {
-      kernels::SetRelaxedDotModeForTesting(form);
-      std::unique_ptr<engine::QuantizedEngine> e = MakeEngine(net_, threads);
-      kernels::SetRelaxedDotModeForTesting(kernels::RelaxedDot::kNone);
-      ASSERT_NE(e, nullptr);
-      std::copy(rgb.begin(), rgb.end(), e->input());
-      e->Run();
-      ExpectSameBytes(e->output(), want,
-                      std::string(kernels::RelaxedDotName(form)) + ", " + std::to_string(threads) + " thread(s)");
-    }
+    const int threads = form == kernels::RelaxedDot::kUnsigned ? 2 : 1;
+    kernels::SetRelaxedDotModeForTesting(form);
+    std::unique_ptr<engine::QuantizedEngine> e = MakeEngine(net_, threads);
+    kernels::SetRelaxedDotModeForTesting(kernels::RelaxedDot::kNone);
+    ASSERT_NE(e, nullptr);
+    std::copy(rgb.begin(), rgb.end(), e->input());
+    e->Run();
+    ExpectSameBytes(e->output(), want,
+                    std::string(kernels::RelaxedDotName(form)) + ", " + std::to_string(threads) + " thread(s)");
   }
 #else
   GTEST_SKIP() << "no relaxed layouts in this build";

@@ -132,12 +132,12 @@ constexpr size_t kQRelaxedStageBytes = 32768;
 //
 // Where the engine's relaxed dot product serves (relaxed.h) a third copy follows, from the next
 // multiple of 16 bytes (QDepthwiseRelaxed), for the interior kernel of qdepthwise_relaxed-inl.h
-// (QPackedHeader::relaxed then names the form; ReLU layers only): per window column kx, per channel, the quad
-// (a[0][kx], a[1][kx], a[2][kx], 0) of int8 weights a = w - d, where d is the channel's offset
-// (0 where its nine weights fit int8; uint8 weights minus their zero point span up to 255
-// values); then per channel the quad (d, d, d, 0), whose dot product with a column's inputs
-// adds d times their sum back; then the bias the kernel starts from (the folded one, plus in
-// the signed form, whose inputs are read as x - 128, 128 times the nine weights' sum).
+// (QPackedHeader::relaxed then names the form; ReLU layers only): per window column kx, per
+// channel, the quad (a[0][kx], a[1][kx], a[2][kx], 0) of int8 weights a = w - d, where d is the
+// channel's offset (0 where its nine weights fit int8; uint8 weights minus their zero point span
+// up to 255 values); then per channel the quad (d, d, d, 0), whose dot product with a column's
+// inputs adds d times their sum back; then the bias the kernel starts from (the folded one, plus
+// in the signed form, whose inputs are read as x - 128, 128 times the nine weights a + d).
 constexpr int kQDwPairs = 5;
 constexpr int kQDwPairTaps[kQDwPairs][2] = {{0, 3}, {1, 4}, {2, 5}, {6, 7}, {8, -1}};
 struct QDepthwisePacked {

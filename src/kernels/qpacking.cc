@@ -312,7 +312,8 @@ size_t PackedQDepthwiseBytes(int channels) {
   const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
   const size_t bytes = QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
   // The relaxed copy, where the engine's relaxed dot product serves.
-  return RelaxedDotMode() == RelaxedDot::kNone ? bytes : QDepthwiseRelaxedOffset(channels) + QDepthwiseRelaxedBytes(channels);
+  if (RelaxedDotMode() == RelaxedDot::kNone) return bytes;
+  return QDepthwiseRelaxedOffset(channels) + QDepthwiseRelaxedBytes(channels);
 }
 
 namespace {

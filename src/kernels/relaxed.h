@@ -1,6 +1,7 @@
-// The int8 GEMM (and the depthwise convolution's interior) on WebAssembly's relaxed dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s):
-// 16 multiply-adds of int8 weights and input bytes per instruction, accumulated into int32
-// lanes, against 8 for i32x4.dot_i16x8_s and its add on inputs first widened to int16.
+// The int8 GEMM and depthwise convolutions' interiors on WebAssembly's relaxed dot product
+// (i32x4.relaxed_dot_i8x16_i7x16_add_s): 16 multiply-adds of int8 weights and input bytes per
+// instruction, accumulated into int32 lanes, against 8 for i32x4.dot_i16x8_s and its add on
+// inputs first widened to int16.
 //
 // The instruction's result is implementation-defined when a byte of its second operand (the
 // inputs here) has its high bit set. Three forms are known, and each engine has one:

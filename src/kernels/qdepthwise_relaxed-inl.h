@@ -129,8 +129,8 @@ HWY_INLINE void QDwOffsetSums(const QDwRelaxedGroup& q, hn::Vec<DI8> lo, hn::Vec
 // interleaved once and serves three pixels.
 template <bool kOffsets, bool kFlip>
 HWY_INLINE void QDwRelaxedSlide(const uint8_t* x0, const uint8_t* x1, const uint8_t* x2, size_t channels,
-                                  size_t count, const QDwRelaxedGroup& q, const QPackedHeader& h,
-                                  uint8_t* HWY_RESTRICT o) {
+                                size_t count, const QDwRelaxedGroup& q, const QPackedHeader& h,
+                                uint8_t* HWY_RESTRICT o) {
   const size_t C = channels;
   const int32_t mode = h.relaxed;
   hn::Vec<DI8> a_lo, a_hi, b_lo, b_hi;
@@ -159,8 +159,8 @@ HWY_INLINE void QDwRelaxedSlide(const uint8_t* x0, const uint8_t* x1, const uint
 // every pixel interleaves its three columns.
 template <bool kOffsets, bool kFlip>
 HWY_INLINE void QDwRelaxedWindows(const uint8_t* x0, const uint8_t* x1, const uint8_t* x2, size_t tap_step,
-                                    size_t pixel_step, size_t channels, size_t count, const QDwRelaxedGroup& q,
-                                    const QPackedHeader& h, uint8_t* HWY_RESTRICT o) {
+                                  size_t pixel_step, size_t channels, size_t count, const QDwRelaxedGroup& q,
+                                  const QPackedHeader& h, uint8_t* HWY_RESTRICT o) {
   const size_t T = tap_step;
   const int32_t mode = h.relaxed;
   MNV2_NO_UNROLL

@@ -239,6 +239,7 @@ struct QDepthwiseLayer {
     qreference::DepthwiseConv3x3(s, input, zero_point, w.data(), bias.data(), mult.data(), out, result);
   }
 };
+
 // Packs the layer for the form `mode` (QGemmForms) and checks that the relaxed copy was chosen
 // where it serves: ReLU layers whose channels' weights each span at most 256 values, none
 // 255 (whose offset, 128, would not fit int8).

@@ -155,11 +155,12 @@ inline size_t QDepthwiseParamsBytes(int channels) {
   const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
   return sizeof(QPackedHeader) + QChannelParamsBytes(c);
 }
-// Where the relaxed copy starts, and its size.
-inline size_t QDepthwiseRelaxedOffset(int channels) {
+// The parameters and the two int16 copies of the weights; where the relaxed copy starts, and its size.
+inline size_t QDepthwiseInt16Bytes(int channels) {
   const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
-  return (QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t) + 15) / 16 * 16;
+  return QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
 }
+inline size_t QDepthwiseRelaxedOffset(int channels) { return (QDepthwiseInt16Bytes(channels) + 15) / 16 * 16; }
 inline size_t QDepthwiseRelaxedBytes(int channels) {
   return (channels > 0 ? static_cast<size_t>(channels) : 0) * (3 * 4 + 4 + sizeof(int32_t));
 }

@@ -309,10 +309,8 @@ void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value
 // ---------------------------------------------------------------------------
 
 size_t PackedQDepthwiseBytes(int channels) {
-  const size_t c = channels > 0 ? static_cast<size_t>(channels) : 0;
-  const size_t bytes = QDepthwiseParamsBytes(channels) + (kQDwPairs * 2 + 9) * c * sizeof(int16_t);
   // The relaxed copy, where the engine's relaxed dot product serves.
-  if (RelaxedDotMode() == RelaxedDot::kNone) return bytes;
+  if (RelaxedDotMode() == RelaxedDot::kNone) return QDepthwiseInt16Bytes(channels);
   return QDepthwiseRelaxedOffset(channels) + QDepthwiseRelaxedBytes(channels);
 }
 

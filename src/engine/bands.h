@@ -37,6 +37,44 @@ inline int RingRows(const model::ConvGeometry& g, int band_rows) {
   return std::min(g.in_h, (band_rows - 1) * g.stride + WindowSpan(g));
 }
 
+// The input rows a thread's ring holds, [lo, hi), while its bands go down the rows or up them
+// (Workers::Claims; one way only): Need gives the rows of a band's window not held yet,
+// [*first, *last), for the caller to produce into their slots (row % slots). A window spans at
+// most the ring's slots (RingRows), so the rows held from then on are the window's.
+class RingWindow {
+ public:
+  void Need(int lo, int hi, int* first, int* last) {
+    *first = lo;
+    *last = hi;
+    if (lo < hi_ && hi > lo_) {  // the rows held that the window covers stay
+      if (lo >= lo_) {
+        *first = std::min(hi_, hi);  // going down
+      } else {
+        *last = lo_;  // going up
+      }
+    }
+    lo_ = lo;
+    hi_ = hi;
+  }
+
+ private:
+  int lo_ = 0, hi_ = 0;
+};
+
+// Calls band(oy0, oy1) for each band of at most band_rows output rows of the rows a thread
+// claims (Workers::Claims), taken in its claims' direction, so that its ring slides one way.
+template <class Claims, class Band>
+void ForEachBand(Claims& claims, int band_rows, Band&& band) {
+  int begin, end;
+  while (claims.Next(&begin, &end)) {
+    for (int done = 0; done < end - begin; done += band_rows) {
+      const int rows = std::min(band_rows, end - begin - done);
+      const int oy0 = claims.down() ? begin + done : end - done - rows;
+      band(oy0, oy0 + rows);
+    }
+  }
+}
+
 // Whether a block may write its output over its own input, both starting at the same place
 // (one thread): every band's output (out_row elements per output row) must end before the
 // first input row (in_row elements, the same unit) still unread. With `ring`, the input is

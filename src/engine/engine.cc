@@ -302,21 +302,19 @@ void Engine::WarmUp() const {
   }
 }
 
-void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end,
-                      int t) {
+void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out, Workers::Claims& rows, int t) {
   const ConvGeometry& g = b.depthwise.g;
   const kernels::DepthwiseShape ds = ToDepthwiseShape(g);
   const PointwisePlan& p = b.project;
   const size_t dw_row = OutRowFloats(g), out_row = OutRowFloats(p.g);
   float* band = arena_.data() + b.band_offset + t * scratch_stride_;
-  int produced = 0;  // rows below this are in the ring
-  for (int oy0 = row_begin; oy0 < row_end; oy0 += b.band_rows) {
-    const int oy1 = std::min(oy0 + b.band_rows, row_end);
-    int lo, hi;
-    WindowRows(g, oy0, oy1, &lo, &hi);
+  RingWindow window;
+  ForEachBand(rows, b.band_rows, [&](int oy0, int oy1) {
     if (b.source != RowSource::kInput) {
-      ProduceRows(b, in, std::max(lo, produced), hi, t);
-      produced = hi;
+      int lo, hi, first, last;
+      WindowRows(g, oy0, oy1, &lo, &hi);
+      window.Need(lo, hi, &first, &last);
+      ProduceRows(b, in, first, last, t);
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
@@ -339,7 +337,7 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
       kernels::Add(dst, in + static_cast<size_t>(oy0) * out_row, static_cast<size_t>(oy1 - oy0) * out_row, dst,
                    -kInf, kInf);
     }
-  }
+  });
 }
 
 void Engine::RunShare(int t) {
@@ -352,8 +350,8 @@ void Engine::RunShare(int t) {
     workers_->Sync();
   }
   for (const InvertedResidualPlan& b : blocks_) {
-    workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
-    if (begin < end) RunBlock(b, arena + b.in_offset, arena + b.out_offset, begin, end, t);
+    Workers::Claims rows(*workers_, b.depthwise.g.out_h, b.band_rows, t);
+    RunBlock(b, arena + b.in_offset, arena + b.out_offset, rows, t);
     workers_->Sync();
   }
   if (task_ == model::Task::kSegmentation) return RunSegmentationShare(t);

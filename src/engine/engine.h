@@ -132,7 +132,8 @@ class Engine {
   void RunSegmentationShare(int t);
   // Thread t's share of the network: its rows of every block, with a barrier after each.
   void RunShare(int t);
-  void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, int row_begin, int row_end, int t);
+  // Block b on the rows thread t claims.
+  void RunBlock(const InvertedResidualPlan& b, const float* in, float* out, Workers::Claims& rows, int t);
   // The kernels of the stem and of the blocks planned so far, on zeros, or ones where zeros
   // would be skipped (engine/warm_up.h).
   void WarmUp() const;

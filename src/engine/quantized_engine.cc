@@ -419,21 +419,20 @@ void QuantizedEngine::ProduceRows(const QInvertedResidualPlan& b, const uint8_t*
   }
 }
 
-void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin,
-                               int row_end, int t) {
+void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out,
+                               Workers::Claims& rows, int t) {
   const ConvGeometry& g = b.depthwise.g;
   const kernels::DepthwiseShape ds = ToDepthwiseShape(g);
   const QPointwisePlan& p = b.project;
   const size_t dw_row = RowBytes(g.out_w, g.out_c), out_row = RowBytes(p.g.out_w, p.g.out_c);
   uint8_t* band = arena_.data() + band_offset_ + t * scratch_stride_;
-  int produced = 0;  // rows below this are in the ring
-  for (int oy0 = row_begin; oy0 < row_end; oy0 += b.band_rows) {
-    const int oy1 = std::min(oy0 + b.band_rows, row_end);
-    int lo, hi;
-    WindowRows(g, oy0, oy1, &lo, &hi);
+  RingWindow window;
+  ForEachBand(rows, b.band_rows, [&](int oy0, int oy1) {
     if (b.source == RowSource::kExpand || b.source == RowSource::kStem) {
-      ProduceRows(b, in, std::max(lo, produced), hi, t);
-      produced = hi;
+      int lo, hi, first, last;
+      WindowRows(g, oy0, oy1, &lo, &hi);
+      window.Need(lo, hi, &first, &last);
+      ProduceRows(b, in, first, last, t);
     }
     for (int oy = oy0; oy < oy1; ++oy) {
       const int iy = oy * g.stride - g.pad_top;
@@ -447,7 +446,7 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
       kernels::QAdd(dst, in + static_cast<size_t>(oy0) * out_row, static_cast<size_t>(oy1 - oy0) * out_row, b.add,
                     dst);
     }
-  }
+  });
 }
 
 size_t QuantizedEngine::ExpandedOffset(const QInvertedResidualPlan& b) const {
@@ -481,14 +480,16 @@ void QuantizedEngine::RunShare(int t) {
       ExpandWhole(b, in, begin, end - begin);
       workers_->Sync();
     }
-    workers_->Share(b.depthwise.g.out_h, t, &begin, &end);
-    if (begin < end) RunBlock(b, in, out, begin, end, t);
+    Workers::Claims rows(*workers_, b.depthwise.g.out_h, b.band_rows, t);
+    RunBlock(b, in, out, rows, t);
     // A next block that expands its whole input starts before the barrier, each thread on the
     // rows it has just written (its input is this block's output), into the other expansion
     // buffer (consecutive kExpanded blocks alternate slots): this block's may still be read.
     const QInvertedResidualPlan* next = i + 1 < blocks_.size() ? &blocks_[i + 1] : nullptr;
     expanded_ahead = next != nullptr && next->source == RowSource::kExpanded;
-    if (expanded_ahead) ExpandWhole(*next, out, begin * b.project.g.out_w, (end - begin) * b.project.g.out_w);
+    if (expanded_ahead) {
+      ExpandWhole(*next, out, rows.first() * b.project.g.out_w, (rows.last() - rows.first()) * b.project.g.out_w);
+    }
     workers_->Sync();
   }
   if (task_ == model::Task::kSegmentation) return RunSegmentationShare(t);

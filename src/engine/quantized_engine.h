@@ -115,7 +115,8 @@ class QuantizedEngine {
   QuantizedEngine() = default;
   // Thread t's share: its rows of the stem (unless fused), of every block and of the head.
   void RunShare(int t);
-  void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, int row_begin, int row_end, int t);
+  // Block b on the rows thread t claims.
+  void RunBlock(const QInvertedResidualPlan& b, const uint8_t* in, uint8_t* out, Workers::Claims& rows, int t);
   void ProduceRows(const QInvertedResidualPlan& b, const uint8_t* in, int first, int last, int t);
   const uint8_t* RingRow(const QInvertedResidualPlan& b, const uint8_t* in, int row, int t) const;
   // kExpanded: where the block's whole expansion is in the arena; ExpandWhole computes pixels

@@ -81,6 +81,7 @@ void Workers::Loop(const std::shared_ptr<Team>& team, int t) {
     seen = team->generation;
     if (t >= team->active) continue;
     const std::function<void(int)>* job = team->job;
+    team->shares[t] = 0;
     lock.unlock();
     (*job)(t);
     lock.lock();
@@ -99,6 +100,7 @@ void Workers::Run(const std::function<void(int)>& job) {
       ++team.generation;
     }
   }
+  team.shares[0] = 0;
   if (team.active == 1) {
     job(0);
     return;
@@ -141,6 +143,65 @@ void Workers::Sync() {
   std::unique_lock<std::mutex> lock(team.mutex);
   team.synced.wait(lock, [&] { return team.round.load(std::memory_order_acquire) != round; });
 }
+
+#if !MNV2_SINGLE_THREADED
+Workers::Claims::Claims(Workers& workers, int n, int unit, int t) : unit_(std::max(1, unit)) {
+  Team& team = *workers.team_;
+  const int k = team.active;
+  const int share = team.shares[t]++;
+  if (k == 1 || n < 2 * k * unit_ || n > 0xFFFF) {
+    workers.Share(n, t, &begin_, &end_);
+    first_ = last_ = begin_;
+    return;
+  }
+  const int pairs = (k + 1) / 2, pair = t / 2;
+  begin_ = static_cast<int>(static_cast<long long>(n) * pair / pairs);
+  end_ = static_cast<int>(static_cast<long long>(n) * (pair + 1) / pairs);
+  down_ = t % 2 == 0;
+  first_ = last_ = down_ ? begin_ : end_;
+  if (down_ && t + 1 == k) return;  // no partner
+  state_ = &team.claims[pair].rows;
+  // Distinct from the tag of the pair's share before this one: the same Run's previous share,
+  // or the previous Run's (Run increments the generation whenever threads take part).
+  tag_ = (static_cast<uint64_t>(team.generation) << 8 | static_cast<uint8_t>(share)) & 0xFFFFFFFFu;
+}
+
+bool Workers::Claims::Next(int* begin, int* end) {
+  if (state_ == nullptr) {
+    if (begin_ >= end_ || last_ == end_) return false;
+    *begin = first_ = begin_;
+    *end = last_ = end_;
+    return true;
+  }
+  uint64_t seen = state_->load(std::memory_order_acquire);
+  for (;;) {
+    int top = begin_, bottom = end_;
+    if (seen >> 32 == tag_) {
+      top = static_cast<int>(seen >> 16 & 0xFFFF);
+      bottom = static_cast<int>(seen & 0xFFFF);
+    }
+    const int left = bottom - top;
+    if (left <= 0) return false;
+    const int take = std::min(left, std::max(unit_, left / 4 / unit_ * unit_));
+    if (down_) {
+      top += take;
+    } else {
+      bottom -= take;
+    }
+    const uint64_t next = tag_ << 32 | static_cast<uint64_t>(top) << 16 | static_cast<uint64_t>(bottom);
+    if (state_->compare_exchange_weak(seen, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      if (down_) {
+        *begin = top - take;
+        *end = last_ = top;
+      } else {
+        *begin = first_ = bottom;
+        *end = bottom + take;
+      }
+      return true;
+    }
+  }
+}
+#endif
 
 }  // namespace engine
 }  // namespace mnv2

@@ -18,6 +18,8 @@
 #ifndef MNV2_ENGINE_WORKERS_H_
 #define MNV2_ENGINE_WORKERS_H_
 
+#include <stdint.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -56,6 +58,56 @@ class Workers {
   // Within a job: returns once every thread of the job has called it.
   void Sync();
 
+  // Within a job: thread t's share of n rows, claimed as the work goes, so that the rows split
+  // where the threads' speeds put them (on a machine with other load, a thread can lose its
+  // core for a while: with even shares the others then wait at the next Sync).
+  //
+  // Threads pair up, 2i and 2i + 1 on the i-th of ceil(k / 2) even segments of the rows. In a
+  // pair, the even thread claims rows from the segment's top down, the odd one from its bottom
+  // up, until they meet; a thread without a partner takes its segment whole. A claim is a
+  // quarter of the rows left, in whole units (a band of the caller's), at least one unit. Each
+  // thread's rows are one range, claimed in order in its direction. With fewer than two units
+  // per thread, or more rows than a claim can hold (65,535), the rows split as Share splits
+  // them, one claim each.
+  //
+  // All threads of the job make the same dynamic shares in the same order, with the same n and
+  // unit, and a Sync() separates two of them (a pair's claims share state).
+  //
+  // (Without threads, one claim of every row: inline, so that the engines' code for claims
+  // going up compiles away.)
+  class Claims {
+   public:
+#if MNV2_SINGLE_THREADED
+    Claims(Workers&, int n, int, int) : end_(n) {}
+    bool Next(int* begin, int* end) {
+      if (last_ == end_) return false;
+      *begin = 0;
+      *end = last_ = end_;
+      return true;
+    }
+    static constexpr bool down() { return true; }
+#else
+    Claims(Workers& workers, int n, int unit, int t);
+    // The next claim, [*begin, *end); false when no row is left.
+    bool Next(int* begin, int* end);
+    // Whether this thread's claims go down (else up).
+    bool down() const { return down_; }
+#endif
+    // The rows claimed so far, [first(), last()).
+    int first() const { return first_; }
+    int last() const { return last_; }
+
+   private:
+#if !MNV2_SINGLE_THREADED
+    std::atomic<uint64_t>* state_ = nullptr;  // the pair's (nullptr: the one claim [begin_, end_))
+    uint64_t tag_ = 0;                        // this share's tag in *state_
+    int begin_ = 0, unit_ = 1;
+    bool down_ = true;
+#endif
+    int end_ = 0;
+    int first_ = 0, last_ = 0;
+  };
+
  private:
   // What the threads share; it outlives the Workers while a thread not yet started holds it.
   struct Team {
@@ -70,6 +122,14 @@ class Workers {
     // The barrier: threads arrived in this round, and the round number (changed under mutex).
     std::atomic<int> arrived{0};
     std::atomic<unsigned> round{0};
+    // Claims: each pair's rows left, [top, bottom), with the tag of the share they belong to
+    // (tag << 32 | top << 16 | bottom; another tag: the share has not begun), on its own cache
+    // line; and each thread's dynamic shares so far in the current job.
+    struct alignas(64) ClaimState {
+      std::atomic<uint64_t> rows{0};
+    };
+    ClaimState claims[kMaxThreads / 2];
+    int shares[kMaxThreads] = {};
   };
   static void Loop(const std::shared_ptr<Team>& team, int t);
   static int Running(unsigned started, int size);

@@ -1,11 +1,14 @@
-// engine/bands.h: bands cover every output row once, and the ring of a block's depthwise input
-// rows holds each band's whole window at once, whatever row a thread's share starts at, over
-// every geometry of MobileNetV2 and of small inputs, strides, paddings and band heights.
+// engine/bands.h: bands cover every output row of a thread's claims once, in the claims'
+// direction, and the ring of a block's depthwise input rows holds each band's whole window when
+// it runs, each row produced once, wherever the threads' rows meet and whichever way a thread's
+// claims go, over every geometry of MobileNetV2 and of small inputs, strides, paddings and band
+// heights.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/bands.h"
 
@@ -28,36 +31,102 @@ ConvGeometry Depthwise3x3(int in_h, int stride, bool same) {
   return g;
 }
 
-// Runs the bands of g from output row oy_begin on as the engines do (engine.cc RunBlock and
-// ProduceRows) and checks the windows and the ring.
-void CheckBands(const ConvGeometry& g, int band_rows, int oy_begin) {
+// Claims as Workers::Claims gives them: a list of row ranges, all down or all up.
+class ListedClaims {
+ public:
+  ListedClaims(std::vector<std::pair<int, int>> claims, bool down) : claims_(std::move(claims)), down_(down) {}
+  bool Next(int* begin, int* end) {
+    if (next_ == claims_.size()) return false;
+    *begin = claims_[next_].first;
+    *end = claims_[next_].second;
+    ++next_;
+    return true;
+  }
+  bool down() const { return down_; }
+
+ private:
+  std::vector<std::pair<int, int>> claims_;
+  bool down_;
+  size_t next_ = 0;
+};
+
+// Rows [from, to) as a thread claims them going down (from `from`) or up (from `to`), in claims
+// of sizes cycling through 1 .. 2 * band_rows + 1 rows, so that bands split at every offset.
+ListedClaims Claimed(int from, int to, int band_rows, bool down) {
+  std::vector<std::pair<int, int>> claims;
+  int size = 1;
+  for (int top = from, bottom = to; top < bottom; size = size % (2 * band_rows + 1) + 1) {
+    const int take = std::min(size, bottom - top);
+    if (down) {
+      claims.emplace_back(top, top + take);
+      top += take;
+    } else {
+      claims.emplace_back(bottom - take, bottom);
+      bottom -= take;
+    }
+  }
+  return ListedClaims(std::move(claims), down);
+}
+
+// Runs the bands of g over output rows [from, to), claimed going down or up, as the engines do
+// (engine.cc RunBlock and ProduceRows), and checks the windows and the ring's slots.
+void CheckBands(const ConvGeometry& g, int band_rows, int from, int to, bool down) {
   SCOPED_TRACE("in_h " + std::to_string(g.in_h) + " stride " + std::to_string(g.stride) + " pad_top " +
-               std::to_string(g.pad_top) + " band_rows " + std::to_string(band_rows) + " from row " +
-               std::to_string(oy_begin));
+               std::to_string(g.pad_top) + " band_rows " + std::to_string(band_rows) + " rows " +
+               std::to_string(from) + " to " + std::to_string(to) + (down ? " down" : " up"));
   const int slots = engine::RingRows(g, band_rows);
   ASSERT_GE(slots, 1);
   ASSERT_LE(slots, g.in_h);
-  int produced = 0;
-  for (int oy0 = oy_begin; oy0 < g.out_h; oy0 += band_rows) {
-    const int oy1 = std::min(oy0 + band_rows, g.out_h);
-    int lo, hi;
+  std::vector<int> slot_row(slots, -1);   // the input row each slot holds
+  std::vector<int> produced(g.in_h, 0);  // times each input row was produced
+  std::vector<int> done(g.out_h, 0);     // times each output row was in a band
+  engine::RingWindow window;
+  ListedClaims claims = Claimed(from, to, band_rows, down);
+  int previous = down ? -1 : g.out_h;
+  engine::ForEachBand(claims, band_rows, [&](int oy0, int oy1) {
+    ASSERT_LT(oy0, oy1);
+    ASSERT_LE(oy1 - oy0, band_rows);
+    // Bands go one way.
+    if (down) {
+      EXPECT_GT(oy0, previous);
+    } else {
+      EXPECT_LT(oy1 - 1, previous);
+    }
+    previous = down ? oy1 - 1 : oy0;
+    for (int oy = oy0; oy < oy1; ++oy) ++done[oy];
+    int lo, hi, first, last;
     engine::WindowRows(g, oy0, oy1, &lo, &hi);
-    // The rows the band's outputs read, inside the input.
+    window.Need(lo, hi, &first, &last);
+    ASSERT_LE(first, last);
+    for (int row = first; row < last; ++row) {
+      ++produced[row];
+      slot_row[row % slots] = row;
+    }
+    // The rows the band's outputs read: inside the window, and in the ring now.
     for (int oy = oy0; oy < oy1; ++oy) {
       for (int ky = 0; ky < 3; ++ky) {
         const int iy = oy * g.stride - g.pad_top + ky;
         if (iy >= 0 && iy < g.in_h) {
           EXPECT_TRUE(iy >= lo && iy < hi) << "row " << iy << " of output row " << oy;
+          EXPECT_EQ(slot_row[iy % slots], iy) << "row " << iy << " of output row " << oy;
         }
       }
     }
-    // The window's rows are all in the ring at once: distinct slots.
-    std::set<int> taken;
-    for (int row = lo; row < hi; ++row) taken.insert(row % slots);
-    EXPECT_EQ(static_cast<int>(taken.size()), hi - lo) << "band at " << oy0;
-    // Rows are produced in order, each once.
-    EXPECT_LE(std::max(lo, produced), hi);
-    produced = std::max(produced, hi);
+  });
+  for (int oy = 0; oy < g.out_h; ++oy) EXPECT_EQ(done[oy], oy >= from && oy < to ? 1 : 0) << "output row " << oy;
+  // Each input row is produced once.
+  for (int row = 0; row < g.in_h; ++row) EXPECT_LE(produced[row], 1) << "input row " << row;
+}
+
+// Every split of the rows between two threads, the first going down from the top, the second
+// up from the bottom (Workers::Claims).
+void CheckSplits(const ConvGeometry& g, int band_rows) {
+  for (int meet = 0; meet <= g.out_h; ++meet) {
+    CheckBands(g, band_rows, 0, meet, true);
+    CheckBands(g, band_rows, meet, g.out_h, false);
+    // A thread's share that starts inside the rows (Workers::Share's, or a later pair's segment).
+    CheckBands(g, band_rows, meet, g.out_h, true);
+    CheckBands(g, band_rows, 0, meet, false);
   }
 }
 
@@ -68,7 +137,7 @@ TEST(Bands, MobileNetV2Blocks) {
       const ConvGeometry g = Depthwise3x3(in_h, stride, true);
       const int band_rows = engine::BandRows(g);
       EXPECT_GE(band_rows * g.out_w, std::min(engine::kMinBandPixels, g.out_h * g.out_w));
-      for (int oy_begin = 0; oy_begin < g.out_h; ++oy_begin) CheckBands(g, band_rows, oy_begin);
+      CheckSplits(g, band_rows);
     }
   }
 }
@@ -80,7 +149,7 @@ TEST(Bands, EveryGeometry) {
         if (!same && in_h < 3) continue;
         const ConvGeometry g = Depthwise3x3(in_h, stride, same);
         for (int band_rows = 1; band_rows <= 9; ++band_rows) {
-          for (int oy_begin = 0; oy_begin < g.out_h; ++oy_begin) CheckBands(g, band_rows, oy_begin);
+          CheckSplits(g, band_rows);
           if (HasFatalFailure()) return;
         }
       }

@@ -1,7 +1,8 @@
 // A fixed team of threads for one engine: Run(job) calls job(t) once for every t in
 // [0, running()), t = 0 on the calling thread, and returns when all have finished. Inside a
-// job, Sync() is a barrier across those threads and Share() splits rows among them (the
-// engine runs a network block by block, each thread taking a share of every block's rows).
+// job, Sync() is a barrier across those threads, Share() splits rows evenly among them and
+// Claims hands rows out as the work goes (the engines run a network block by block, each thread
+// claiming a share of every block's rows).
 //
 // Started once when the engine is planned, so an inference creates no thread. In a
 // WebAssembly module built without threads (MNV2_SINGLE_THREADED) the team is the

@@ -43,14 +43,14 @@ inline int RingRows(const model::ConvGeometry& g, int band_rows) {
 // most the ring's slots (RingRows), so the rows held from then on are the window's.
 class RingWindow {
  public:
-  void Need(int lo, int hi, int* first, int* last) {
+  void Need(int lo, int hi, bool down, int* first, int* last) {
     *first = lo;
     *last = hi;
     if (lo < hi_ && hi > lo_) {  // the rows held that the window covers stay
-      if (lo >= lo_) {
-        *first = std::min(hi_, hi);  // going down
+      if (down) {
+        *first = std::min(hi_, hi);
       } else {
-        *last = lo_;  // going up
+        *last = lo_;
       }
     }
     lo_ = lo;

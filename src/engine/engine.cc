@@ -313,7 +313,7 @@ void Engine::RunBlock(const InvertedResidualPlan& b, const float* in, float* out
     if (b.source != RowSource::kInput) {
       int lo, hi, first, last;
       WindowRows(g, oy0, oy1, &lo, &hi);
-      window.Need(lo, hi, &first, &last);
+      window.Need(lo, hi, rows.down(), &first, &last);
       ProduceRows(b, in, first, last, t);
     }
     for (int oy = oy0; oy < oy1; ++oy) {

@@ -431,7 +431,7 @@ void QuantizedEngine::RunBlock(const QInvertedResidualPlan& b, const uint8_t* in
     if (b.source == RowSource::kExpand || b.source == RowSource::kStem) {
       int lo, hi, first, last;
       WindowRows(g, oy0, oy1, &lo, &hi);
-      window.Need(lo, hi, &first, &last);
+      window.Need(lo, hi, rows.down(), &first, &last);
       ProduceRows(b, in, first, last, t);
     }
     for (int oy = oy0; oy < oy1; ++oy) {

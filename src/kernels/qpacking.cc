@@ -269,40 +269,51 @@ int QIm2ColDepth(const ConvShape& s) {
 }
 
 void QIm2ColRow(const ConvShape& s, const uint8_t* in, int oy, uint8_t pad_value, uint8_t* rows) {
-  const int depth = QIm2ColDepth(s);
+  // The shape in locals: as far as the compiler knows, the byte stores below may change it.
+  const int in_h = s.in_h, in_w = s.in_w, kernel_h = s.kernel_h, kernel_w = s.kernel_w, out_w = s.out_w;
+  const int stride = s.stride, pad_left = s.pad_left;
+  const size_t depth = static_cast<size_t>(QIm2ColDepth(s));
   const size_t in_c = static_cast<size_t>(s.in_c);
-  const size_t run = static_cast<size_t>(s.kernel_w) * in_c;  // one kernel row of taps
-  const size_t used = static_cast<size_t>(s.kernel_h) * run;
-  const int iy0 = oy * s.stride - s.pad_top;
-  for (int ox = 0; ox < s.out_w; ++ox) {
+  const size_t run = static_cast<size_t>(kernel_w) * in_c;  // one kernel row of taps
+  const size_t in_row = static_cast<size_t>(in_w) * in_c;
+  const int iy0 = oy * stride - s.pad_top;
+  // The 3x3 RGB stem's windows inside the image: three copies of 9 bytes, each a constant-size
+  // memcpy (two moves).
+  const bool stem = run == 9 && kernel_h == 3 && iy0 >= 0 && iy0 + 3 <= in_h;
+  const uint8_t* top = stem ? in + static_cast<size_t>(iy0) * in_row : in;
+  for (int ox = 0; ox < out_w; ++ox) {
     uint8_t* dst = rows + static_cast<size_t>(ox) * depth;
-    const int ix0 = ox * s.stride - s.pad_left;
-    const bool inside_x = ix0 >= 0 && ix0 + s.kernel_w <= s.in_w;
-    for (int ky = 0; ky < s.kernel_h; ++ky, dst += run) {
+    // The zero tail (under 8 bytes) as one 8-byte store at the slot's end, before the taps
+    // that overwrite the rest of it.
+    if (depth >= 8) std::memset(dst + depth - 8, 0, 8);
+    const int ix0 = ox * stride - pad_left;
+    const bool inside_x = ix0 >= 0 && ix0 + kernel_w <= in_w;
+    if (stem && inside_x) {
+      const uint8_t* src = top + static_cast<size_t>(ix0) * in_c;
+      std::memcpy(dst, src, 9);
+      std::memcpy(dst + 9, src + in_row, 9);
+      std::memcpy(dst + 18, src + 2 * in_row, 9);
+      continue;
+    }
+    for (int ky = 0; ky < kernel_h; ++ky, dst += run) {
       const int iy = iy0 + ky;
-      if (iy < 0 || iy >= s.in_h) {
+      if (iy < 0 || iy >= in_h) {
         for (size_t i = 0; i < run; ++i) dst[i] = pad_value;
         continue;
       }
-      const uint8_t* row = in + static_cast<size_t>(iy) * s.in_w * in_c;
+      const uint8_t* row = in + static_cast<size_t>(iy) * in_row;
       if (inside_x) {
-        // A few bytes: a plain loop beats a memcpy call, and a memcpy of constant size (the
-        // 3x3 RGB stem's 9 bytes) is two moves.
+        // A few bytes: a plain loop beats a memcpy call.
         const uint8_t* src = row + static_cast<size_t>(ix0) * in_c;
-        if (run == 9) {
-          std::memcpy(dst, src, 9);
-        } else {
-          for (size_t i = 0; i < run; ++i) dst[i] = src[i];
-        }
+        for (size_t i = 0; i < run; ++i) dst[i] = src[i];
         continue;
       }
-      for (int kx = 0; kx < s.kernel_w; ++kx) {
+      for (int kx = 0; kx < kernel_w; ++kx) {
         const int ix = ix0 + kx;
-        const bool inside = ix >= 0 && ix < s.in_w;
+        const bool inside = ix >= 0 && ix < in_w;
         for (size_t c = 0; c < in_c; ++c) dst[kx * in_c + c] = inside ? row[static_cast<size_t>(ix) * in_c + c] : pad_value;
       }
     }
-    for (size_t i = used; i < static_cast<size_t>(depth); ++i) rows[static_cast<size_t>(ox) * depth + i] = 0;
   }
 }
 

@@ -96,7 +96,7 @@ void CheckBands(const ConvGeometry& g, int band_rows, int from, int to, bool dow
     for (int oy = oy0; oy < oy1; ++oy) ++done[oy];
     int lo, hi, first, last;
     engine::WindowRows(g, oy0, oy1, &lo, &hi);
-    window.Need(lo, hi, &first, &last);
+    window.Need(lo, hi, down, &first, &last);
     ASSERT_LE(first, last);
     for (int row = first; row < last; ++row) {
       ++produced[row];

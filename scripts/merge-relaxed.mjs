@@ -30,7 +30,7 @@ const FEATURE_FLAGS = ['--enable-threads', '--enable-mutable-globals', '--enable
   '--enable-simd', '--enable-bulk-memory', '--enable-bulk-memory-opt', '--enable-sign-ext', '--enable-relaxed-simd'];
 
 // The kernel module's functions (src/kernels/relaxed.h).
-const KERNEL_EXPORTS = ['dot_probe', 'qgemm_tiles', 'qdw_interior'];
+const KERNEL_EXPORTS = ['dot_probe', 'qgemm_tiles', 'qdw_interior', 'gemm_panel', 'gemm_gathered'];
 
 const NAMES = process.env.MNV2_MERGE_NAMES === '1';
 binaryen.setDebugInfo(NAMES);

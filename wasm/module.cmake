@@ -105,7 +105,7 @@ if(MNV2_WASM_RELAXED)
             -o ${CMAKE_CURRENT_BINARY_DIR}/relaxed_kernels.o
     COMMAND ${WASM_LD_19} ${relaxed_link} ${CMAKE_CURRENT_BINARY_DIR}/relaxed_kernels.o -o ${relaxed_kernels}
     DEPENDS wasm/relaxed_kernels.cc src/kernels/qgemm_relaxed-inl.h src/kernels/qdepthwise_relaxed-inl.h src/kernels/requant-inl.h
-            src/kernels/qpacked.h src/kernels/relaxed.h
+            src/kernels/gemm-inl.h src/kernels/simd-inl.h src/kernels/qpacked.h src/kernels/relaxed.h
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
     VERBATIM)
   add_custom_target(mnv2_relaxed_kernels DEPENDS ${relaxed_kernels})

@@ -11,4 +11,10 @@ mergeInto(LibraryManager.library, {
   qdw_interior: function () {
     abort('mnv2-relaxed: the kernel module was not merged (scripts/merge-relaxed.mjs)');
   },
+  gemm_panel: function () {
+    abort('mnv2-relaxed: the kernel module was not merged (scripts/merge-relaxed.mjs)');
+  },
+  gemm_gathered: function () {
+    abort('mnv2-relaxed: the kernel module was not merged (scripts/merge-relaxed.mjs)');
+  },
 });

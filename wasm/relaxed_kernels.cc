@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hwy/highway.h"
+#include "kernels/gemm-inl.h"
 #include "kernels/qdepthwise_relaxed-inl.h"
 #include "kernels/qgemm_relaxed-inl.h"
 #include "kernels/relaxed.h"
@@ -34,4 +35,15 @@ extern "C" void mnv2_relaxed_qdw_interior(const uint8_t* r0, const uint8_t* r1, 
                                           size_t pixel_step, size_t count, size_t channels, const uint8_t* packed,
                                           uint8_t* out) {
   k::QDwRelaxedInterior(r0, r1, r2, tap_step, pixel_step, count, channels, packed, out);
+}
+
+extern "C" void mnv2_relaxed_gemm_panel(const float* a, size_t a_stride, size_t m, size_t k, const float* panel,
+                                        float* c, size_t c_stride, float out_min, float out_max) {
+  k::GemmWholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+}
+
+extern "C" void mnv2_relaxed_gemm_gathered(const float* gathered, const uint32_t* offsets, const uint32_t* kept,
+                                           size_t tiles, size_t k, const float* panel, float* c, size_t c_stride,
+                                           float out_min, float out_max) {
+  k::GemmGatheredTiles(gathered, offsets, kept, tiles, k, panel, c, c_stride, out_min, out_max);
 }

@@ -6,9 +6,11 @@
 // (measured on four photos of ../shared/images, float32).
 //
 // The micro-kernel computes kRows (<= kGemmRows) rows x one panel of
-// kGemmPanel = 8 columns with all accumulators in registers. It is a separate
-// HWY_NOINLINE function called once per tile, for the native build; in the
-// WebAssembly module binaryen inlines it into Gemm (or GemmSkippingZeros), its only caller. That is
+// kGemmPanel = 8 columns with all accumulators in registers. In the SIMD and no-SIMD
+// WebAssembly modules it is a separate HWY_NOINLINE function per tile size, which
+// binaryen inlines into Gemm (or GemmSkippingZeros), its only caller. (Whole panels of the
+// relaxed module run in its kernel module, on f32x4.relaxed_madd, and natively the same
+// code: GemmWholePanel and GemmGatheredTiles below.) That is
 // fine for V8, which tiers a function up once it has used up its tiering
 // budget: the engines spend it while the model loads (engine/warm_up.h), and
 // the first inference finds Gemm optimized. (Keeping the int8 tiles apart
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/relaxed.h"
 
 #if defined(MNV2_KERNELS_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef MNV2_KERNELS_GEMM_INL_H_
@@ -90,23 +93,19 @@ struct GatheredColumns {
   }
 };
 
-// kRows rows of A times one packed panel (bias[8], then a row of 8 weights per
-// column of A), over `steps` columns of A as `columns` gives them. Writes the first
-// `cols` (1..8) columns of kRows rows of C.
+// The accumulators of kRows rows of A times one packed panel (bias[8], then a row of 8
+// weights per column of A), over `steps` columns of A as `columns` gives them.
 template <size_t kRows, class Columns>
-HWY_NOINLINE void GemmTile(const Columns& columns, size_t steps, const float* HWY_RESTRICT panel,
-                           float* HWY_RESTRICT c, size_t c_stride, size_t cols, float out_min, float out_max) {
+HWY_INLINE void GemmAccumulate(const Columns& columns, size_t steps, const float* HWY_RESTRICT panel,
+                               hn::Vec<PanelTag> (&acc)[kRows][kPanelVecs]) {
   static_assert(kRows >= 1 && kRows <= kGemmRows, "rows");
   const PanelTag d;
   using V = hn::Vec<PanelTag>;
   constexpr size_t N = kPanelLanes;
-
-  V acc[kRows][kPanelVecs];
   for (size_t v = 0; v < kPanelVecs; ++v) {
     const V b = hn::LoadU(d, panel + v * N);
     for (size_t r = 0; r < kRows; ++r) acc[r][v] = b;
   }
-
   Columns src = columns;  // a local copy, which the compiler keeps in registers
   src.Start(panel + kGemmPanel);
   for (size_t step = 0; step < steps; ++step, src.Next()) {
@@ -115,20 +114,39 @@ HWY_NOINLINE void GemmTile(const Columns& columns, size_t steps, const float* HW
     for (size_t v = 0; v < kPanelVecs; ++v) wv[v] = hn::LoadU(d, w + v * N);
     for (size_t r = 0; r < kRows; ++r) {
       const V x = hn::Set(d, src.Value(r));
-      for (size_t v = 0; v < kPanelVecs; ++v) acc[r][v] = hn::MulAdd(x, wv[v], acc[r][v]);
+      for (size_t v = 0; v < kPanelVecs; ++v) acc[r][v] = MulAddF(x, wv[v], acc[r][v]);
     }
   }
+}
 
+// All kGemmPanel columns of kRows rows of C, clamped.
+template <size_t kRows>
+HWY_INLINE void GemmStoreWhole(const hn::Vec<PanelTag> (&acc)[kRows][kPanelVecs], float* HWY_RESTRICT c,
+                               size_t c_stride, float out_min, float out_max) {
+  const PanelTag d;
+  const auto lo = hn::Set(d, out_min), hi = hn::Set(d, out_max);
+  for (size_t r = 0; r < kRows; ++r) {
+    for (size_t v = 0; v < kPanelVecs; ++v) {
+      hn::StoreU(hn::Clamp(acc[r][v], lo, hi), d, c + r * c_stride + v * kPanelLanes);
+    }
+  }
+}
+
+// kRows rows of A times one packed panel, over `steps` columns of A as `columns` gives them.
+// Writes the first `cols` (1..8) columns of kRows rows of C.
+template <size_t kRows, class Columns>
+HWY_NOINLINE void GemmTile(const Columns& columns, size_t steps, const float* HWY_RESTRICT panel,
+                           float* HWY_RESTRICT c, size_t c_stride, size_t cols, float out_min, float out_max) {
+  const PanelTag d;
+  using V = hn::Vec<PanelTag>;
+  constexpr size_t N = kPanelLanes;
+  V acc[kRows][kPanelVecs];
+  GemmAccumulate<kRows>(columns, steps, panel, acc);
+  if (HWY_LIKELY(cols == static_cast<size_t>(kGemmPanel))) {
+    return GemmStoreWhole<kRows>(acc, c, c_stride, out_min, out_max);
+  }
   const V lo = hn::Set(d, out_min);
   const V hi = hn::Set(d, out_max);
-  if (HWY_LIKELY(cols == static_cast<size_t>(kGemmPanel))) {
-    for (size_t r = 0; r < kRows; ++r) {
-      for (size_t v = 0; v < kPanelVecs; ++v) {
-        hn::StoreU(hn::Clamp(acc[r][v], lo, hi), d, c + r * c_stride + v * N);
-      }
-    }
-    return;
-  }
   // Last, partial panel: only the first `cols` columns exist in c. Going
   // through a buffer keeps every accumulator index a compile-time constant
   // (dynamic indexing would force the array out of registers/wasm locals).
@@ -142,6 +160,76 @@ HWY_NOINLINE void GemmTile(const Columns& columns, size_t steps, const float* HW
     memcpy(c + r * c_stride, buf + r * kGemmPanel, cols * sizeof(float));
   }
 }
+
+// The relaxed build's float GEMM (the kernel module's gemm_panel and gemm_gathered, relaxed.h):
+// whole panels, every row of them, dense or as GemmSkippingZeros gathered its tiles; so that
+// every output of such a panel has the same multiply-adds whatever the rows' split among
+// threads and bands. Nothing here uses the stack (the kernel module has none of its own).
+template <size_t kRows>
+HWY_INLINE void GemmWholeRows(size_t rows, const float* HWY_RESTRICT a, size_t a_stride, size_t k,
+                              const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, float out_min,
+                              float out_max) {
+  if constexpr (kRows >= 1) {
+    if (rows == kRows) {
+      hn::Vec<PanelTag> acc[kRows][kPanelVecs];
+      GemmAccumulate<kRows>(DenseColumns<kRows>(a, a_stride), k, panel, acc);
+      return GemmStoreWhole<kRows>(acc, c, c_stride, out_min, out_max);
+    }
+    GemmWholeRows<kRows - 1>(rows, a, a_stride, k, panel, c, c_stride, out_min, out_max);
+  }
+}
+
+HWY_INLINE void GemmWholePanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
+                               const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, float out_min,
+                               float out_max) {
+  size_t row = 0;
+  for (; row + kGemmRows <= m; row += kGemmRows) {
+    GemmWholeRows<kGemmRows>(kGemmRows, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride,
+                             out_min, out_max);
+  }
+  GemmWholeRows<kGemmRows - 1>(m - row, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride,
+                               out_min, out_max);
+}
+
+HWY_INLINE void GemmGatheredTiles(const float* HWY_RESTRICT gathered, const uint32_t* HWY_RESTRICT offsets,
+                                  const uint32_t* HWY_RESTRICT kept, size_t tiles, size_t k,
+                                  const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
+                                  float out_min, float out_max) {
+  const size_t tile_floats = kGemmRows * k;
+  for (size_t t = 0; t < tiles; ++t, c += kGemmRows * c_stride) {
+    hn::Vec<PanelTag> acc[kGemmRows][kPanelVecs];
+    const GatheredColumns<kGemmRows> tile{gathered + t * tile_floats, offsets + t * k, nullptr};
+    GemmAccumulate<kGemmRows>(tile, kept[t], panel, acc);
+    GemmStoreWhole<kGemmRows>(acc, c, c_stride, out_min, out_max);
+  }
+}
+
+// Whole panels go to the two above: from the kernel module in the relaxed WebAssembly build,
+// compiled in natively (so that the native tests run the kernel module's code); the other
+// WebAssembly builds keep a tile function per tile size, which binaryen inlines.
+#if defined(MNV2_RELAXED_IMPORTS) || !defined(__EMSCRIPTEN__)
+#define MNV2_GEMM_WHOLE_PANELS 1
+HWY_INLINE void WholePanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
+                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, float out_min,
+                           float out_max) {
+#if defined(MNV2_RELAXED_IMPORTS)
+  mnv2_relaxed_gemm_panel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+#else
+  GemmWholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+#endif
+}
+
+HWY_INLINE void WholeGatheredTiles(const float* HWY_RESTRICT gathered, const uint32_t* HWY_RESTRICT offsets,
+                                   const uint32_t* HWY_RESTRICT kept, size_t tiles, size_t k,
+                                   const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
+                                   float out_min, float out_max) {
+#if defined(MNV2_RELAXED_IMPORTS)
+  mnv2_relaxed_gemm_gathered(gathered, offsets, kept, tiles, k, panel, c, c_stride, out_min, out_max);
+#else
+  GemmGatheredTiles(gathered, offsets, kept, tiles, k, panel, c, c_stride, out_min, out_max);
+#endif
+}
+#endif
 
 // The last rows (fewer than kGemmRows) of a panel: one tile of exactly `rows` rows.
 template <size_t kRows>
@@ -162,6 +250,9 @@ HWY_INLINE void GemmLastRows(size_t rows, const float* HWY_RESTRICT a, size_t a_
 HWY_INLINE void GemmPanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
                           size_t cols, float out_min, float out_max) {
+#if defined(MNV2_GEMM_WHOLE_PANELS)
+  if (cols == static_cast<size_t>(kGemmPanel)) return WholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+#endif
   size_t row = 0;
   for (; row + kGemmRows <= m; row += kGemmRows) {
     GemmTile<kGemmRows>(DenseColumns<kGemmRows>(a + row * a_stride, a_stride), k, panel, c + row * c_stride,
@@ -280,6 +371,13 @@ HWY_NOINLINE void GemmSkippingZeros(float* a, int m, int k, const float* HWY_RES
   const size_t panel_floats = static_cast<size_t>(kGemmPanel) * (kk + 1);
   for (size_t col = 0; col < nn; col += kGemmPanel, packed += panel_floats) {
     const size_t cols = HWY_MIN(static_cast<size_t>(kGemmPanel), nn - col);
+#if defined(MNV2_GEMM_WHOLE_PANELS)
+    if (cols == static_cast<size_t>(kGemmPanel)) {
+      WholeGatheredTiles(gathered, offsets, kept, tiles, kk, packed, c + col, c_stride, out_min, out_max);
+      WholePanel(a + row * kk, kk, mm - row, kk, packed, c + row * c_stride + col, c_stride, out_min, out_max);
+      continue;
+    }
+#endif
     for (size_t t = 0; t < tiles; ++t) {
       const GatheredColumns<kGemmRows> tile{gathered + t * tile_floats, offsets + t * kk, nullptr};
       GemmTile<kGemmRows>(tile, kept[t], packed, c + t * kGemmRows * c_stride + col, c_stride, cols, out_min, out_max);

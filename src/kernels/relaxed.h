@@ -1,7 +1,9 @@
 // The int8 GEMM and depthwise convolutions' interiors on WebAssembly's relaxed dot product
 // (i32x4.relaxed_dot_i8x16_i7x16_add_s): 16 multiply-adds of int8 weights and input bytes per
 // instruction, accumulated into int32 lanes, against 8 for i32x4.dot_i16x8_s and its add on
-// inputs first widened to int16.
+// inputs first widened to int16. And the float GEMM's whole panels on f32x4.relaxed_madd
+// (gemm-inl.h), one instruction per 4 multiply-adds where the engine fuses it (a fused
+// multiply-add rounds once: the last bits of a sum may differ from the SIMD build's).
 //
 // The instruction's result is implementation-defined when a byte of its second operand (the
 // inputs here) has its high bit set. Three forms are known, and each engine has one:
@@ -81,6 +83,15 @@ MNV2_RELAXED_FUNCTION(qdw_interior)
 void mnv2_relaxed_qdw_interior(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, size_t tap_step,
                                size_t pixel_step, size_t count, size_t channels, const uint8_t* packed,
                                uint8_t* out);
+// The float GEMM's whole panels on f32x4.relaxed_madd (gemm-inl.h): GemmWholePanel, m rows of a
+// times one panel of 8 columns, and GemmGatheredTiles, GemmSkippingZeros' gathered tiles.
+MNV2_RELAXED_FUNCTION(gemm_panel)
+void mnv2_relaxed_gemm_panel(const float* a, size_t a_stride, size_t m, size_t k, const float* panel, float* c,
+                             size_t c_stride, float out_min, float out_max);
+MNV2_RELAXED_FUNCTION(gemm_gathered)
+void mnv2_relaxed_gemm_gathered(const float* gathered, const uint32_t* offsets, const uint32_t* kept, size_t tiles,
+                                size_t k, const float* panel, float* c, size_t c_stride, float out_min,
+                                float out_max);
 }
 #endif
 

@@ -18,6 +18,10 @@
 
 #include "hwy/highway.h"
 
+#if HWY_TARGET == HWY_WASM && defined(__wasm_relaxed_simd__)
+#include <wasm_simd128.h>
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace mnv2 {
 namespace kernels {
@@ -40,6 +44,18 @@ constexpr size_t kPanelVecs = kGemmPanel / kPanelLanes;
 
 // Loads the first `count` (< Lanes(d)) floats of p, other lanes zero. Never
 // reads p[count] or beyond.
+// acc + x * w. In the relaxed build's kernel module one f32x4.relaxed_madd, fused or not as the
+// engine has it (so the last bits of a sum may differ from the SIMD build's); Highway's MulAdd
+// elsewhere (two instructions in WebAssembly, fused natively where the CPU has FMA).
+template <class V>
+HWY_INLINE V MulAddF(V x, V w, V acc) {
+#if HWY_TARGET == HWY_WASM && defined(__wasm_relaxed_simd__)
+  return V{wasm_f32x4_relaxed_madd(x.raw, w.raw, acc.raw)};
+#else
+  return hn::MulAdd(x, w, acc);
+#endif
+}
+
 template <class D>
 HWY_INLINE hn::Vec<D> LoadPartial(D d, const float* HWY_RESTRICT p, size_t count) {
 #if HWY_MEM_OPS_MIGHT_FAULT

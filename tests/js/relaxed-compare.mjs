@@ -2,7 +2,8 @@
 // itself): the relaxed SIMD build against the SIMD build, on every ImageNet model, int8 and float32,
 // one and two threads; and which build a TF.js model gets (the relaxed build reads .tflite files
 // only). Prints one line of JSON:
-//   { supported, runs: [{ file, precision, threads, relaxed: info, simd: info, photos: { name: { equal, maxDiff, top1 } } }],
+//   { supported, runs: [{ file, precision, threads, relaxed: info, simd: info,
+//                         photos: { name: { equal, maxDiff, top1, sameAsOneThread (2 threads) } } }],
 //     tfjs: { named: info, unnamed: info, equal, refused: [code, ...] } }  (tfjs: null without nsfwjs)
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { relaxedSimdSupported } from '../../web/node.js';
 const out = { supported: relaxedSimdSupported(), runs: [], tfjs: null };
 for (const { file } of IMAGENET_MODELS) {
   for (const precision of ['int8', 'fp32']) {
+    const oneThread = {};  // the relaxed build's scores on 1 thread, by photo
     for (const threads of [1, 2]) {
       const [relaxed, simd] = await Promise.all([
         loadImagenet(file, { precision, threads }), loadImagenet(file, { precision, threads, simd: true }),
@@ -23,6 +25,8 @@ for (const { file } of IMAGENET_MODELS) {
       for (const name of PHOTOS) {
         const [a, b] = [await relaxed.scores(imageBytes(name)), await simd.scores(imageBytes(name))];
         run.photos[name] = { equal: a.every((v, i) => v === b[i]), maxDiff: maxAbsDiff(a, b), top1: [argmax(a), argmax(b)] };
+        if (threads === 1) oneThread[name] = a;
+        else run.photos[name].sameAsOneThread = a.every((v, i) => v === oneThread[name][i]);
       }
       relaxed.dispose();
       simd.dispose();

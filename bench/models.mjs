@@ -1,8 +1,9 @@
 // Every model in ../shared/models that this package runs, one after another, each benchmarked as
 // `npm run bench` does (bench/prepare.sh with MNV2_BENCH_MODEL, then bench/node.mjs or, with
 // --browser, bench/browser.mjs): ours in int8 and float32 on 1 thread against tfjs-tflite on the
-// very same .tflite and onnxruntime-web on the same float network. Prints a Markdown table (the
-// README's) and, as its last line, one line of JSON.
+// very same .tflite and onnxruntime-web on the same float network; in the browser (Chromium, which
+// has relaxed SIMD) also the relaxed build, which simd: 'auto' loads there. Prints a Markdown table
+// (docs/performance.md's) and, as its last line, one line of JSON.
 //   node bench/models.mjs [--browser] [--warmup N] [--runs N] [--only NAME,...]
 // Files the package refuses are listed with the reason, the segmentation models (DeepLabv3) as
 // measured by `npm run bench:segment`.
@@ -56,14 +57,15 @@ for (const file of readdirSync(MODELS).filter((f) => f.endsWith('.tflite')).sort
   log(`bench: ${file}`);
   run('bench/prepare.sh', [], { MNV2_BENCH_MODEL: model });
   const script = args.browser ? 'bench/browser.mjs' : 'bench/node.mjs';
-  const out = run(process.execPath, [script, '--engines', 'ours,ours8,tflite1,ort1', '--no-peak', '--cold', '0',
+  const engines = `ours,ours8,tflite1,ort1${args.browser ? ',oursr,ours8r' : ''}`;
+  const out = run(process.execPath, [script, '--engines', engines, '--no-peak', '--cold', '0',
     '--warmup', String(args.warmup), '--runs', String(args.runs)]);
   const result = JSON.parse(out.trim().split('\n').pop());
   const ms = Object.fromEntries(result.engines.map((e) => [e.name, e.medianMs]));
   rows.push({
     file, family: info.family, alpha: info.alpha, input: info.inputSize.width, multiplyAdds: info.multiplyAdds,
     parameters: info.parameters, bytes: statSync(model).size, int8: ms.ours8, fp32: ms.ours, tflite: ms.tflite1, ort: ms.ort1,
-    runtime: result.env.runtime,
+    int8Relaxed: ms.ours8r, fp32Relaxed: ms.oursr, runtime: result.env.runtime,
   });
 }
 
@@ -77,6 +79,12 @@ const lines = [
 ];
 console.log(`${rows[0]?.runtime ?? ''}, 1 thread, medians of ${args.runs} (engines alternating)\n`);
 console.log(lines.join('\n'));
+if (args.browser) {
+  console.log('\nThe relaxed SIMD build (what simd: \'auto\' loads in this browser), the same runs:\n');
+  console.log(['| file | ours int8, relaxed | / tfjs-tflite | ours fp32, relaxed | / onnxruntime-web |', '|---|---|---|---|---|',
+    ...rows.map((r) => `| \`${r.file}\` | ${f2(r.int8Relaxed)} ms | ${f2(r.int8Relaxed / r.tflite)} | ` +
+      `${f2(r.fp32Relaxed)} ms | ${f2(r.fp32Relaxed / r.ort)} |`)].join('\n'));
+}
 for (const r of refused) console.log(`\nnot run: ${r.file}: ${r.code}: ${r.message}`);
 for (const file of segmentation) console.log(`\nnot run here: ${file}, a segmentation model (npm run bench:segment)`);
 console.log(JSON.stringify({ bench: 'mobilenetv2-wasm models', rows, refused, segmentation }));

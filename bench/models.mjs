@@ -81,8 +81,8 @@ console.log(`${rows[0]?.runtime ?? ''}, 1 thread, medians of ${args.runs} (engin
 console.log(lines.join('\n'));
 if (args.browser) {
   console.log('\nThe relaxed SIMD build (what simd: \'auto\' loads in this browser), the same runs:\n');
-  console.log(['| file | ours int8, relaxed | / tfjs-tflite | ours fp32, relaxed | / onnxruntime-web |', '|---|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.file}\` | ${f2(r.int8Relaxed)} ms | ${f2(r.int8Relaxed / r.tflite)} | ` +
+  console.log(['| file | ours int8, relaxed | / tfjs-tflite | ours fp32, relaxed | / onnxruntime-web |',
+    '|---|---|---|---|---|', ...rows.map((r) => `| \`${r.file}\` | ${f2(r.int8Relaxed)} ms | ${f2(r.int8Relaxed / r.tflite)} | ` +
       `${f2(r.fp32Relaxed)} ms | ${f2(r.fp32Relaxed / r.ort)} |`)].join('\n'));
 }
 for (const r of refused) console.log(`\nnot run: ${r.file}: ${r.code}: ${r.message}`);

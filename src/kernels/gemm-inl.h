@@ -251,7 +251,9 @@ HWY_INLINE void GemmPanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m
                           const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
                           size_t cols, float out_min, float out_max) {
 #if defined(MNV2_GEMM_WHOLE_PANELS)
-  if (cols == static_cast<size_t>(kGemmPanel)) return WholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+  if (cols == static_cast<size_t>(kGemmPanel)) {
+    return WholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
+  }
 #endif
   size_t row = 0;
   for (; row + kGemmRows <= m; row += kGemmRows) {

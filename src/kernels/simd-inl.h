@@ -42,8 +42,6 @@ constexpr size_t kPanelLanes = hn::MaxLanes(PanelTag());
 static_assert(kGemmPanel % kPanelLanes == 0, "panel must be whole vectors");
 constexpr size_t kPanelVecs = kGemmPanel / kPanelLanes;
 
-// Loads the first `count` (< Lanes(d)) floats of p, other lanes zero. Never
-// reads p[count] or beyond.
 // acc + x * w. In the relaxed build's kernel module one f32x4.relaxed_madd, fused or not as the
 // engine has it (so the last bits of a sum may differ from the SIMD build's); Highway's MulAdd
 // elsewhere (two instructions in WebAssembly, fused natively where the CPU has FMA).
@@ -56,6 +54,8 @@ HWY_INLINE V MulAddF(V x, V w, V acc) {
 #endif
 }
 
+// Loads the first `count` (< Lanes(d)) floats of p, other lanes zero. Never
+// reads p[count] or beyond.
 template <class D>
 HWY_INLINE hn::Vec<D> LoadPartial(D d, const float* HWY_RESTRICT p, size_t count) {
 #if HWY_MEM_OPS_MIGHT_FAULT

@@ -40,7 +40,9 @@ test('with relaxed SIMD (node --experimental-wasm-relaxed-simd): the relaxed bui
       // float32: the relaxed multiply-add may be fused (the last bits differ from the SIMD build's),
       // but the same on any number of threads.
       assert.ok(p.maxDiff <= 1e-5, `${what} ${name}: scores differ by ${p.maxDiff}`);
-      if (r.threads > 1) assert.equal(p.sameAsOneThread, true, `${what} ${name}: the relaxed build's scores differ from 1 thread's`);
+      if (r.threads > 1) {
+        assert.equal(p.sameAsOneThread, true, `${what} ${name}: the relaxed build's scores differ from 1 thread's`);
+      }
       assert.equal(p.top1[0], p.top1[1], `${what} ${name}: top-1`);
     }
   }

@@ -161,47 +161,75 @@ HWY_NOINLINE void GemmTile(const Columns& columns, size_t steps, const float* HW
   }
 }
 
-// The relaxed build's float GEMM (the kernel module's gemm_panel and gemm_gathered, relaxed.h):
-// whole panels, every row of them, dense or as GemmSkippingZeros gathered its tiles; so that
-// every output of such a panel has the same multiply-adds whatever the rows' split among
-// threads and bands. Nothing here uses the stack (the kernel module has none of its own).
-template <size_t kRows>
-HWY_INLINE void GemmWholeRows(size_t rows, const float* HWY_RESTRICT a, size_t a_stride, size_t k,
-                              const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, float out_min,
-                              float out_max) {
-  if constexpr (kRows >= 1) {
-    if (rows == kRows) {
-      hn::Vec<PanelTag> acc[kRows][kPanelVecs];
-      GemmAccumulate<kRows>(DenseColumns<kRows>(a, a_stride), k, panel, acc);
-      return GemmStoreWhole<kRows>(acc, c, c_stride, out_min, out_max);
-    }
-    GemmWholeRows<kRows - 1>(rows, a, a_stride, k, panel, c, c_stride, out_min, out_max);
+// One tile of kRows rows: with kWhole a whole panel, inline and without GemmTile's buffer for a
+// partial panel (the relaxed kernel module has no stack of its own); else GemmTile.
+template <size_t kRows, bool kWhole, class Columns>
+HWY_INLINE void RunTile(const Columns& columns, size_t steps, const float* HWY_RESTRICT panel, float* HWY_RESTRICT c,
+                        size_t c_stride, size_t cols, float out_min, float out_max) {
+  if constexpr (kWhole) {
+    (void)cols;
+    hn::Vec<PanelTag> acc[kRows][kPanelVecs];
+    GemmAccumulate<kRows>(columns, steps, panel, acc);
+    GemmStoreWhole<kRows>(acc, c, c_stride, out_min, out_max);
+  } else {
+    GemmTile<kRows>(columns, steps, panel, c, c_stride, cols, out_min, out_max);
   }
 }
 
+// The last rows (fewer than kGemmRows) of a panel: one tile of exactly `rows` rows.
+template <bool kWhole, size_t kRows = kGemmRows - 1>
+HWY_INLINE void GemmLastRows(size_t rows, const float* HWY_RESTRICT a, size_t a_stride, size_t k,
+                             const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, size_t cols,
+                             float out_min, float out_max) {
+  if constexpr (kRows >= 1) {
+    if (rows == kRows) {
+      return RunTile<kRows, kWhole>(DenseColumns<kRows>(a, a_stride), k, panel, c, c_stride, cols, out_min, out_max);
+    }
+    GemmLastRows<kWhole, kRows - 1>(rows, a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
+  }
+}
+
+// All m rows of A times one panel (its first `cols` columns), in tiles of kGemmRows rows and
+// one of the rows left.
+template <bool kWhole>
+HWY_INLINE void GemmRows(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
+                         const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, size_t cols,
+                         float out_min, float out_max) {
+  size_t row = 0;
+  for (; row + kGemmRows <= m; row += kGemmRows) {
+    RunTile<kGemmRows, kWhole>(DenseColumns<kGemmRows>(a + row * a_stride, a_stride), k, panel, c + row * c_stride,
+                               c_stride, cols, out_min, out_max);
+  }
+  GemmLastRows<kWhole>(m - row, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride, cols, out_min,
+                       out_max);
+}
+
+// GemmSkippingZeros' gathered tiles (below) times one panel.
+template <bool kWhole>
+HWY_INLINE void GemmGathered(const float* HWY_RESTRICT gathered, const uint32_t* HWY_RESTRICT offsets,
+                             const uint32_t* HWY_RESTRICT kept, size_t tiles, size_t k, const float* HWY_RESTRICT panel,
+                             float* HWY_RESTRICT c, size_t c_stride, size_t cols, float out_min, float out_max) {
+  for (size_t t = 0; t < tiles; ++t) {
+    const GatheredColumns<kGemmRows> tile{gathered + t * kGemmRows * k, offsets + t * k, nullptr};
+    RunTile<kGemmRows, kWhole>(tile, kept[t], panel, c + t * kGemmRows * c_stride, c_stride, cols, out_min, out_max);
+  }
+}
+
+// The relaxed build's float GEMM (the kernel module's gemm_panel and gemm_gathered, relaxed.h):
+// whole panels, every row of them, dense or as GemmSkippingZeros gathered its tiles; so that
+// every output of such a panel has the same multiply-adds whatever the rows' split among
+// threads and bands.
 HWY_INLINE void GemmWholePanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m, size_t k,
                                const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, float out_min,
                                float out_max) {
-  size_t row = 0;
-  for (; row + kGemmRows <= m; row += kGemmRows) {
-    GemmWholeRows<kGemmRows>(kGemmRows, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride,
-                             out_min, out_max);
-  }
-  GemmWholeRows<kGemmRows - 1>(m - row, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride,
-                               out_min, out_max);
+  GemmRows<true>(a, a_stride, m, k, panel, c, c_stride, kGemmPanel, out_min, out_max);
 }
 
 HWY_INLINE void GemmGatheredTiles(const float* HWY_RESTRICT gathered, const uint32_t* HWY_RESTRICT offsets,
                                   const uint32_t* HWY_RESTRICT kept, size_t tiles, size_t k,
                                   const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride,
                                   float out_min, float out_max) {
-  const size_t tile_floats = kGemmRows * k;
-  for (size_t t = 0; t < tiles; ++t, c += kGemmRows * c_stride) {
-    hn::Vec<PanelTag> acc[kGemmRows][kPanelVecs];
-    const GatheredColumns<kGemmRows> tile{gathered + t * tile_floats, offsets + t * k, nullptr};
-    GemmAccumulate<kGemmRows>(tile, kept[t], panel, acc);
-    GemmStoreWhole<kGemmRows>(acc, c, c_stride, out_min, out_max);
-  }
+  GemmGathered<true>(gathered, offsets, kept, tiles, k, panel, c, c_stride, kGemmPanel, out_min, out_max);
 }
 
 // Whole panels go to the two above: from the kernel module in the relaxed WebAssembly build,
@@ -231,19 +259,6 @@ HWY_INLINE void WholeGatheredTiles(const float* HWY_RESTRICT gathered, const uin
 }
 #endif
 
-// The last rows (fewer than kGemmRows) of a panel: one tile of exactly `rows` rows.
-template <size_t kRows>
-HWY_INLINE void GemmLastRows(size_t rows, const float* HWY_RESTRICT a, size_t a_stride, size_t k,
-                             const float* HWY_RESTRICT panel, float* HWY_RESTRICT c, size_t c_stride, size_t cols,
-                             float out_min, float out_max) {
-  if constexpr (kRows >= 1) {
-    if (rows == kRows) {
-      return GemmTile<kRows>(DenseColumns<kRows>(a, a_stride), k, panel, c, c_stride, cols, out_min, out_max);
-    }
-    GemmLastRows<kRows - 1>(rows, a, a_stride, k, panel, c, c_stride, cols, out_min, out_max);
-  }
-}
-
 // One panel of kGemmPanel output columns for all m rows: the panel (k + 1 rows of
 // weights) stays in L1 while the rows of A stream past it, which suits our shapes:
 // bands of few rows against wide weight matrices late in the network.
@@ -255,13 +270,7 @@ HWY_INLINE void GemmPanel(const float* HWY_RESTRICT a, size_t a_stride, size_t m
     return WholePanel(a, a_stride, m, k, panel, c, c_stride, out_min, out_max);
   }
 #endif
-  size_t row = 0;
-  for (; row + kGemmRows <= m; row += kGemmRows) {
-    GemmTile<kGemmRows>(DenseColumns<kGemmRows>(a + row * a_stride, a_stride), k, panel, c + row * c_stride,
-                        c_stride, cols, out_min, out_max);
-  }
-  GemmLastRows<kGemmRows - 1>(m - row, a + row * a_stride, a_stride, k, panel, c + row * c_stride, c_stride, cols,
-                              out_min, out_max);
+  GemmRows<false>(a, a_stride, m, k, panel, c, c_stride, cols, out_min, out_max);
 }
 
 HWY_NOINLINE void Gemm(const float* HWY_RESTRICT a, size_t a_stride, int m, int k,
@@ -380,12 +389,9 @@ HWY_NOINLINE void GemmSkippingZeros(float* a, int m, int k, const float* HWY_RES
       continue;
     }
 #endif
-    for (size_t t = 0; t < tiles; ++t) {
-      const GatheredColumns<kGemmRows> tile{gathered + t * tile_floats, offsets + t * kk, nullptr};
-      GemmTile<kGemmRows>(tile, kept[t], packed, c + t * kGemmRows * c_stride + col, c_stride, cols, out_min, out_max);
-    }
-    GemmLastRows<kGemmRows - 1>(mm - row, a + row * kk, kk, kk, packed, c + row * c_stride + col, c_stride, cols,
-                                out_min, out_max);
+    GemmGathered<false>(gathered, offsets, kept, tiles, kk, packed, c + col, c_stride, cols, out_min, out_max);
+    GemmLastRows<false>(mm - row, a + row * kk, kk, kk, packed, c + row * c_stride + col, c_stride, cols, out_min,
+                        out_max);
   }
 }
 
